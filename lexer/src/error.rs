@@ -17,8 +17,19 @@ pub struct LexError {
 }
 
 impl LexError {
-    pub fn new(message: impl Into<String>, start: usize, end: usize, label: impl Into<String>) -> LexError {
-        LexError { message: message.into(), start, end, label: label.into(), help: None }
+    pub fn new(
+        message: impl Into<String>,
+        start: usize,
+        end: usize,
+        label: impl Into<String>,
+    ) -> LexError {
+        LexError {
+            message: message.into(),
+            start,
+            end,
+            label: label.into(),
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> LexError {

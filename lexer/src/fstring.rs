@@ -30,7 +30,13 @@ pub enum FPiece {
 pub fn split_fstring(src: &str, start: usize, end: usize) -> Result<Vec<FPiece>, LexError> {
     let text = &src[start..end];
     let inf = info(text);
-    let mut p = Splitter { src, b: src.as_bytes(), end: start + inf.body_end, raw: inf.raw, tok: (start, end) };
+    let mut p = Splitter {
+        src,
+        b: src.as_bytes(),
+        end: start + inf.body_end,
+        raw: inf.raw,
+        tok: (start, end),
+    };
     let (pieces, _) = p.parts(start + inf.body_start, false, 0)?;
     Ok(pieces)
 }
@@ -52,8 +58,14 @@ impl Splitter<'_> {
 
     fn flush(&self, out: &mut Vec<FPiece>, from: usize, to: usize) -> Result<(), LexError> {
         if from < to {
-            let s = decode_str(&self.src[from..to], self.raw)
-                .map_err(|e| self.err(&e.message, from + e.start, e.end - e.start, "invalid escape sequence"))?;
+            let s = decode_str(&self.src[from..to], self.raw).map_err(|e| {
+                self.err(
+                    &e.message,
+                    from + e.start,
+                    e.end - e.start,
+                    "invalid escape sequence",
+                )
+            })?;
             push_literal(out, s);
         }
         Ok(())
@@ -61,7 +73,12 @@ impl Splitter<'_> {
 
     /// Parses literal text and fields from `i` until the body end (or, in a format spec, an
     /// unmatched `}`). Returns the pieces and the position reached.
-    fn parts(&mut self, mut i: usize, in_spec: bool, depth: usize) -> Result<(Vec<FPiece>, usize), LexError> {
+    fn parts(
+        &mut self,
+        mut i: usize,
+        in_spec: bool,
+        depth: usize,
+    ) -> Result<(Vec<FPiece>, usize), LexError> {
         let mut out = Vec::new();
         let mut lit = i;
         while i < self.end {
@@ -90,7 +107,8 @@ impl Splitter<'_> {
                         lit = i;
                         continue;
                     }
-                    return Err(self.err("f-string: single '}' is not allowed", i, 1, "single '}'")
+                    return Err(self
+                        .err("f-string: single '}' is not allowed", i, 1, "single '}'")
                         .with_help("write '}}' for a literal '}'"));
                 }
                 b'\\' if !self.raw => {
@@ -119,13 +137,24 @@ impl Splitter<'_> {
     }
 
     /// Parses one replacement field starting at the `{` at `open`; returns the position after `}`.
-    fn field(&mut self, out: &mut Vec<FPiece>, open: usize, depth: usize) -> Result<usize, LexError> {
+    fn field(
+        &mut self,
+        out: &mut Vec<FPiece>,
+        open: usize,
+        depth: usize,
+    ) -> Result<usize, LexError> {
         let b = self.b;
         let mut j = open + 1;
         let mut nest: Vec<u8> = Vec::new();
         loop {
             if j >= self.end {
-                return Err(self.err("f-string: expecting '}'", open, 1, "this '{' is never closed")
+                return Err(self
+                    .err(
+                        "f-string: expecting '}'",
+                        open,
+                        1,
+                        "this '{' is never closed",
+                    )
                     .with_help("close the replacement field with '}'"));
             }
             let c = b[j];
@@ -143,7 +172,12 @@ impl Splitter<'_> {
                     ))
                 }
                 b'#' => {
-                    return Err(self.err("f-string expression part cannot include '#'", j, 1, "'#' in expression"))
+                    return Err(self.err(
+                        "f-string expression part cannot include '#'",
+                        j,
+                        1,
+                        "'#' in expression",
+                    ))
                 }
                 b'(' | b'[' | b'{' => nest.push(c),
                 b')' | b']' | b'}' => {
@@ -180,7 +214,12 @@ impl Splitter<'_> {
         let expr_start = open + 1;
         let expr_end = j;
         if self.src[expr_start..expr_end].trim().is_empty() {
-            return Err(self.err("f-string: empty expression not allowed", open, j + 1 - open, "empty expression"));
+            return Err(self.err(
+                "f-string: empty expression not allowed",
+                open,
+                j + 1 - open,
+                "empty expression",
+            ));
         }
         let mut debug = None;
         if b[j] == b'=' {
@@ -212,14 +251,24 @@ impl Splitter<'_> {
         let mut spec = None;
         if j < self.end && b[j] == b':' {
             if depth >= 1 {
-                return Err(self.err("f-string: expressions nested too deeply", j, 1, "nested too deeply"));
+                return Err(self.err(
+                    "f-string: expressions nested too deeply",
+                    j,
+                    1,
+                    "nested too deeply",
+                ));
             }
             let (parts, k) = self.parts(j + 1, true, depth + 1)?;
             spec = Some(parts);
             j = k;
         }
         if j >= self.end || b[j] != b'}' {
-            return Err(self.err("f-string: expecting '}'", j.min(self.end), 1, "expected '}'"));
+            return Err(self.err(
+                "f-string: expecting '}'",
+                j.min(self.end),
+                1,
+                "expected '}'",
+            ));
         }
         if let Some(d) = &debug {
             push_literal(out, d.clone());
@@ -227,7 +276,13 @@ impl Splitter<'_> {
                 conversion = Some('r');
             }
         }
-        out.push(FPiece::Field { expr_start, expr_end, debug, conversion, spec });
+        out.push(FPiece::Field {
+            expr_start,
+            expr_end,
+            debug,
+            conversion,
+            spec,
+        });
         Ok(j + 1)
     }
 
@@ -281,7 +336,11 @@ mod tests {
 
     fn field_text<'a>(src: &'a str, p: &FPiece) -> &'a str {
         match p {
-            FPiece::Field { expr_start, expr_end, .. } => &src[*expr_start..*expr_end],
+            FPiece::Field {
+                expr_start,
+                expr_end,
+                ..
+            } => &src[*expr_start..*expr_end],
             FPiece::Literal(_) => panic!("literal"),
         }
     }
@@ -293,7 +352,13 @@ mod tests {
         assert_eq!(p.len(), 5);
         assert_eq!(p[0], FPiece::Literal("a".into()));
         assert_eq!(field_text(s, &p[1]), "x");
-        assert!(matches!(p[3], FPiece::Field { conversion: Some('r'), .. }));
+        assert!(matches!(
+            p[3],
+            FPiece::Field {
+                conversion: Some('r'),
+                ..
+            }
+        ));
         assert_eq!(p[4], FPiece::Literal("c".into()));
     }
 
@@ -307,13 +372,23 @@ mod tests {
     fn format_specs() {
         let s = "f'{x:>{width}.{p}f}'";
         let p = split(s);
-        let FPiece::Field { spec: Some(spec), .. } = &p[0] else { panic!() };
+        let FPiece::Field {
+            spec: Some(spec), ..
+        } = &p[0]
+        else {
+            panic!()
+        };
         assert_eq!(spec[0], FPiece::Literal(">".into()));
         assert_eq!(field_text(s, &spec[1]), "width");
         assert_eq!(spec[2], FPiece::Literal(".".into()));
         assert_eq!(spec[4], FPiece::Literal("f".into()));
         let s = "f'{x:,}'";
-        let FPiece::Field { spec: Some(spec), .. } = &split(s)[0] else { panic!() };
+        let FPiece::Field {
+            spec: Some(spec), ..
+        } = &split(s)[0]
+        else {
+            panic!()
+        };
         assert_eq!(spec, &vec![FPiece::Literal(",".into())]);
     }
 
@@ -321,9 +396,22 @@ mod tests {
     fn self_documenting() {
         let p = split("f'{x = }'");
         assert_eq!(p[0], FPiece::Literal("x = ".into()));
-        assert!(matches!(p[1], FPiece::Field { conversion: Some('r'), .. }));
+        assert!(matches!(
+            p[1],
+            FPiece::Field {
+                conversion: Some('r'),
+                ..
+            }
+        ));
         let p = split("f'{x=:>4}'");
-        assert!(matches!(p[1], FPiece::Field { conversion: None, spec: Some(_), .. }));
+        assert!(matches!(
+            p[1],
+            FPiece::Field {
+                conversion: None,
+                spec: Some(_),
+                ..
+            }
+        ));
         let s = "f'{a == b}{a != b}{a <= b}'";
         let p = split(s);
         assert_eq!(field_text(s, &p[0]), "a == b");
@@ -346,7 +434,13 @@ mod tests {
         assert_eq!(e("f'{x'"), "f-string: expecting '}'");
         assert_eq!(e("f'}'"), "f-string: single '}' is not allowed");
         assert_eq!(e("f'{}'"), "f-string: empty expression not allowed");
-        assert_eq!(e("f'{x!z}'"), "f-string: invalid conversion character 'z': expected 's', 'r', or 'a'");
-        assert_eq!(e("f'{a\\n}'"), "f-string expression part cannot include a backslash");
+        assert_eq!(
+            e("f'{x!z}'"),
+            "f-string: invalid conversion character 'z': expected 's', 'r', or 'a'"
+        );
+        assert_eq!(
+            e("f'{a\\n}'"),
+            "f-string expression part cannot include a backslash"
+        );
     }
 }

@@ -96,8 +96,13 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
             }
         }
         let tab_error = |s: usize, e: usize| {
-            LexError::new("inconsistent use of tabs and spaces in indentation", s, e, "mixed tabs and spaces")
-                .with_help("indent with spaces only (4 per level is conventional)")
+            LexError::new(
+                "inconsistent use of tabs and spaces in indentation",
+                s,
+                e,
+                "mixed tabs and spaces",
+            )
+            .with_help("indent with spaces only (4 per level is conventional)")
         };
         let (top, top_alt) = *self.indents.last().unwrap_or(&(0, 0));
         if col == top {
@@ -109,15 +114,24 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
                 return Err(tab_error(line_start, tok.start));
             }
             if self.indents.len() > MAX_INDENT_DEPTH {
-                return Err(LexError::new("too many levels of indentation", line_start, tok.start, "indented too deeply")
-                    .with_help(format!("at most {MAX_INDENT_DEPTH} levels of indentation are supported")));
+                return Err(LexError::new(
+                    "too many levels of indentation",
+                    line_start,
+                    tok.start,
+                    "indented too deeply",
+                )
+                .with_help(format!(
+                    "at most {MAX_INDENT_DEPTH} levels of indentation are supported"
+                )));
             }
             self.indents.push((col, alt));
-            self.pending.push_back(Token::new(Tok::Indent, line_start, tok.start));
+            self.pending
+                .push_back(Token::new(Tok::Indent, line_start, tok.start));
         } else {
             while self.indents.last().is_some_and(|&(c, _)| col < c) {
                 self.indents.pop();
-                self.pending.push_back(Token::new(Tok::Dedent, tok.start, tok.start));
+                self.pending
+                    .push_back(Token::new(Tok::Dedent, tok.start, tok.start));
             }
             let (top, top_alt) = *self.indents.last().unwrap_or(&(0, 0));
             if col != top {
@@ -141,8 +155,13 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
         if k.is_close_bracket() {
             let Some(open) = self.brackets.pop() else {
                 let c = k.text().unwrap_or(")");
-                return Err(LexError::new(format!("unmatched '{c}'"), tok.start, tok.end, "no matching opening bracket")
-                    .with_help("remove it or add the matching opening bracket"));
+                return Err(LexError::new(
+                    format!("unmatched '{c}'"),
+                    tok.start,
+                    tok.end,
+                    "no matching opening bracket",
+                )
+                .with_help("remove it or add the matching opening bracket"));
             };
             let want = match open.kind {
                 Tok::LSqb => Tok::RSqb,
@@ -157,8 +176,16 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
                 } else {
                     format!("closing parenthesis '{c}' does not match opening parenthesis '{o}' on line {lo}")
                 };
-                return Err(LexError::new(msg, tok.start, tok.end, format!("expected '{}'", want.text().unwrap_or(")")))
-                    .with_help(format!("the '{o}' opened on line {lo} must be closed with '{}'", want.text().unwrap_or(")"))));
+                return Err(LexError::new(
+                    msg,
+                    tok.start,
+                    tok.end,
+                    format!("expected '{}'", want.text().unwrap_or(")")),
+                )
+                .with_help(format!(
+                    "the '{o}' opened on line {lo} must be closed with '{}'",
+                    want.text().unwrap_or(")")
+                )));
             }
             let (c, m) = self.levels.pop().unwrap_or((0, 0));
             self.total -= c;
@@ -170,9 +197,13 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
             return Ok(());
         }
         match k {
-            Tok::Name | Tok::Int | Tok::Float | Tok::String | Tok::Newline | Tok::Indent | Tok::Dedent => {
-                return Ok(())
-            }
+            Tok::Name
+            | Tok::Int
+            | Tok::Float
+            | Tok::String
+            | Tok::Newline
+            | Tok::Indent
+            | Tok::Dedent => return Ok(()),
             Tok::Comma | Tok::Semi => {
                 if let Some(top) = self.levels.last_mut() {
                     self.total -= top.0;
@@ -189,7 +220,9 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
         self.total += 1;
         if self.total > MAX_EXPR_COMPLEXITY {
             return Err(LexError::new(
-                format!("expression too complex (more than {MAX_EXPR_COMPLEXITY} nested operations)"),
+                format!(
+                    "expression too complex (more than {MAX_EXPR_COMPLEXITY} nested operations)"
+                ),
                 tok.start,
                 tok.end,
                 "nesting limit reached here",
@@ -200,8 +233,15 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
             self.brackets.push(*tok);
             self.levels.push((0, 0));
             if self.brackets.len() > MAX_BRACKET_DEPTH {
-                return Err(LexError::new("too many nested parentheses", tok.start, tok.end, "nesting limit reached here")
-                    .with_help(format!("at most {MAX_BRACKET_DEPTH} brackets may be open at once")));
+                return Err(LexError::new(
+                    "too many nested parentheses",
+                    tok.start,
+                    tok.end,
+                    "nesting limit reached here",
+                )
+                .with_help(format!(
+                    "at most {MAX_BRACKET_DEPTH} brackets may be open at once"
+                )));
             }
         }
         Ok(())
@@ -225,8 +265,13 @@ impl<'s, I: Iterator<Item = Result<Token, LexError>>> Layout<'s, I> {
                 _ => close,
             };
             return self.fail(
-                LexError::new(format!("'{o2}' was never closed"), open.start, open.end, "this bracket is never closed")
-                    .with_help(format!("add a matching '{close2}'")),
+                LexError::new(
+                    format!("'{o2}' was never closed"),
+                    open.start,
+                    open.end,
+                    "this bracket is never closed",
+                )
+                .with_help(format!("add a matching '{close2}'")),
             );
         }
         let n = self.src.len();
@@ -324,40 +369,67 @@ mod tests {
     fn indents_and_dedents() {
         assert_eq!(
             kinds("if x:\n    y\n    if z:\n        w\nv\n"),
-            vec![If, Name, Colon, Newline, Indent, Name, Newline, If, Name, Colon, Newline, Indent, Name, Newline, Dedent, Dedent, Name, Newline]
+            vec![
+                If, Name, Colon, Newline, Indent, Name, Newline, If, Name, Colon, Newline, Indent,
+                Name, Newline, Dedent, Dedent, Name, Newline
+            ]
         );
     }
 
     #[test]
     fn final_newline_and_dedents_at_eof() {
-        assert_eq!(kinds("if x:\n  y"), vec![If, Name, Colon, Newline, Indent, Name, Newline, Dedent]);
+        assert_eq!(
+            kinds("if x:\n  y"),
+            vec![If, Name, Colon, Newline, Indent, Name, Newline, Dedent]
+        );
         assert_eq!(kinds(""), vec![]);
         assert_eq!(kinds("\n\n# only a comment\n"), vec![]);
     }
 
     #[test]
     fn blank_and_comment_lines_are_skipped() {
-        assert_eq!(kinds("a\n\n   # c\n\t\nb\n"), vec![Name, Newline, Name, Newline]);
+        assert_eq!(
+            kinds("a\n\n   # c\n\t\nb\n"),
+            vec![Name, Newline, Name, Newline]
+        );
     }
 
     #[test]
     fn brackets_hide_newlines() {
-        assert_eq!(kinds("f(a,\n  b\n)\nc"), vec![Name, LPar, Name, Comma, Name, RPar, Newline, Name, Newline]);
-        assert_eq!(kinds("x = 1 + \\\n    2\n"), vec![Name, Equal, Int, Plus, Int, Newline]);
+        assert_eq!(
+            kinds("f(a,\n  b\n)\nc"),
+            vec![Name, LPar, Name, Comma, Name, RPar, Newline, Name, Newline]
+        );
+        assert_eq!(
+            kinds("x = 1 + \\\n    2\n"),
+            vec![Name, Equal, Int, Plus, Int, Newline]
+        );
     }
 
     #[test]
     fn indentation_errors() {
-        assert_eq!(err("if x:\n    a\n  b\n"), "unindent does not match any outer indentation level");
-        assert_eq!(err("if x:\n\ta\n        b\n"), "inconsistent use of tabs and spaces in indentation");
+        assert_eq!(
+            err("if x:\n    a\n  b\n"),
+            "unindent does not match any outer indentation level"
+        );
+        assert_eq!(
+            err("if x:\n\ta\n        b\n"),
+            "inconsistent use of tabs and spaces in indentation"
+        );
     }
 
     #[test]
     fn bracket_errors() {
         assert_eq!(err("f(a,\nb\n"), "'(' was never closed");
         assert_eq!(err("a)\n"), "unmatched ')'");
-        assert_eq!(err("(a]\n"), "closing parenthesis ']' does not match opening parenthesis '('");
-        assert_eq!(err("(a\n]\n"), "closing parenthesis ']' does not match opening parenthesis '(' on line 1");
+        assert_eq!(
+            err("(a]\n"),
+            "closing parenthesis ']' does not match opening parenthesis '('"
+        );
+        assert_eq!(
+            err("(a\n]\n"),
+            "closing parenthesis ']' does not match opening parenthesis '(' on line 1"
+        );
     }
 
     #[test]
@@ -383,7 +455,10 @@ mod tests {
         let src = "f'{a +\n b}'";
         let (t, e) = tokenize_expr(src, 3, 9);
         assert!(e.is_none());
-        assert_eq!(t.iter().map(|t| t.kind).collect::<Vec<_>>(), vec![Name, Plus, Name]);
+        assert_eq!(
+            t.iter().map(|t| t.kind).collect::<Vec<_>>(),
+            vec![Name, Plus, Name]
+        );
         assert_eq!((t[2].start, t[2].end), (8, 9));
     }
 }

@@ -178,7 +178,12 @@ impl<'s> RawLexer<'s> {
 
     /// Lexes only `source[start..end]` (used for f-string expressions).
     pub fn range(source: &'s str, start: usize, end: usize) -> RawLexer<'s> {
-        RawLexer { source, inner: RawTok::lexer(&source[start..end]), offset: start, done: false }
+        RawLexer {
+            source,
+            inner: RawTok::lexer(&source[start..end]),
+            offset: start,
+            done: false,
+        }
     }
 
     fn error(&self, e: RawError, start: usize, end: usize) -> LexError {
@@ -195,9 +200,12 @@ impl<'s> RawLexer<'s> {
                 };
                 let mut err = LexError::new(msg.clone(), start, end, label);
                 if msg.starts_with("leading zeros") {
-                    err = err.with_help("write 0o17 for an octal number, or remove the leading zeros");
+                    err = err
+                        .with_help("write 0o17 for an octal number, or remove the leading zeros");
                 } else if msg == "invalid decimal literal" {
-                    err = err.with_help("names cannot start with a digit; separate the number from what follows");
+                    err = err.with_help(
+                        "names cannot start with a digit; separate the number from what follows",
+                    );
                 }
                 err
             }
@@ -205,7 +213,9 @@ impl<'s> RawLexer<'s> {
                 let line = line_of(src, start + at);
                 if triple {
                     LexError::new(
-                        format!("unterminated triple-quoted string literal (detected at line {line})"),
+                        format!(
+                            "unterminated triple-quoted string literal (detected at line {line})"
+                        ),
                         start,
                         (start + 3).min(src.len()).max(start),
                         "this string is never closed",
@@ -231,9 +241,19 @@ impl<'s> RawLexer<'s> {
                 let c = src[start..].chars().next().unwrap_or(' ');
                 let end = start + c.len_utf8();
                 if c == '\0' {
-                    LexError::new("source code cannot contain null bytes", start, end, "null byte")
+                    LexError::new(
+                        "source code cannot contain null bytes",
+                        start,
+                        end,
+                        "null byte",
+                    )
                 } else if c.is_ascii_graphic() {
-                    LexError::new("invalid syntax", start, end, format!("'{c}' is not valid here"))
+                    LexError::new(
+                        "invalid syntax",
+                        start,
+                        end,
+                        format!("'{c}' is not valid here"),
+                    )
                 } else if c.is_control() || c.is_whitespace() {
                     LexError::new(
                         format!("invalid non-printable character U+{:04X}", c as u32),
@@ -299,26 +319,47 @@ mod tests {
     fn basic_tokens() {
         use Tok::*;
         assert_eq!(kinds("x = 1 + 2.5"), vec![Name, Equal, Int, Plus, Float]);
-        assert_eq!(kinds("a **= b // c"), vec![Name, DoubleStarEqual, Name, DoubleSlash, Name]);
-        assert_eq!(kinds("f(x) -> ...:"), vec![Name, LPar, Name, RPar, Arrow, Ellipsis, Colon]);
+        assert_eq!(
+            kinds("a **= b // c"),
+            vec![Name, DoubleStarEqual, Name, DoubleSlash, Name]
+        );
+        assert_eq!(
+            kinds("f(x) -> ...:"),
+            vec![Name, LPar, Name, RPar, Arrow, Ellipsis, Colon]
+        );
         assert_eq!(kinds("match case type _"), vec![Name, Name, Name, Name]);
         assert_eq!(kinds("define if_ if"), vec![Name, Name, If]);
-        assert_eq!(kinds("rb'x' f\"y\" b'' u'z'"), vec![String, String, String, String]);
+        assert_eq!(
+            kinds("rb'x' f\"y\" b'' u'z'"),
+            vec![String, String, String, String]
+        );
         assert_eq!(kinds("a # comment\nb"), vec![Name, Newline, Name]);
         assert_eq!(kinds("a \\\n b"), vec![Name, Name]);
         assert_eq!(kinds("x.y .5 1."), vec![Name, Dot, Name, Float, Float]);
-        assert_eq!(kinds("a := b != c"), vec![Name, ColonEqual, Name, NotEqual, Name]);
+        assert_eq!(
+            kinds("a := b != c"),
+            vec![Name, ColonEqual, Name, NotEqual, Name]
+        );
         assert_eq!(kinds("héllo"), vec![Name]);
     }
 
     #[test]
     fn errors() {
         let err = |s: &str| RawLexer::new(s).find_map(|t| t.err()).unwrap();
-        assert_eq!(err("x = 'abc\n").message, "unterminated string literal (detected at line 1)");
-        assert_eq!(err("x = '''abc\n\n").message, "unterminated triple-quoted string literal (detected at line 3)");
+        assert_eq!(
+            err("x = 'abc\n").message,
+            "unterminated string literal (detected at line 1)"
+        );
+        assert_eq!(
+            err("x = '''abc\n\n").message,
+            "unterminated triple-quoted string literal (detected at line 3)"
+        );
         assert_eq!(err("1abc").message, "invalid decimal literal");
         assert_eq!(err("a $ b").message, "invalid syntax");
         assert_eq!(err("a = €").message, "invalid character '€' (U+20AC)");
-        assert_eq!(err("a \\ b").message, "unexpected character after line continuation character");
+        assert_eq!(
+            err("a \\ b").message,
+            "unexpected character after line continuation character"
+        );
     }
 }

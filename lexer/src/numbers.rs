@@ -111,13 +111,20 @@ pub fn scan_number(s: &str) -> Result<(usize, Tok), (String, usize)> {
     }
     if let Some(c) = next_char(i) {
         if c == 'j' || c == 'J' {
-            return Err(("imaginary (complex) literals are not supported".to_string(), i + 1));
+            return Err((
+                "imaginary (complex) literals are not supported".to_string(),
+                i + 1,
+            ));
         }
         if is_ident_char(c) {
             return bad(i + c.len_utf8());
         }
     }
-    if !is_float && int_end > 1 && b[0] == b'0' && b[..int_end].iter().any(|&c| c != b'0' && c != b'_') {
+    if !is_float
+        && int_end > 1
+        && b[0] == b'0'
+        && b[..int_end].iter().any(|&c| c != b'0' && c != b'_')
+    {
         return Err((
             "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers"
                 .to_string(),
@@ -176,18 +183,39 @@ mod tests {
         assert_eq!(ok("1e10"), (4, Tok::Float));
         assert_eq!(ok("1_000.5e-3"), (10, Tok::Float));
         assert_eq!(ok("012.5"), (5, Tok::Float));
-        assert_eq!(scan_number("1.__class__").unwrap_err().0, "invalid decimal literal");
+        assert_eq!(
+            scan_number("1.__class__").unwrap_err().0,
+            "invalid decimal literal"
+        );
     }
 
     #[test]
     fn rejects_bad_numbers() {
-        assert_eq!(scan_number("1abc").unwrap_err().0, "invalid decimal literal");
+        assert_eq!(
+            scan_number("1abc").unwrap_err().0,
+            "invalid decimal literal"
+        );
         assert_eq!(scan_number("1_").unwrap_err().0, "invalid decimal literal");
-        assert_eq!(scan_number("1__0").unwrap_err().0, "invalid decimal literal");
-        assert_eq!(scan_number("0x").unwrap_err().0, "invalid hexadecimal literal");
-        assert_eq!(scan_number("0o8").unwrap_err().0, "invalid digit '8' in octal literal");
-        assert_eq!(scan_number("0b12").unwrap_err().0, "invalid digit '2' in binary literal");
-        assert!(scan_number("012").unwrap_err().0.starts_with("leading zeros"));
+        assert_eq!(
+            scan_number("1__0").unwrap_err().0,
+            "invalid decimal literal"
+        );
+        assert_eq!(
+            scan_number("0x").unwrap_err().0,
+            "invalid hexadecimal literal"
+        );
+        assert_eq!(
+            scan_number("0o8").unwrap_err().0,
+            "invalid digit '8' in octal literal"
+        );
+        assert_eq!(
+            scan_number("0b12").unwrap_err().0,
+            "invalid digit '2' in binary literal"
+        );
+        assert!(scan_number("012")
+            .unwrap_err()
+            .0
+            .starts_with("leading zeros"));
         assert_eq!(scan_number("1e").unwrap_err().0, "invalid decimal literal");
     }
 

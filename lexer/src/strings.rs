@@ -86,7 +86,10 @@ pub fn scan_string(s: &str) -> Result<usize, ScanError> {
         }
         i += 1;
     }
-    Err(ScanError::Unterminated { triple, at: b.len() })
+    Err(ScanError::Unterminated {
+        triple,
+        at: b.len(),
+    })
 }
 
 /// Describes a complete literal token's text (as returned by [`scan_string`]).
@@ -98,7 +101,13 @@ pub fn info(text: &str) -> StrInfo {
     let quote_len = if triple { 3 } else { 1 };
     let body_start = (p + quote_len).min(text.len());
     let body_end = text.len().saturating_sub(quote_len).max(body_start);
-    StrInfo { kind, raw, body_start, body_end, quote_len }
+    StrInfo {
+        kind,
+        raw,
+        body_start,
+        body_end,
+        quote_len,
+    }
 }
 
 /// A decoding error: message and the byte range (relative to the body) it concerns.
@@ -199,7 +208,8 @@ pub fn decode_str(body: &str, raw: bool) -> Result<String, DecodeError> {
                         end: i + valid,
                     });
                 }
-                let v = u32::from_str_radix(std::str::from_utf8(digits).unwrap_or("0"), 16).unwrap_or(0);
+                let v = u32::from_str_radix(std::str::from_utf8(digits).unwrap_or("0"), 16)
+                    .unwrap_or(0);
                 i += want;
                 if v > 0x10FFFF {
                     return Err(DecodeError {
@@ -290,12 +300,16 @@ pub fn decode_bytes(body: &str, raw: bool) -> Result<Vec<u8>, DecodeError> {
                 let digits = &b[i..(i + 2).min(b.len())];
                 if digits.len() < 2 || !digits.iter().all(|d| d.is_ascii_hexdigit()) {
                     return Err(DecodeError {
-                        message: format!("(value error) invalid \\x escape at position {esc_start}"),
+                        message: format!(
+                            "(value error) invalid \\x escape at position {esc_start}"
+                        ),
                         start: esc_start,
                         end: i,
                     });
                 }
-                out.push(u8::from_str_radix(std::str::from_utf8(digits).unwrap_or("0"), 16).unwrap_or(0));
+                out.push(
+                    u8::from_str_radix(std::str::from_utf8(digits).unwrap_or("0"), 16).unwrap_or(0),
+                );
                 i += 2;
             }
             other => {
@@ -311,9 +325,15 @@ pub fn decode_bytes(body: &str, raw: bool) -> Result<Vec<u8>, DecodeError> {
 pub fn decode_literal(text: &str) -> Result<Decoded, DecodeError> {
     let inf = info(text);
     let body = &text[inf.body_start..inf.body_end];
-    let shift = |e: DecodeError| DecodeError { start: e.start + inf.body_start, end: e.end + inf.body_start, ..e };
+    let shift = |e: DecodeError| DecodeError {
+        start: e.start + inf.body_start,
+        end: e.end + inf.body_start,
+        ..e
+    };
     match inf.kind {
-        StrKind::Bytes => decode_bytes(body, inf.raw).map(Decoded::Bytes).map_err(shift),
+        StrKind::Bytes => decode_bytes(body, inf.raw)
+            .map(Decoded::Bytes)
+            .map_err(shift),
         _ => decode_str(body, inf.raw).map(Decoded::Str).map_err(shift),
     }
 }
@@ -336,8 +356,20 @@ mod tests {
         assert_eq!(scan_string("'''a\n'b'\n''' x"), Ok(12));
         assert_eq!(scan_string("rb'x' "), Ok(5));
         assert_eq!(scan_string("'a\\\nb'"), Ok(6));
-        assert_eq!(scan_string("'abc\n'"), Err(ScanError::Unterminated { triple: false, at: 4 }));
-        assert_eq!(scan_string("\"\"\"abc"), Err(ScanError::Unterminated { triple: true, at: 6 }));
+        assert_eq!(
+            scan_string("'abc\n'"),
+            Err(ScanError::Unterminated {
+                triple: false,
+                at: 4
+            })
+        );
+        assert_eq!(
+            scan_string("\"\"\"abc"),
+            Err(ScanError::Unterminated {
+                triple: true,
+                at: 6
+            })
+        );
         assert_eq!(scan_string("''"), Ok(2));
         assert_eq!(scan_string("''''''"), Ok(6));
     }
@@ -352,22 +384,43 @@ mod tests {
         assert_eq!(s("'''a\r\nb'''"), "a\nb");
         assert_eq!(s(r"'\N{DASH}'"), "\\N{DASH}");
         assert_eq!(s("u'x'"), "x");
-        assert!(decode_literal(r"'\x4'").unwrap_err().message.contains("truncated \\xXX escape"));
+        assert!(decode_literal(r"'\x4'")
+            .unwrap_err()
+            .message
+            .contains("truncated \\xXX escape"));
     }
 
     #[test]
     fn decodes_bytes() {
-        assert_eq!(decode_literal(r"b'a\x00\n\\'").unwrap(), Decoded::Bytes(vec![b'a', 0, b'\n', b'\\']));
-        assert_eq!(decode_literal(r"rb'\n'").unwrap(), Decoded::Bytes(vec![b'\\', b'n']));
-        assert_eq!(decode_literal(r"BR'\n'").unwrap(), Decoded::Bytes(vec![b'\\', b'n']));
-        assert_eq!(decode_literal(r"b'\u1234'").unwrap(), Decoded::Bytes(br"\u1234".to_vec()));
-        assert_eq!(decode_literal("b'é'").unwrap_err().message, "bytes can only contain ASCII literal characters");
+        assert_eq!(
+            decode_literal(r"b'a\x00\n\\'").unwrap(),
+            Decoded::Bytes(vec![b'a', 0, b'\n', b'\\'])
+        );
+        assert_eq!(
+            decode_literal(r"rb'\n'").unwrap(),
+            Decoded::Bytes(vec![b'\\', b'n'])
+        );
+        assert_eq!(
+            decode_literal(r"BR'\n'").unwrap(),
+            Decoded::Bytes(vec![b'\\', b'n'])
+        );
+        assert_eq!(
+            decode_literal(r"b'\u1234'").unwrap(),
+            Decoded::Bytes(br"\u1234".to_vec())
+        );
+        assert_eq!(
+            decode_literal("b'é'").unwrap_err().message,
+            "bytes can only contain ASCII literal characters"
+        );
     }
 
     #[test]
     fn literal_info() {
         let i = info("rf'''x'''");
-        assert_eq!((i.kind, i.raw, i.body_start, i.body_end, i.quote_len), (StrKind::FString, true, 5, 6, 3));
+        assert_eq!(
+            (i.kind, i.raw, i.body_start, i.body_end, i.quote_len),
+            (StrKind::FString, true, 5, 6, 3)
+        );
         let i = info("''");
         assert_eq!((i.body_start, i.body_end), (1, 1));
     }

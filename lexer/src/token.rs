@@ -132,9 +132,41 @@ impl Tok {
         use Tok::*;
         matches!(
             self,
-            False | None | True | And | As | Assert | Async | Await | Break | Class | Continue | Def | Del
-                | Elif | Else | Except | Finally | For | From | Global | If | Import | In | Is | Lambda
-                | Nonlocal | Not | Or | Pass | Raise | Return | Try | While | With | Yield
+            False
+                | None
+                | True
+                | And
+                | As
+                | Assert
+                | Async
+                | Await
+                | Break
+                | Class
+                | Continue
+                | Def
+                | Del
+                | Elif
+                | Else
+                | Except
+                | Finally
+                | For
+                | From
+                | Global
+                | If
+                | Import
+                | In
+                | Is
+                | Lambda
+                | Nonlocal
+                | Not
+                | Or
+                | Pass
+                | Raise
+                | Return
+                | Try
+                | While
+                | With
+                | Yield
         )
     }
 
@@ -143,22 +175,41 @@ impl Tok {
         use Tok::*;
         matches!(
             self,
-            Name | Int | Float | String | False | None | True | Not | Await | Lambda | Plus | Minus | Tilde
-                | LPar | LSqb | LBrace | Ellipsis
+            Name | Int
+                | Float
+                | String
+                | False
+                | None
+                | True
+                | Not
+                | Await
+                | Lambda
+                | Plus
+                | Minus
+                | Tilde
+                | LPar
+                | LSqb
+                | LBrace
+                | Ellipsis
         )
     }
 
     /// True when a token of this kind can end an expression.
     pub fn ends_expression(self) -> bool {
         use Tok::*;
-        matches!(self, Name | Int | Float | String | False | None | True | RPar | RSqb | RBrace | Ellipsis)
+        matches!(
+            self,
+            Name | Int | Float | String | False | None | True | RPar | RSqb | RBrace | Ellipsis
+        )
     }
 
     /// The fixed spelling of keyword and operator tokens (`None` for names, literals and layout).
     pub fn text(self) -> Option<&'static str> {
         use Tok::*;
         Some(match self {
-            Name | Int | Float | String | Newline | Indent | Dedent | StartModule | StartExpr => return Option::None,
+            Name | Int | Float | String | Newline | Indent | Dedent | StartModule | StartExpr => {
+                return Option::None
+            }
             WithLParen => "(",
             False => "False",
             None => "None",

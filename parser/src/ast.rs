@@ -17,11 +17,17 @@ pub struct Span {
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -42,15 +48,40 @@ pub enum StmtKind {
     /// An expression evaluated for its effect (a call, usually).
     Expr(Expr),
     /// `a = b = value`: several targets, assigned left to right.
-    Assign { targets: Vec<Expr>, value: Expr },
+    Assign {
+        targets: Vec<Expr>,
+        value: Expr,
+    },
     /// `target op= value`.
-    AugAssign { target: Expr, op: BinOp, value: Expr },
+    AugAssign {
+        target: Expr,
+        op: BinOp,
+        value: Expr,
+    },
     /// `target: annotation = value`; annotations are evaluated only for simple names at module/class
     /// level in CPython, Eddy ignores them but keeps them for tools.
-    AnnAssign { target: Expr, annotation: Expr, value: Option<Expr> },
-    If { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
-    While { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
-    For { is_async: bool, target: Expr, iter: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    AnnAssign {
+        target: Expr,
+        annotation: Expr,
+        value: Option<Expr>,
+    },
+    If {
+        test: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
+    While {
+        test: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
+    For {
+        is_async: bool,
+        target: Expr,
+        iter: Expr,
+        body: Vec<Stmt>,
+        orelse: Vec<Stmt>,
+    },
     Break,
     Continue,
     Pass,
@@ -60,15 +91,35 @@ pub enum StmtKind {
     Global(Vec<String>),
     Nonlocal(Vec<String>),
     /// `try`/`except`/`else`/`finally`; `is_star` marks `except*` handlers (PEP 654).
-    Try { body: Vec<Stmt>, handlers: Vec<ExceptHandler>, orelse: Vec<Stmt>, finalbody: Vec<Stmt>, is_star: bool },
-    Raise { exc: Option<Expr>, cause: Option<Expr> },
-    Assert { test: Expr, msg: Option<Expr> },
+    Try {
+        body: Vec<Stmt>,
+        handlers: Vec<ExceptHandler>,
+        orelse: Vec<Stmt>,
+        finalbody: Vec<Stmt>,
+        is_star: bool,
+    },
+    Raise {
+        exc: Option<Expr>,
+        cause: Option<Expr>,
+    },
+    Assert {
+        test: Expr,
+        msg: Option<Expr>,
+    },
     Delete(Vec<Expr>),
-    With { is_async: bool, items: Vec<WithItem>, body: Vec<Stmt> },
+    With {
+        is_async: bool,
+        items: Vec<WithItem>,
+        body: Vec<Stmt>,
+    },
     /// `import a.b as c, d`.
     Import(Vec<Alias>),
     /// `from .module import a as b, c`; `level` counts leading dots; `*` is one alias named `*`.
-    ImportFrom { module: Option<String>, names: Vec<Alias>, level: u32 },
+    ImportFrom {
+        module: Option<String>,
+        names: Vec<Alias>,
+        level: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -153,36 +204,87 @@ pub enum ExprKind {
     /// An f-string (possibly joined with adjacent plain strings).
     FString(Vec<FStringPart>),
     /// `a and b and c` / `a or b`.
-    BoolOp { op: BoolOp, values: Vec<Expr> },
+    BoolOp {
+        op: BoolOp,
+        values: Vec<Expr>,
+    },
     /// `target := value`.
-    NamedExpr { target: String, value: Box<Expr> },
-    BinOp { left: Box<Expr>, op: BinOp, right: Box<Expr> },
-    UnaryOp { op: UnaryOp, operand: Box<Expr> },
-    Lambda { params: Box<Parameters>, body: Box<Expr> },
+    NamedExpr {
+        target: String,
+        value: Box<Expr>,
+    },
+    BinOp {
+        left: Box<Expr>,
+        op: BinOp,
+        right: Box<Expr>,
+    },
+    UnaryOp {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Lambda {
+        params: Box<Parameters>,
+        body: Box<Expr>,
+    },
     /// `body if test else orelse`.
-    IfExp { test: Box<Expr>, body: Box<Expr>, orelse: Box<Expr> },
+    IfExp {
+        test: Box<Expr>,
+        body: Box<Expr>,
+        orelse: Box<Expr>,
+    },
     Dict(Vec<DictItem>),
     /// Elements may be `Starred`.
     Set(Vec<Expr>),
     List(Vec<Expr>),
     Tuple(Vec<Expr>),
-    ListComp { elt: Box<Expr>, generators: Vec<Comprehension> },
-    SetComp { elt: Box<Expr>, generators: Vec<Comprehension> },
-    DictComp { key: Box<Expr>, value: Box<Expr>, generators: Vec<Comprehension> },
-    GeneratorExp { elt: Box<Expr>, generators: Vec<Comprehension> },
+    ListComp {
+        elt: Box<Expr>,
+        generators: Vec<Comprehension>,
+    },
+    SetComp {
+        elt: Box<Expr>,
+        generators: Vec<Comprehension>,
+    },
+    DictComp {
+        key: Box<Expr>,
+        value: Box<Expr>,
+        generators: Vec<Comprehension>,
+    },
+    GeneratorExp {
+        elt: Box<Expr>,
+        generators: Vec<Comprehension>,
+    },
     Await(Box<Expr>),
     Yield(Option<Box<Expr>>),
     YieldFrom(Box<Expr>),
     /// `left op0 c0 op1 c1 ...` (chained comparison).
-    Compare { left: Box<Expr>, ops: Vec<CmpOp>, comparators: Vec<Expr> },
+    Compare {
+        left: Box<Expr>,
+        ops: Vec<CmpOp>,
+        comparators: Vec<Expr>,
+    },
     /// Positional `args` may contain `Starred`; `keywords` may contain `**` entries (arg = None).
-    Call { func: Box<Expr>, args: Vec<Expr>, keywords: Vec<Keyword> },
-    Attribute { value: Box<Expr>, attr: String },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Expr>,
+        keywords: Vec<Keyword>,
+    },
+    Attribute {
+        value: Box<Expr>,
+        attr: String,
+    },
     /// `value[slice]`; a tuple index `a[1, 2]` is a `Tuple` slice, `a[1:2]` a `Slice`.
-    Subscript { value: Box<Expr>, slice: Box<Expr> },
+    Subscript {
+        value: Box<Expr>,
+        slice: Box<Expr>,
+    },
     Starred(Box<Expr>),
     /// Only valid directly as a subscript (or inside a subscript tuple).
-    Slice { lower: Option<Box<Expr>>, upper: Option<Box<Expr>>, step: Option<Box<Expr>> },
+    Slice {
+        lower: Option<Box<Expr>>,
+        upper: Option<Box<Expr>>,
+        step: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -206,7 +308,11 @@ pub enum FStringPart {
     /// `{value!conversion:format_spec}`; `conversion` is `'r'`, `'s'` or `'a'`. The spec is itself
     /// an f-string (it may hold nested `{}` fields). For `{x=}` the parser emits `Literal("x=")`
     /// first and sets `conversion` to `'r'` when neither a conversion nor a spec was given.
-    Formatted { value: Box<Expr>, conversion: Option<char>, format_spec: Option<Vec<FStringPart>> },
+    Formatted {
+        value: Box<Expr>,
+        conversion: Option<char>,
+        format_spec: Option<Vec<FStringPart>>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

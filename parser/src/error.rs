@@ -1,0 +1,426 @@
+//! `SyntaxError`, and the translation of LALRPOP's parse errors into CPython-worded messages with
+//! human labels and help lines (missing ':', missing indented block, '=' for '==', missing comma,
+//! unexpected indent, ...).
+
+use std::fmt;
+
+use eddy_lexer::{error::line_of, LexError, Tok, Token};
+use lalrpop_util::ParseError;
+
+use crate::ast::Span;
+
+/// A syntax (or indentation) error, located by a byte span of the source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// CPython-style short message, e.g. `invalid syntax`, `expected ':'`.
+    pub message: String,
+    /// Byte span of the offending token/region (never out of bounds; may be empty at EOF).
+    pub span: Span,
+    /// Words for the label under the span, e.g. `expected ':' here`.
+    pub label: String,
+    /// A hint for common mistakes.
+    pub help: Option<String>,
+}
+
+impl SyntaxError {
+    pub fn new(message: impl Into<String>, span: Span, label: impl Into<String>) -> SyntaxError {
+        SyntaxError {
+            message: message.into(),
+            span,
+            label: label.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> SyntaxError {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The Python exception class CPython would raise: `SyntaxError`, `IndentationError` or
+    /// `TabError`.
+    pub fn kind(&self) -> &'static str {
+        let m = self.message.as_str();
+        if m.starts_with("inconsistent use of tabs") {
+            "TabError"
+        } else if m == "unexpected indent"
+            || m == "unexpected unindent"
+            || m.starts_with("unindent does not match")
+            || m.starts_with("expected an indented block")
+            || m == "too many levels of indentation"
+        {
+            "IndentationError"
+        } else {
+            "SyntaxError"
+        }
+    }
+
+    /// True when more input could make the source valid (an unclosed bracket or triple-quoted
+    /// string, or a block header at the very end). A REPL uses this to ask for another line.
+    pub fn is_incomplete(&self, source: &str) -> bool {
+        let m = self.message.as_str();
+        m.ends_with("was never closed")
+            || m.starts_with("unterminated triple-quoted string")
+            || (m.starts_with("expected an indented block")
+                && self.span.start as usize >= source.trim_end().len())
+    }
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+impl From<LexError> for SyntaxError {
+    fn from(e: LexError) -> SyntaxError {
+        SyntaxError {
+            message: e.message,
+            span: Span::new(e.start, e.end),
+            label: e.label,
+            help: e.help,
+        }
+    }
+}
+
+/// Describes a grammar terminal (as LALRPOP spells it in `expected`) in words.
+fn describe_terminal(t: &str) -> String {
+    match t {
+        "NAME" => "a name".into(),
+        "INT" | "FLOAT" => "a number".into(),
+        "STRING" => "a string".into(),
+        "NEWLINE" => "end of line".into(),
+        "INDENT" => "an indented block".into(),
+        "DEDENT" => "end of block".into(),
+        "WITH_LPAREN" => "'('".into(),
+        "START_MODULE" | "START_EXPR" => "start of input".into(),
+        other => {
+            let inner = other.trim_matches('"');
+            format!("'{inner}'")
+        }
+    }
+}
+
+fn join_or(items: &[String]) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        _ => format!(
+            "{} or {}",
+            items[..items.len() - 1].join(", "),
+            items[items.len() - 1]
+        ),
+    }
+}
+
+const EXPR_STARTERS: &[&str] = &[
+    "NAME",
+    "INT",
+    "STRING",
+    "\"(\"",
+    "\"[\"",
+    "\"{\"",
+    "\"-\"",
+    "\"not\"",
+    "\"lambda\"",
+];
+
+fn expects_expression(expected: &[String]) -> bool {
+    EXPR_STARTERS
+        .iter()
+        .filter(|s| expected.iter().any(|e| e == *s))
+        .count()
+        >= 4
+}
+
+/// What the block header starting at `first` is called in "expected an indented block after ...".
+fn block_name(toks: &[Token], first: usize) -> Option<String> {
+    let mut i = first;
+    if toks.get(i)?.kind == Tok::Async {
+        i += 1;
+    }
+    let t = toks.get(i)?;
+    Some(match t.kind {
+        Tok::Def => "function definition".into(),
+        Tok::Class => "class definition".into(),
+        Tok::Except if toks.get(i + 1).is_some_and(|n| n.kind == Tok::Star) => {
+            "'except*' statement".into()
+        }
+        Tok::If
+        | Tok::Elif
+        | Tok::Else
+        | Tok::While
+        | Tok::For
+        | Tok::Try
+        | Tok::Except
+        | Tok::Finally
+        | Tok::With => {
+            format!("'{}' statement", t.kind.text().unwrap_or("?"))
+        }
+        _ => return None,
+    })
+}
+
+/// Index of the first token of the logical line containing token `i`.
+fn line_start(toks: &[Token], i: usize) -> usize {
+    let mut j = i.min(toks.len());
+    while j > 0
+        && !matches!(
+            toks[j - 1].kind,
+            Tok::Newline | Tok::Indent | Tok::Dedent | Tok::StartModule
+        )
+    {
+        j -= 1;
+    }
+    j
+}
+
+/// Number of brackets open just before token `i` (within its logical line).
+fn open_brackets(toks: &[Token], i: usize) -> usize {
+    let mut depth: usize = 0;
+    for t in &toks[line_start(toks, i)..i.min(toks.len())] {
+        if t.kind.is_open_bracket() {
+            depth += 1;
+        } else if t.kind.is_close_bracket() {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    depth
+}
+
+/// Converts a LALRPOP error into a `SyntaxError`. `toks` is the token stream given to the parser
+/// (including the synthetic start token); `lex_err` the tokenizer error that ended it, if any.
+pub(crate) fn convert(
+    err: ParseError<usize, Tok, SyntaxError>,
+    src: &str,
+    toks: &[Token],
+    lex_err: Option<&LexError>,
+) -> SyntaxError {
+    let clamp = |a: usize, b: usize| {
+        let a = a.min(src.len());
+        Span::new(a, b.clamp(a, src.len()))
+    };
+    let (l, tok, r, expected) = match err {
+        ParseError::User { error } => return error,
+        ParseError::InvalidToken { location } => {
+            return SyntaxError::new(
+                "invalid syntax",
+                clamp(location, location + 1),
+                "invalid token",
+            )
+        }
+        ParseError::ExtraToken { token: (l, _, r) } => {
+            return SyntaxError::new("invalid syntax", clamp(l, r), "unexpected token")
+        }
+        ParseError::UnrecognizedEof { location, expected } => (location, None, location, expected),
+        ParseError::UnrecognizedToken {
+            token: (l, t, r),
+            expected,
+        } => (l, Some(t), r, expected),
+    };
+    // Index of the offending token in `toks` (toks.len() at end of input).
+    let idx = match tok {
+        Some(_) => toks.partition_point(|t| t.start < l).min(toks.len()),
+        None => toks.len(),
+    };
+    let idx = if tok.is_some() {
+        // Several zero-width tokens can share a start; find the one that matches exactly.
+        (idx..toks.len())
+            .find(|&k| toks[k].start == l && Some(toks[k].kind) == tok)
+            .unwrap_or(idx)
+    } else {
+        idx
+    };
+    let prev = if idx > 0 {
+        toks.get(idx - 1).copied()
+    } else {
+        None
+    };
+    let span = clamp(l, r);
+
+    if tok == Some(Tok::Indent) {
+        let at = toks.get(idx + 1).map_or(r, |t| t.start);
+        return SyntaxError::new("unexpected indent", clamp(l, at), "unexpected indent").with_help(
+            "this line is indented more than the block it belongs to; remove the extra indentation",
+        );
+    }
+
+    if expected.len() == 1 && expected[0] == "INDENT" {
+        // `header:` NEWLINE, then no indented block.
+        let header_end = idx.saturating_sub(1);
+        let first = line_start(toks, header_end);
+        let what = block_name(toks, first).unwrap_or_else(|| "statement".into());
+        let line = toks.get(first).map_or(1, |t| line_of(src, t.start));
+        let at = match tok {
+            Some(Tok::Dedent) | None => {
+                // Point at the start of the next line's content (or EOF).
+                let p = toks.get(idx).map_or(src.len(), |t| t.start);
+                clamp(
+                    p,
+                    toks.get(idx + 1)
+                        .filter(|_| tok.is_some())
+                        .map_or(p, |t| t.end.max(p)),
+                )
+            }
+            _ => span,
+        };
+        let at = if tok == Some(Tok::Dedent) {
+            let next = toks[idx..].iter().find(|t| !matches!(t.kind, Tok::Dedent));
+            next.map_or(clamp(src.len(), src.len()), |t| clamp(t.start, t.end))
+        } else {
+            at
+        };
+        return SyntaxError::new(
+            format!("expected an indented block after {what} on line {line}"),
+            at,
+            "expected an indented block here",
+        )
+        .with_help("indent the body of the block (4 spaces per level is conventional); use 'pass' for an empty body");
+    }
+
+    let Some(tok) = tok else {
+        return SyntaxError::new("unexpected EOF while parsing", span, "input ends here")
+            .with_help(format!("expected {}", summarise(&expected)));
+    };
+
+    let has = |s: &str| expected.iter().any(|e| e == s);
+    let first = line_start(toks, idx);
+    let header = toks.get(first).map(|t| t.kind);
+    let in_brackets = open_brackets(toks, idx) > 0;
+
+    if tok == Tok::Equal {
+        if has("\":\"") && !in_brackets {
+            return SyntaxError::new(
+                "invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
+                span,
+                "'=' assigns a value; it does not compare",
+            )
+            .with_help("use '==' to compare values (or ':=' to assign inside an expression)");
+        }
+        if in_brackets {
+            return SyntaxError::new(
+                "expression cannot contain assignment, perhaps you meant \"==\"?",
+                prev.map_or(span, |p| clamp(p.start, r)),
+                "'=' is only allowed after a plain name here (a keyword argument)",
+            )
+            .with_help("use '==' to compare values");
+        }
+        return SyntaxError::new("invalid syntax", span, "'=' is not allowed here")
+            .with_help("use '==' to compare values");
+    }
+
+    if has("\":\"") && tok == Tok::Newline {
+        if let Some(what) = toks
+            .get(first)
+            .and_then(|_| block_name(toks, first))
+            .or_else(|| matches!(header, Some(Tok::Lambda)).then(|| "lambda".to_string()))
+        {
+            let p = prev.map_or(l, |p| p.end);
+            return SyntaxError::new("expected ':'", clamp(p, p), "expected ':' here")
+                .with_help(format!("add ':' at the end of the {what} line"));
+        }
+    }
+
+    // Python 2 `print "x"`.
+    if let Some(p) = prev {
+        if p.kind == Tok::Name
+            && &src[p.start..p.end] == "print"
+            && first + 1 == idx
+            && tok.starts_expression()
+        {
+            return SyntaxError::new(
+                "Missing parentheses in call to 'print'. Did you mean print(...)?",
+                clamp(p.start, toks.last().map_or(r, |t| t.end).max(r)),
+                "print is a function",
+            )
+            .with_help("write print(...) with parentheses");
+        }
+    }
+
+    // Generic errors: a tokenizer error later in the file takes precedence (as in CPython).
+    if let Some(le) = lex_err {
+        return SyntaxError::from(le.clone());
+    }
+
+    if in_brackets
+        && tok.starts_expression()
+        && prev.is_some_and(|p| p.kind.ends_expression())
+        && has("\",\"")
+    {
+        let start = prev.map_or(l, |p| p.start);
+        return SyntaxError::new(
+            "invalid syntax. Perhaps you forgot a comma?",
+            clamp(start, r),
+            "expected ',' between these",
+        )
+        .with_help("separate items with ','");
+    }
+
+    if tok == Tok::Newline && expects_expression(&expected) {
+        let p = prev.map_or(l, |p| p.end);
+        return SyntaxError::new(
+            "invalid syntax",
+            clamp(p, p.max(r)),
+            "expected an expression",
+        );
+    }
+
+    if tok.is_keyword()
+        && matches!(
+            prev.map(|p| p.kind),
+            Some(Tok::Def | Tok::Class | Tok::Import | Tok::As | Tok::Dot)
+        )
+    {
+        return SyntaxError::new(
+            "invalid syntax",
+            span,
+            format!(
+                "'{}' is a keyword and cannot be used as a name",
+                tok.text().unwrap_or("?")
+            ),
+        );
+    }
+
+    let label = if expected.len() <= 3 || expects_expression(&expected) {
+        format!("expected {}", summarise(&expected))
+    } else {
+        format!("unexpected {}", tok.describe())
+    };
+    let mut e = SyntaxError::new("invalid syntax", span, label);
+    if matches!(tok, Tok::Else | Tok::Elif) {
+        e = e.with_help(format!(
+            "'{}' must follow an 'if' block at the same indentation",
+            tok.text().unwrap_or("else")
+        ));
+    } else if matches!(tok, Tok::Except | Tok::Finally) {
+        e = e.with_help(format!(
+            "'{}' must follow a 'try' block at the same indentation",
+            tok.text().unwrap_or("except")
+        ));
+    }
+    e
+}
+
+/// Summarises an expected-terminal list in words: "an expression", "':' or ','", ...
+fn summarise(expected: &[String]) -> String {
+    if expects_expression(expected) {
+        return "an expression".into();
+    }
+    let mut words: Vec<String> = Vec::new();
+    for e in expected {
+        let d = describe_terminal(e);
+        if !words.contains(&d) {
+            words.push(d);
+        }
+    }
+    if words.is_empty() {
+        return "something else".into();
+    }
+    if words.len() > 5 {
+        words.truncate(5);
+        return format!("one of {}, ...", words.join(", "));
+    }
+    join_or(&words)
+}
