@@ -248,9 +248,10 @@ fn check_target_inner(e: &Expr, ctx: TargetCtx, top: bool) -> PResult<()> {
 }
 
 pub fn assign(first: Expr, mut rest: Vec<Expr>, l: usize, r: usize) -> PResult<Stmt> {
-    let value = rest
-        .pop()
-        .expect("grammar guarantees at least one '= value'");
+    let Some(value) = rest.pop() else {
+        return Ok(stmt(StmtKind::Expr(first), l, r));
+    };
+    let value = no_bare_star(value)?;
     let mut targets = vec![first];
     targets.extend(rest);
     for t in &targets {
@@ -261,6 +262,7 @@ pub fn assign(first: Expr, mut rest: Vec<Expr>, l: usize, r: usize) -> PResult<S
 
 pub fn aug_assign(target: Expr, op: BinOp, value: Expr, l: usize, r: usize) -> PResult<Stmt> {
     check_target(&target, TargetCtx::AugAssign)?;
+    let value = no_bare_star(value)?;
     Ok(stmt(StmtKind::AugAssign { target, op, value }, l, r))
 }
 
@@ -272,6 +274,7 @@ pub fn ann_assign(
     r: usize,
 ) -> PResult<Stmt> {
     check_target(&target, TargetCtx::AnnAssign)?;
+    let value = value.map(no_bare_star).transpose()?;
     Ok(stmt(
         StmtKind::AnnAssign {
             target,

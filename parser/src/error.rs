@@ -177,6 +177,20 @@ fn line_start(toks: &[Token], i: usize) -> usize {
     j
 }
 
+/// Index just after the innermost bracket still open before token `i`.
+fn innermost_group(toks: &[Token], i: usize) -> usize {
+    let mut stack = Vec::new();
+    let start = line_start(toks, i);
+    for (k, t) in toks[start..i.min(toks.len())].iter().enumerate() {
+        if t.kind.is_open_bracket() {
+            stack.push(start + k + 1);
+        } else if t.kind.is_close_bracket() {
+            stack.pop();
+        }
+    }
+    stack.last().copied().unwrap_or(start)
+}
+
 /// Number of brackets open just before token `i` (within its logical line).
 fn open_brackets(toks: &[Token], i: usize) -> usize {
     let mut depth: usize = 0;
@@ -288,7 +302,9 @@ pub(crate) fn convert(
     let has = |s: &str| expected.iter().any(|e| e == s);
     let first = line_start(toks, idx);
     let header = toks.get(first).map(|t| t.kind);
-    let in_brackets = open_brackets(toks, idx) > 0;
+    // An f-string field is parsed as if parenthesised (as CPython 3.11 does).
+    let in_brackets =
+        open_brackets(toks, idx) > 0 || toks.first().is_some_and(|t| t.kind == Tok::StartExpr);
 
     if tok == Tok::Equal {
         if has("\":\"") && !in_brackets {
@@ -336,6 +352,23 @@ pub(crate) fn convert(
                 "print is a function",
             )
             .with_help("write print(...) with parentheses");
+        }
+    }
+
+    if in_brackets && matches!(tok, Tok::For | Tok::Comma | Tok::Async) {
+        // `f(x for x in y, z)` / `f(z, x for x in y)`.
+        let group = innermost_group(toks, idx);
+        let has_for = toks[group..idx].iter().any(|t| t.kind == Tok::For);
+        let in_call = group > 0 && toks[group - 1].kind == Tok::LPar;
+        if in_call && ((tok == Tok::Comma && has_for) || (tok != Tok::Comma && !has("\"for\""))) {
+            return SyntaxError::new(
+                "Generator expression must be parenthesized",
+                span,
+                "generator expression",
+            )
+            .with_help(
+                "wrap the generator expression in its own parentheses: f((x for x in y), z)",
+            );
         }
     }
 

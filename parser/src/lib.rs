@@ -102,6 +102,10 @@ fn mark_with_parens(toks: &mut [Token]) {
         if toks[i].kind != Tok::With || toks[i + 1].kind != Tok::LPar {
             continue;
         }
+        // `with (yield x):` is a parenthesised expression, not a list of items.
+        if toks.get(i + 2).is_some_and(|t| t.kind == Tok::Yield) {
+            continue;
+        }
         let mut depth = 0usize;
         for j in i + 1..toks.len() {
             let k = toks[j].kind;
