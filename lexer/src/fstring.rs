@@ -235,7 +235,7 @@ impl Splitter<'_> {
             match c {
                 Some(c @ ('s' | 'r' | 'a')) => conversion = Some(c),
                 Some(':') | Some('}') | None => {
-                    return Err(self.err("f-string: missing conversion character", j, 1, "expected 's', 'r' or 'a'"))
+                    return Err(self.err("f-string: invalid conversion character: expected 's', 'r', or 'a'", j, 1, "expected 's', 'r' or 'a'"))
                 }
                 Some(other) => {
                     return Err(self.err(

@@ -212,6 +212,37 @@ pub(crate) fn convert(
     toks: &[Token],
     lex_err: Option<&LexError>,
 ) -> SyntaxError {
+    let at = match &err {
+        ParseError::UnrecognizedToken {
+            token: (l, _, _), ..
+        }
+        | ParseError::ExtraToken { token: (l, _, _) } => *l,
+        ParseError::UnrecognizedEof { location, .. } | ParseError::InvalidToken { location } => {
+            *location
+        }
+        ParseError::User { error } => error.span.start as usize,
+    };
+    let pe = convert_parse_error(err, src, toks);
+    let Some(le) = lex_err else { return pe };
+    let le = SyntaxError::from(le.clone());
+    if pe == le || pe.message == "unexpected indent" {
+        return pe;
+    }
+    // Like CPython, a tokenizer error found later in the file takes precedence over a parser
+    // error; an unclosed bracket only when the parser error is on a later line than the bracket.
+    if le.message.ends_with("was never closed")
+        && line_of(src, at) <= line_of(src, le.span.start as usize)
+    {
+        return pe;
+    }
+    le
+}
+
+fn convert_parse_error(
+    err: ParseError<usize, Tok, SyntaxError>,
+    src: &str,
+    toks: &[Token],
+) -> SyntaxError {
     let clamp = |a: usize, b: usize| {
         let a = a.min(src.len());
         Span::new(a, b.clamp(a, src.len()))
@@ -328,15 +359,28 @@ pub(crate) fn convert(
     }
 
     if has("\":\"") && tok == Tok::Newline {
-        if let Some(what) = toks
-            .get(first)
-            .and_then(|_| block_name(toks, first))
-            .or_else(|| matches!(header, Some(Tok::Lambda)).then(|| "lambda".to_string()))
-        {
-            let p = prev.map_or(l, |p| p.end);
+        let p = prev.map_or(l, |p| p.end);
+        if let Some(what) = block_name(toks, first) {
             return SyntaxError::new("expected ':'", clamp(p, p), "expected ':' here")
                 .with_help(format!("add ':' at the end of the {what} line"));
         }
+        if toks[first..idx].iter().any(|t| t.kind == Tok::Lambda) {
+            return SyntaxError::new("expected ':'", clamp(p, p), "expected ':' here")
+                .with_help("a lambda needs ':' between its parameters and its body");
+        }
+    }
+
+    if header == Some(Tok::Name)
+        && toks
+            .get(first)
+            .is_some_and(|t| &src[t.start..t.end] == "match")
+    {
+        return SyntaxError::new(
+            "invalid syntax",
+            span,
+            format!("unexpected {}", tok.describe()),
+        )
+        .with_help("'match' statements are not supported by Eddy");
     }
 
     // Python 2 `print "x"`.
@@ -372,9 +416,36 @@ pub(crate) fn convert(
         }
     }
 
-    // Generic errors: a tokenizer error later in the file takes precedence (as in CPython).
-    if let Some(le) = lex_err {
-        return SyntaxError::from(le.clone());
+    if has("\"except\"") && has("\"finally\"") && tok != Tok::Except {
+        let at = toks.get(idx).map_or(span, |t| clamp(t.start, t.end));
+        return SyntaxError::new(
+            "expected 'except' or 'finally' block",
+            at,
+            "expected 'except' or 'finally' here",
+        )
+        .with_help("a 'try' block must be followed by at least one 'except' or a 'finally' block");
+    }
+
+    if tok == Tok::Comma && header == Some(Tok::Except) && !in_brackets {
+        return SyntaxError::new(
+            "multiple exception types must be parenthesized",
+            span,
+            "unexpected ','",
+        )
+        .with_help("write 'except (A, B):' to catch several exception types");
+    }
+
+    if expected.len() == 1 && expected[0] == "\"else\"" {
+        return SyntaxError::new(
+            "expected 'else' after 'if' expression",
+            span,
+            "expected 'else' here",
+        )
+        .with_help("a conditional expression needs both branches: 'a if cond else b'");
+    }
+
+    if expected.len() == 1 && expected[0] == "\"(\"" {
+        return SyntaxError::new("expected '('", span, "expected '(' here");
     }
 
     if in_brackets

@@ -720,6 +720,14 @@ fn bracket_errors() {
     assert_eq!(e.help.as_deref(), Some("add a matching ')'"));
     assert!(e.is_incomplete("foo(1,\nx = 2\n"));
     err_msg("print(\"a\"\nprint(\"b\")\n", "'(' was never closed");
+    // An unclosed bracket only overrides a parser error on a later line (as in CPython).
+    err_msg("x = (1 2\n", "invalid syntax. Perhaps you forgot a comma?");
+    err_msg("def f(:\n    pass\n", "invalid syntax");
+    // Other tokenizer errors later in the file take precedence over a generic parser error.
+    err_msg(
+        "x = = 1\ny = 'abc\n",
+        "unterminated string literal (detected at line 2)",
+    );
     err_msg("x = [1, 2\n", "'[' was never closed");
     err_msg("x = {'a': 1\n", "'{' was never closed");
     err_msg("x)\n", "unmatched ')'");
@@ -805,6 +813,23 @@ fn generic_errors_have_readable_labels() {
         "print \"hello\"",
         "Missing parentheses in call to 'print'. Did you mean print(...)?",
     );
+    err_msg(
+        "try:\n    pass\nprint(1)\n",
+        "expected 'except' or 'finally' block",
+    );
+    err_msg(
+        "try:\n    x\nexcept A, B:\n    pass\n",
+        "multiple exception types must be parenthesized",
+    );
+    err_msg("x = 1 if 2\n", "expected 'else' after 'if' expression");
+    err_msg("def f[T](x): pass", "expected '('");
+    let e = err("lambda x\n");
+    assert_eq!(e.message, "expected ':'");
+    assert!(e.help.unwrap().contains("lambda"));
+    assert!(err("match x:\n    case 1: pass\n")
+        .help
+        .unwrap()
+        .contains("not supported"));
 }
 
 // ----------------------------------------------------------------------------------------------
