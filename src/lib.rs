@@ -1,0 +1,49 @@
+//! Eddy: an async-first scripting language with Python syntax. This crate is the facade: it
+//! wires the parser, compiler, VM and standard library together and is what hosts embed.
+
+use std::path::Path;
+use std::rc::Rc;
+
+pub use eddy_vm::{Value, Vm};
+
+pub mod error;
+
+pub use error::Error;
+
+/// Parses and compiles source text into a module code object.
+pub fn compile(name: &str, source: &str) -> Result<Rc<eddy_vm::Code>, Error> {
+    let file = Rc::new(eddy_vm::SourceFile::new(name, source));
+    let module = eddy_parser::parse_module(source).map_err(|e| Error::syntax(&file, e.message, e.span, e.label, e.help))?;
+    eddy_vm::compile::compile_module(&module, file.clone(), eddy_vm::compile::Mode::Module).map_err(|e| Error::syntax(&file, e.message.clone(), e.span, e.message, None))
+}
+
+/// A VM with the standard library installed and `import` able to load script files.
+pub fn new_vm() -> Vm {
+    let mut vm = Vm::new();
+    eddy_stdlib::install(&mut vm);
+    eddy_vm::import::set_source_compiler(|name, text| compile(name, text).map_err(|e| e.to_string()));
+    vm
+}
+
+/// Runs a script file as `__main__`.
+pub fn run_file(vm: &mut Vm, path: &Path) -> Result<(), Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("can't open file '{}': {}", path.display(), e)))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Io(format!("{}: invalid UTF-8 at byte {}", path.display(), e.utf8_error().valid_up_to())))?;
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        vm.search_path.insert(0, dir.to_path_buf());
+    }
+    run_source(vm, &path.display().to_string(), &text)
+}
+
+/// Runs source text as `__main__`.
+pub fn run_source(vm: &mut Vm, name: &str, text: &str) -> Result<(), Error> {
+    let code = compile(name, text)?;
+    let module = Rc::new(eddy_vm::objects::module::Module::new("__main__"));
+    module.set("__file__", Value::str(name));
+    vm.modules.insert("__main__".into(), Value::Module(module.clone()));
+    match vm.run_module_code(code, module) {
+        Ok(_) => Ok(()),
+        Err(exc) => Err(Error::from_exception(vm, exc)),
+    }
+}

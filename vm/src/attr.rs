@@ -1,0 +1,269 @@
+//! Attribute access: `obj.name`, `obj.name = v`, `del obj.name`, with Python's lookup order
+//! (data descriptors on the type, then the instance dict, then the type) and method binding.
+
+use std::rc::Rc;
+
+use crate::objects::class::Class;
+use crate::objects::function::BoundMethod;
+use crate::value::{PyStr, StrKey, Value};
+use crate::vm::Vm;
+use crate::PyResult;
+
+/// Binds a value found on a class to the object it was looked up through.
+fn bind(vm: &mut Vm, found: Value, obj: &Value, cls: &Rc<Class>) -> PyResult<Value> {
+    Ok(match found {
+        Value::Function(_) | Value::Native(_) => Value::BoundMethod(Rc::new(BoundMethod { func: found, receiver: obj.clone() })),
+        Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod { func: (*f).clone(), receiver: Value::Class(cls.clone()) })),
+        Value::StaticMethod(f) => (*f).clone(),
+        Value::Property(p) => {
+            if p.fget.is_none() {
+                return Err(vm.attribute_error("property has no getter"));
+            }
+            let g = p.fget.clone();
+            vm.call(&g, vec![obj.clone()])?
+        }
+        Value::Instance(_) => {
+            // A user-defined descriptor with __get__.
+            if let Some(get) = lookup_special(vm, &found, "__get__") {
+                vm.call(&get, vec![found.clone(), obj.clone(), Value::Class(cls.clone())])?
+            } else {
+                found
+            }
+        }
+        other => other,
+    })
+}
+
+/// Finds a dunder on the object's type (not the instance), as the interpreter does for operators.
+pub fn lookup_special(vm: &Vm, obj: &Value, name: &str) -> Option<Value> {
+    vm.type_of(obj).lookup(name)
+}
+
+/// `getattr(obj, name)`.
+pub fn get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Value> {
+    match try_get_attr(vm, obj, name)? {
+        Some(v) => Ok(v),
+        None => Err(no_attribute(vm, obj, name)),
+    }
+}
+
+pub fn no_attribute(vm: &Vm, obj: &Value, name: &str) -> Value {
+    let msg = match obj {
+        Value::Module(m) => format!("module '{}' has no attribute '{}'", m.name.s, name),
+        Value::Class(c) => format!("type object '{}' has no attribute '{}'", c.name(), name),
+        _ => format!("'{}' object has no attribute '{}'", vm.type_name(obj), name),
+    };
+    let exc = vm.attribute_error(msg);
+    if let Value::Instance(i) = &exc {
+        i.dict.borrow_mut().insert(StrKey(Rc::new(PyStr::new("name"))), Value::str(name));
+        i.dict.borrow_mut().insert(StrKey(Rc::new(PyStr::new("obj"))), obj.clone());
+    }
+    exc
+}
+
+/// `getattr(obj, name, None)`-style lookup: Ok(None) when the attribute does not exist.
+pub fn try_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+    match obj {
+        Value::Instance(inst) => {
+            let cls = inst.class.clone();
+            let found = cls.lookup(name);
+            if let Some(Value::Property(_)) = &found {
+                return bind(vm, found.unwrap(), obj, &cls).map(Some);
+            }
+            if let Some(v) = inst.dict.borrow().get(name) {
+                return Ok(Some(v.clone()));
+            }
+            if let Some(v) = found {
+                return bind(vm, v, obj, &cls).map(Some);
+            }
+            if let Some(v) = crate::builtins::special_attr(vm, obj, name)? {
+                return Ok(Some(v));
+            }
+            if cls.slots.get().has_getattr {
+                if let Some(ga) = cls.lookup("__getattr__") {
+                    let r = vm.call(&ga, vec![obj.clone(), Value::str(name)]);
+                    return match r {
+                        Ok(v) => Ok(Some(v)),
+                        Err(e) if vm.exc_matches(&e, "AttributeError") => Ok(None),
+                        Err(e) => Err(e),
+                    };
+                }
+            }
+            Ok(None)
+        }
+        Value::Class(cls) => {
+            if let Some(v) = cls.lookup(name) {
+                return Ok(Some(match v {
+                    Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod { func: (*f).clone(), receiver: obj.clone() })),
+                    Value::StaticMethod(f) => (*f).clone(),
+                    Value::Instance(_) => {
+                        if let Some(get) = lookup_special(vm, &v, "__get__") {
+                            vm.call(&get, vec![v.clone(), Value::None, obj.clone()])?
+                        } else {
+                            v
+                        }
+                    }
+                    other => other,
+                }));
+            }
+            if let Some(v) = crate::builtins::special_attr(vm, obj, name)? {
+                return Ok(Some(v));
+            }
+            // Methods of `type` itself (e.g. `cls.mro()`).
+            let meta = vm.types.type_.clone();
+            if let Some(v) = meta.lookup(name) {
+                return bind(vm, v, obj, &meta).map(Some);
+            }
+            Ok(None)
+        }
+        Value::Module(m) => {
+            if let Some(v) = m.get(name) {
+                return Ok(Some(v));
+            }
+            if name == "__dict__" {
+                let d = vm.new_dict();
+                for (k, v) in m.dict.borrow().iter() {
+                    crate::ops::dict_set(vm, &d, Value::Str(k.0.clone()), v.clone())?;
+                }
+                return Ok(Some(d));
+            }
+            Ok(None)
+        }
+        _ => {
+            let cls = vm.type_of(obj);
+            if let Some(v) = cls.lookup(name) {
+                return bind(vm, v, obj, &cls).map(Some);
+            }
+            crate::builtins::special_attr(vm, obj, name)
+        }
+    }
+}
+
+/// `obj.name = value`.
+pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
+    match obj {
+        Value::Instance(inst) => {
+            let cls = inst.class.clone();
+            if let Some(found) = cls.lookup(&name.s) {
+                match found {
+                    Value::Property(p) => {
+                        if p.fset.is_none() {
+                            return Err(vm.attribute_error(format!("property '{}' of '{}' object has no setter", name.s, cls.name())));
+                        }
+                        let s = p.fset.clone();
+                        vm.call(&s, vec![obj.clone(), value])?;
+                        return Ok(());
+                    }
+                    Value::Instance(_) => {
+                        if let Some(set) = lookup_special(vm, &found, "__set__") {
+                            vm.call(&set, vec![found.clone(), obj.clone(), value])?;
+                            return Ok(());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if cls.slots.get().has_setattr {
+                if let Some(sa) = cls.lookup("__setattr__") {
+                    vm.call(&sa, vec![obj.clone(), Value::Str(name.clone()), value])?;
+                    return Ok(());
+                }
+            }
+            if let Some(exc) = inst.exception() {
+                let mut e = exc.borrow_mut();
+                match &*name.s {
+                    "__cause__" => {
+                        e.cause = value;
+                        e.suppress_context = true;
+                        return Ok(());
+                    }
+                    "__context__" => {
+                        e.context = value;
+                        return Ok(());
+                    }
+                    "__suppress_context__" => {
+                        e.suppress_context = matches!(value, Value::Bool(true));
+                        return Ok(());
+                    }
+                    "args" => {
+                        drop(e);
+                        let t = Value::tuple(crate::ops::collect(vm, &value)?);
+                        exc.borrow_mut().args = t;
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+            }
+            inst.dict.borrow_mut().insert(StrKey(name.clone()), value);
+            Ok(())
+        }
+        Value::Class(cls) => {
+            if !cls.is_user {
+                return Err(vm.type_error(format!("cannot set '{}' attribute of immutable type '{}'", name.s, cls.name())));
+            }
+            cls.set_attr(name.clone(), value);
+            Ok(())
+        }
+        Value::Module(m) => {
+            m.dict.borrow_mut().insert(StrKey(name.clone()), value);
+            Ok(())
+        }
+        Value::Function(f) => {
+            match &*name.s {
+                "__name__" => {
+                    if let Value::Str(s) = &value {
+                        *f.name.borrow_mut() = s.clone();
+                    }
+                }
+                "__qualname__" => {
+                    if let Value::Str(s) = &value {
+                        *f.qualname.borrow_mut() = s.clone();
+                    }
+                }
+                _ => {}
+            }
+            f.dict.borrow_mut().insert(StrKey(name.clone()), value);
+            Ok(())
+        }
+        _ => {
+            let cls = vm.type_of(obj);
+            if cls.lookup(&name.s).is_some() {
+                Err(vm.attribute_error(format!("'{}' object attribute '{}' is read-only", cls.name(), name.s)))
+            } else {
+                Err(vm.attribute_error(format!("'{}' object has no attribute '{}'", cls.name(), name.s)))
+            }
+        }
+    }
+}
+
+/// `del obj.name`.
+pub fn del_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<()> {
+    match obj {
+        Value::Instance(inst) => {
+            if let Some(Value::Property(p)) = inst.class.lookup(name) {
+                if p.fdel.is_none() {
+                    return Err(vm.attribute_error(format!("property '{}' of '{}' object has no deleter", name, inst.class.name())));
+                }
+                let d = p.fdel.clone();
+                vm.call(&d, vec![obj.clone()])?;
+                return Ok(());
+            }
+            if inst.dict.borrow_mut().shift_remove(name).is_none() {
+                return Err(no_attribute(vm, obj, name));
+            }
+            Ok(())
+        }
+        Value::Class(cls) if cls.is_user => {
+            if cls.dict.borrow_mut().shift_remove(name).is_none() {
+                return Err(no_attribute(vm, obj, name));
+            }
+            cls.refresh_flags();
+            Ok(())
+        }
+        Value::Module(m) => {
+            m.dict.borrow_mut().shift_remove(name);
+            Ok(())
+        }
+        _ => Err(no_attribute(vm, obj, name)),
+    }
+}

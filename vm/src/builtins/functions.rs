@@ -1,0 +1,359 @@
+//! The built-in functions: print, len, isinstance, sorted, min, max, ...
+
+use std::rc::Rc;
+
+use num_bigint::BigInt;
+
+use super::{check_args, new_iter};
+use crate::objects::function::Args;
+use crate::objects::iter::NativeIter;
+use crate::ops;
+use crate::value::Value;
+use crate::vm::Vm;
+use crate::PyResult;
+
+pub fn install(vm: &mut Vm) {
+    let b = vm.builtins.clone();
+    let defs: &[(&str, crate::objects::function::NativeFn)] = &[
+        ("print", print),
+        ("len", len),
+        ("repr", |vm, a| {
+            check_args(vm, "repr", &a, 1, 1)?;
+            Ok(Value::string(ops::repr(vm, &a.pos[0])?))
+        }),
+        ("ascii", |vm, a| {
+            check_args(vm, "ascii", &a, 1, 1)?;
+            let r = ops::repr(vm, &a.pos[0])?;
+            Ok(Value::string(ops::ascii(&r)))
+        }),
+        ("isinstance", isinstance),
+        ("issubclass", issubclass),
+        ("hash", |vm, a| {
+            check_args(vm, "hash", &a, 1, 1)?;
+            Ok(Value::Int(ops::hash(vm, &a.pos[0])?))
+        }),
+        ("id", |vm, a| {
+            check_args(vm, "id", &a, 1, 1)?;
+            Ok(Value::Int(match &a.pos[0] {
+                Value::Int(i) => *i,
+                v => v.ptr_id().unwrap_or(0) as i64,
+            }))
+        }),
+        ("abs", |vm, a| {
+            check_args(vm, "abs", &a, 1, 1)?;
+            match &a.pos[0] {
+                Value::Int(i) => Ok(match i.checked_abs() {
+                    Some(v) => Value::Int(v),
+                    None => Value::from_bigint(-BigInt::from(*i)),
+                }),
+                Value::Bool(b) => Ok(Value::Int(*b as i64)),
+                Value::Float(f) => Ok(Value::Float(f.abs())),
+                Value::BigInt(b) => Ok(Value::from_bigint(num_traits::Signed::abs(&**b))),
+                v => {
+                    let v = v.clone();
+                    match vm.type_of(&v).lookup("__abs__") {
+                        Some(f) => vm.call(&f, vec![v]),
+                        None => Err(vm.type_error(format!("bad operand type for abs(): '{}'", vm.type_name(&v)))),
+                    }
+                }
+            }
+        }),
+        ("callable", |vm, a| {
+            check_args(vm, "callable", &a, 1, 1)?;
+            Ok(Value::Bool(match &a.pos[0] {
+                Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
+                v @ Value::Instance(_) => vm.type_of(v).lookup("__call__").is_some(),
+                _ => false,
+            }))
+        }),
+        ("iter", |vm, a| {
+            check_args(vm, "iter", &a, 1, 2)?;
+            if a.pos.len() == 2 {
+                return Ok(new_iter(NativeIter::Callable { func: a.pos[0].clone(), sentinel: a.pos[1].clone() }));
+            }
+            ops::get_iter(vm, &a.pos[0])
+        }),
+        ("next", |vm, a| {
+            check_args(vm, "next", &a, 1, 2)?;
+            let it = a.pos[0].clone();
+            if !matches!(it, Value::Iterator(_) | Value::Generator(_)) && vm.type_of(&it).lookup("__next__").is_none() {
+                return Err(vm.type_error(format!("'{}' object is not an iterator", vm.type_name(&it))));
+            }
+            if let Value::Generator(g) = &it {
+                let g = g.clone();
+                return match vm.gen_send(&g, Value::None)? {
+                    Ok(v) => Ok(v),
+                    Err(r) => match a.pos.get(1) {
+                        Some(d) => Ok(d.clone()),
+                        None => Err(vm.stop_iteration(r)),
+                    },
+                };
+            }
+            match ops::iter_next(vm, &it)? {
+                Some(v) => Ok(v),
+                None => match a.pos.get(1) {
+                    Some(d) => Ok(d.clone()),
+                    None => Err(vm.stop_iteration(Value::None)),
+                },
+            }
+        }),
+        ("getattr", |vm, a| {
+            check_args(vm, "getattr", &a, 2, 3)?;
+            let name = match &a.pos[1] {
+                Value::Str(s) => s.s.to_string(),
+                _ => return Err(vm.type_error("attribute name must be string")),
+            };
+            match a.pos.get(2) {
+                None => crate::attr::get_attr(vm, &a.pos[0], &name),
+                Some(d) => match crate::attr::get_attr(vm, &a.pos[0], &name) {
+                    Ok(v) => Ok(v),
+                    Err(e) if vm.exc_matches(&e, "AttributeError") => Ok(d.clone()),
+                    Err(e) => Err(e),
+                },
+            }
+        }),
+        ("setattr", |vm, a| {
+            check_args(vm, "setattr", &a, 3, 3)?;
+            let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
+            crate::attr::set_attr(vm, &a.pos[0], name, a.pos[2].clone())?;
+            Ok(Value::None)
+        }),
+        ("delattr", |vm, a| {
+            check_args(vm, "delattr", &a, 2, 2)?;
+            let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
+            crate::attr::del_attr(vm, &a.pos[0], &name.s)?;
+            Ok(Value::None)
+        }),
+        ("hasattr", |vm, a| {
+            check_args(vm, "hasattr", &a, 2, 2)?;
+            let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("hasattr(): attribute name must be string")) };
+            match crate::attr::get_attr(vm, &a.pos[0], &name.s) {
+                Ok(_) => Ok(Value::Bool(true)),
+                Err(e) if vm.exc_matches(&e, "AttributeError") => Ok(Value::Bool(false)),
+                Err(e) => Err(e),
+            }
+        }),
+        ("super", super_),
+        ("chr", |vm, a| {
+            check_args(vm, "chr", &a, 1, 1)?;
+            let n = ops::index_value(vm, &a.pos[0], "chr")?;
+            match u32::try_from(n).ok().and_then(char::from_u32) {
+                Some(c) => Ok(Value::string(c.to_string())),
+                None => Err(vm.value_error("chr() arg not in range(0x110000)")),
+            }
+        }),
+        ("ord", |vm, a| {
+            check_args(vm, "ord", &a, 1, 1)?;
+            match &a.pos[0] {
+                Value::Str(s) if s.char_len() == 1 => Ok(Value::Int(s.s.chars().next().unwrap() as i64)),
+                Value::Str(s) => Err(vm.type_error(format!("ord() expected a character, but string of length {} found", s.char_len()))),
+                Value::Bytes(b) if b.len() == 1 => Ok(Value::Int(b[0] as i64)),
+                v => Err(vm.type_error(format!("ord() expected string of length 1, but {} found", vm.type_name(v)))),
+            }
+        }),
+        ("hex", |vm, a| radix(vm, a, "hex", "x")),
+        ("oct", |vm, a| radix(vm, a, "oct", "o")),
+        ("bin", |vm, a| radix(vm, a, "bin", "b")),
+        ("format", |vm, a| {
+            check_args(vm, "format", &a, 1, 2)?;
+            let spec = match a.pos.get(1) {
+                Some(Value::Str(s)) => s.s.to_string(),
+                _ => String::new(),
+            };
+            Ok(Value::string(ops::format(vm, &a.pos[0], &spec)?))
+        }),
+        ("globals", |vm, _a| {
+            let g = vm.frames.last().map(|f| f.globals.clone());
+            let d = vm.new_dict();
+            if let Some(g) = g {
+                let items: Vec<_> = g.dict.borrow().iter().map(|(k, v)| (k.0.clone(), v.clone())).collect();
+                for (k, v) in items {
+                    ops::dict_set(vm, &d, Value::Str(k), v)?;
+                }
+            }
+            Ok(d)
+        }),
+        ("vars", |vm, a| {
+            check_args(vm, "vars", &a, 1, 1)?;
+            crate::attr::get_attr(vm, &a.pos[0], "__dict__")
+        }),
+        ("dir", |vm, a| {
+            let mut names: Vec<String> = Vec::new();
+            if let Some(v) = a.pos.first() {
+                if let Value::Instance(i) = v {
+                    names.extend(i.dict.borrow().keys().map(|k| k.0.s.to_string()));
+                }
+                let cls = match v {
+                    Value::Class(c) => c.clone(),
+                    Value::Module(m) => {
+                        names.extend(m.dict.borrow().keys().map(|k| k.0.s.to_string()));
+                        names.sort();
+                        names.dedup();
+                        return Ok(Value::list(names.into_iter().map(Value::string).collect()));
+                    }
+                    _ => vm.type_of(v),
+                };
+                names.extend(cls.dict.borrow().keys().map(|k| k.0.s.to_string()));
+                for m in &cls.mro {
+                    names.extend(m.dict.borrow().keys().map(|k| k.0.s.to_string()));
+                }
+            }
+            names.sort();
+            names.dedup();
+            Ok(Value::list(names.into_iter().map(Value::string).collect()))
+        }),
+        ("input", |vm, a| {
+            if let Some(p) = a.pos.first() {
+                let s = ops::to_str(vm, p)?;
+                vm.write_stdout(&s);
+            }
+            vm.flush();
+            let mut line = String::new();
+            match std::io::stdin().read_line(&mut line) {
+                Ok(0) => Err(vm.error("EOFError", "EOF when reading a line")),
+                Ok(_) => Ok(Value::string(line.trim_end_matches(['\n', '\r']).to_string())),
+                Err(e) => Err(vm.error("OSError", e.to_string())),
+            }
+        }),
+    ];
+    for (name, f) in defs {
+        b.set(name, vm.native(name, *f));
+    }
+    super::methods::install_functions(vm);
+}
+
+fn radix(vm: &mut Vm, a: Args, name: &str, code: &str) -> PyResult<Value> {
+    check_args(vm, name, &a, 1, 1)?;
+    let v = a.pos[0].clone();
+    let n = match &v {
+        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => v.clone(),
+        _ => Value::Int(ops::index_value(vm, &v, name).map_err(|_| vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(&v))))?),
+    };
+    Ok(Value::string(ops::format(vm, &n, &format!("#{code}"))?))
+}
+
+fn print(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let sep = a.take_kw("sep");
+    let end = a.take_kw("end");
+    let file = a.take_kw("file");
+    let flush = a.take_kw("flush");
+    if let Some((k, _)) = a.kw.first() {
+        return Err(vm.type_error(format!("'{}' is an invalid keyword argument for print()", k.s)));
+    }
+    let sep = match sep {
+        None | Some(Value::None) => " ".to_string(),
+        Some(Value::Str(s)) => s.s.to_string(),
+        Some(v) => return Err(vm.type_error(format!("sep must be None or a string, not {}", vm.type_name(&v)))),
+    };
+    let end = match end {
+        None | Some(Value::None) => "\n".to_string(),
+        Some(Value::Str(s)) => s.s.to_string(),
+        Some(v) => return Err(vm.type_error(format!("end must be None or a string, not {}", vm.type_name(&v)))),
+    };
+    let mut out = String::new();
+    for (i, v) in a.pos.iter().enumerate() {
+        if i > 0 {
+            out.push_str(&sep);
+        }
+        match v {
+            Value::Str(s) => out.push_str(&s.s),
+            Value::Int(n) => out.push_str(&n.to_string()),
+            _ => out.push_str(&ops::to_str(vm, v)?),
+        }
+    }
+    out.push_str(&end);
+    match file {
+        None | Some(Value::None) => vm.write_stdout(&out),
+        Some(f) => {
+            vm.call_method(&f, "write", vec![Value::string(out)])?;
+        }
+    }
+    if let Some(f) = flush {
+        if ops::truthy(vm, &f)? {
+            vm.flush();
+        }
+    }
+    Ok(Value::None)
+}
+
+fn len(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "len", &a, 1, 1)?;
+    let v = &a.pos[0];
+    let n = match v {
+        Value::Str(s) => s.char_len(),
+        Value::List(l) => l.borrow().len(),
+        Value::Tuple(t) => t.len(),
+        Value::Dict(d) => d.borrow().len(),
+        Value::Set(s) | Value::FrozenSet(s) => s.borrow().len(),
+        Value::Bytes(b) => b.len(),
+        Value::Range(r) => r.len() as usize,
+        Value::Instance(_) => {
+            let v = v.clone();
+            if let Some(f) = vm.type_of(&v).lookup("__len__") {
+                let r = vm.call(&f, vec![v.clone()])?;
+                return match r {
+                    Value::Int(i) if i < 0 => Err(vm.value_error("__len__() should return >= 0")),
+                    Value::Int(_) | Value::Bool(_) => Ok(r),
+                    _ => Err(vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(&r)))),
+                };
+            }
+            if let Some(p) = super::payload_value(&v) {
+                return len(vm, Args::new(vec![p]));
+            }
+            return Err(vm.type_error(format!("object of type '{}' has no len()", vm.type_name(&v))));
+        }
+        _ => return Err(vm.type_error(format!("object of type '{}' has no len()", vm.type_name(v)))),
+    };
+    Ok(Value::Int(n as i64))
+}
+
+fn class_list(vm: &mut Vm, v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::objects::class::Class>>> {
+    match v {
+        Value::Class(c) => Ok(vec![c.clone()]),
+        Value::Tuple(t) => {
+            let mut out = Vec::new();
+            for i in t.iter() {
+                out.extend(class_list(vm, i, fname)?);
+            }
+            Ok(out)
+        }
+        Value::None => Ok(vec![vm.types.none.clone()]),
+        _ => Err(vm.type_error(format!("{fname}() arg 2 must be a type, a tuple of types, or a union"))),
+    }
+}
+
+fn isinstance(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "isinstance", &a, 2, 2)?;
+    let classes = class_list(vm, &a.pos[1], "isinstance")?;
+    let t = vm.type_of(&a.pos[0]);
+    Ok(Value::Bool(classes.iter().any(|c| t.is_subclass(c))))
+}
+
+fn issubclass(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "issubclass", &a, 2, 2)?;
+    let Value::Class(c) = &a.pos[0] else { return Err(vm.type_error("issubclass() arg 1 must be a class")) };
+    let classes = class_list(vm, &a.pos[1], "issubclass")?;
+    Ok(Value::Bool(classes.iter().any(|k| c.is_subclass(k))))
+}
+
+/// `super(cls, obj)`: a proxy whose attribute lookups start after `cls` in obj's MRO.
+fn super_(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    if a.pos.len() != 2 {
+        return Err(vm.error("RuntimeError", "super(): no arguments"));
+    }
+    let Value::Class(start) = &a.pos[0] else { return Err(vm.type_error("super() argument 1 must be a type")) };
+    let obj = a.pos[1].clone();
+    let cls = match &obj {
+        Value::Class(c) => c.clone(),
+        v => vm.type_of(v),
+    };
+    let proxy_class = super::methods::super_class(vm);
+    let inst = crate::call::new_instance(vm, &proxy_class, &Args::default())?;
+    if let Value::Instance(i) = &inst {
+        let mut d = i.dict.borrow_mut();
+        d.insert(crate::value::StrKey(vm.intern("__thisclass__")), Value::Class(start.clone()));
+        d.insert(crate::value::StrKey(vm.intern("__self__")), obj);
+        d.insert(crate::value::StrKey(vm.intern("__self_class__")), Value::Class(cls));
+    }
+    Ok(inst)
+}

@@ -1,0 +1,166 @@
+//! Exception groups for `except*` (PEP 654): splitting a group by type and recombining what
+//! the handlers raised.
+
+use crate::objects::class::Class;
+use crate::value::Value;
+use crate::vm::Vm;
+use crate::PyResult;
+use std::rc::Rc;
+
+fn is_group(vm: &Vm, v: &Value) -> bool {
+    vm.isinstance(v, &vm.exc_class("BaseExceptionGroup"))
+}
+
+/// The `exceptions` tuple of a group.
+pub fn group_items(v: &Value) -> Vec<Value> {
+    if let Value::Instance(i) = v {
+        if let Some(e) = i.exception() {
+            if let Value::Tuple(args) = &e.borrow().args {
+                if let Some(Value::Tuple(t)) = args.get(1) {
+                    return t.to_vec();
+                }
+                if let Some(Value::List(l)) = args.get(1) {
+                    return l.borrow().clone();
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+pub fn group_message(v: &Value) -> Value {
+    if let Value::Instance(i) = v {
+        if let Some(e) = i.exception() {
+            if let Value::Tuple(args) = &e.borrow().args {
+                if let Some(m) = args.first() {
+                    return m.clone();
+                }
+            }
+        }
+    }
+    Value::str("")
+}
+
+/// A new group like `template` (same class and message) holding `items`.
+pub fn derive(vm: &mut Vm, template: &Value, items: Vec<Value>) -> Value {
+    let cls = vm.type_of(template);
+    let msg = group_message(template);
+    let g = vm.new_exception(&cls, vec![msg, Value::tuple(items)]);
+    if let (Value::Instance(a), Value::Instance(b)) = (&g, template) {
+        if let (Some(x), Some(y)) = (a.exception(), b.exception()) {
+            let y = y.borrow();
+            let mut x = x.borrow_mut();
+            x.cause = y.cause.clone();
+            x.context = y.context.clone();
+            x.traceback = y.traceback.clone();
+            x.notes = y.notes.clone();
+        }
+    }
+    g
+}
+
+fn matches_type(vm: &mut Vm, exc: &Value, typ: &Value) -> PyResult<bool> {
+    crate::ops::exception_matches(vm, exc, typ)
+}
+
+/// Splits `exc` into (rest, match) by `typ`; either may be None.
+fn split(vm: &mut Vm, exc: &Value, typ: &Value) -> PyResult<(Value, Value)> {
+    if matches_type(vm, exc, typ)? {
+        return Ok((Value::None, exc.clone()));
+    }
+    if !is_group(vm, exc) {
+        return Ok((exc.clone(), Value::None));
+    }
+    let mut rest = Vec::new();
+    let mut matched = Vec::new();
+    for item in group_items(exc) {
+        let (r, m) = split(vm, &item, typ)?;
+        if !r.is_none() {
+            rest.push(r);
+        }
+        if !m.is_none() {
+            matched.push(m);
+        }
+    }
+    let rest = if rest.is_empty() { Value::None } else { derive(vm, exc, rest) };
+    let matched = if matched.is_empty() { Value::None } else { derive(vm, exc, matched) };
+    Ok((rest, matched))
+}
+
+/// CHECK_EG_MATCH: `except* typ` against what is left of the group.
+pub fn split_group(vm: &mut Vm, rest: Value, typ: &Value) -> PyResult<(Value, Value)> {
+    if rest.is_none() {
+        return Ok((Value::None, Value::None));
+    }
+    if let Value::Class(c) = typ {
+        if c.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
+            return Err(vm.type_error("catching ExceptionGroup with except* is not allowed. Use except instead."));
+        }
+    }
+    if !is_group(vm, &rest) {
+        // A naked exception matched by except* is wrapped in a group.
+        if matches_type(vm, &rest, typ)? {
+            let eg_class: Rc<Class> = if vm.isinstance(&rest, &vm.exc_class("Exception")) { vm.exc_class("ExceptionGroup") } else { vm.exc_class("BaseExceptionGroup") };
+            let g = vm.new_exception(&eg_class, vec![Value::str(""), Value::tuple(vec![rest.clone()])]);
+            return Ok((Value::None, g));
+        }
+        return Ok((rest, Value::None));
+    }
+    split(vm, &rest, typ)
+}
+
+/// PREP_RERAISE_STAR: `list` holds what each clause raised, then what no clause matched.
+pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
+    let items: Vec<Value> = match list {
+        Value::List(l) => l.borrow().iter().filter(|v| !v.is_none()).cloned().collect(),
+        _ => Vec::new(),
+    };
+    if items.is_empty() {
+        return Value::None;
+    }
+    let orig_leaves = leaf_ids(orig);
+    // Re-raised parts of the original (bare `raise` or unmatched) keep the original's structure.
+    let mut reraised = Vec::new();
+    let mut raised = Vec::new();
+    for item in items {
+        let leaves = leaf_ids(&item);
+        if !leaves.is_empty() && leaves.iter().all(|l| orig_leaves.contains(l)) {
+            reraised.extend(leaves);
+        } else {
+            raised.push(item);
+        }
+    }
+    let kept = if reraised.is_empty() { Value::None } else { project(vm, orig, &reraised) };
+    if raised.is_empty() {
+        return kept;
+    }
+    if !kept.is_none() {
+        raised.push(kept);
+    }
+    let g = vm.new_exception(&vm.exc_class("ExceptionGroup"), vec![Value::str(""), Value::tuple(raised)]);
+    g
+}
+
+fn leaf_ids(v: &Value) -> Vec<usize> {
+    let items = group_items(v);
+    if items.is_empty() {
+        return v.ptr_id().into_iter().collect();
+    }
+    items.iter().flat_map(leaf_ids).collect()
+}
+
+/// The subgroup of `orig` whose leaves are in `keep`.
+fn project(vm: &mut Vm, orig: &Value, keep: &[usize]) -> Value {
+    let items = group_items(orig);
+    if items.is_empty() {
+        return if orig.ptr_id().map(|id| keep.contains(&id)).unwrap_or(false) { orig.clone() } else { Value::None };
+    }
+    let parts: Vec<Value> = items.iter().map(|i| project(vm, i, keep)).filter(|v| !v.is_none()).collect();
+    if parts.is_empty() {
+        return Value::None;
+    }
+    if parts.len() == items.len() && parts.iter().zip(&items).all(|(a, b)| a.is(b)) {
+        return orig.clone();
+    }
+    derive(vm, orig, parts)
+}

@@ -1,0 +1,92 @@
+//! `import`: native modules (registered by the stdlib crate) and sibling script files, each run
+//! once and cached in `Vm::modules`.
+
+use std::rc::Rc;
+
+use crate::objects::module::Module;
+use crate::value::Value;
+use crate::vm::Vm;
+use crate::PyResult;
+
+/// Compiles and runs source text as a module. Supplied by the embedding crate (it owns the parser
+/// error rendering); the VM only needs a way to turn a file into code.
+pub type SourceCompiler = fn(&str, &str) -> Result<Rc<crate::code::Code>, String>;
+
+thread_local! {
+    static COMPILER: std::cell::Cell<Option<SourceCompiler>> = const { std::cell::Cell::new(None) };
+}
+
+pub fn set_source_compiler(c: SourceCompiler) {
+    COMPILER.with(|x| x.set(Some(c)));
+}
+
+pub fn import_module(vm: &mut Vm, name: &str) -> PyResult<Value> {
+    if let Some(m) = vm.modules.get(name) {
+        return Ok(m.clone());
+    }
+    if let Some(init) = vm.native_modules.get(name).copied() {
+        let m = init(vm)?;
+        let v = Value::Module(m);
+        vm.modules.insert(name.to_string(), v.clone());
+        return Ok(v);
+    }
+    // A dotted name whose parent is a native module (e.g. `os.path`, `concurrent.futures`).
+    if let Some((parent, child)) = name.rsplit_once('.') {
+        let p = import_module(vm, parent)?;
+        if let Some(v) = crate::attr::try_get_attr(vm, &p, child)? {
+            vm.modules.insert(name.to_string(), v.clone());
+            return Ok(v);
+        }
+    }
+    let rel = name.replace('.', "/");
+    for dir in vm.search_path.clone() {
+        for ext in ["eddy", "py"] {
+            let path = dir.join(format!("{rel}.{ext}"));
+            if path.is_file() {
+                return load_file(vm, name, &path);
+            }
+        }
+    }
+    let e = vm.error("ModuleNotFoundError", format!("No module named '{name}'"));
+    Err(e)
+}
+
+fn load_file(vm: &mut Vm, name: &str, path: &std::path::Path) -> PyResult<Value> {
+    let text = match std::fs::read(path) {
+        Ok(b) => match String::from_utf8(b) {
+            Ok(s) => s,
+            Err(_) => return Err(vm.error("SyntaxError", format!("{}: file is not valid UTF-8", path.display()))),
+        },
+        Err(e) => return Err(vm.error("ImportError", format!("cannot read {}: {e}", path.display()))),
+    };
+    let Some(compiler) = COMPILER.with(|c| c.get()) else {
+        return Err(vm.error("ImportError", "no compiler available to import script modules"));
+    };
+    let code = compiler(&path.display().to_string(), &text).map_err(|msg| vm.error("SyntaxError", msg))?;
+    let module = Rc::new(Module::new(name));
+    module.set("__file__", Value::string(path.display().to_string()));
+    let v = Value::Module(module.clone());
+    // Cached before running, so circular imports see the partly initialised module, as in CPython.
+    vm.modules.insert(name.to_string(), v.clone());
+    if let Err(e) = vm.run_module_code(code, module) {
+        vm.modules.remove(name);
+        return Err(e);
+    }
+    Ok(v)
+}
+
+/// `from module import name`.
+pub fn import_from(vm: &mut Vm, module: &Value, name: &str) -> PyResult<Value> {
+    if let Some(v) = crate::attr::try_get_attr(vm, module, name)? {
+        return Ok(v);
+    }
+    let mname = match module {
+        Value::Module(m) => m.name.s.to_string(),
+        _ => "?".into(),
+    };
+    // A submodule not yet imported.
+    if let Ok(v) = import_module(vm, &format!("{mname}.{name}")) {
+        return Ok(v);
+    }
+    Err(vm.error("ImportError", format!("cannot import name '{name}' from '{mname}'")))
+}

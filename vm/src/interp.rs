@@ -1,0 +1,1173 @@
+//! The dispatch loop. `Vm::run` executes the frame on top of the frame stack until the frame that
+//! was on top when it started (the entry frame) returns. Script calls push frames and the loop goes
+//! on — no Rust recursion — so deep script recursion is bounded by `recursion_limit`, not by the
+//! Rust stack. Arms are short; anything longer is a named function in `ops`, `call` or `attr`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::frame::{Frame, ReturnMode};
+use crate::objects::function::{Args, Function};
+use crate::objects::generator::{GenState, Generator};
+use crate::opcode::Instr;
+use crate::ops;
+use crate::value::{StrKey, Value};
+use crate::vm::Vm;
+use crate::PyResult;
+
+/// What a CALL found it could do without recursing.
+enum CallPlan {
+    /// A frame was pushed; the loop continues in it.
+    Pushed,
+    /// The call completed natively with this result.
+    Done(Value),
+}
+
+impl Vm {
+    /// Runs until the entry frame (the top frame now) returns; see the module comment.
+    pub fn run(&mut self) -> PyResult<Value> {
+        let entry = self.frames.len();
+        loop {
+            match self.execute(entry) {
+                Ok(v) => return Ok(v),
+                Err(exc) => {
+                    // An exception escaped an instruction: find a handler in this run's frames.
+                    if let Err(exc) = self.unwind(exc, entry) {
+                        return Err(exc);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Looks for a handler for `exc`, popping frames down to (and including) the entry frame.
+    /// Ok: a handler was found and the top frame will resume there. Err: the entry frame is gone.
+    fn unwind(&mut self, exc: Value, entry: usize) -> Result<(), Value> {
+        let reraising = std::mem::replace(&mut self.reraising, false);
+        let mut first = true;
+        let mut exc = exc;
+        loop {
+            let Some(frame) = self.frames.last_mut() else { return Err(exc) };
+            let ip = frame.ip.saturating_sub(1);
+            if !(first && reraising) {
+                if let Value::Instance(inst) = &exc {
+                    if let Some(data) = inst.exception() {
+                        data.borrow_mut().traceback.push(crate::objects::exception::TraceEntry { code: frame.code.clone(), ip });
+                    }
+                }
+            }
+            first = false;
+            if let Some(h) = frame.code.handler_for(ip) {
+                let depth = frame.base + frame.code.nlocals() + h.depth as usize;
+                frame.ip = h.target as usize;
+                self.stack.truncate(depth);
+                self.stack.push(exc);
+                return Ok(());
+            }
+            let frame = self.frames.pop().unwrap();
+            self.stack.truncate(frame.ret_sp);
+            if let Some(gen) = &frame.generator {
+                gen.inner.borrow_mut().state = GenState::Finished;
+                // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
+                if self.exc_matches(&exc, "StopIteration") || (gen.kind != crate::objects::generator::GenKind::Generator && self.exc_matches(&exc, "StopAsyncIteration")) {
+                    let what = match gen.kind {
+                        crate::objects::generator::GenKind::Generator => "generator raised StopIteration",
+                        crate::objects::generator::GenKind::Coroutine => "coroutine raised StopIteration",
+                        crate::objects::generator::GenKind::AsyncGenerator => "async generator raised StopAsyncIteration",
+                    };
+                    let new = self.error("RuntimeError", what);
+                    ops::set_cause(&new, exc.clone());
+                    exc = new;
+                }
+            }
+            if self.frames.len() < entry {
+                return Err(exc);
+            }
+        }
+    }
+
+    /// The loop proper. Returns Ok when the entry frame returns; Err when an instruction raised
+    /// (the top frame's `ip` is just past the raising instruction).
+    fn execute(&mut self, entry: usize) -> PyResult<Value> {
+        let mut fi = self.frames.len() - 1;
+        let mut code = self.frames[fi].code.clone();
+        let mut ip = self.frames[fi].ip;
+        let mut base = self.frames[fi].base;
+
+        macro_rules! reload {
+            () => {{
+                fi = self.frames.len() - 1;
+                code = self.frames[fi].code.clone();
+                ip = self.frames[fi].ip;
+                base = self.frames[fi].base;
+            }};
+        }
+        macro_rules! save {
+            () => {
+                self.frames[fi].ip = ip;
+            };
+        }
+        macro_rules! pop {
+            () => {
+                self.stack.pop().unwrap_or_default()
+            };
+        }
+        macro_rules! top {
+            () => {
+                self.stack.last().unwrap()
+            };
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        save!();
+                        return Err(e);
+                    }
+                }
+            };
+        }
+
+        loop {
+            let ins = code.instrs[ip];
+            ip += 1;
+            match ins {
+                Instr::Nop => {}
+                Instr::Pop => {
+                    self.stack.pop();
+                }
+                Instr::Copy(n) => {
+                    let v = self.stack[self.stack.len() - n as usize].clone();
+                    self.stack.push(v);
+                }
+                Instr::Swap(n) => {
+                    let len = self.stack.len();
+                    self.stack.swap(len - 1, len - n as usize);
+                }
+                Instr::LoadConst(k) => self.stack.push(code.consts[k as usize].clone()),
+                Instr::LoadFast(slot) => {
+                    let v = &self.stack[base + slot as usize];
+                    if v.is_null() {
+                        save!();
+                        let name = code.varnames[slot as usize].s.to_string();
+                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
+                    }
+                    let v = v.clone();
+                    self.stack.push(v);
+                }
+                Instr::StoreFast(slot) => {
+                    let v = pop!();
+                    self.stack[base + slot as usize] = v;
+                }
+                Instr::DeleteFast(slot) => {
+                    if self.stack[base + slot as usize].is_null() {
+                        save!();
+                        let name = code.varnames[slot as usize].s.to_string();
+                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
+                    }
+                    self.stack[base + slot as usize] = Value::Null;
+                }
+                Instr::LoadDeref(i) => {
+                    let v = self.frames[fi].cells[i as usize].borrow().clone();
+                    if v.is_null() {
+                        save!();
+                        return Err(self.unbound_cell(&code, i as usize));
+                    }
+                    self.stack.push(v);
+                }
+                Instr::StoreDeref(i) => {
+                    let v = pop!();
+                    *self.frames[fi].cells[i as usize].borrow_mut() = v;
+                }
+                Instr::DeleteDeref(i) => {
+                    *self.frames[fi].cells[i as usize].borrow_mut() = Value::Null;
+                }
+                Instr::LoadClosure(i) => {
+                    let c = self.frames[fi].cells[i as usize].clone();
+                    self.stack.push(Value::Cell(c));
+                }
+                Instr::LoadGlobal(k) => {
+                    let name = &code.names[k as usize];
+                    let found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
+                    let v = match found {
+                        Some(v) => v,
+                        None => match self.builtins.dict.borrow().get(&*name.s) {
+                            Some(v) => v.clone(),
+                            None => {
+                                save!();
+                                return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                            }
+                        },
+                    };
+                    self.stack.push(v);
+                }
+                Instr::StoreGlobal(k) => {
+                    let v = pop!();
+                    let name = code.names[k as usize].clone();
+                    self.frames[fi].globals.dict.borrow_mut().insert(StrKey(name), v);
+                }
+                Instr::DeleteGlobal(k) => {
+                    let name = &code.names[k as usize];
+                    if self.frames[fi].globals.dict.borrow_mut().shift_remove(&*name.s).is_none() {
+                        save!();
+                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                    }
+                }
+                Instr::LoadName(k) => {
+                    let name = code.names[k as usize].clone();
+                    let mut found = None;
+                    if let Some(ns) = &self.frames[fi].namespace {
+                        found = ns.borrow().get(&*name.s).cloned();
+                    }
+                    if found.is_none() {
+                        found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
+                    }
+                    if found.is_none() {
+                        found = self.builtins.dict.borrow().get(&*name.s).cloned();
+                    }
+                    match found {
+                        Some(v) => self.stack.push(v),
+                        None => {
+                            save!();
+                            return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                        }
+                    }
+                }
+                Instr::StoreName(k) => {
+                    let v = pop!();
+                    let name = code.names[k as usize].clone();
+                    match &self.frames[fi].namespace {
+                        Some(ns) => {
+                            ns.borrow_mut().insert(StrKey(name), v);
+                        }
+                        None => {
+                            self.frames[fi].globals.dict.borrow_mut().insert(StrKey(name), v);
+                        }
+                    }
+                }
+                Instr::DeleteName(k) => {
+                    let name = code.names[k as usize].clone();
+                    let removed = match &self.frames[fi].namespace {
+                        Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
+                        None => self.frames[fi].globals.dict.borrow_mut().shift_remove(&*name.s).is_some(),
+                    };
+                    if !removed {
+                        save!();
+                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                    }
+                }
+                Instr::LoadAttr(k) => {
+                    let obj = pop!();
+                    let name = code.names[k as usize].clone();
+                    save!();
+                    let v = tri!(crate::attr::get_attr(self, &obj, &name.s));
+                    self.stack.push(v);
+                }
+                Instr::StoreAttr(k) => {
+                    let obj = pop!();
+                    let v = pop!();
+                    let name = code.names[k as usize].clone();
+                    save!();
+                    tri!(crate::attr::set_attr(self, &obj, &name, v));
+                }
+                Instr::DeleteAttr(k) => {
+                    let obj = pop!();
+                    let name = code.names[k as usize].clone();
+                    save!();
+                    tri!(crate::attr::del_attr(self, &obj, &name.s));
+                }
+                Instr::LoadMethod(k) => {
+                    let obj = pop!();
+                    let name = code.names[k as usize].clone();
+                    save!();
+                    // Fast path: a plain function on the class, not shadowed by the instance.
+                    let cls = self.type_of(&obj);
+                    let found = match &obj {
+                        Value::Instance(i) if !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
+                        Value::Instance(_) | Value::Class(_) | Value::Module(_) => None,
+                        _ => cls.lookup(&name.s),
+                    };
+                    match found {
+                        Some(f @ (Value::Function(_) | Value::Native(_))) => {
+                            self.stack.push(f);
+                            self.stack.push(obj);
+                        }
+                        _ => {
+                            let v = tri!(crate::attr::get_attr(self, &obj, &name.s));
+                            self.stack.push(Value::Null);
+                            self.stack.push(v);
+                        }
+                    }
+                }
+                Instr::BinarySubscr => {
+                    let key = pop!();
+                    let obj = pop!();
+                    save!();
+                    let v = tri!(ops::getitem(self, &obj, &key));
+                    self.stack.push(v);
+                }
+                Instr::StoreSubscr => {
+                    let key = pop!();
+                    let obj = pop!();
+                    let v = pop!();
+                    save!();
+                    tri!(ops::setitem(self, &obj, key, v));
+                }
+                Instr::DeleteSubscr => {
+                    let key = pop!();
+                    let obj = pop!();
+                    save!();
+                    tri!(ops::delitem(self, &obj, &key));
+                }
+                Instr::BuildSlice(n) => {
+                    let step = if n == 3 { pop!() } else { Value::None };
+                    let stop = pop!();
+                    let start = pop!();
+                    self.stack.push(Value::Slice(Rc::new(crate::objects::misc::Slice { start, stop, step })));
+                }
+                Instr::Binary(op) => {
+                    let b = pop!();
+                    let a = pop!();
+                    // Fast paths for small ints and floats.
+                    let fast = match (&a, &b, op) {
+                        (Value::Int(x), Value::Int(y), 0) => x.checked_add(*y).map(Value::Int),
+                        (Value::Int(x), Value::Int(y), 1) => x.checked_sub(*y).map(Value::Int),
+                        (Value::Int(x), Value::Int(y), 2) => x.checked_mul(*y).map(Value::Int),
+                        (Value::Float(x), Value::Float(y), 0) => Some(Value::Float(x + y)),
+                        (Value::Float(x), Value::Float(y), 1) => Some(Value::Float(x - y)),
+                        (Value::Float(x), Value::Float(y), 2) => Some(Value::Float(x * y)),
+                        _ => None,
+                    };
+                    match fast {
+                        Some(v) => self.stack.push(v),
+                        None => {
+                            save!();
+                            let v = tri!(ops::binary_op(self, &a, &b, op as u8));
+                            self.stack.push(v);
+                        }
+                    }
+                }
+                Instr::InplaceBinary(op) => {
+                    let b = pop!();
+                    let a = pop!();
+                    let fast = match (&a, &b, op) {
+                        (Value::Int(x), Value::Int(y), 0) => x.checked_add(*y).map(Value::Int),
+                        (Value::Int(x), Value::Int(y), 1) => x.checked_sub(*y).map(Value::Int),
+                        _ => None,
+                    };
+                    match fast {
+                        Some(v) => self.stack.push(v),
+                        None => {
+                            save!();
+                            let v = tri!(ops::inplace_op(self, &a, &b, op as u8));
+                            self.stack.push(v);
+                        }
+                    }
+                }
+                Instr::Unary(op) => {
+                    let a = pop!();
+                    save!();
+                    let v = tri!(ops::unary_op(self, &a, op as u8));
+                    self.stack.push(v);
+                }
+                Instr::Compare(op) => {
+                    let b = pop!();
+                    let a = pop!();
+                    let fast = match (&a, &b) {
+                        (Value::Int(x), Value::Int(y)) => Some(match op {
+                            0 => x == y,
+                            1 => x != y,
+                            2 => x < y,
+                            3 => x <= y,
+                            4 => x > y,
+                            _ => x >= y,
+                        }),
+                        _ => None,
+                    };
+                    match fast {
+                        Some(r) => self.stack.push(Value::Bool(r)),
+                        None => {
+                            save!();
+                            let v = tri!(ops::compare(self, &a, &b, op as u8));
+                            self.stack.push(v);
+                        }
+                    }
+                }
+                Instr::IsOp(invert) => {
+                    let b = pop!();
+                    let a = pop!();
+                    self.stack.push(Value::Bool(a.is(&b) != (invert != 0)));
+                }
+                Instr::ContainsOp(invert) => {
+                    let container = pop!();
+                    let item = pop!();
+                    save!();
+                    let r = tri!(ops::contains(self, &container, &item));
+                    self.stack.push(Value::Bool(r != (invert != 0)));
+                }
+                Instr::BuildTuple(n) => {
+                    let items = self.stack.split_off(self.stack.len() - n as usize);
+                    self.stack.push(Value::tuple(items));
+                }
+                Instr::BuildList(n) => {
+                    let items = self.stack.split_off(self.stack.len() - n as usize);
+                    self.stack.push(Value::list(items));
+                }
+                Instr::BuildSet(n) => {
+                    let items = self.stack.split_off(self.stack.len() - n as usize);
+                    save!();
+                    let s = tri!(ops::new_set(self, items));
+                    self.stack.push(s);
+                }
+                Instr::BuildMap(n) => {
+                    let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
+                    save!();
+                    let d = self.new_dict();
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        tri!(ops::dict_set(self, &d, k, v));
+                    }
+                    self.stack.push(d);
+                }
+                Instr::BuildString(n) => {
+                    let items = self.stack.split_off(self.stack.len() - n as usize);
+                    let mut s = String::new();
+                    for i in &items {
+                        if let Value::Str(p) = i {
+                            s.push_str(&p.s);
+                        }
+                    }
+                    self.stack.push(Value::string(s));
+                }
+                Instr::ListAppend(n) => {
+                    let v = pop!();
+                    let len = self.stack.len();
+                    if let Value::List(l) = &self.stack[len - n as usize] {
+                        l.borrow_mut().push(v);
+                    }
+                }
+                Instr::SetAdd(n) => {
+                    let v = pop!();
+                    let s = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    tri!(ops::set_add(self, &s, v));
+                }
+                Instr::MapAdd(n) => {
+                    let v = pop!();
+                    let k = pop!();
+                    let d = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    tri!(ops::dict_set(self, &d, k, v));
+                }
+                Instr::ListExtend(n) => {
+                    let v = pop!();
+                    let l = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    let items = tri!(ops::collect_star(self, &v));
+                    if let Value::List(l) = l {
+                        l.borrow_mut().extend(items);
+                    }
+                }
+                Instr::SetUpdate(n) => {
+                    let v = pop!();
+                    let s = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    let items = tri!(ops::collect_star(self, &v));
+                    for i in items {
+                        tri!(ops::set_add(self, &s, i));
+                    }
+                }
+                Instr::DictUpdate(n) | Instr::DictMerge(n) => {
+                    let v = pop!();
+                    let d = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    let merge = matches!(ins, Instr::DictMerge(_));
+                    tri!(ops::dict_update_from(self, &d, &v, merge));
+                }
+                Instr::ListToTuple => {
+                    let l = pop!();
+                    if let Value::List(l) = l {
+                        let items = std::mem::take(&mut *l.borrow_mut());
+                        self.stack.push(Value::tuple(items));
+                    }
+                }
+                Instr::UnpackSequence(n) => {
+                    let seq = pop!();
+                    save!();
+                    tri!(ops::unpack(self, seq, n as usize, None));
+                }
+                Instr::UnpackEx(counts) => {
+                    let seq = pop!();
+                    save!();
+                    let before = (counts & 0xff) as usize;
+                    let after = (counts >> 8) as usize;
+                    tri!(ops::unpack(self, seq, before, Some(after)));
+                }
+                Instr::FormatValue(flags) => {
+                    let spec = if flags & 4 != 0 { Some(pop!()) } else { None };
+                    let v = pop!();
+                    save!();
+                    let s = tri!(ops::format_value(self, v, flags & 3, spec));
+                    self.stack.push(s);
+                }
+                Instr::Jump(t) => ip = t as usize,
+                Instr::PopJumpIfFalse(t) => {
+                    let v = pop!();
+                    let b = match v {
+                        Value::Bool(b) => b,
+                        _ => {
+                            save!();
+                            tri!(ops::truthy(self, &v))
+                        }
+                    };
+                    if !b {
+                        ip = t as usize;
+                    }
+                }
+                Instr::PopJumpIfTrue(t) => {
+                    let v = pop!();
+                    let b = match v {
+                        Value::Bool(b) => b,
+                        _ => {
+                            save!();
+                            tri!(ops::truthy(self, &v))
+                        }
+                    };
+                    if b {
+                        ip = t as usize;
+                    }
+                }
+                Instr::JumpIfFalseOrPop(t) => {
+                    save!();
+                    let tv = top!().clone();
+                    let b = tri!(ops::truthy(self, &tv));
+                    if !b {
+                        ip = t as usize;
+                    } else {
+                        self.stack.pop();
+                    }
+                }
+                Instr::JumpIfTrueOrPop(t) => {
+                    save!();
+                    let tv = top!().clone();
+                    let b = tri!(ops::truthy(self, &tv));
+                    if b {
+                        ip = t as usize;
+                    } else {
+                        self.stack.pop();
+                    }
+                }
+                Instr::ToBool => {
+                    let v = pop!();
+                    save!();
+                    let b = tri!(ops::truthy(self, &v));
+                    self.stack.push(Value::Bool(b));
+                }
+                Instr::GetIter => {
+                    let v = pop!();
+                    save!();
+                    let it = tri!(ops::get_iter(self, &v));
+                    self.stack.push(it);
+                }
+                Instr::ForIter(t) => {
+                    let it = top!().clone();
+                    if let Value::Generator(g) = &it {
+                        if g.kind == crate::objects::generator::GenKind::Generator {
+                            save!();
+                            match tri!(self.resume_generator(g, Value::None, ReturnMode::ForIter(t))) {
+                                Some(_) => {
+                                    reload!();
+                                }
+                                None => {
+                                    // Already finished.
+                                    self.stack.pop();
+                                    ip = t as usize;
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                    save!();
+                    match tri!(ops::iter_next(self, &it)) {
+                        Some(v) => self.stack.push(v),
+                        None => {
+                            self.stack.pop();
+                            ip = t as usize;
+                        }
+                    }
+                }
+                Instr::Return => {
+                    let result = pop!();
+                    let frame = self.frames.pop().unwrap();
+                    self.stack.truncate(frame.ret_sp);
+                    if let Some(gen) = &frame.generator {
+                        gen.inner.borrow_mut().state = GenState::Finished;
+                        match frame.mode {
+                            ReturnMode::ForIter(t) => {
+                                self.stack.pop();
+                                self.frames.last_mut().unwrap().ip = t as usize;
+                            }
+                            ReturnMode::Send(t) => {
+                                self.stack.pop();
+                                self.stack.push(result);
+                                self.frames.last_mut().unwrap().ip = t as usize;
+                            }
+                            ReturnMode::Entry => {
+                                self.gen_returned = true;
+                                return Ok(result);
+                            }
+                            _ => {
+                                self.stack.push(result);
+                            }
+                        }
+                        reload!();
+                        continue;
+                    }
+                    match frame.mode {
+                        ReturnMode::Push => self.stack.push(result),
+                        ReturnMode::Init(inst) => {
+                            if !result.is_none() {
+                                reload!();
+                                return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
+                            }
+                            self.stack.push(inst);
+                        }
+                        ReturnMode::Entry => return Ok(result),
+                        ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
+                    }
+                    if self.frames.len() < entry {
+                        return Ok(Value::None);
+                    }
+                    reload!();
+                }
+                Instr::Call(argc) => {
+                    save!();
+                    let callee_at = self.stack.len() - argc as usize - 1;
+                    match tri!(self.call_at(callee_at, argc as usize, Vec::new())) {
+                        CallPlan::Pushed => reload!(),
+                        CallPlan::Done(v) => self.stack.push(v),
+                    }
+                }
+                Instr::CallMethod(argc) => {
+                    save!();
+                    let len = self.stack.len();
+                    let at = len - argc as usize - 2;
+                    if self.stack[at].is_null() {
+                        // Not a method: `NULL callable args...`.
+                        self.stack.remove(at);
+                        match tri!(self.call_at(at, argc as usize, Vec::new())) {
+                            CallPlan::Pushed => reload!(),
+                            CallPlan::Done(v) => self.stack.push(v),
+                        }
+                    } else {
+                        match tri!(self.call_at(at, argc as usize + 1, Vec::new())) {
+                            CallPlan::Pushed => reload!(),
+                            CallPlan::Done(v) => self.stack.push(v),
+                        }
+                    }
+                }
+                Instr::CallKw(argc) => {
+                    save!();
+                    let names = pop!();
+                    let names: Vec<Value> = match &names {
+                        Value::Tuple(t) => t.to_vec(),
+                        _ => Vec::new(),
+                    };
+                    let nkw = names.len();
+                    let kwvals = self.stack.split_off(self.stack.len() - nkw);
+                    let kw = names
+                        .into_iter()
+                        .zip(kwvals)
+                        .filter_map(|(k, v)| match k {
+                            Value::Str(s) => Some((s, v)),
+                            _ => None,
+                        })
+                        .collect();
+                    let npos = argc as usize - nkw;
+                    let callee_at = self.stack.len() - npos - 1;
+                    match tri!(self.call_at(callee_at, npos, kw)) {
+                        CallPlan::Pushed => reload!(),
+                        CallPlan::Done(v) => self.stack.push(v),
+                    }
+                }
+                Instr::CallEx(flags) => {
+                    save!();
+                    let kwargs = if flags & 1 != 0 { pop!() } else { Value::None };
+                    let args = pop!();
+                    let mut kw = Vec::new();
+                    if let Value::Dict(d) = &kwargs {
+                        for (k, v) in d.borrow().items() {
+                            match k {
+                                Value::Str(s) => kw.push((s, v)),
+                                _ => {
+                                    return Err(self.type_error("keywords must be strings"));
+                                }
+                            }
+                        }
+                    }
+                    let pos = match &args {
+                        Value::Tuple(t) => t.to_vec(),
+                        _ => Vec::new(),
+                    };
+                    let n = pos.len();
+                    self.stack.extend(pos);
+                    let callee_at = self.stack.len() - n - 1;
+                    match tri!(self.call_at(callee_at, n, kw)) {
+                        CallPlan::Pushed => reload!(),
+                        CallPlan::Done(v) => self.stack.push(v),
+                    }
+                }
+                Instr::MakeFunction(flags) => {
+                    let code_v = pop!();
+                    let closure = if flags & 8 != 0 { pop!() } else { Value::None };
+                    let kwdefaults = if flags & 2 != 0 { pop!() } else { Value::None };
+                    let defaults = if flags & 1 != 0 { pop!() } else { Value::None };
+                    let f = self.make_function(&code_v, fi, defaults, kwdefaults, closure);
+                    self.stack.push(f);
+                }
+                Instr::BuildClass => {
+                    let kwargs = pop!();
+                    let bases = pop!();
+                    let name = pop!();
+                    let body = pop!();
+                    save!();
+                    let c = tri!(crate::call::build_class(self, &body, &name, &bases, &kwargs));
+                    self.stack.push(c);
+                }
+                Instr::Raise(kind) => {
+                    save!();
+                    let exc = match kind {
+                        0 => {
+                            if self.handled.is_none() {
+                                return Err(self.error("RuntimeError", "No active exception to reraise"));
+                            }
+                            self.reraising = true;
+                            self.handled.clone()
+                        }
+                        1 => {
+                            let e = pop!();
+                            tri!(ops::make_exception(self, e))
+                        }
+                        _ => {
+                            let cause = pop!();
+                            let e = pop!();
+                            let e = tri!(ops::make_exception(self, e));
+                            let cause = if cause.is_none() { Value::None } else { tri!(ops::make_exception(self, cause)) };
+                            ops::set_cause(&e, cause);
+                            e
+                        }
+                    };
+                    ops::set_context(&exc, &self.handled);
+                    return Err(exc);
+                }
+                Instr::Reraise => {
+                    let exc = pop!();
+                    save!();
+                    self.reraising = true;
+                    return Err(exc);
+                }
+                Instr::PushExcInfo => {
+                    let exc = pop!();
+                    let prev = std::mem::replace(&mut self.handled, exc.clone());
+                    self.stack.push(prev);
+                    self.stack.push(exc);
+                }
+                Instr::PopExcept => {
+                    let prev = pop!();
+                    self.handled = prev;
+                }
+                Instr::CheckExcMatch => {
+                    let typ = pop!();
+                    save!();
+                    let e = top!().clone();
+                    let r = tri!(ops::exception_matches(self, &e, &typ));
+                    self.stack.push(Value::Bool(r));
+                }
+                Instr::CheckEgMatch => {
+                    let typ = pop!();
+                    let rest = pop!();
+                    save!();
+                    let (rest, matched) = tri!(crate::exceptions::split_group(self, rest, &typ));
+                    self.stack.push(rest);
+                    self.stack.push(matched);
+                }
+                Instr::PrepReraiseStar => {
+                    let list = pop!();
+                    let orig = pop!();
+                    let r = crate::exceptions::prep_reraise_star(self, &orig, &list);
+                    self.stack.push(r);
+                }
+                Instr::BeforeWith => {
+                    let ctx = pop!();
+                    save!();
+                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
+                    let enter = tri!(ops::special_method(self, &ctx, "__enter__", "the context manager protocol"));
+                    self.stack.push(exit);
+                    self.stack.push(enter);
+                }
+                Instr::BeforeAsyncWith => {
+                    let ctx = pop!();
+                    save!();
+                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
+                    let enter = tri!(ops::special_method(self, &ctx, "__aenter__", "the asynchronous context manager protocol"));
+                    self.stack.push(exit);
+                    self.stack.push(enter);
+                }
+                Instr::WithExceptArgs => {
+                    let exc = top!().clone();
+                    let t = Value::Class(self.type_of(&exc));
+                    self.stack.pop();
+                    self.stack.push(t);
+                    self.stack.push(exc);
+                    self.stack.push(Value::None);
+                }
+                Instr::LoadAssertionError => {
+                    self.stack.push(Value::Class(self.exc_class("AssertionError")));
+                }
+                Instr::YieldValue => {
+                    let v = pop!();
+                    let mut frame = self.frames.pop().unwrap();
+                    frame.ip = ip;
+                    let gen = frame.generator.clone().expect("yield outside generator frame");
+                    let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
+                    let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
+                    {
+                        let mut inner = gen.inner.borrow_mut();
+                        inner.frame = Some(frame);
+                        inner.saved = saved;
+                        inner.state = GenState::Suspended;
+                    }
+                    match mode {
+                        ReturnMode::Entry => {
+                            self.gen_returned = false;
+                            return Ok(v);
+                        }
+                        _ => {
+                            self.stack.push(v);
+                            reload!();
+                        }
+                    }
+                }
+                Instr::Send(t) => {
+                    let sent = pop!();
+                    let sub = top!().clone();
+                    save!();
+                    match &sub {
+                        Value::Generator(g) => {
+                            let g = g.clone();
+                            match tri!(self.resume_generator(&g, sent, ReturnMode::Send(t))) {
+                                Some(_) => reload!(),
+                                None => {
+                                    // Finished before: behaves as returning None.
+                                    self.stack.pop();
+                                    self.stack.push(Value::None);
+                                    ip = t as usize;
+                                }
+                            }
+                        }
+                        _ => {
+                            // A non-generator iterator (or awaitable object): call its methods.
+                            match tri!(ops::send_to_iterator(self, &sub, sent)) {
+                                Ok(v) => self.stack.push(v),
+                                Err(ret) => {
+                                    self.stack.pop();
+                                    self.stack.push(ret);
+                                    ip = t as usize;
+                                }
+                            }
+                        }
+                    }
+                }
+                Instr::GetYieldFromIter => {
+                    let v = pop!();
+                    save!();
+                    let it = match v {
+                        Value::Generator(_) => v,
+                        other => tri!(ops::get_iter(self, &other)),
+                    };
+                    self.stack.push(it);
+                }
+                Instr::GetAwaitable => {
+                    let v = pop!();
+                    save!();
+                    let a = tri!(ops::get_awaitable(self, v));
+                    self.stack.push(a);
+                }
+                Instr::GetAiter => {
+                    let v = pop!();
+                    save!();
+                    let m = tri!(ops::special_method(self, &v, "__aiter__", "async for"));
+                    let it = tri!(self.call(&m, vec![]));
+                    self.stack.push(it);
+                }
+                Instr::GetAnext => {
+                    let it = top!().clone();
+                    save!();
+                    let m = tri!(ops::special_method(self, &it, "__anext__", "async for"));
+                    let aw = tri!(self.call(&m, vec![]));
+                    self.stack.push(aw);
+                }
+                Instr::EndAsyncFor => {
+                    let exc = pop!();
+                    if self.exc_matches(&exc, "StopAsyncIteration") {
+                        self.stack.pop();
+                    } else {
+                        save!();
+                        self.reraising = true;
+                        return Err(exc);
+                    }
+                }
+                Instr::ImportName(k) => {
+                    let name = code.names[k as usize].clone();
+                    save!();
+                    let m = tri!(crate::import::import_module(self, &name.s));
+                    self.stack.push(m);
+                }
+                Instr::ImportFrom(k) => {
+                    let name = code.names[k as usize].clone();
+                    let m = top!().clone();
+                    save!();
+                    let v = tri!(crate::import::import_from(self, &m, &name.s));
+                    self.stack.push(v);
+                }
+                Instr::ImportStar => {
+                    let m = pop!();
+                    if let Value::Module(m) = m {
+                        let items: Vec<_> = m.dict.borrow().iter().filter(|(k, _)| !k.0.s.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect();
+                        let globals = self.frames[fi].globals.clone();
+                        for (k, v) in items {
+                            globals.dict.borrow_mut().insert(k, v);
+                        }
+                    }
+                }
+                Instr::PrintExpr => {
+                    let v = pop!();
+                    if !v.is_none() {
+                        save!();
+                        let r = tri!(ops::repr(self, &v));
+                        self.write_stdout(&r);
+                        self.write_stdout("\n");
+                        self.builtins.set("_", v);
+                    }
+                }
+                Instr::GenStopGuard => {}
+            }
+        }
+    }
+
+    fn unbound_cell(&self, code: &crate::code::Code, i: usize) -> Value {
+        let ncell = code.cellvars.len();
+        if i < ncell {
+            let name = &code.cellvars[i].s;
+            self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value"))
+        } else {
+            let name = &code.freevars[i - ncell].s;
+            self.error("NameError", format!("cannot access free variable '{name}' where it is not associated with a value in enclosing scope"))
+        }
+    }
+
+    fn make_function(&mut self, code_v: &Value, fi: usize, defaults: Value, kwdefaults: Value, closure: Value) -> Value {
+        let Value::Code(code) = code_v else { return Value::None };
+        let defaults = match defaults {
+            Value::Tuple(t) => t.to_vec(),
+            _ => Vec::new(),
+        };
+        let kwdefaults = match kwdefaults {
+            Value::Dict(d) => d
+                .borrow()
+                .items()
+                .into_iter()
+                .filter_map(|(k, v)| match k {
+                    Value::Str(s) => Some((s, v)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let closure = match closure {
+            Value::Tuple(t) => t
+                .iter()
+                .filter_map(|c| match c {
+                    Value::Cell(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let f = Function {
+            code: code.clone(),
+            globals: self.frames[fi].globals.clone(),
+            defaults,
+            kwdefaults,
+            closure,
+            name: RefCell::new(code.name.clone()),
+            qualname: RefCell::new(code.qualname.clone()),
+            dict: RefCell::new(Default::default()),
+        };
+        crate::gc::track_function(Rc::new(f))
+    }
+
+    /// Calls the value at `stack[at]` with the `npos` values above it plus `kw`.
+    /// Script functions get a frame (Pushed); everything else runs now (Done).
+    fn call_at(&mut self, at: usize, npos: usize, kw: Vec<(Rc<crate::value::PyStr>, Value)>) -> PyResult<CallPlan> {
+        let callee = self.stack[at].clone();
+        match &callee {
+            Value::Function(f) => {
+                let f = f.clone();
+                self.call_function_at(&f, at, at + 1, npos, kw, ReturnMode::Push)
+            }
+            Value::BoundMethod(m) if matches!(m.func, Value::Function(_)) => {
+                let Value::Function(f) = &m.func else { unreachable!() };
+                let f = f.clone();
+                // Put the receiver in the callee slot: it becomes the first argument.
+                self.stack[at] = m.receiver.clone();
+                self.call_function_at(&f, at, at, npos + 1, kw, ReturnMode::Push)
+            }
+            Value::Class(c) if c.is_user && !matches!(c.kind, crate::objects::class::BuiltinKind::BaseException) && !c.lookup("__new__").map(|n| crate::call::is_script_new(&n)).unwrap_or(false) => {
+                let c = c.clone();
+                if let Some(Value::Function(init)) = c.lookup("__init__") {
+                    let inst = crate::call::new_instance(self, &c, &Args::default())?;
+                    self.stack[at] = inst.clone();
+                    return self.call_function_at(&init, at, at, npos + 1, kw, ReturnMode::Init(inst));
+                }
+                let args = self.stack.split_off(at + 1);
+                self.stack.pop();
+                let v = crate::call::instantiate(self, &c, Args { pos: args, kw })?;
+                Ok(CallPlan::Done(v))
+            }
+            _ => {
+                let args = self.stack.split_off(at + 1);
+                self.stack.pop();
+                let v = self.call_args(&callee, Args { pos: args, kw })?;
+                Ok(CallPlan::Done(v))
+            }
+        }
+    }
+
+    /// Pushes a frame for `f` whose arguments are `stack[args_at .. args_at + n]`.
+    fn call_function_at(&mut self, f: &Rc<Function>, ret_sp: usize, args_at: usize, n: usize, kw: Vec<(Rc<crate::value::PyStr>, Value)>, mode: ReturnMode) -> PyResult<CallPlan> {
+        let code = &f.code;
+        let is_gen = code.flags.generator || code.flags.coroutine || code.flags.async_generator;
+        // Fast path: exact positional arguments, no cells: the arguments become the locals in place.
+        if kw.is_empty() && !is_gen && n == code.argcount as usize && !code.flags.varargs && !code.flags.varkw && code.kwonlyargcount == 0 && code.cellvars.is_empty() {
+            if self.frames.len() >= self.recursion_limit {
+                self.stack.truncate(ret_sp);
+                return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
+            }
+            if args_at != ret_sp + 1 && args_at == ret_sp {
+                // Receiver already in the callee slot: the arguments start at the slot itself.
+            }
+            let base = args_at;
+            for _ in n..code.nlocals() {
+                self.stack.push(Value::Null);
+            }
+            self.frames.push(Frame {
+                code: code.clone(),
+                ip: 0,
+                base,
+                ret_sp,
+                cells: if f.closure.is_empty() { Vec::new() } else { f.closure.clone() },
+                globals: f.globals.clone(),
+                namespace: None,
+                mode,
+                generator: None,
+            });
+            return Ok(CallPlan::Pushed);
+        }
+        let pos = self.stack.split_off(args_at);
+        self.stack.truncate(ret_sp);
+        let args = Args { pos, kw };
+        if is_gen {
+            let g = self.make_generator(f, args)?;
+            return Ok(CallPlan::Done(g));
+        }
+        self.push_function_frame(f, args, ret_sp, mode)?;
+        Ok(CallPlan::Pushed)
+    }
+
+    /// Pushes a generator's frame to resume it with `sent`. Returns None if it had finished.
+    pub(crate) fn resume_generator(&mut self, gen: &Rc<Generator>, sent: Value, mode: ReturnMode) -> PyResult<Option<()>> {
+        let mut inner = gen.inner.borrow_mut();
+        match inner.state {
+            GenState::Running => {
+                let what = if gen.kind == crate::objects::generator::GenKind::Generator { "generator" } else { "coroutine" };
+                return Err(self.value_error(format!("{what} already executing")));
+            }
+            GenState::Finished => {
+                if gen.kind == crate::objects::generator::GenKind::Coroutine {
+                    return Err(self.error("RuntimeError", "cannot reuse already awaited coroutine"));
+                }
+                return Ok(None);
+            }
+            GenState::Created => {
+                if !sent.is_none() {
+                    return Err(self.type_error("can't send non-None value to a just-started generator"));
+                }
+            }
+            GenState::Suspended => {}
+        }
+        if self.frames.len() >= self.recursion_limit {
+            return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
+        }
+        let was_suspended = inner.state == GenState::Suspended;
+        let mut frame = inner.frame.take().expect("suspended generator has a frame");
+        let base = self.stack.len();
+        frame.base = base;
+        frame.ret_sp = base;
+        frame.mode = mode;
+        frame.generator = Some(gen.clone());
+        self.stack.append(&mut inner.saved);
+        if was_suspended {
+            self.stack.push(sent);
+        }
+        inner.state = GenState::Running;
+        inner.awaited = true;
+        drop(inner);
+        self.frames.push(frame);
+        Ok(Some(()))
+    }
+
+    /// Resumes a generator from native code. Ok(Ok(v)): it yielded v; Ok(Err(v)): it returned v.
+    pub fn gen_send(&mut self, gen: &Rc<Generator>, sent: Value) -> PyResult<Result<Value, Value>> {
+        match self.resume_generator(gen, sent, ReturnMode::Entry)? {
+            None => Ok(Err(Value::None)),
+            Some(()) => {
+                self.native_depth += 1;
+                let r = self.run();
+                self.native_depth -= 1;
+                let v = r?;
+                if std::mem::replace(&mut self.gen_returned, false) {
+                    Ok(Err(v))
+                } else {
+                    Ok(Ok(v))
+                }
+            }
+        }
+    }
+
+    /// Throws `exc` into a suspended generator at its yield point (`gen.throw`).
+    pub fn gen_throw(&mut self, gen: &Rc<Generator>, exc: Value) -> PyResult<Result<Value, Value>> {
+        let state = gen.state();
+        if state == GenState::Finished || state == GenState::Created {
+            gen.inner.borrow_mut().state = GenState::Finished;
+            return Err(exc);
+        }
+        self.resume_generator(gen, Value::None, ReturnMode::Entry)?;
+        // Drop the sent value and raise at the resume point.
+        self.stack.pop();
+        self.native_depth += 1;
+        let entry = self.frames.len();
+        let r = match self.unwind(exc, entry) {
+            Ok(()) => self.run(),
+            Err(e) => Err(e),
+        };
+        self.native_depth -= 1;
+        let v = r?;
+        if std::mem::replace(&mut self.gen_returned, false) {
+            Ok(Err(v))
+        } else {
+            Ok(Ok(v))
+        }
+    }
+}

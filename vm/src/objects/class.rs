@@ -1,0 +1,166 @@
+//! Classes (user-defined and the built-in types) and instances of user-defined classes.
+//!
+//! Every built-in type (`int`, `list`, `ValueError`, ...) is a `Class` too, so `type(x)`,
+//! `isinstance` and subclassing treat them alike. An instance of a class derived from a built-in
+//! container or from `BaseException` carries that built-in's data in its `payload`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::objects::dict::PyDict;
+use crate::objects::exception::ExceptionData;
+use crate::value::{AttrMap, PyList, PyStr, PyTuple, StrKey, Value};
+
+/// Which built-in type a class is, or derives its instance layout from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuiltinKind {
+    Object,
+    Type,
+    NoneType,
+    NotImplementedType,
+    Ellipsis,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Bytes,
+    List,
+    Tuple,
+    Dict,
+    Set,
+    FrozenSet,
+    Range,
+    Slice,
+    Function,
+    BuiltinFunction,
+    Method,
+    Module,
+    Generator,
+    Coroutine,
+    AsyncGenerator,
+    Iterator,
+    Cell,
+    Code,
+    Property,
+    StaticMethod,
+    ClassMethod,
+    BaseException,
+}
+
+pub struct Class {
+    pub name: Rc<PyStr>,
+    pub qualname: RefCell<Rc<PyStr>>,
+    pub bases: Vec<Rc<Class>>,
+    /// Method resolution order, excluding the class itself (an Rc to self would leak).
+    pub mro: Vec<Rc<Class>>,
+    pub dict: RefCell<AttrMap>,
+    /// The built-in layout instances use (Object for plain classes).
+    pub kind: BuiltinKind,
+    /// True for classes created by a `class` statement (their attributes can be set).
+    pub is_user: bool,
+    /// Cached facts about dunders, recomputed when a dunder is assigned (the common case is a bit test).
+    pub slots: Cell<DunderFlags>,
+}
+
+/// Which dunders the class (or a base) defines in script code.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct DunderFlags {
+    pub has_eq: bool,
+    pub has_hash: bool,
+    pub has_getattr: bool,
+    pub has_setattr: bool,
+}
+
+impl Class {
+    /// Looks `name` up on the class and its MRO, as `type.__getattribute__` does for class attributes.
+    pub fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.dict.borrow().get(name) {
+            return Some(v.clone());
+        }
+        for base in &self.mro {
+            if let Some(v) = base.dict.borrow().get(name) {
+                return Some(v.clone());
+            }
+        }
+        None
+    }
+    /// Like `lookup`, but ignores what `object` itself defines (its default dunders), so callers
+    /// can tell "the class customises this" from "inherited the default".
+    pub fn lookup_custom(&self, name: &str) -> Option<Value> {
+        if self.bases.is_empty() {
+            return None;
+        }
+        if let Some(v) = self.dict.borrow().get(name) {
+            return Some(v.clone());
+        }
+        for base in &self.mro {
+            if base.bases.is_empty() {
+                continue;
+            }
+            if let Some(v) = base.dict.borrow().get(name) {
+                return Some(v.clone());
+            }
+        }
+        None
+    }
+    /// True when `self` is `other` or derives from it.
+    pub fn is_subclass(self: &Rc<Class>, other: &Rc<Class>) -> bool {
+        Rc::ptr_eq(self, other) || self.mro.iter().any(|c| Rc::ptr_eq(c, other))
+    }
+    pub fn set_attr(&self, name: Rc<PyStr>, value: Value) {
+        self.dict.borrow_mut().insert(StrKey(name), value);
+        self.refresh_flags();
+    }
+    pub fn refresh_flags(&self) {
+        let user_defined = |n: &str| {
+            let mut found = self.dict.borrow().get(n).map(|v| matches!(v, Value::Function(_)));
+            if found.is_none() {
+                for b in &self.mro {
+                    if let Some(v) = b.dict.borrow().get(n) {
+                        found = Some(matches!(v, Value::Function(_)));
+                        break;
+                    }
+                }
+            }
+            found.unwrap_or(false)
+        };
+        self.slots.set(DunderFlags {
+            has_eq: user_defined("__eq__"),
+            has_hash: user_defined("__hash__"),
+            has_getattr: user_defined("__getattr__"),
+            has_setattr: user_defined("__setattr__"),
+        });
+    }
+    pub fn name(&self) -> &str {
+        &self.name.s
+    }
+}
+
+/// Built-in data an instance of a subclass of a built-in type carries.
+pub enum Payload {
+    None,
+    Dict(Rc<PyDict>),
+    List(Rc<PyList>),
+    Tuple(Rc<PyTuple>),
+    Exception(RefCell<ExceptionData>),
+    /// Any other value an extension type keeps (a deque's buffer, a wrapped int or str).
+    Value(RefCell<Value>),
+}
+
+pub struct Instance {
+    pub class: Rc<Class>,
+    pub dict: RefCell<AttrMap>,
+    pub payload: Payload,
+}
+
+impl Instance {
+    pub fn get_own(&self, name: &str) -> Option<Value> {
+        self.dict.borrow().get(name).cloned()
+    }
+    pub fn exception(&self) -> Option<&RefCell<ExceptionData>> {
+        match &self.payload {
+            Payload::Exception(e) => Some(e),
+            _ => None,
+        }
+    }
+}

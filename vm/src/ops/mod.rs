@@ -1,0 +1,14 @@
+//! Operations on values that opcodes and built-ins share: truth, arithmetic, comparison, hashing,
+//! repr/str, containers and iteration, and the exception helpers. Each file holds one family.
+
+mod arith;
+mod compare;
+mod container;
+mod misc;
+mod repr;
+
+pub use arith::*;
+pub use compare::*;
+pub use container::*;
+pub use misc::*;
+pub use repr::*;

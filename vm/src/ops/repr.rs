@@ -1,0 +1,716 @@
+//! `repr()`, `str()` and `format()`: byte-identical to CPython for the built-in types, including
+//! the shortest round-trip float repr and the format-spec mini-language.
+
+use std::rc::Rc;
+
+use num_bigint::BigInt;
+
+use crate::objects::class::Payload;
+use crate::value::Value;
+use crate::vm::Vm;
+use crate::PyResult;
+
+/// Python's `repr(float)`: shortest digits that round-trip, switching to exponent form outside
+/// 1e-4 <= |x| < 1e16.
+pub fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+    }
+    let e_form = format!("{:e}", f);
+    let (mant, exp) = e_form.split_once('e').unwrap();
+    let exp: i32 = exp.parse().unwrap();
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if (-4..16).contains(&exp) {
+        if exp >= 0 {
+            let e = exp as usize;
+            if digits.len() > e + 1 {
+                out.push_str(&digits[..e + 1]);
+                out.push('.');
+                out.push_str(&digits[e + 1..]);
+            } else {
+                out.push_str(&digits);
+                for _ in digits.len()..e + 1 {
+                    out.push('0');
+                }
+                out.push_str(".0");
+            }
+        } else {
+            out.push_str("0.");
+            for _ in 0..(-exp - 1) {
+                out.push('0');
+            }
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    }
+    out
+}
+
+/// Python's repr of a str: single quotes unless the text has a single quote and no double quote.
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if is_unprintable(c) => {
+                let n = c as u32;
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{:02x}", n));
+                } else if n <= 0xffff {
+                    out.push_str(&format!("\\u{:04x}", n));
+                } else {
+                    out.push_str(&format!("\\U{:08x}", n));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+fn is_unprintable(c: char) -> bool {
+    let n = c as u32;
+    matches!(n, 0xad | 0x2028 | 0x2029 | 0x200b..=0x200f | 0x2060..=0x2064 | 0xfeff | 0xd800..=0xdfff | 0xe000..=0xf8ff | 0xfff9..=0xfffb)
+        || (0xe0000..=0xe007f).contains(&n)
+}
+
+pub fn bytes_repr(b: &[u8]) -> String {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let mut out = String::from("b");
+    out.push(quote);
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            c if c as char == quote => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            0x20..=0x7e => out.push(c as char),
+            c => out.push_str(&format!("\\x{:02x}", c)),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+thread_local! {
+    /// Containers being repr'd right now, so a self-referencing one prints `[...]`.
+    static REPR_STACK: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+struct ReprGuard(usize);
+impl Drop for ReprGuard {
+    fn drop(&mut self) {
+        REPR_STACK.with(|s| {
+            let mut s = s.borrow_mut();
+            if let Some(pos) = s.iter().rposition(|x| *x == self.0) {
+                s.remove(pos);
+            }
+        });
+    }
+}
+
+fn enter_repr(v: &Value) -> Option<ReprGuard> {
+    let id = v.ptr_id()?;
+    REPR_STACK.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.contains(&id) {
+            None
+        } else {
+            s.push(id);
+            Some(ReprGuard(id))
+        }
+    })
+}
+
+fn join_reprs(vm: &mut Vm, items: &[Value]) -> PyResult<String> {
+    let mut out = String::new();
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&repr(vm, v)?);
+    }
+    Ok(out)
+}
+
+/// The module-qualified name CPython shows for a class (`__main__.Foo`, or `int` for builtins).
+pub fn class_display_name(c: &crate::objects::class::Class) -> String {
+    let module = c.dict.borrow().get("__module__").and_then(|m| m.as_str().map(|s| s.to_string()));
+    let q = c.qualname.borrow().s.to_string();
+    match module {
+        Some(m) if m != "builtins" => format!("{m}.{q}"),
+        _ => q,
+    }
+}
+
+/// `repr(v)`.
+pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
+    Ok(match v {
+        Value::Null => "<NULL>".into(),
+        Value::None => "None".into(),
+        Value::NotImplemented => "NotImplemented".into(),
+        Value::Ellipsis => "Ellipsis".into(),
+        Value::Bool(b) => (if *b { "True" } else { "False" }).into(),
+        Value::Int(i) => i.to_string(),
+        Value::BigInt(b) => bigint_to_string(vm, b)?,
+        Value::Float(f) => float_repr(*f),
+        Value::Str(s) => str_repr(&s.s),
+        Value::Bytes(b) => bytes_repr(b),
+        Value::List(l) => {
+            let Some(_g) = enter_repr(v) else { return Ok("[...]".into()) };
+            let items = l.borrow().clone();
+            format!("[{}]", join_reprs(vm, &items)?)
+        }
+        Value::Tuple(t) => {
+            let Some(_g) = enter_repr(v) else { return Ok("(...)".into()) };
+            if t.len() == 1 {
+                format!("({},)", repr(vm, &t[0])?)
+            } else {
+                format!("({})", join_reprs(vm, t)?)
+            }
+        }
+        Value::Dict(d) => {
+            let Some(_g) = enter_repr(v) else { return Ok("{...}".into()) };
+            let items = d.borrow().items();
+            dict_repr(vm, &items)?
+        }
+        Value::Set(s) => {
+            let Some(_g) = enter_repr(v) else { return Ok("{...}".into()) };
+            let items = s.borrow().keys();
+            if items.is_empty() {
+                "set()".into()
+            } else {
+                format!("{{{}}}", join_reprs(vm, &items)?)
+            }
+        }
+        Value::FrozenSet(s) => {
+            let items = s.borrow().keys();
+            if items.is_empty() {
+                "frozenset()".into()
+            } else {
+                format!("frozenset({{{}}})", join_reprs(vm, &items)?)
+            }
+        }
+        Value::Range(r) => {
+            if r.step == 1 {
+                format!("range({}, {})", r.start, r.stop)
+            } else {
+                format!("range({}, {}, {})", r.start, r.stop, r.step)
+            }
+        }
+        Value::Slice(s) => format!("slice({}, {}, {})", repr(vm, &s.start)?, repr(vm, &s.stop)?, repr(vm, &s.step)?),
+        Value::Function(f) => format!("<function {} at 0x{:x}>", f.qualname.borrow().s, v.ptr_id().unwrap_or(0)),
+        Value::Native(n) => format!("<built-in function {}>", n.name.s),
+        Value::BoundMethod(m) => {
+            let fname = match &m.func {
+                Value::Function(f) => f.qualname.borrow().s.to_string(),
+                Value::Native(n) => n.name.s.to_string(),
+                _ => "?".into(),
+            };
+            match &m.func {
+                Value::Native(n) => format!("<built-in method {} of {} object at 0x{:x}>", n.name.s, vm.type_name(&m.receiver), m.receiver.ptr_id().unwrap_or(0)),
+                _ => format!("<bound method {} of {}>", fname, repr(vm, &m.receiver)?),
+            }
+        }
+        Value::Class(c) => format!("<class '{}'>", class_display_name(c)),
+        Value::Module(m) => format!("<module '{}'>", m.name.s),
+        Value::Generator(g) => {
+            let kind = match g.kind {
+                crate::objects::generator::GenKind::Generator => "generator",
+                crate::objects::generator::GenKind::Coroutine => "coroutine",
+                crate::objects::generator::GenKind::AsyncGenerator => "async_generator",
+            };
+            format!("<{} object {} at 0x{:x}>", kind, g.qualname.s, v.ptr_id().unwrap_or(0))
+        }
+        Value::Iterator(_) => format!("<iterator object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
+        Value::Cell(_) => "<cell>".into(),
+        Value::Code(c) => format!("<code object {} at 0x{:x}>", c.name.s, v.ptr_id().unwrap_or(0)),
+        Value::Property(_) => format!("<property object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
+        Value::StaticMethod(_) => format!("<staticmethod object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
+        Value::ClassMethod(_) => format!("<classmethod object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
+        Value::Instance(inst) => {
+            let cls = inst.class.clone();
+            if let Some(f) = cls.lookup_custom("__repr__") {
+                let Some(_g) = enter_repr(v) else { return Ok("...".into()) };
+                let r = vm.call(&f, vec![v.clone()])?;
+                return match r {
+                    Value::Str(s) => Ok(s.s.to_string()),
+                    _ => Err(vm.type_error(format!("__repr__ returned non-string (type {})", vm.type_name(&r)))),
+                };
+            }
+            if let Some(data) = inst.exception() {
+                let args = data.borrow().args.clone();
+                let name = cls.name().to_string();
+                return Ok(match &args {
+                    Value::Tuple(t) if t.len() == 1 => format!("{}({})", name, repr(vm, &t[0])?),
+                    Value::Tuple(t) => format!("{}({})", name, join_reprs(vm, t)?),
+                    _ => format!("{name}()"),
+                });
+            }
+            match &inst.payload {
+                Payload::Dict(d) => {
+                    let items = d.borrow().items();
+                    return dict_repr(vm, &items);
+                }
+                Payload::List(_) | Payload::Tuple(_) | Payload::Value(_) => {
+                    if let Some(p) = crate::builtins::payload_value(v) {
+                        return repr(vm, &p);
+                    }
+                }
+                _ => {}
+            }
+            format!("<{} object at 0x{:x}>", class_display_name(&cls), v.ptr_id().unwrap_or(0))
+        }
+    })
+}
+
+fn dict_repr(vm: &mut Vm, items: &[(Value, Value)]) -> PyResult<String> {
+    let mut out = String::from("{");
+    for (i, (k, val)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&repr(vm, k)?);
+        out.push_str(": ");
+        out.push_str(&repr(vm, val)?);
+    }
+    out.push('}');
+    Ok(out)
+}
+
+/// Decimal text of a big int, refusing absurd sizes as CPython 3.11 does (4300 digits).
+pub fn bigint_to_string(vm: &mut Vm, b: &BigInt) -> PyResult<String> {
+    if b.bits() > 14_300 {
+        return Err(vm.value_error("Exceeds the limit (4300 digits) for integer string conversion; use sys.set_int_max_str_digits() to increase the limit"));
+    }
+    Ok(b.to_string())
+}
+
+/// `str(v)`.
+pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
+    match v {
+        Value::Str(s) => Ok(s.s.to_string()),
+        Value::Instance(inst) => {
+            let cls = inst.class.clone();
+            if let Some(f) = cls.lookup_custom("__str__") {
+                let r = vm.call(&f, vec![v.clone()])?;
+                return match r {
+                    Value::Str(s) => Ok(s.s.to_string()),
+                    _ => Err(vm.type_error(format!("__str__ returned non-string (type {})", vm.type_name(&r)))),
+                };
+            }
+            if cls.lookup_custom("__repr__").is_some() {
+                return repr(vm, v);
+            }
+            if let Some(data) = inst.exception() {
+                let args = data.borrow().args.clone();
+                let is_key_error = cls.is_subclass(&vm.exc_class("KeyError"));
+                return Ok(match &args {
+                    Value::Tuple(t) if t.is_empty() => String::new(),
+                    Value::Tuple(t) if t.len() == 1 => {
+                        if is_key_error {
+                            repr(vm, &t[0])?
+                        } else {
+                            to_str(vm, &t[0])?
+                        }
+                    }
+                    other => repr(vm, other)?,
+                });
+            }
+            if let Some(p) = crate::builtins::payload_value(v) {
+                return to_str(vm, &p);
+            }
+            repr(vm, v)
+        }
+        _ => repr(vm, v),
+    }
+}
+
+/// FORMAT_VALUE: conversion (0 none, 1 str, 2 repr, 3 ascii) then `format(v, spec)`.
+pub fn format_value(vm: &mut Vm, v: Value, conversion: u32, spec: Option<Value>) -> PyResult<Value> {
+    let v = match conversion {
+        1 => Value::string(to_str(vm, &v)?),
+        2 => Value::string(repr(vm, &v)?),
+        3 => Value::string(ascii(&repr(vm, &v)?)),
+        _ => v,
+    };
+    let spec = match &spec {
+        Some(Value::Str(s)) => s.s.to_string(),
+        _ => String::new(),
+    };
+    if spec.is_empty() {
+        if let Value::Str(_) = v {
+            return Ok(v);
+        }
+        return Ok(Value::string(to_str(vm, &v)?));
+    }
+    Ok(Value::string(format(vm, &v, &spec)?))
+}
+
+pub fn ascii(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let n = c as u32;
+        if n < 0x80 {
+            out.push(c);
+        } else if n <= 0xff {
+            out.push_str(&format!("\\x{:02x}", n));
+        } else if n <= 0xffff {
+            out.push_str(&format!("\\u{:04x}", n));
+        } else {
+            out.push_str(&format!("\\U{:08x}", n));
+        }
+    }
+    out
+}
+
+/// A parsed format spec: `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`.
+#[derive(Default, Debug)]
+pub struct FormatSpec {
+    pub fill: Option<char>,
+    pub align: Option<char>,
+    pub sign: Option<char>,
+    pub alternate: bool,
+    pub zero: bool,
+    pub width: Option<usize>,
+    pub grouping: Option<char>,
+    pub precision: Option<usize>,
+    pub kind: Option<char>,
+}
+
+pub fn parse_spec(spec: &str) -> Option<FormatSpec> {
+    let chars: Vec<char> = spec.chars().collect();
+    let mut i = 0;
+    let mut f = FormatSpec::default();
+    let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
+    if chars.len() >= 2 && is_align(chars[1]) {
+        f.fill = Some(chars[0]);
+        f.align = Some(chars[1]);
+        i = 2;
+    } else if !chars.is_empty() && is_align(chars[0]) {
+        f.align = Some(chars[0]);
+        i = 1;
+    }
+    if i < chars.len() && matches!(chars[i], '+' | '-' | ' ') {
+        f.sign = Some(chars[i]);
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == 'z' {
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == '#' {
+        f.alternate = true;
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == '0' {
+        f.zero = true;
+        i += 1;
+    }
+    let start = i;
+    while i < chars.len() && chars[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i > start {
+        f.width = chars[start..i].iter().collect::<String>().parse().ok();
+    }
+    if i < chars.len() && matches!(chars[i], ',' | '_') {
+        f.grouping = Some(chars[i]);
+        i += 1;
+    }
+    if i < chars.len() && chars[i] == '.' {
+        i += 1;
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        f.precision = chars[start..i].iter().collect::<String>().parse().ok();
+    }
+    if i < chars.len() {
+        f.kind = Some(chars[i]);
+        i += 1;
+    }
+    if i != chars.len() {
+        return None;
+    }
+    Some(f)
+}
+
+fn group_digits(digits: &str, sep: char, every: usize) -> String {
+    let bytes: Vec<char> = digits.chars().collect();
+    let mut out = String::new();
+    for (i, c) in bytes.iter().enumerate() {
+        if i > 0 && (bytes.len() - i) % every == 0 {
+            out.push(sep);
+        }
+        out.push(*c);
+    }
+    out
+}
+
+/// Pads `body` (with its sign/prefix split out) to the spec's width and alignment.
+fn pad(spec: &FormatSpec, sign: &str, body: &str, default_right: bool) -> String {
+    let width = spec.width.unwrap_or(0);
+    let len = sign.chars().count() + body.chars().count();
+    if len >= width {
+        return format!("{sign}{body}");
+    }
+    let fill_n = width - len;
+    let (fill, align) = if spec.zero && spec.align.is_none() && spec.fill.is_none() {
+        ('0', '=')
+    } else {
+        (spec.fill.unwrap_or(' '), spec.align.unwrap_or(if default_right { '>' } else { '<' }))
+    };
+    let fills = |n: usize| std::iter::repeat(fill).take(n).collect::<String>();
+    match align {
+        '<' => format!("{sign}{body}{}", fills(fill_n)),
+        '>' => format!("{}{sign}{body}", fills(fill_n)),
+        '^' => format!("{}{sign}{body}{}", fills(fill_n / 2), fills(fill_n - fill_n / 2)),
+        _ => format!("{sign}{}{body}", fills(fill_n)),
+    }
+}
+
+fn bad_spec(vm: &Vm, kind: Option<char>, v: &Value) -> Value {
+    match kind {
+        Some(k) => vm.value_error(format!("Unknown format code '{}' for object of type '{}'", k, vm.type_name(v))),
+        None => vm.value_error("Invalid format specifier"),
+    }
+}
+
+/// Formats a float in fixed/exponent/general notation with Python's rules.
+pub fn format_float(f: f64, kind: char, precision: Option<usize>, alternate: bool) -> String {
+    if f.is_nan() {
+        return if kind.is_ascii_uppercase() { "NAN".into() } else { "nan".into() };
+    }
+    if f.is_infinite() {
+        let s = if f > 0.0 { "inf" } else { "-inf" };
+        return if kind.is_ascii_uppercase() { s.to_uppercase() } else { s.into() };
+    }
+    match kind {
+        'f' | 'F' => format!("{:.*}", precision.unwrap_or(6), f),
+        'e' | 'E' => {
+            let s = format!("{:.*e}", precision.unwrap_or(6), f);
+            let (m, e) = s.split_once('e').unwrap();
+            let e: i32 = e.parse().unwrap();
+            let r = format!("{}e{}{:02}", m, if e < 0 { '-' } else { '+' }, e.abs());
+            if kind == 'E' {
+                r.to_uppercase()
+            } else {
+                r
+            }
+        }
+        '%' => format!("{:.*}%", precision.unwrap_or(6), f * 100.0),
+        _ => {
+            // 'g' / 'G' / none with precision.
+            let p = precision.unwrap_or(6).max(1);
+            if f == 0.0 {
+                return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+            }
+            let s = format!("{:.*e}", p - 1, f);
+            let (_, e) = s.split_once('e').unwrap();
+            let exp: i32 = e.parse().unwrap();
+            let r = if exp < -4 || exp >= p as i32 {
+                let (m, _) = s.split_once('e').unwrap();
+                let m = if alternate { m.to_string() } else { strip_zeros(m) };
+                format!("{}e{}{:02}", m, if exp < 0 { '-' } else { '+' }, exp.abs())
+            } else {
+                let digits = (p as i32 - 1 - exp).max(0) as usize;
+                let m = format!("{:.*}", digits, f);
+                if alternate {
+                    m
+                } else {
+                    strip_zeros(&m)
+                }
+            };
+            if kind == 'G' {
+                r.to_uppercase()
+            } else {
+                r
+            }
+        }
+    }
+}
+
+fn strip_zeros(s: &str) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// `format(v, spec)` for built-in types; instances use `__format__`.
+pub fn format(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
+    if let Value::Instance(_) = v {
+        if let Some(f) = vm.type_of(v).lookup_custom("__format__") {
+            let r = vm.call(&f, vec![v.clone(), Value::str(spec)])?;
+            return to_str(vm, &r);
+        }
+        if let Some(p) = crate::builtins::payload_value(v) {
+            return format(vm, &p, spec);
+        }
+        if spec.is_empty() {
+            return to_str(vm, v);
+        }
+        return Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v))));
+    }
+    if spec.is_empty() {
+        return to_str(vm, v);
+    }
+    let Some(s) = parse_spec(spec) else { return Err(vm.value_error("Invalid format specifier")) };
+    match v {
+        Value::Str(st) => {
+            if !matches!(s.kind, None | Some('s')) {
+                return Err(bad_spec(vm, s.kind, v));
+            }
+            let mut body: String = st.s.to_string();
+            if let Some(p) = s.precision {
+                body = body.chars().take(p).collect();
+            }
+            Ok(pad(&s, "", &body, false))
+        }
+        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => {
+            let kind = s.kind.unwrap_or('d');
+            if matches!(kind, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') {
+                let f = super::to_f64(v).unwrap_or(0.0);
+                return format(vm, &Value::Float(f), spec);
+            }
+            if s.precision.is_some() {
+                return Err(vm.value_error("Precision not allowed in integer format specifier"));
+            }
+            let n = super::to_bigint(v).unwrap();
+            let neg = n < BigInt::from(0);
+            let mag = if neg { -n } else { n };
+            let (digits, prefix) = match kind {
+                'd' | 'n' => (mag.to_string(), ""),
+                'x' => (mag.to_str_radix(16), "0x"),
+                'X' => (mag.to_str_radix(16).to_uppercase(), "0X"),
+                'o' => (mag.to_str_radix(8), "0o"),
+                'b' => (mag.to_str_radix(2), "0b"),
+                'c' => {
+                    let c = num_traits::ToPrimitive::to_u32(&mag).and_then(char::from_u32).unwrap_or('\0');
+                    (c.to_string(), "")
+                }
+                _ => return Err(bad_spec(vm, Some(kind), v)),
+            };
+            let digits = match s.grouping {
+                Some(g) => group_digits(&digits, g, if kind == 'd' || kind == 'n' { 3 } else { 4 }),
+                None => digits,
+            };
+            let sign = if neg { "-" } else { match s.sign { Some('+') => "+", Some(' ') => " ", _ => "" } };
+            let prefix = if s.alternate { prefix } else { "" };
+            let sign = format!("{sign}{prefix}");
+            Ok(pad(&s, &sign, &digits, true))
+        }
+        Value::Float(f) => {
+            let kind = s.kind;
+            if let Some(k) = kind {
+                if !matches!(k, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' | 'n') {
+                    return Err(bad_spec(vm, Some(k), v));
+                }
+            }
+            let neg = f.is_sign_negative() && !f.is_nan();
+            let mag = f.abs();
+            let mut body = match (kind, s.precision) {
+                (None, None) => float_repr(mag),
+                (None, Some(p)) => {
+                    let r = format_float(mag, 'g', Some(p), s.alternate);
+                    if r.contains(['.', 'e', 'n', 'i']) {
+                        r
+                    } else {
+                        format!("{r}.0")
+                    }
+                }
+                (Some('n'), p) => format_float(mag, 'g', p, s.alternate),
+                (Some(k), p) => format_float(mag, k, p, s.alternate),
+            };
+            if let Some(g) = s.grouping {
+                let (int_part, rest) = match body.find(|c: char| !c.is_ascii_digit()) {
+                    Some(i) => (body[..i].to_string(), body[i..].to_string()),
+                    None => (body.clone(), String::new()),
+                };
+                body = format!("{}{}", group_digits(&int_part, g, 3), rest);
+            }
+            let sign = if neg { "-" } else { match s.sign { Some('+') => "+", Some(' ') => " ", _ => "" } };
+            Ok(pad(&s, sign, &body, true))
+        }
+        _ => {
+            if s.kind.is_some() || s.precision.is_some() {
+                return Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v))));
+            }
+            let body = to_str(vm, v)?;
+            Ok(pad(&s, "", &body, false))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_repr_matches_python() {
+        assert_eq!(float_repr(0.1), "0.1");
+        assert_eq!(float_repr(1.0), "1.0");
+        assert_eq!(float_repr(1e16), "1e+16");
+        assert_eq!(float_repr(1.5e-5), "1.5e-05");
+        assert_eq!(float_repr(0.0001), "0.0001");
+        assert_eq!(float_repr(123456789012345.6), "123456789012345.6");
+        assert_eq!(float_repr(-2.5), "-2.5");
+        assert_eq!(float_repr(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn str_repr_picks_quotes() {
+        assert_eq!(str_repr("a'b"), "\"a'b\"");
+        assert_eq!(str_repr("a'b\""), "'a\\'b\"'");
+        assert_eq!(str_repr("x\n"), "'x\\n'");
+    }
+
+    #[test]
+    fn format_float_general() {
+        assert_eq!(format_float(1234.5678, 'f', Some(2), false), "1234.57");
+        assert_eq!(format_float(0.000012345, 'g', Some(3), false), "1.23e-05");
+        assert_eq!(format_float(12345.0, 'e', Some(2), false), "1.23e+04");
+    }
+}
+
+#[allow(dead_code)]
+fn _keep(_: Rc<()>) {}

@@ -1,0 +1,334 @@
+//! `Vm`: the interpreter state (value stack, frame stack, built-in types, module cache) and the
+//! helpers native code uses to talk to it: raising exceptions, looking up types, calling values.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::code::Code;
+use crate::frame::{Frame, ReturnMode};
+use crate::objects::class::{Class, Instance, Payload};
+use crate::objects::exception::ExceptionData;
+use crate::objects::function::{Args, NativeFn, NativeFunction};
+use crate::objects::module::Module;
+use crate::types::Types;
+use crate::value::{AttrMap, PyStr, Value};
+use crate::PyResult;
+
+/// Default maximum depth of script calls, as CPython's `sys.getrecursionlimit()`.
+pub const DEFAULT_RECURSION_LIMIT: usize = 1000;
+/// Maximum nesting of native code calling back into scripts (each costs Rust stack).
+pub const MAX_NATIVE_REENTRY: usize = 200;
+
+/// A function that builds a native module on first import.
+pub type ModuleInit = fn(&mut Vm) -> PyResult<Rc<Module>>;
+
+/// Where script output goes.
+pub trait OutputSink {
+    fn write_stdout(&mut self, s: &str);
+    fn write_stderr(&mut self, s: &str);
+    fn flush(&mut self) {}
+}
+
+/// Buffered process stdout and stderr (stdout is flushed before anything goes to stderr).
+pub struct StdOutput {
+    out: std::io::BufWriter<std::io::Stdout>,
+}
+
+impl Default for StdOutput {
+    fn default() -> Self {
+        StdOutput { out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()) }
+    }
+}
+
+impl OutputSink for StdOutput {
+    fn write_stdout(&mut self, s: &str) {
+        let _ = self.out.write_all(s.as_bytes());
+    }
+    fn write_stderr(&mut self, s: &str) {
+        let _ = self.out.flush();
+        let _ = std::io::stderr().write_all(s.as_bytes());
+    }
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+pub struct Vm {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    pub types: Types,
+    pub builtins: Rc<Module>,
+    /// Imported modules by name (`sys.modules`).
+    pub modules: HashMap<String, Value>,
+    /// Native modules available to `import`, built on first use.
+    pub native_modules: HashMap<String, ModuleInit>,
+    /// The exception currently being handled (`sys.exc_info()`), or None.
+    pub handled: Value,
+    pub recursion_limit: usize,
+    pub native_depth: usize,
+    /// Set by a generator frame's return (as opposed to a yield) when it hands control to native code.
+    pub(crate) gen_returned: bool,
+    /// Set while re-raising, so the traceback does not gain a duplicate entry.
+    pub(crate) reraising: bool,
+    pub output: Box<dyn OutputSink>,
+    /// Directories searched for `import name` (`name.eddy`, then `name.py`).
+    pub search_path: Vec<PathBuf>,
+    pub argv: Vec<String>,
+    /// Interned attribute names used by the VM itself.
+    pub names: crate::names::Names,
+}
+
+impl Vm {
+    pub fn new() -> Vm {
+        let types = Types::new();
+        let builtins = Rc::new(Module::new("builtins"));
+        let mut vm = Vm {
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            types,
+            builtins,
+            modules: HashMap::new(),
+            native_modules: HashMap::new(),
+            handled: Value::None,
+            recursion_limit: DEFAULT_RECURSION_LIMIT,
+            native_depth: 0,
+            gen_returned: false,
+            reraising: false,
+            output: Box::new(StdOutput::default()),
+            search_path: Vec::new(),
+            argv: Vec::new(),
+            names: crate::names::Names::new(),
+        };
+        crate::builtins::install(&mut vm);
+        vm.modules.insert("builtins".into(), Value::Module(vm.builtins.clone()));
+        vm
+    }
+
+    // ---- output ----
+
+    pub fn write_stdout(&mut self, s: &str) {
+        self.output.write_stdout(s);
+    }
+    pub fn write_stderr(&mut self, s: &str) {
+        self.output.write_stderr(s);
+    }
+    pub fn flush(&mut self) {
+        self.output.flush();
+    }
+
+    // ---- making values ----
+
+    pub fn native(&self, name: &str, func: NativeFn) -> Value {
+        Value::Native(Rc::new(NativeFunction { name: Rc::new(PyStr::new(name)), func, data: Value::Null }))
+    }
+    /// A native function that receives `data` as its first argument.
+    pub fn native_with(&self, name: &str, func: NativeFn, data: Value) -> Value {
+        Value::Native(Rc::new(NativeFunction { name: Rc::new(PyStr::new(name)), func, data }))
+    }
+    /// Adds a native method to a built-in class.
+    pub fn add_method(&self, class: &Rc<Class>, name: &str, func: NativeFn) {
+        let f = self.native(name, func);
+        class.dict.borrow_mut().insert(crate::value::StrKey(Rc::new(PyStr::new(name))), f);
+    }
+    pub fn new_dict(&self) -> Value {
+        crate::gc::track_dict(Rc::new(RefCell::new(crate::objects::dict::DictData::new())))
+    }
+
+    // ---- exceptions ----
+
+    pub fn exc_class(&self, name: &str) -> Rc<Class> {
+        self.types.exceptions.get(name).cloned().unwrap_or_else(|| self.types.exceptions["Exception"].clone())
+    }
+    /// An exception instance of `class` with the given args.
+    pub fn new_exception(&self, class: &Rc<Class>, args: Vec<Value>) -> Value {
+        let inst = Instance {
+            class: class.clone(),
+            dict: RefCell::new(AttrMap::default()),
+            payload: Payload::Exception(RefCell::new(ExceptionData::new(Value::tuple(args)))),
+        };
+        crate::gc::track_instance(Rc::new(inst))
+    }
+    /// An exception of the named built-in class with a message.
+    pub fn error(&self, class: &str, msg: impl Into<String>) -> Value {
+        self.new_exception(&self.exc_class(class), vec![Value::string(msg.into())])
+    }
+    pub fn type_error(&self, msg: impl Into<String>) -> Value {
+        self.error("TypeError", msg)
+    }
+    pub fn value_error(&self, msg: impl Into<String>) -> Value {
+        self.error("ValueError", msg)
+    }
+    pub fn index_error(&self, msg: impl Into<String>) -> Value {
+        self.error("IndexError", msg)
+    }
+    pub fn attribute_error(&self, msg: impl Into<String>) -> Value {
+        self.error("AttributeError", msg)
+    }
+    pub fn key_error(&self, key: Value) -> Value {
+        self.new_exception(&self.exc_class("KeyError"), vec![key])
+    }
+    pub fn stop_iteration(&self, value: Value) -> Value {
+        let args = if value.is_none() { vec![] } else { vec![value] };
+        self.new_exception(&self.exc_class("StopIteration"), args)
+    }
+    /// True when `exc` is an instance of the named built-in exception class (or a subclass).
+    pub fn exc_matches(&self, exc: &Value, name: &str) -> bool {
+        match (exc, self.types.exceptions.get(name)) {
+            (Value::Instance(i), Some(c)) => i.class.is_subclass(c),
+            _ => false,
+        }
+    }
+
+    // ---- types ----
+
+    /// `type(v)`.
+    pub fn type_of(&self, v: &Value) -> Rc<Class> {
+        let t = &self.types;
+        match v {
+            Value::Null | Value::None => t.none.clone(),
+            Value::NotImplemented => t.not_implemented.clone(),
+            Value::Ellipsis => t.ellipsis.clone(),
+            Value::Bool(_) => t.bool_.clone(),
+            Value::Int(_) | Value::BigInt(_) => t.int.clone(),
+            Value::Float(_) => t.float.clone(),
+            Value::Str(_) => t.str_.clone(),
+            Value::Bytes(_) => t.bytes.clone(),
+            Value::List(_) => t.list.clone(),
+            Value::Tuple(_) => t.tuple.clone(),
+            Value::Dict(_) => t.dict.clone(),
+            Value::Set(_) => t.set.clone(),
+            Value::FrozenSet(_) => t.frozenset.clone(),
+            Value::Range(_) => t.range.clone(),
+            Value::Slice(_) => t.slice.clone(),
+            Value::Function(_) => t.function.clone(),
+            Value::Native(_) => t.builtin_function.clone(),
+            Value::BoundMethod(_) => t.method.clone(),
+            Value::Class(_) => t.type_.clone(),
+            Value::Instance(i) => i.class.clone(),
+            Value::Module(_) => t.module.clone(),
+            Value::Generator(g) => match g.kind {
+                crate::objects::generator::GenKind::Generator => t.generator.clone(),
+                crate::objects::generator::GenKind::Coroutine => t.coroutine.clone(),
+                crate::objects::generator::GenKind::AsyncGenerator => t.async_generator.clone(),
+            },
+            Value::Iterator(_) => t.iterator.clone(),
+            Value::Cell(_) => t.cell.clone(),
+            Value::Code(_) => t.code.clone(),
+            Value::Property(_) => t.property.clone(),
+            Value::StaticMethod(_) => t.staticmethod.clone(),
+            Value::ClassMethod(_) => t.classmethod.clone(),
+        }
+    }
+    pub fn type_name(&self, v: &Value) -> String {
+        self.type_of(v).name().to_string()
+    }
+    pub fn isinstance(&self, v: &Value, class: &Rc<Class>) -> bool {
+        self.type_of(v).is_subclass(class)
+    }
+
+    // ---- running code ----
+
+    /// Runs a module's top-level code with `module` as its globals.
+    pub fn run_module_code(&mut self, code: Rc<Code>, module: Rc<Module>) -> PyResult<Value> {
+        let base = self.stack.len();
+        for _ in 0..code.nlocals() {
+            self.stack.push(Value::Null);
+        }
+        let frame = Frame {
+            cells: (0..code.ncells()).map(|_| Rc::new(RefCell::new(Value::Null))).collect(),
+            code,
+            ip: 0,
+            base,
+            ret_sp: base,
+            globals: module,
+            namespace: None,
+            mode: ReturnMode::Entry,
+            generator: None,
+        };
+        self.frames.push(frame);
+        self.run()
+    }
+
+    /// Calls any callable value from native code and returns its result.
+    pub fn call(&mut self, callee: &Value, args: Vec<Value>) -> PyResult<Value> {
+        self.call_args(callee, Args::new(args))
+    }
+
+    /// Calls with keyword arguments.
+    pub fn call_args(&mut self, callee: &Value, args: Args) -> PyResult<Value> {
+        if self.native_depth >= MAX_NATIVE_REENTRY.min(self.recursion_limit) {
+            return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
+        }
+        self.native_depth += 1;
+        let r = self.call_inner(callee, args);
+        self.native_depth -= 1;
+        r
+    }
+
+    fn call_inner(&mut self, callee: &Value, args: Args) -> PyResult<Value> {
+        match callee {
+            Value::Function(f) => {
+                let f = f.clone();
+                if f.code.flags.generator || f.code.flags.coroutine || f.code.flags.async_generator {
+                    return self.make_generator(&f, args);
+                }
+                let ret_sp = self.stack.len();
+                self.push_function_frame(&f, args, ret_sp, ReturnMode::Entry)?;
+                self.run()
+            }
+            Value::Native(n) => {
+                let n = n.clone();
+                let mut args = args;
+                if !n.data.is_null() {
+                    args.pos.insert(0, n.data.clone());
+                }
+                (n.func)(self, args)
+            }
+            Value::BoundMethod(m) => {
+                let mut args = args;
+                args.pos.insert(0, m.receiver.clone());
+                let f = m.func.clone();
+                self.call_inner(&f, args)
+            }
+            Value::Class(c) => {
+                let c = c.clone();
+                crate::call::instantiate(self, &c, args)
+            }
+            Value::Instance(_) => {
+                let f = crate::attr::lookup_special(self, callee, "__call__")
+                    .ok_or_else(|| self.type_error(format!("'{}' object is not callable", self.type_name(callee))))?;
+                let mut args = args;
+                args.pos.insert(0, callee.clone());
+                self.call_inner(&f, args)
+            }
+            Value::StaticMethod(f) => {
+                let f = (**f).clone();
+                self.call_inner(&f, args)
+            }
+            _ => Err(self.type_error(format!("'{}' object is not callable", self.type_name(callee)))),
+        }
+    }
+
+    /// Looks up and calls a method by name: `obj.name(*args)`.
+    pub fn call_method(&mut self, obj: &Value, name: &str, args: Vec<Value>) -> PyResult<Value> {
+        let m = crate::attr::get_attr(self, obj, name)?;
+        self.call(&m, args)
+    }
+
+    /// Sets a global or builtin value by name.
+    pub fn set_builtin(&mut self, name: &str, v: Value) {
+        self.builtins.set(name, v);
+    }
+    pub fn intern(&self, s: &str) -> Rc<PyStr> {
+        Rc::new(PyStr::new(s))
+    }
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
