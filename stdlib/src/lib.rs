@@ -3,8 +3,46 @@
 
 use eddy_vm::Vm;
 
+pub mod collections;
+pub mod copy;
+pub mod dataclasses;
+pub mod functools;
+pub mod itertools;
+pub mod json;
+pub mod logging;
+pub mod math;
+pub mod operator;
+pub mod os;
+pub mod random;
+pub mod string;
 pub mod sys;
+pub mod time;
+pub mod types;
+pub mod typing;
+pub mod warnings;
 
+/// Registers every built-in module with `vm`.
 pub fn install(vm: &mut Vm) {
-    vm.native_modules.insert("sys".into(), sys::init);
+    let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
+        ("collections", collections::init),
+        ("copy", copy::init),
+        ("dataclasses", dataclasses::init),
+        ("functools", functools::init),
+        ("itertools", itertools::init),
+        ("json", json::init),
+        ("logging", logging::init),
+        ("math", math::init),
+        ("operator", operator::init),
+        ("os", os::init),
+        ("random", random::init),
+        ("string", string::init),
+        ("sys", sys::init),
+        ("time", time::init),
+        ("types", types::init),
+        ("typing", typing::init),
+        ("warnings", warnings::init),
+    ];
+    for (name, init) in modules {
+        vm.native_modules.insert(name.to_string(), *init);
+    }
 }

@@ -18,6 +18,12 @@ mod format;
 mod functions;
 mod iterators;
 mod methods;
+mod bytes_methods;
+mod dict_methods;
+mod list_methods;
+mod number_methods;
+mod set_methods;
+mod str_methods;
 
 pub use format::percent_format;
 pub use iterators::native_iter_next;
@@ -29,6 +35,12 @@ pub fn install(vm: &mut Vm) {
     constructors::install(vm);
     exception_methods::install(vm);
     methods::install(vm);
+    str_methods::install(vm);
+    bytes_methods::install(vm);
+    list_methods::install(vm);
+    dict_methods::install(vm);
+    set_methods::install(vm);
+    number_methods::install(vm);
     let b = vm.builtins.clone();
     let t = &vm.types;
     for (name, c) in [

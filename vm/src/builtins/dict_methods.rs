@@ -1,0 +1,7 @@
+//! Methods of the built-in dict type(s).
+
+use crate::vm::Vm;
+
+pub fn install(vm: &mut Vm) {
+    let _ = vm;
+}
