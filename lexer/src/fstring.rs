@@ -143,6 +143,15 @@ impl Splitter<'_> {
         open: usize,
         depth: usize,
     ) -> Result<usize, LexError> {
+        // Fields may nest inside a format spec only one level deep (`{x:{w}}`), as in CPython.
+        if depth >= 2 {
+            return Err(self.err(
+                "f-string: expressions nested too deeply",
+                open,
+                1,
+                "nested too deeply",
+            ));
+        }
         let b = self.b;
         let mut j = open + 1;
         let mut nest: Vec<u8> = Vec::new();
@@ -250,14 +259,6 @@ impl Splitter<'_> {
         }
         let mut spec = None;
         if j < self.end && b[j] == b':' {
-            if depth >= 1 {
-                return Err(self.err(
-                    "f-string: expressions nested too deeply",
-                    j,
-                    1,
-                    "nested too deeply",
-                ));
-            }
             let (parts, k) = self.parts(j + 1, true, depth + 1)?;
             spec = Some(parts);
             j = k;
@@ -390,6 +391,20 @@ mod tests {
             panic!()
         };
         assert_eq!(spec, &vec![FPiece::Literal(",".into())]);
+    }
+
+    #[test]
+    fn nested_specs() {
+        let s = "f'{v:{w:0}.{p:1}}'";
+        let FPiece::Field {
+            spec: Some(spec), ..
+        } = &split(s)[0]
+        else {
+            panic!()
+        };
+        assert!(matches!(&spec[0], FPiece::Field { spec: Some(_), .. }));
+        let e = split_fstring("f'{a:{b:{c}}}'", 0, 14).unwrap_err();
+        assert_eq!(e.message, "f-string: expressions nested too deeply");
     }
 
     #[test]
