@@ -115,18 +115,6 @@ fn join_or(items: &[String]) -> String {
     }
 }
 
-const EXPR_STARTERS: &[&str] = &[
-    "NAME",
-    "INT",
-    "STRING",
-    "\"(\"",
-    "\"[\"",
-    "\"{\"",
-    "\"-\"",
-    "\"not\"",
-    "\"lambda\"",
-];
-
 fn expects_expression(expected: &[String]) -> bool {
     let has = |t: &str| expected.iter().any(|e| e == t);
     has("NAME") && has("INT") && has("\"(\"")
