@@ -232,6 +232,8 @@ impl<'a> Compiler<'a> {
             exception_table: table,
             max_stack: 0,
             first_line: u.first_line,
+            simple_call: !u.flags.varargs && !u.flags.varkw && u.kwonly == 0 && sc.cellvars.is_empty() && !u.flags.generator && !u.flags.coroutine && !u.flags.async_generator,
+            global_cache: (0..u.names.len()).map(|_| std::cell::Cell::new(Default::default())).collect(),
         }
     }
 
