@@ -651,7 +651,6 @@ impl Vm {
                         ReturnMode::Push => self.stack.push(result),
                         ReturnMode::Init(inst) => {
                             if !result.is_none() {
-                                reload!();
                                 return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
                             }
                             self.stack.push(inst);

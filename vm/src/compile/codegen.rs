@@ -93,14 +93,13 @@ pub struct Compiler<'a> {
     source: Rc<SourceFile>,
     table: SymbolTable,
     units: Vec<Unit<'a>>,
-    mode: Mode,
     depth: usize,
 }
 
 /// Compiles a parsed module into its top-level code object.
 pub fn compile_module(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
     let table = symtable::build(module).map_err(|e| CompileError { message: e.message, span: e.span })?;
-    let mut c = Compiler { source, table, units: Vec::new(), mode, depth: 0 };
+    let mut c = Compiler { source, table, units: Vec::new(), depth: 0 };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
     c.unit().flags.module = true;
     let n = module.body.len();
