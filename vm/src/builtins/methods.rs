@@ -76,7 +76,7 @@ pub fn super_class(vm: &mut Vm) -> Rc<Class> {
     if let Some(c) = SUPER.with(|s| s.borrow().clone()) {
         return c;
     }
-    let c = crate::types::new_class("super", vec![vm.types.object.clone()], crate::objects::class::BuiltinKind::Object, false);
+    let c = crate::types::new_class("super", vec![], crate::objects::class::BuiltinKind::Object, false);
     vm.add_method(&c, "__getattr__", super_getattr);
     let mut flags = c.slots.get();
     flags.has_getattr = true;
