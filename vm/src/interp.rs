@@ -413,7 +413,18 @@ impl Vm {
                             4 => x > y,
                             _ => x >= y,
                         };
-                        std::mem::forget(std::mem::replace(top, Value::Bool(r)));
+                        // A conditional jump usually follows: take it now, without storing the bool.
+                        match code.instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { ip + 1 } else { t as usize };
+                            }
+                            Some(&Instr::PopJumpIfTrue(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { t as usize } else { ip + 1 };
+                            }
+                            _ => std::mem::forget(std::mem::replace(top, Value::Bool(r))),
+                        }
                         continue;
                     }
                     let a = pop!();
@@ -445,7 +456,17 @@ impl Vm {
                     };
                     if let Some(r) = fast {
                         std::mem::forget(self.stack.pop());
-                        std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r)));
+                        match code.instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { ip + 1 } else { t as usize };
+                            }
+                            Some(&Instr::PopJumpIfTrue(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { t as usize } else { ip + 1 };
+                            }
+                            _ => std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r))),
+                        }
                         continue;
                     }
                     let b = pop!();
