@@ -488,7 +488,7 @@ pub fn parse_spec(spec: &str, default_kind: Option<char>, default_align: char, t
         match f.kind {
             None | Some('d' | 'e' | 'f' | 'g' | 'E' | 'G' | '%' | 'F') => {}
             Some('b' | 'o' | 'x' | 'X') if g == '_' => {}
-            Some(k) => return Err(format!("Cannot specify ',' with '{}'.", code_text(k))),
+            Some(k) => return Err(format!("Cannot specify '{g}' with '{}'.", code_text(k))),
         }
     }
     Ok(f)
