@@ -80,7 +80,7 @@ pub fn str_repr(s: &str) -> String {
             }
             c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if is_unprintable(c) => {
+            c if !c.is_ascii() && !crate::builtins::is_printable(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     out.push_str(&format!("\\x{:02x}", n));
@@ -95,12 +95,6 @@ pub fn str_repr(s: &str) -> String {
     }
     out.push(quote);
     out
-}
-
-fn is_unprintable(c: char) -> bool {
-    let n = c as u32;
-    matches!(n, 0xad | 0x2028 | 0x2029 | 0x200b..=0x200f | 0x2060..=0x2064 | 0xfeff | 0xd800..=0xdfff | 0xe000..=0xf8ff | 0xfff9..=0xfffb)
-        || (0xe0000..=0xe007f).contains(&n)
 }
 
 pub fn bytes_repr(b: &[u8]) -> String {
@@ -784,7 +778,6 @@ fn format_float_spec(vm: &mut Vm, v: &Value, x: f64, spec: &str) -> PyResult<Str
     }
     let split = body.find(|c: char| !c.is_ascii_digit()).unwrap_or(body.len());
     let (digits, rest) = body.split_at(split);
-    let (digits, rest) = if digits.is_empty() { (rest, "") } else { (digits, rest) };
     Ok(layout_number(&f, sign_text(neg, f.sign), "", digits, rest, 3))
 }
 
