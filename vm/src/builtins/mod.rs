@@ -28,7 +28,7 @@ mod str_methods;
 mod unicode_data;
 
 pub use format::percent_format;
-pub use str_case::decimal_value;
+pub use str_case::{decimal_value, is_printable};
 pub use iterators::native_iter_next;
 
 pub type Constructor = fn(&mut Vm, &Rc<Class>, Args) -> PyResult<Value>;

@@ -291,7 +291,10 @@ fn repeat(vm: &mut Vm, s: Value, n: Value) -> PyResult<Value> {
             let n = ops::index_value(vm, &n, "int")?;
             ops::binary_op(vm, &s, &Value::Int(n), 2)
         }
-        _ => Ok(Value::NotImplemented),
+        _ => {
+            let n = int_arg(vm, &n)?;
+            ops::binary_op(vm, &s, &Value::Int(n), 2)
+        }
     }
 }
 
