@@ -151,6 +151,11 @@ fn trace(v: &Value, f: &mut dyn FnMut(&Value)) {
                         f(&e.context);
                     }
                 }
+                Payload::Native(n) => {
+                    if let Ok(n) = n.try_borrow() {
+                        n.traverse(f);
+                    }
+                }
                 Payload::None => {}
             }
         }
@@ -216,6 +221,11 @@ fn clear(v: &Value, graveyard: &mut Vec<Value>) {
                     if let Ok(mut e) = e.try_borrow_mut() {
                         graveyard.push(std::mem::replace(&mut e.cause, Value::None));
                         graveyard.push(std::mem::replace(&mut e.context, Value::None));
+                    }
+                }
+                Payload::Native(n) => {
+                    if let Ok(mut n) = n.try_borrow_mut() {
+                        n.clear(graveyard);
                     }
                 }
                 _ => {}

@@ -145,6 +145,19 @@ pub enum Payload {
     Exception(RefCell<ExceptionData>),
     /// Any other value an extension type keeps (a deque's buffer, a wrapped int or str).
     Value(RefCell<Value>),
+    /// Rust state of a class defined outside the VM (a deque's ring buffer, an itertools iterator).
+    Native(RefCell<Box<dyn NativeState>>),
+}
+
+/// State a Rust-defined class keeps in its instances. The collector sees the values it holds
+/// through `traverse` and breaks cycles through `clear`.
+pub trait NativeState: std::any::Any {
+    /// Calls `f` on every value the state holds.
+    fn traverse(&self, f: &mut dyn FnMut(&Value));
+    /// Moves every held value into `out` (the collector breaking a cycle).
+    fn clear(&mut self, out: &mut Vec<Value>);
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 pub struct Instance {
