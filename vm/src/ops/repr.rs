@@ -640,6 +640,30 @@ pub fn format_float(f: f64, kind: char, precision: Option<usize>, alternate: boo
     }
 }
 
+/// The float format with a precision but no type: like 'g', except that a fixed-point result
+/// keeps a fractional digit (`1.0`), so it switches to exponent form one digit earlier.
+fn general_dot0(f: f64, precision: usize, alternate: bool) -> String {
+    if !f.is_finite() {
+        return format_float(f, 'g', None, false);
+    }
+    let p = precision.max(1);
+    let exp: i32 = if f == 0.0 { 0 } else { format!("{:.*e}", p - 1, f).split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0) };
+    if exp < -4 || exp >= p as i32 - 1 {
+        let s = exp_form(f, p - 1, alternate);
+        if alternate {
+            return s;
+        }
+        let (m, e) = s.split_once('e').unwrap_or((&s, ""));
+        return format!("{}e{e}", strip_zeros(m));
+    }
+    let r = format_float(f, 'g', Some(p), alternate);
+    if r.contains('.') {
+        r
+    } else {
+        format!("{r}.0")
+    }
+}
+
 fn strip_zeros(s: &str) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -683,8 +707,8 @@ fn format_str(vm: &mut Vm, v: &Value, s: &str, spec: &str) -> PyResult<String> {
     if f.kind != Some('s') {
         return Err(unknown_code(vm, f.kind.unwrap_or('s'), v));
     }
-    if f.sign.is_some() {
-        return Err(vm.value_error("Sign not allowed in string format specifier"));
+    if let Some(sign) = f.sign {
+        return Err(vm.value_error(if sign == ' ' { "Space not allowed in string format specifier" } else { "Sign not allowed in string format specifier" }));
     }
     if f.no_neg_zero {
         return Err(vm.value_error("Negative zero coercion (z) not allowed in string format specifier"));
@@ -760,16 +784,15 @@ fn format_float_spec(vm: &mut Vm, v: &Value, x: f64, spec: &str) -> PyResult<Str
     let mut neg = x.is_sign_negative() && !x.is_nan();
     let mag = x.abs();
     let body = match (f.kind, f.precision) {
-        (None, None) => float_repr(mag),
-        (None, Some(p)) => {
-            // Like 'g', but a fixed-point result always keeps a fractional digit.
-            let r = format_float(mag, 'g', Some(p), f.alternate);
-            if r.contains(['.', 'e', 'n', 'i']) {
-                r
-            } else {
-                format!("{r}.0")
+        (None, None) => {
+            let r = float_repr(mag);
+            match r.split_once('e') {
+                // `#` keeps the point even in exponent form: `1.e+16`.
+                Some((m, e)) if f.alternate && !m.contains('.') => format!("{m}.e{e}"),
+                _ => r,
             }
         }
+        (None, Some(p)) => general_dot0(mag, p, f.alternate),
         (Some('n'), p) => format_float(mag, 'g', p, f.alternate),
         (Some(k), p) => format_float(mag, k, p, f.alternate),
     };
