@@ -24,9 +24,12 @@ mod dict_methods;
 mod list_methods;
 mod number_methods;
 mod set_methods;
+mod str_case;
 mod str_methods;
+mod unicode_data;
 
 pub use format::percent_format;
+pub use str_case::{decimal_value, is_printable};
 pub use iterators::native_iter_next;
 
 pub type Constructor = fn(&mut Vm, &Rc<Class>, Args) -> PyResult<Value>;

@@ -448,6 +448,10 @@ fn str_getitem(vm: &mut Vm, s: &Rc<PyStr>, key: &Value) -> PyResult<Value> {
             Ok(Value::string(pos.into_iter().map(|i| chars[i]).collect()))
         }
         _ => {
+            // CPython 3.11 words this one differently from lists and tuples.
+            if !matches!(key, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) && vm.type_of(key).lookup("__index__").is_none() {
+                return Err(vm.type_error(format!("string indices must be integers, not '{}'", vm.type_name(key))));
+            }
             let i = index_value(vm, key, "string")?;
             let n = s.char_len();
             match norm_index(i, n) {

@@ -1,8 +1,6 @@
 //! `repr()`, `str()` and `format()`: byte-identical to CPython for the built-in types, including
 //! the shortest round-trip float repr and the format-spec mini-language.
 
-use std::rc::Rc;
-
 use num_bigint::BigInt;
 
 use crate::objects::class::Payload;
@@ -82,7 +80,7 @@ pub fn str_repr(s: &str) -> String {
             }
             c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if is_unprintable(c) => {
+            c if !c.is_ascii() && !crate::builtins::is_printable(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     out.push_str(&format!("\\x{:02x}", n));
@@ -97,12 +95,6 @@ pub fn str_repr(s: &str) -> String {
     }
     out.push(quote);
     out
-}
-
-fn is_unprintable(c: char) -> bool {
-    let n = c as u32;
-    matches!(n, 0xad | 0x2028 | 0x2029 | 0x200b..=0x200f | 0x2060..=0x2064 | 0xfeff | 0xd800..=0xdfff | 0xe000..=0xf8ff | 0xfff9..=0xfffb)
-        || (0xe0000..=0xe007f).contains(&n)
 }
 
 pub fn bytes_repr(b: &[u8]) -> String {
@@ -399,172 +391,276 @@ pub fn ascii(s: &str) -> String {
     out
 }
 
-/// A parsed format spec: `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`.
-#[derive(Default, Debug)]
+/// A parsed format spec: `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`,
+/// with the `0` flag already resolved into fill and alignment as CPython does.
+#[derive(Debug, Clone)]
 pub struct FormatSpec {
-    pub fill: Option<char>,
-    pub align: Option<char>,
+    pub fill: char,
+    /// `<`, `>`, `^` or `=`; the type's default when the spec gives none.
+    pub align: char,
     pub sign: Option<char>,
+    /// `z`: negative zero (after rounding) prints without its sign.
+    pub no_neg_zero: bool,
     pub alternate: bool,
-    pub zero: bool,
-    pub width: Option<usize>,
+    pub width: usize,
     pub grouping: Option<char>,
     pub precision: Option<usize>,
     pub kind: Option<char>,
 }
 
-pub fn parse_spec(spec: &str) -> Option<FormatSpec> {
+fn spec_number(chars: &[char], i: &mut usize) -> Result<Option<usize>, String> {
+    let start = *i;
+    let mut n: usize = 0;
+    while let Some(d) = chars.get(*i).and_then(|c| crate::builtins::decimal_value(*c)) {
+        n = n.checked_mul(10).and_then(|n| n.checked_add(d as usize)).filter(|n| *n <= isize::MAX as usize).ok_or("Too many decimal digits in format string")?;
+        *i += 1;
+    }
+    Ok(if *i > start { Some(n) } else { None })
+}
+
+/// Parses a standard format spec for a value whose type defaults to `default_kind` and
+/// `default_align`; errors are CPython's ValueError messages.
+pub fn parse_spec(spec: &str, default_kind: Option<char>, default_align: char, type_name: &str) -> Result<FormatSpec, String> {
     let chars: Vec<char> = spec.chars().collect();
-    let mut i = 0;
-    let mut f = FormatSpec::default();
     let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
+    let mut f = FormatSpec { fill: ' ', align: default_align, sign: None, no_neg_zero: false, alternate: false, width: 0, grouping: None, precision: None, kind: default_kind };
+    let mut i = 0;
+    let (mut fill_given, mut align_given) = (false, false);
     if chars.len() >= 2 && is_align(chars[1]) {
-        f.fill = Some(chars[0]);
-        f.align = Some(chars[1]);
+        (f.fill, f.align, fill_given, align_given) = (chars[0], chars[1], true, true);
         i = 2;
     } else if !chars.is_empty() && is_align(chars[0]) {
-        f.align = Some(chars[0]);
+        (f.align, align_given) = (chars[0], true);
         i = 1;
     }
-    if i < chars.len() && matches!(chars[i], '+' | '-' | ' ') {
-        f.sign = Some(chars[i]);
+    if let Some(&c @ ('+' | '-' | ' ')) = chars.get(i) {
+        f.sign = Some(c);
         i += 1;
     }
-    if i < chars.len() && chars[i] == 'z' {
+    if chars.get(i) == Some(&'z') {
+        f.no_neg_zero = true;
         i += 1;
     }
-    if i < chars.len() && chars[i] == '#' {
+    if chars.get(i) == Some(&'#') {
         f.alternate = true;
         i += 1;
     }
-    if i < chars.len() && chars[i] == '0' {
-        f.zero = true;
-        i += 1;
-    }
-    let start = i;
-    while i < chars.len() && chars[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i > start {
-        f.width = chars[start..i].iter().collect::<String>().parse().ok();
-    }
-    if i < chars.len() && matches!(chars[i], ',' | '_') {
-        f.grouping = Some(chars[i]);
-        i += 1;
-    }
-    if i < chars.len() && chars[i] == '.' {
-        i += 1;
-        let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            i += 1;
+    if !fill_given && chars.get(i) == Some(&'0') {
+        f.fill = '0';
+        // Only types that align right by default (numbers) pad zeros after the sign.
+        if !align_given && default_align == '>' {
+            f.align = '=';
         }
-        if i == start {
-            return None;
-        }
-        f.precision = chars[start..i].iter().collect::<String>().parse().ok();
-    }
-    if i < chars.len() {
-        f.kind = Some(chars[i]);
         i += 1;
     }
-    if i != chars.len() {
-        return None;
+    f.width = spec_number(&chars, &mut i)?.unwrap_or(0);
+    if chars.get(i) == Some(&',') {
+        f.grouping = Some(',');
+        i += 1;
     }
-    Some(f)
+    if chars.get(i) == Some(&'_') {
+        if f.grouping.is_some() {
+            return Err("Cannot specify both ',' and '_'.".into());
+        }
+        f.grouping = Some('_');
+        i += 1;
+    }
+    if chars.get(i) == Some(&',') {
+        return Err("Cannot specify both ',' and '_'.".into());
+    }
+    if chars.get(i) == Some(&'.') {
+        i += 1;
+        f.precision = Some(spec_number(&chars, &mut i)?.ok_or("Format specifier missing precision")?);
+    }
+    if chars.len() - i > 1 {
+        return Err(format!("Invalid format specifier '{spec}' for object of type '{type_name}'"));
+    }
+    if let Some(&c) = chars.get(i) {
+        f.kind = Some(c);
+    }
+    if let Some(g) = f.grouping {
+        match f.kind {
+            None | Some('d' | 'e' | 'f' | 'g' | 'E' | 'G' | '%' | 'F') => {}
+            Some('b' | 'o' | 'x' | 'X') if g == '_' => {}
+            Some(k) => return Err(format!("Cannot specify '{g}' with '{}'.", code_text(k))),
+        }
+    }
+    Ok(f)
 }
 
-fn group_digits(digits: &str, sep: char, every: usize) -> String {
-    let bytes: Vec<char> = digits.chars().collect();
-    let mut out = String::new();
-    for (i, c) in bytes.iter().enumerate() {
-        if i > 0 && (bytes.len() - i) % every == 0 {
-            out.push(sep);
-        }
-        out.push(*c);
-    }
-    out
-}
-
-/// Pads `body` (with its sign/prefix split out) to the spec's width and alignment.
-fn pad(spec: &FormatSpec, sign: &str, body: &str, default_right: bool) -> String {
-    let width = spec.width.unwrap_or(0);
-    let len = sign.chars().count() + body.chars().count();
-    if len >= width {
-        return format!("{sign}{body}");
-    }
-    let fill_n = width - len;
-    let (fill, align) = if spec.zero && spec.align.is_none() && spec.fill.is_none() {
-        ('0', '=')
+/// A presentation type as CPython prints it in errors (non-printable ones as `\x..`).
+fn code_text(k: char) -> String {
+    if (k as u32) > 32 && (k as u32) < 128 {
+        k.to_string()
     } else {
-        (spec.fill.unwrap_or(' '), spec.align.unwrap_or(if default_right { '>' } else { '<' }))
+        format!("\\x{:x}", k as u32)
+    }
+}
+
+/// Inserts `sep` every `every` digits from the right, zero-padding on the left until the
+/// result is at least `min_width` long (the `0` flag with grouping: `0,001,234`).
+fn group_digits(digits: &str, sep: Option<char>, every: usize, min_width: usize) -> String {
+    let Some(sep) = sep else {
+        let pad = min_width.saturating_sub(digits.len());
+        return format!("{}{digits}", "0".repeat(pad));
     };
-    let fills = |n: usize| std::iter::repeat(fill).take(n).collect::<String>();
-    match align {
-        '<' => format!("{sign}{body}{}", fills(fill_n)),
-        '>' => format!("{}{sign}{body}", fills(fill_n)),
-        '^' => format!("{}{sign}{body}{}", fills(fill_n / 2), fills(fill_n - fill_n / 2)),
-        _ => format!("{sign}{}{body}", fills(fill_n)),
+    let bytes = digits.as_bytes();
+    let mut groups: Vec<String> = Vec::new();
+    let mut remaining = bytes.len();
+    let mut width = min_width as i64;
+    let mut total = 0i64;
+    loop {
+        let l = every.min(remaining.max(width.max(0) as usize).max(1));
+        let take = remaining.min(l);
+        let zeros = l - take;
+        let mut g = "0".repeat(zeros);
+        g.push_str(std::str::from_utf8(&bytes[remaining - take..remaining]).unwrap_or(""));
+        total += l as i64 + if groups.is_empty() { 0 } else { 1 };
+        groups.push(g);
+        remaining -= take;
+        width -= l as i64;
+        if remaining == 0 && width <= 0 {
+            break;
+        }
+        width -= 1;
+    }
+    let _ = total;
+    groups.reverse();
+    groups.join(&sep.to_string())
+}
+
+/// Lays out a number: `sign` and `prefix` (like `0x`), integer `digits` (grouped), then `rest`
+/// (fraction, exponent, `%`), padded to the spec's width.
+fn layout_number(f: &FormatSpec, sign: &str, prefix: &str, digits: &str, rest: &str, every: usize) -> String {
+    let fixed = sign.len() + prefix.len() + rest.chars().count();
+    let min_width = if f.fill == '0' && f.align == '=' { f.width.saturating_sub(fixed) } else { 0 };
+    let grouped = if digits.is_empty() { String::new() } else { group_digits(digits, f.grouping, every, min_width) };
+    let len = fixed + grouped.chars().count();
+    let pad = f.width.saturating_sub(len);
+    let fills = |n: usize| std::iter::repeat(f.fill).take(n).collect::<String>();
+    let (l, mid, r) = match f.align {
+        '<' => (0, 0, pad),
+        '^' => (pad / 2, 0, pad - pad / 2),
+        '=' => (0, pad, 0),
+        _ => (pad, 0, 0),
+    };
+    format!("{}{sign}{prefix}{}{grouped}{rest}{}", fills(l), fills(mid), fills(r))
+}
+
+/// Pads text (no sign handling) to the spec's width.
+fn pad(f: &FormatSpec, body: &str) -> String {
+    let n = body.chars().count();
+    let pad = f.width.saturating_sub(n);
+    if pad == 0 {
+        return body.to_string();
+    }
+    let fills = |n: usize| std::iter::repeat(f.fill).take(n).collect::<String>();
+    match f.align {
+        '>' => format!("{}{body}", fills(pad)),
+        '^' => format!("{}{body}{}", fills(pad / 2), fills(pad - pad / 2)),
+        _ => format!("{body}{}", fills(pad)),
     }
 }
 
-fn bad_spec(vm: &Vm, kind: Option<char>, v: &Value) -> Value {
-    match kind {
-        Some(k) => vm.value_error(format!("Unknown format code '{}' for object of type '{}'", k, vm.type_name(v))),
-        None => vm.value_error("Invalid format specifier"),
+fn sign_text(negative: bool, sign: Option<char>) -> &'static str {
+    match (negative, sign) {
+        (true, _) => "-",
+        (false, Some('+')) => "+",
+        (false, Some(' ')) => " ",
+        _ => "",
     }
 }
 
-/// Formats a float in fixed/exponent/general notation with Python's rules.
+/// Rust's `{:.*e}` rewritten with Python's exponent (`e+05`).
+fn exp_form(f: f64, digits: usize, alternate: bool) -> String {
+    let s = format!("{:.*e}", digits, f);
+    let Some((m, e)) = s.split_once('e') else { return s };
+    let e: i32 = e.parse().unwrap_or(0);
+    let point = if alternate && !m.contains('.') { "." } else { "" };
+    format!("{m}{point}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+}
+
+/// Formats a finite or special float in fixed/exponent/general notation with Python's rules
+/// (`kind` is one of `f F e E g G %`; `precision` defaults to 6).
 pub fn format_float(f: f64, kind: char, precision: Option<usize>, alternate: bool) -> String {
-    if f.is_nan() {
-        return if kind.is_ascii_uppercase() { "NAN".into() } else { "nan".into() };
+    let upper = kind.is_ascii_uppercase();
+    if !f.is_finite() {
+        let s = if f.is_nan() { "nan" } else if f > 0.0 { "inf" } else { "-inf" };
+        let s = if kind == '%' { format!("{s}%") } else { s.to_string() };
+        return if upper { s.to_uppercase() } else { s };
     }
-    if f.is_infinite() {
-        let s = if f > 0.0 { "inf" } else { "-inf" };
-        return if kind.is_ascii_uppercase() { s.to_uppercase() } else { s.into() };
-    }
-    match kind {
-        'f' | 'F' => format!("{:.*}", precision.unwrap_or(6), f),
-        'e' | 'E' => {
-            let s = format!("{:.*e}", precision.unwrap_or(6), f);
-            let (m, e) = s.split_once('e').unwrap();
-            let e: i32 = e.parse().unwrap();
-            let r = format!("{}e{}{:02}", m, if e < 0 { '-' } else { '+' }, e.abs());
-            if kind == 'E' {
-                r.to_uppercase()
+    let p = precision.unwrap_or(6);
+    let r = match kind {
+        'f' | 'F' => {
+            let s = format!("{:.*}", p, f);
+            if alternate && p == 0 {
+                s + "."
             } else {
-                r
+                s
             }
         }
-        '%' => format!("{:.*}%", precision.unwrap_or(6), f * 100.0),
+        'e' | 'E' => exp_form(f, p, alternate),
+        '%' => {
+            let s = format!("{:.*}", p, f * 100.0);
+            format!("{s}{}%", if alternate && p == 0 { "." } else { "" })
+        }
         _ => {
-            // 'g' / 'G' / none with precision.
-            let p = precision.unwrap_or(6).max(1);
-            if f == 0.0 {
-                return if f.is_sign_negative() { "-0".into() } else { "0".into() };
-            }
-            let s = format!("{:.*e}", p - 1, f);
-            let (_, e) = s.split_once('e').unwrap();
-            let exp: i32 = e.parse().unwrap();
-            let r = if exp < -4 || exp >= p as i32 {
-                let (m, _) = s.split_once('e').unwrap();
-                let m = if alternate { m.to_string() } else { strip_zeros(m) };
-                format!("{}e{}{:02}", m, if exp < 0 { '-' } else { '+' }, exp.abs())
+            let p = p.max(1);
+            let exp: i32 = if f == 0.0 {
+                0
+            } else {
+                let s = format!("{:.*e}", p - 1, f);
+                s.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0)
+            };
+            if exp < -4 || exp >= p as i32 {
+                let s = exp_form(f, p - 1, alternate);
+                if alternate {
+                    s
+                } else {
+                    let (m, e) = s.split_once('e').unwrap_or((&s, ""));
+                    format!("{}e{e}", strip_zeros(m))
+                }
             } else {
                 let digits = (p as i32 - 1 - exp).max(0) as usize;
                 let m = format!("{:.*}", digits, f);
-                if alternate {
+                if !alternate {
+                    strip_zeros(&m)
+                } else if m.contains('.') {
                     m
                 } else {
-                    strip_zeros(&m)
+                    m + "."
                 }
-            };
-            if kind == 'G' {
-                r.to_uppercase()
-            } else {
-                r
             }
         }
+    };
+    if upper {
+        r.to_uppercase()
+    } else {
+        r
+    }
+}
+
+/// The float format with a precision but no type: like 'g', except that a fixed-point result
+/// keeps a fractional digit (`1.0`), so it switches to exponent form one digit earlier.
+fn general_dot0(f: f64, precision: usize, alternate: bool) -> String {
+    if !f.is_finite() {
+        return format_float(f, 'g', None, false);
+    }
+    let p = precision.max(1);
+    let exp: i32 = if f == 0.0 { 0 } else { format!("{:.*e}", p - 1, f).split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0) };
+    if exp < -4 || exp >= p as i32 - 1 {
+        let s = exp_form(f, p - 1, alternate);
+        if alternate {
+            return s;
+        }
+        let (m, e) = s.split_once('e').unwrap_or((&s, ""));
+        return format!("{}e{e}", strip_zeros(m));
+    }
+    let r = format_float(f, 'g', Some(p), alternate);
+    if r.contains('.') {
+        r
+    } else {
+        format!("{r}.0")
     }
 }
 
@@ -576,109 +672,136 @@ fn strip_zeros(s: &str) -> String {
     }
 }
 
-/// `format(v, spec)` for built-in types; instances use `__format__`.
+fn unknown_code(vm: &Vm, kind: char, v: &Value) -> Value {
+    vm.value_error(format!("Unknown format code '{}' for object of type '{}'", code_text(kind), vm.type_name(v)))
+}
+
+/// `format(v, spec)`: `__format__` of instances, the standard mini-language for str, int,
+/// bool and float, and `object.__format__` (empty spec only) for everything else.
 pub fn format(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
     if let Value::Instance(_) = v {
         if let Some(f) = vm.type_of(v).lookup_custom("__format__") {
             let r = vm.call(&f, vec![v.clone(), Value::str(spec)])?;
-            return to_str(vm, &r);
+            return match r {
+                Value::Str(s) => Ok(s.s.to_string()),
+                _ => Err(vm.type_error(format!("__format__ must return a str, not {}", vm.type_name(&r)))),
+            };
         }
         if let Some(p) = crate::builtins::payload_value(v) {
             return format(vm, &p, spec);
         }
-        if spec.is_empty() {
-            return to_str(vm, v);
-        }
-        return Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v))));
     }
     if spec.is_empty() {
         return to_str(vm, v);
     }
-    let Some(s) = parse_spec(spec) else { return Err(vm.value_error("Invalid format specifier")) };
     match v {
-        Value::Str(st) => {
-            if !matches!(s.kind, None | Some('s')) {
-                return Err(bad_spec(vm, s.kind, v));
-            }
-            let mut body: String = st.s.to_string();
-            if let Some(p) = s.precision {
-                body = body.chars().take(p).collect();
-            }
-            Ok(pad(&s, "", &body, false))
+        Value::Str(s) => format_str(vm, v, &s.s, spec),
+        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => format_int(vm, v, spec),
+        Value::Float(f) => format_float_spec(vm, v, *f, spec),
+        _ => Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v)))),
+    }
+}
+
+fn format_str(vm: &mut Vm, v: &Value, s: &str, spec: &str) -> PyResult<String> {
+    let f = parse_spec(spec, Some('s'), '<', "str").map_err(|m| vm.value_error(m))?;
+    if f.kind != Some('s') {
+        return Err(unknown_code(vm, f.kind.unwrap_or('s'), v));
+    }
+    if let Some(sign) = f.sign {
+        return Err(vm.value_error(if sign == ' ' { "Space not allowed in string format specifier" } else { "Sign not allowed in string format specifier" }));
+    }
+    if f.no_neg_zero {
+        return Err(vm.value_error("Negative zero coercion (z) not allowed in string format specifier"));
+    }
+    if f.alternate {
+        return Err(vm.value_error("Alternate form (#) not allowed in string format specifier"));
+    }
+    if f.align == '=' {
+        return Err(vm.value_error("'=' alignment not allowed in string format specifier"));
+    }
+    let body: String = match f.precision {
+        Some(p) => s.chars().take(p).collect(),
+        None => s.to_string(),
+    };
+    Ok(pad(&f, &body))
+}
+
+fn format_int(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
+    let f = parse_spec(spec, Some('d'), '>', &vm.type_name(v)).map_err(|m| vm.value_error(m))?;
+    let kind = f.kind.unwrap_or('d');
+    if matches!(kind, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') {
+        let x = super::to_f64(v).ok_or_else(|| vm.error("OverflowError", "int too large to convert to float"))?;
+        return format_float_spec(vm, &Value::Float(x), x, spec);
+    }
+    if !matches!(kind, 'd' | 'n' | 'x' | 'X' | 'o' | 'b' | 'c') {
+        return Err(unknown_code(vm, kind, v));
+    }
+    if f.precision.is_some() {
+        return Err(vm.value_error("Precision not allowed in integer format specifier"));
+    }
+    if f.no_neg_zero {
+        return Err(vm.value_error("Negative zero coercion (z) not allowed in integer format specifier"));
+    }
+    let n = super::to_bigint(v).unwrap_or_default();
+    if kind == 'c' {
+        if f.sign.is_some() {
+            return Err(vm.value_error("Sign not allowed with integer format specifier 'c'"));
         }
-        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => {
-            let kind = s.kind.unwrap_or('d');
-            if matches!(kind, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') {
-                let f = super::to_f64(v).unwrap_or(0.0);
-                return format(vm, &Value::Float(f), spec);
-            }
-            if s.precision.is_some() {
-                return Err(vm.value_error("Precision not allowed in integer format specifier"));
-            }
-            let n = super::to_bigint(v).unwrap();
-            let neg = n < BigInt::from(0);
-            let mag = if neg { -n } else { n };
-            let (digits, prefix) = match kind {
-                'd' | 'n' => (mag.to_string(), ""),
-                'x' => (mag.to_str_radix(16), "0x"),
-                'X' => (mag.to_str_radix(16).to_uppercase(), "0X"),
-                'o' => (mag.to_str_radix(8), "0o"),
-                'b' => (mag.to_str_radix(2), "0b"),
-                'c' => {
-                    let c = num_traits::ToPrimitive::to_u32(&mag).and_then(char::from_u32).unwrap_or('\0');
-                    (c.to_string(), "")
-                }
-                _ => return Err(bad_spec(vm, Some(kind), v)),
-            };
-            let digits = match s.grouping {
-                Some(g) => group_digits(&digits, g, if kind == 'd' || kind == 'n' { 3 } else { 4 }),
-                None => digits,
-            };
-            let sign = if neg { "-" } else { match s.sign { Some('+') => "+", Some(' ') => " ", _ => "" } };
-            let prefix = if s.alternate { prefix } else { "" };
-            let sign = format!("{sign}{prefix}");
-            Ok(pad(&s, &sign, &digits, true))
+        if f.alternate {
+            return Err(vm.value_error("Alternate form (#) not allowed with integer format specifier 'c'"));
         }
-        Value::Float(f) => {
-            let kind = s.kind;
-            if let Some(k) = kind {
-                if !matches!(k, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' | 'n') {
-                    return Err(bad_spec(vm, Some(k), v));
-                }
-            }
-            let neg = f.is_sign_negative() && !f.is_nan();
-            let mag = f.abs();
-            let mut body = match (kind, s.precision) {
-                (None, None) => float_repr(mag),
-                (None, Some(p)) => {
-                    let r = format_float(mag, 'g', Some(p), s.alternate);
-                    if r.contains(['.', 'e', 'n', 'i']) {
-                        r
-                    } else {
-                        format!("{r}.0")
-                    }
-                }
-                (Some('n'), p) => format_float(mag, 'g', p, s.alternate),
-                (Some(k), p) => format_float(mag, k, p, s.alternate),
-            };
-            if let Some(g) = s.grouping {
-                let (int_part, rest) = match body.find(|c: char| !c.is_ascii_digit()) {
-                    Some(i) => (body[..i].to_string(), body[i..].to_string()),
-                    None => (body.clone(), String::new()),
-                };
-                body = format!("{}{}", group_digits(&int_part, g, 3), rest);
-            }
-            let sign = if neg { "-" } else { match s.sign { Some('+') => "+", Some(' ') => " ", _ => "" } };
-            Ok(pad(&s, sign, &body, true))
-        }
-        _ => {
-            if s.kind.is_some() || s.precision.is_some() {
-                return Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v))));
-            }
-            let body = to_str(vm, v)?;
-            Ok(pad(&s, "", &body, false))
+        let c = num_traits::ToPrimitive::to_u32(&n).and_then(char::from_u32);
+        let Some(c) = c else { return Err(vm.error("OverflowError", "%c arg not in range(0x110000)")) };
+        return Ok(layout_number(&f, "", "", "", &c.to_string(), 3));
+    }
+    if kind == 'n' && f.grouping.is_some() {
+        return Err(vm.value_error(format!("Cannot specify '{}' with 'n'.", f.grouping.unwrap_or(','))));
+    }
+    let neg = n < BigInt::from(0);
+    let mag = if neg { -n } else { n };
+    let (digits, prefix) = match kind {
+        'x' => (mag.to_str_radix(16), "0x"),
+        'X' => (mag.to_str_radix(16).to_uppercase(), "0X"),
+        'o' => (mag.to_str_radix(8), "0o"),
+        'b' => (mag.to_str_radix(2), "0b"),
+        _ => (bigint_to_string(vm, &mag)?, ""),
+    };
+    let prefix = if f.alternate { prefix } else { "" };
+    let every = if matches!(kind, 'd' | 'n') { 3 } else { 4 };
+    Ok(layout_number(&f, sign_text(neg, f.sign), prefix, &digits, "", every))
+}
+
+fn format_float_spec(vm: &mut Vm, v: &Value, x: f64, spec: &str) -> PyResult<String> {
+    let f = parse_spec(spec, None, '>', "float").map_err(|m| vm.value_error(m))?;
+    if let Some(k) = f.kind {
+        if !matches!(k, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' | 'n') {
+            return Err(unknown_code(vm, k, v));
         }
     }
+    if f.kind == Some('n') && f.grouping.is_some() {
+        return Err(vm.value_error(format!("Cannot specify '{}' with 'n'.", f.grouping.unwrap_or(','))));
+    }
+    let mut neg = x.is_sign_negative() && !x.is_nan();
+    let mag = x.abs();
+    let body = match (f.kind, f.precision) {
+        (None, None) => {
+            let r = float_repr(mag);
+            match r.split_once('e') {
+                // `#` keeps the point even in exponent form: `1.e+16`.
+                Some((m, e)) if f.alternate && !m.contains('.') => format!("{m}.e{e}"),
+                _ => r,
+            }
+        }
+        (None, Some(p)) => general_dot0(mag, p, f.alternate),
+        (Some('n'), p) => format_float(mag, 'g', p, f.alternate),
+        (Some(k), p) => format_float(mag, k, p, f.alternate),
+    };
+    if neg && f.no_neg_zero && body.chars().all(|c| !c.is_ascii_digit() || c == '0') && mag.is_finite() {
+        neg = false;
+    }
+    let split = body.find(|c: char| !c.is_ascii_digit()).unwrap_or(body.len());
+    let (digits, rest) = body.split_at(split);
+    Ok(layout_number(&f, sign_text(neg, f.sign), "", digits, rest, 3))
 }
 
 #[cfg(test)]
@@ -712,5 +835,3 @@ mod tests {
     }
 }
 
-#[allow(dead_code)]
-fn _keep(_: Rc<()>) {}
