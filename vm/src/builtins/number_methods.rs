@@ -110,6 +110,7 @@ fn install_int(vm: &mut Vm) {
             Ok(Value::Bool(true))
         }),
         ("to_bytes", to_bytes),
+        ("__init__", |vm, a| init_payload(vm, a, true)),
         ("__index__", |vm, a| int_recv(vm, &a, "__index__")),
         ("__int__", |vm, a| int_recv(vm, &a, "__int__")),
         ("__float__", |vm, a| {
@@ -186,6 +187,38 @@ fn install_float(vm: &mut Vm) {
     let fromhex = vm.native("fromhex", fromhex);
     float.set_attr(vm.intern("fromhex"), Value::ClassMethod(Rc::new(fromhex)));
     install_dunders(vm, &float, false);
+}
+
+/// `int.__init__` / `float.__init__` for subclass instances: the instance was created holding
+/// its raw constructor argument; convert it (`N("5")` holds 5) as `int.__new__` would have.
+fn init_payload(vm: &mut Vm, a: Args, is_int: bool) -> PyResult<Value> {
+    let Some(Value::Instance(i)) = a.pos.first() else {
+        return Ok(Value::None);
+    };
+    let crate::objects::class::Payload::Value(p) = &i.payload else {
+        return Ok(Value::None);
+    };
+    let current = p.borrow().clone();
+    let done = if is_int {
+        matches!(current, Value::Int(_) | Value::BigInt(_))
+    } else {
+        matches!(current, Value::Float(_))
+    };
+    if done {
+        return Ok(Value::None);
+    }
+    let cls = if is_int {
+        vm.types.int.clone()
+    } else {
+        vm.types.float.clone()
+    };
+    let args = Args {
+        pos: a.pos[1..].to_vec(),
+        kw: a.kw,
+    };
+    let v = vm.call_args(&Value::Class(cls), args)?;
+    *p.borrow_mut() = v;
+    Ok(Value::None)
 }
 
 /// The binary and comparison dunders of int (`is_int`) or float, each a thin wrapper over

@@ -189,6 +189,7 @@ pub fn compare(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
             return Ok(Value::Bool(r == (op == 0)));
         }
         (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => return super::set_compare(vm, a, b, op),
+        (Value::Range(_), Value::Range(_)) if op < 2 => return Ok(Value::Bool(fast_eq(a, b).unwrap_or(false) == (op == 0))),
         _ => {}
     }
     // Script-defined comparisons, reflected operand first when it is a subclass.

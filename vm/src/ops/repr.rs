@@ -273,7 +273,7 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 }
                 Payload::Value(p) if matches!(&*p.borrow(), Value::Set(_) | Value::FrozenSet(_)) => {
                     let p = p.borrow().clone();
-                    return set_repr(vm, &p, Some(class_display_name(&cls).to_string()));
+                    return set_repr(vm, &p, Some(cls.name().to_string()));
                 }
                 Payload::List(_) | Payload::Tuple(_) | Payload::Value(_) => {
                     if let Some(p) = crate::builtins::payload_value(v) {
@@ -361,7 +361,10 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 });
             }
             if let Some(p) = crate::builtins::payload_value(v) {
-                return to_str(vm, &p);
+                // A set subclass prints as `Name({...})`, which only the instance's repr knows.
+                if !matches!(p, Value::Set(_) | Value::FrozenSet(_)) {
+                    return to_str(vm, &p);
+                }
             }
             repr(vm, v)
         }
