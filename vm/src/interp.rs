@@ -554,9 +554,8 @@ impl Vm {
                     let v = pop!();
                     let s = self.stack[self.stack.len() - n as usize].clone();
                     save!();
-                    let items = tri!(ops::collect_star(self, &v));
-                    for i in items {
-                        tri!(ops::set_add(self, &s, i));
+                    if let Some(d) = ops::set_data(&s) {
+                        tri!(ops::set_update(self, &d, &v));
                     }
                 }
                 Instr::DictUpdate(n) | Instr::DictMerge(n) => {

@@ -1604,6 +1604,17 @@ impl<'a> Compiler<'a> {
                 self.load_const(Value::tuple(vals));
                 return Ok(());
             }
+            // A set display of three or more constants becomes a frozenset constant merged into
+            // a new set, as CPython compiles it (the table layout, hence the order, depends on it).
+            if kind == SeqKind::Set && items.len() > 2 {
+                let folded: Option<Vec<Value>> = items.iter().map(fold_constant).collect();
+                if let Some(fs) = folded.and_then(crate::ops::const_frozenset) {
+                    self.emit(Instr::BuildSet(0));
+                    self.load_const(fs);
+                    self.emit(Instr::SetUpdate(1));
+                    return Ok(());
+                }
+            }
             for i in items {
                 self.expr(i)?;
             }
@@ -1783,6 +1794,25 @@ enum SeqKind {
     List,
     Tuple,
     Set,
+}
+
+/// The value of a constant expression as CPython's AST optimizer folds it (literals, negated
+/// numbers, tuples of those), or None.
+fn fold_constant(e: &Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Constant(Constant::Ellipsis) => None,
+        ExprKind::Constant(c) => Some(constant_value(c)),
+        ExprKind::UnaryOp { op: UnaryOp::USub, operand } => match &operand.kind {
+            ExprKind::Constant(Constant::Int(i)) if *i != i64::MIN => Some(Value::Int(-i)),
+            ExprKind::Constant(Constant::Float(f)) => Some(Value::Float(-f)),
+            _ => None,
+        },
+        ExprKind::Tuple(items) => {
+            let vals: Option<Vec<Value>> = items.iter().map(fold_constant).collect();
+            vals.map(Value::tuple)
+        }
+        _ => None,
+    }
 }
 
 fn is_simple_constant(e: &Expr) -> bool {

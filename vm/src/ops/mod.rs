@@ -6,9 +6,11 @@ mod compare;
 mod container;
 mod misc;
 mod repr;
+mod sets;
 
 pub use arith::*;
 pub use compare::*;
 pub use container::*;
 pub use misc::*;
 pub use repr::*;
+pub use sets::*;
