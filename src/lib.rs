@@ -6,31 +6,40 @@ use std::rc::Rc;
 
 pub use eddy_vm::{Value, Vm};
 
+pub mod check;
 pub mod error;
+pub mod render;
 
 pub use error::Error;
 
 /// Parses and compiles source text into a module code object.
 pub fn compile(name: &str, source: &str) -> Result<Rc<eddy_vm::Code>, Error> {
     let file = Rc::new(eddy_vm::SourceFile::new(name, source));
-    let module = eddy_parser::parse_module(source).map_err(|e| Error::syntax(&file, e.message, e.span, e.label, e.help))?;
-    eddy_vm::compile::compile_module(&module, file.clone(), eddy_vm::compile::Mode::Module).map_err(|e| Error::syntax(&file, e.message.clone(), e.span, e.message, None))
+    let module = eddy_parser::parse_module(source)
+        .map_err(|e| Error::syntax(&file, e.message, e.span, e.label, e.help))?;
+    eddy_vm::compile::compile_module(&module, file.clone(), eddy_vm::compile::Mode::Module)
+        .map_err(|e| Error::syntax(&file, e.message, e.span, "here".into(), None))
 }
 
 /// A VM with the standard library installed and `import` able to load script files.
 pub fn new_vm() -> Vm {
     let mut vm = Vm::new();
     eddy_stdlib::install(&mut vm);
-    eddy_vm::import::set_source_compiler(|name, text| compile(name, text).map_err(|e| e.to_string()));
+    eddy_vm::import::set_source_compiler(|name, text| {
+        compile(name, text).map_err(|e| e.to_string())
+    });
     vm
 }
 
 /// Runs a script file as `__main__`.
 pub fn run_file(vm: &mut Vm, path: &Path) -> Result<(), Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("can't open file '{}': {}", path.display(), e)))?;
-    let text = String::from_utf8(bytes).map_err(|e| Error::Io(format!("{}: invalid UTF-8 at byte {}", path.display(), e.utf8_error().valid_up_to())))?;
+    let text = read_source(path)?;
     if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
         vm.search_path.insert(0, dir.to_path_buf());
     }
     run_source(vm, &path.display().to_string(), &text)
@@ -41,9 +50,40 @@ pub fn run_source(vm: &mut Vm, name: &str, text: &str) -> Result<(), Error> {
     let code = compile(name, text)?;
     let module = Rc::new(eddy_vm::objects::module::Module::new("__main__"));
     module.set("__file__", Value::str(name));
-    vm.modules.insert("__main__".into(), Value::Module(module.clone()));
+    vm.modules
+        .insert("__main__".into(), Value::Module(module.clone()));
     match vm.run_module_code(code, module) {
         Ok(_) => Ok(()),
         Err(exc) => Err(Error::from_exception(vm, exc)),
+    }
+}
+
+/// Reads a script file as UTF-8 text, with errors worded as CPython words them.
+pub fn read_source(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Io(format!(
+            "can't open file '{}': {}",
+            path.display(),
+            os_error(&e)
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::Io(format!("can't read file '{}': it is not valid UTF-8 (invalid byte at offset {at}); Eddy source files must be UTF-8", path.display()))
+    })
+}
+
+/// `[Errno 2] No such file or directory`, as Python prints an `OSError`.
+fn os_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => {
+            let suffix = format!(" (os error {code})");
+            format!(
+                "[Errno {code}] {}",
+                text.strip_suffix(&suffix).unwrap_or(&text)
+            )
+        }
+        None => text,
     }
 }

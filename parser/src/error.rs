@@ -115,24 +115,9 @@ fn join_or(items: &[String]) -> String {
     }
 }
 
-const EXPR_STARTERS: &[&str] = &[
-    "NAME",
-    "INT",
-    "STRING",
-    "\"(\"",
-    "\"[\"",
-    "\"{\"",
-    "\"-\"",
-    "\"not\"",
-    "\"lambda\"",
-];
-
 fn expects_expression(expected: &[String]) -> bool {
-    EXPR_STARTERS
-        .iter()
-        .filter(|s| expected.iter().any(|e| e == *s))
-        .count()
-        >= 4
+    let has = |t: &str| expected.iter().any(|e| e == t);
+    has("NAME") && has("INT") && has("\"(\"")
 }
 
 /// What the block header starting at `first` is called in "expected an indented block after ...".
@@ -378,7 +363,7 @@ fn convert_parse_error(
         return SyntaxError::new(
             "invalid syntax",
             span,
-            format!("unexpected {}", tok.describe()),
+            unexpected(tok, &src[span.start as usize..span.end as usize]),
         )
         .with_help("'match' statements are not supported by Eddy");
     }
@@ -435,6 +420,34 @@ fn convert_parse_error(
         .with_help("write 'except (A, B):' to catch several exception types");
     }
 
+    if tok == Tok::ColonEqual {
+        let what = match prev.map(|p| p.kind) {
+            Some(Tok::Name) if idx >= 2 && toks[idx - 2].kind == Tok::Dot => "attribute",
+            Some(Tok::RSqb) => "subscript",
+            Some(Tok::RPar) => "expression",
+            Some(Tok::Int | Tok::Float | Tok::String | Tok::True | Tok::False | Tok::None) => {
+                "literal"
+            }
+            _ => "expression",
+        };
+        return SyntaxError::new(
+            format!("cannot use assignment expressions with {what}"),
+            span,
+            "':=' needs a plain name on its left",
+        )
+        .with_help("only a simple name can be the target of ':='");
+    }
+
+    if tok == Tok::Colon && header == Some(Tok::Except) && prev.is_some_and(|p| p.kind == Tok::Star)
+    {
+        return SyntaxError::new(
+            "expected one or more exception types",
+            span,
+            "expected an exception type",
+        )
+        .with_help("write 'except* SomeError:'");
+    }
+
     if expected.len() == 1 && expected[0] == "\"else\"" {
         return SyntaxError::new(
             "expected 'else' after 'if' expression",
@@ -487,10 +500,21 @@ fn convert_parse_error(
         );
     }
 
-    let label = if expected.len() <= 3 || expects_expression(&expected) {
+    let text = &src[span.start as usize..span.end as usize];
+    let label = if idx == first && matches!(tok, Tok::Else | Tok::Elif | Tok::Except | Tok::Finally)
+    {
+        let opener = if matches!(tok, Tok::Else | Tok::Elif) {
+            "if"
+        } else {
+            "try"
+        };
+        format!("'{text}' without a matching '{opener}'")
+    } else if has("\":\"") && block_name(toks, first).is_some() && !in_brackets {
+        "expected ':'".to_string()
+    } else if expected.len() <= 3 || expects_expression(&expected) {
         format!("expected {}", summarise(&expected))
     } else {
-        format!("unexpected {}", tok.describe())
+        unexpected(tok, text)
     };
     let mut e = SyntaxError::new("invalid syntax", span, label);
     if matches!(tok, Tok::Else | Tok::Elif) {
@@ -505,6 +529,19 @@ fn convert_parse_error(
         ));
     }
     e
+}
+
+/// "unexpected name 'foo'", "unexpected ')'", ...
+fn unexpected(tok: Tok, text: &str) -> String {
+    match tok {
+        Tok::Name => format!("unexpected name '{text}'"),
+        Tok::Int | Tok::Float => format!("unexpected number {text}"),
+        Tok::String => "unexpected string".into(),
+        Tok::Newline => "unexpected end of line".into(),
+        Tok::Indent => "unexpected indent".into(),
+        Tok::Dedent => "unexpected end of block".into(),
+        other => format!("unexpected '{}'", other.text().unwrap_or("?")),
+    }
 }
 
 /// Summarises an expected-terminal list in words: "an expression", "':' or ','", ...

@@ -719,6 +719,9 @@ fn bracket_errors() {
     assert_eq!((e.span.start, e.span.end), (3, 4));
     assert_eq!(e.help.as_deref(), Some("add a matching ')'"));
     assert!(e.is_incomplete("foo(1,\nx = 2\n"));
+    assert!(err("if x:\n").is_incomplete("if x:\n"));
+    assert!(err("s = \"\"\"abc\n").is_incomplete("s = \"\"\"abc\n"));
+    assert!(!err("x = )").is_incomplete("x = )"));
     err_msg("print(\"a\"\nprint(\"b\")\n", "'(' was never closed");
     // An unclosed bracket only overrides a parser error on a later line (as in CPython).
     err_msg("x = (1 2\n", "invalid syntax. Perhaps you forgot a comma?");
@@ -823,6 +826,18 @@ fn generic_errors_have_readable_labels() {
     );
     err_msg("x = 1 if 2\n", "expected 'else' after 'if' expression");
     err_msg("def f[T](x): pass", "expected '('");
+    err_msg(
+        "(a.b := 1)",
+        "cannot use assignment expressions with attribute",
+    );
+    err_msg(
+        "(a[0] := 1)",
+        "cannot use assignment expressions with subscript",
+    );
+    err_msg(
+        "try:\n    pass\nexcept*:\n    pass\n",
+        "expected one or more exception types",
+    );
     let e = err("lambda x\n");
     assert_eq!(e.message, "expected ':'");
     assert!(e.help.unwrap().contains("lambda"));
@@ -867,6 +882,13 @@ fn moderately_deep_code_parses() {
     src.push_str(&" ".repeat(100));
     src.push_str("pass\n");
     assert!(parse_module(&src).is_ok());
+    let elifs = format!(
+        "if a:\n    pass\n{}else:\n    pass\n",
+        "elif b:\n    pass\n".repeat(900)
+    );
+    assert!(parse_module(&elifs).is_ok());
+    let elifs = format!("if a:\n    pass\n{}", "elif b:\n    pass\n".repeat(1001));
+    assert!(err(&elifs).message.starts_with("too many 'elif' clauses"));
     let sum = format!("x = {}1\n", "1 + ".repeat(500));
     assert!(parse_module(&sum).is_ok());
     let table = format!("x = [{}]\n", "{'a': -1, 'b': (2, 3)}, ".repeat(3000));

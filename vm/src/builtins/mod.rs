@@ -16,6 +16,7 @@ mod constructors;
 mod exception_methods;
 mod format;
 mod functions;
+mod generator_methods;
 mod iterators;
 mod methods;
 mod bytes_methods;
@@ -35,6 +36,7 @@ pub fn install(vm: &mut Vm) {
     constructors::install(vm);
     exception_methods::install(vm);
     methods::install(vm);
+    generator_methods::install(vm);
     str_methods::install(vm);
     bytes_methods::install(vm);
     list_methods::install(vm);

@@ -93,14 +93,13 @@ pub struct Compiler<'a> {
     source: Rc<SourceFile>,
     table: SymbolTable,
     units: Vec<Unit<'a>>,
-    mode: Mode,
     depth: usize,
 }
 
 /// Compiles a parsed module into its top-level code object.
 pub fn compile_module(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
     let table = symtable::build(module).map_err(|e| CompileError { message: e.message, span: e.span })?;
-    let mut c = Compiler { source, table, units: Vec::new(), mode, depth: 0 };
+    let mut c = Compiler { source, table, units: Vec::new(), depth: 0 };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
     c.unit().flags.module = true;
     let n = module.body.len();
@@ -232,6 +231,8 @@ impl<'a> Compiler<'a> {
             exception_table: table,
             max_stack: 0,
             first_line: u.first_line,
+            simple_call: !u.flags.varargs && !u.flags.varkw && u.kwonly == 0 && sc.cellvars.is_empty() && !u.flags.generator && !u.flags.coroutine && !u.flags.async_generator,
+            global_cache: (0..u.names.len()).map(|_| std::cell::Cell::new(Default::default())).collect(),
         }
     }
 

@@ -1,0 +1,121 @@
+//! `eddy check`: every syntax and compile error of a file, not just the first.
+//!
+//! The parser stops at its first error, so recovery happens here, a top-level statement at a time:
+//! after an error, the statement it is in (from the last line that starts at column 0 up to the next
+//! one) is blanked out with spaces, keeping every byte offset and line number, and the file is
+//! compiled again. Errors after the first may therefore be missed inside the same statement, but
+//! are never invented by the blanking, which only removes whole top-level statements.
+
+use crate::error::Error;
+
+/// At most this many errors are reported for one file.
+const MAX_ERRORS: usize = 50;
+
+/// Compiles `source` without running it and returns every error found (empty when clean).
+pub fn check(name: &str, source: &str) -> Vec<Error> {
+    let mut text = source.to_string();
+    let mut errors = Vec::new();
+    while errors.len() < MAX_ERRORS {
+        let Err(mut err) = crate::compile(name, &text) else {
+            break;
+        };
+        let Error::Syntax {
+            span,
+            source: shown,
+            ..
+        } = &mut err
+        else {
+            errors.push(err);
+            break;
+        };
+        let at = span.start as usize;
+        *shown = source.to_string();
+        errors.push(err);
+        let Some(blanked) = blank_statement(&text, at) else {
+            break;
+        };
+        text = blanked;
+    }
+    errors
+}
+
+/// `text` with the top-level statement around byte `at` replaced by spaces (newlines kept), or
+/// None when nothing would change (so the same error would come back forever).
+fn blank_statement(text: &str, at: usize) -> Option<String> {
+    let at = at.min(text.len());
+    let starts = statement_starts(text);
+    let start = starts
+        .iter()
+        .copied()
+        .filter(|&s| s <= at)
+        .next_back()
+        .unwrap_or(0);
+    let end = starts
+        .iter()
+        .copied()
+        .find(|&s| s > at)
+        .unwrap_or(text.len());
+    let region = &text[start..end];
+    if region.chars().all(char::is_whitespace) {
+        return None;
+    }
+    let blank: String = region
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { c } else { ' ' })
+        .collect();
+    Some(format!("{}{}{}", &text[..start], blank, &text[end..]))
+}
+
+/// Byte offsets of the lines that look like the start of a top-level statement: text at column 0
+/// that is not a comment and does not continue the statement before it (`else:`, `except:`...).
+fn statement_starts(text: &str) -> Vec<usize> {
+    const CONTINUATIONS: [&str; 4] = ["else", "elif", "except", "finally"];
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let first = line.chars().next().unwrap_or(' ');
+        let word: String = line
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let continues = CONTINUATIONS.contains(&word.as_str());
+        if !first.is_whitespace() && first != '#' && !continues && !matches!(first, ')' | ']' | '}')
+        {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    starts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_file_has_no_errors() {
+        assert!(check("t.py", "x = 1\nprint(x)\n").is_empty());
+    }
+
+    #[test]
+    fn reports_one_error_per_broken_statement() {
+        let src = "if x = 1:\n    pass\ny = (1,\nz = 3\ndef f()\n    return 1\nprint('ok')\n";
+        let lines: Vec<u32> = check("t.py", src)
+            .iter()
+            .map(|e| match e {
+                Error::Syntax { line, .. } => *line,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(lines[0], 1);
+        assert!(lines.len() >= 2, "{lines:?}");
+    }
+
+    #[test]
+    fn blanking_keeps_offsets() {
+        let src = "a = 1\nb = (\nc = 2\n";
+        let blanked = blank_statement(src, 8).unwrap_or_default();
+        assert_eq!(blanked.len(), src.len());
+        assert!(blanked.starts_with("a = 1\n"));
+    }
+}

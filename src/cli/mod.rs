@@ -1,0 +1,182 @@
+//! The `eddy` command line: argument parsing (clap), the four ways to run (`FILE`, `-c CODE`,
+//! `check FILE`, `dis FILE`) and turning their outcome into stderr text and an exit status.
+//! Exit statuses: 0 success, 1 uncaught exception or syntax error, `sys.exit`'s status, 2 for a
+//! misused command line or a file that cannot be read.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Exit status for a command line that cannot be obeyed, as clap and CPython use it.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "eddy",
+    version,
+    about = "Eddy: an async-first scripting language with Python syntax",
+    override_usage = "eddy [OPTIONS] FILE [ARGS]...\n       eddy -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Run CODE instead of a file; sys.argv[0] is '-c'
+    #[arg(short = 'c', value_name = "CODE")]
+    code: Option<String>,
+
+    /// The script to run (any extension), then the arguments it finds in sys.argv[1:]
+    #[arg(
+        value_name = "FILE",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    argv: Vec<OsString>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Report every syntax error in FILE without running it
+    Check {
+        /// The script to check
+        file: PathBuf,
+    },
+    /// Print FILE's bytecode
+    Dis {
+        /// The script to disassemble
+        file: PathBuf,
+    },
+}
+
+/// Runs the command line `args` (program name first) and returns the exit status.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    if let Some(first) = cli
+        .argv
+        .first()
+        .filter(|_| cli.code.is_none() && cli.command.is_none())
+    {
+        // FILE's arguments may start with '-', but an option before FILE is one eddy does not know.
+        if first.to_string_lossy().starts_with('-') {
+            let message = format!("unexpected argument '{}' found", first.to_string_lossy());
+            let err = Cli::command().error(ErrorKind::UnknownArgument, message);
+            let _ = err.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    let color = use_color();
+    match (cli.command, cli.code) {
+        (Some(Command::Check { file }), _) => check(&file, color),
+        (Some(Command::Dis { file }), _) => dis(&file, color),
+        (None, Some(code)) => run_code(&code, cli.argv, color),
+        (None, None) => match cli.argv.split_first() {
+            Some((file, rest)) => run_file(Path::new(file), rest, color),
+            None => {
+                eprintln!("eddy: the interactive prompt is not available yet; run a file (eddy FILE) or code (eddy -c CODE)");
+                eprintln!("Try 'eddy --help' for more information.");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
+    }
+}
+
+/// Colour only when a person is likely to see it: stderr is a terminal and NO_COLOR is unset.
+fn use_color() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    !no_color && !dumb && std::io::stderr().is_terminal()
+}
+
+fn lossy(args: &[OsString]) -> impl Iterator<Item = String> + '_ {
+    args.iter().map(|a| a.to_string_lossy().into_owned())
+}
+
+fn run_file(path: &Path, args: &[OsString], color: bool) -> ExitCode {
+    let mut vm = eddy::new_vm();
+    vm.argv = std::iter::once(path.display().to_string())
+        .chain(lossy(args))
+        .collect();
+    let result = eddy::run_file(&mut vm, path);
+    finish(&mut vm, result, color)
+}
+
+fn run_code(code: &str, args: Vec<OsString>, color: bool) -> ExitCode {
+    let mut vm = eddy::new_vm();
+    vm.argv = std::iter::once("-c".to_string())
+        .chain(lossy(&args))
+        .collect();
+    let result = eddy::run_source(&mut vm, "<string>", code);
+    finish(&mut vm, result, color)
+}
+
+/// Flushes the script's output, then reports an error, so stdout and stderr appear in order.
+fn finish(vm: &mut eddy::Vm, result: Result<(), eddy::Error>, color: bool) -> ExitCode {
+    vm.flush();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, color);
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn report(err: &eddy::Error, color: bool) {
+    let text = eddy::render::render(err, color);
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
+fn check(path: &Path, color: bool) -> ExitCode {
+    let source = match eddy::read_source(path) {
+        Ok(s) => s,
+        Err(e) => return failed(&e, color),
+    };
+    let errors = eddy::check::check(&path.display().to_string(), &source);
+    for (i, err) in errors.iter().enumerate() {
+        if i > 0 {
+            eprintln!();
+        }
+        report(err, color);
+    }
+    if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn dis(path: &Path, color: bool) -> ExitCode {
+    let source = match eddy::read_source(path) {
+        Ok(s) => s,
+        Err(e) => return failed(&e, color),
+    };
+    match eddy::compile(&path.display().to_string(), &source) {
+        Ok(code) => {
+            // A closed pipe (`eddy dis x | head`) is not an error worth a panic.
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(eddy_vm::dis::disassemble(&code).as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e, color),
+    }
+}
+
+fn failed(err: &eddy::Error, color: bool) -> ExitCode {
+    report(err, color);
+    ExitCode::from(err.exit_code() as u8)
+}
