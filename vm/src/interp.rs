@@ -195,8 +195,10 @@ impl Vm {
                     let cache = code.global_cache[k as usize].get();
                     if cache.epoch == crate::objects::module::epoch() {
                         let ns = if cache.in_builtins { &self.builtins } else { &self.frames[fi].globals };
-                        let v = ns.dict.borrow().get_index(cache.index as usize).map(|(_, v)| v.clone());
-                        if let Some(v) = v {
+                        let dict = ns.dict.borrow();
+                        if let Some((_, v)) = dict.get_index(cache.index as usize) {
+                            let v = v.clone();
+                            drop(dict);
                             self.stack.push(v);
                             continue;
                         }
@@ -377,6 +379,47 @@ impl Vm {
                     let a = pop!();
                     save!();
                     let v = tri!(ops::unary_op(self, &a, op as u8));
+                    self.stack.push(v);
+                }
+                Instr::BinaryConst(op_k) => {
+                    let op = op_k & 15;
+                    let k = &code.consts[(op_k >> 4) as usize];
+                    let top = self.stack.last_mut().unwrap();
+                    let fast = match (&*top, k) {
+                        (Value::Int(x), Value::Int(y)) => int_fast_op(op, *x, *y),
+                        (Value::Float(x), Value::Float(y)) => float_fast_op(op, *x, *y),
+                        _ => None,
+                    };
+                    if let Some(v) = fast {
+                        std::mem::forget(std::mem::replace(top, v));
+                        continue;
+                    }
+                    let a = pop!();
+                    let b = k.clone();
+                    save!();
+                    let v = tri!(ops::binary_op(self, &a, &b, op as u8));
+                    self.stack.push(v);
+                }
+                Instr::CompareConst(op_k) => {
+                    let op = op_k & 7;
+                    let k = &code.consts[(op_k >> 3) as usize];
+                    let top = self.stack.last_mut().unwrap();
+                    if let (Value::Int(x), Value::Int(y)) = (&*top, k) {
+                        let r = match op {
+                            0 => x == y,
+                            1 => x != y,
+                            2 => x < y,
+                            3 => x <= y,
+                            4 => x > y,
+                            _ => x >= y,
+                        };
+                        std::mem::forget(std::mem::replace(top, Value::Bool(r)));
+                        continue;
+                    }
+                    let a = pop!();
+                    let b = k.clone();
+                    save!();
+                    let v = tri!(ops::compare(self, &a, &b, op as u8));
                     self.stack.push(v);
                 }
                 Instr::Compare(op) => {

@@ -232,6 +232,45 @@ impl indexmap::Equivalent<StrKey> for StrRef<'_> {
     }
 }
 
+/// A string key with its hash computed once, for probing several maps (a class's MRO).
+pub struct HashedStr<'a> {
+    pub s: &'a str,
+    pub hash: u64,
+}
+
+impl<'a> HashedStr<'a> {
+    pub fn new(s: &'a str) -> HashedStr<'a> {
+        HashedStr { s, hash: str_hash(s) }
+    }
+}
+
+impl Hash for HashedStr<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash)
+    }
+}
+
+impl indexmap::Equivalent<StrKey> for HashedStr<'_> {
+    fn equivalent(&self, key: &StrKey) -> bool {
+        self.s == &*key.0.s
+    }
+}
+
+/// The string hash `PyStr::hash_u64` caches (FNV-1a, shifted to stay a positive i64, never 0).
+pub fn str_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h >>= 2;
+    if h == 0 {
+        1
+    } else {
+        h
+    }
+}
+
 /// A hasher that passes a precomputed u64 through (keys hash themselves once, in `StrKey`).
 #[derive(Default, Clone, Copy)]
 pub struct PassThroughHasher(u64);

@@ -239,6 +239,23 @@ impl<'a> Compiler<'a> {
     fn emit(&mut self, ins: Instr) -> usize {
         let u = self.unit();
         let h = u.handler_stack.last().copied();
+        // Peephole: `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op`
+        // becomes `CompareConst`, unless a jump lands between the two.
+        if let (Instr::Binary(op) | Instr::Compare(op), Some(&Instr::LoadConst(k))) = (ins, u.instrs.last()) {
+            let no_label_here = !u.labels.iter().any(|l| *l == Some(u.instrs.len() as u32));
+            let same_handler = u.handlers_at.last().copied() == Some(h);
+            if no_label_here && same_handler && k < (1 << 24) {
+                let fused = match ins {
+                    Instr::Binary(op) => Instr::BinaryConst(op | (k << 4)),
+                    _ => Instr::CompareConst(op | (k << 3)),
+                };
+                let _ = op;
+                let n = u.instrs.len() - 1;
+                u.instrs[n] = fused;
+                u.spans[n] = u.span;
+                return n;
+            }
+        }
         u.instrs.push(ins);
         u.spans.push(u.span);
         u.handlers_at.push(h);
