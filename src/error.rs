@@ -51,9 +51,11 @@ pub struct ChainedException {
 /// Everything that can go wrong compiling or running a script.
 #[derive(Debug)]
 pub enum Error {
-    /// The source does not parse or compile. `label` is the words under the span (the parser's
-    /// label), `help` a hint for a common mistake.
+    /// The source does not parse or compile. `kind` is the Python class CPython would raise
+    /// (`SyntaxError`, `IndentationError`, `TabError`), `label` the words under the span (the
+    /// parser's label), `help` a hint for a common mistake.
     Syntax {
+        kind: &'static str,
         file: String,
         source: String,
         line: u32,
@@ -84,6 +86,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// A parser error, keeping the exception class the parser chose.
+    pub fn from_parse_error(file: &Rc<SourceFile>, e: eddy_parser::SyntaxError) -> Error {
+        let kind = e.kind();
+        let mut err = Error::syntax(file, e.message, e.span, e.label, e.help);
+        if let Error::Syntax { kind: k, .. } = &mut err {
+            *k = kind;
+        }
+        err
+    }
+
+    /// A `SyntaxError` at `span` of `file`.
     pub fn syntax(
         file: &Rc<SourceFile>,
         message: String,
@@ -93,6 +106,7 @@ impl Error {
     ) -> Error {
         let (line, column) = file.line_col(span.start);
         Error::Syntax {
+            kind: "SyntaxError",
             file: file.name.clone(),
             source: file.text.clone(),
             line,
@@ -147,7 +161,7 @@ impl Error {
     /// The final line of the report, as CPython prints it: `SyntaxError: ...`, `ExcType: message`.
     pub fn last_line(&self) -> String {
         match self {
-            Error::Syntax { message, .. } => format!("SyntaxError: {message}"),
+            Error::Syntax { kind, message, .. } => format!("{kind}: {message}"),
             Error::Exception { last_line, .. } => last_line.clone(),
             Error::Io(m) => m.clone(),
         }
@@ -256,12 +270,13 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Syntax {
+                kind,
                 file,
                 line,
                 column,
                 message,
                 ..
-            } => write!(f, "{file}:{line}:{column}: SyntaxError: {message}"),
+            } => write!(f, "{file}:{line}:{column}: {kind}: {message}"),
             Error::Exception { last_line, .. } => write!(f, "{last_line}"),
             Error::Io(m) => write!(f, "{m}"),
         }
@@ -273,7 +288,7 @@ impl std::error::Error for Error {}
 impl miette::Diagnostic for Error {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         match self {
-            Error::Syntax { .. } => Some(Box::new("SyntaxError")),
+            Error::Syntax { kind, .. } => Some(Box::new(kind)),
             Error::Exception { type_name, .. } => Some(Box::new(type_name)),
             Error::Io(_) => None,
         }

@@ -34,18 +34,7 @@ pub fn render(err: &Error, color: bool) -> String {
 
 fn render_untrimmed(err: &Error, color: bool) -> String {
     match err {
-        Error::Syntax {
-            file,
-            source,
-            message,
-            span,
-            label,
-            help,
-            ..
-        } => {
-            let span = span.start as usize..span.end as usize;
-            syntax_report(file, source, message, span, label, help.as_deref(), color)
-        }
+        Error::Syntax { .. } => syntax_report(err, color),
         Error::Exception {
             exit_code: Some(_),
             report,
@@ -102,16 +91,22 @@ fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
     start..end
 }
 
-fn syntax_report(
-    file: &str,
-    source: &str,
-    message: &str,
-    span: Range<usize>,
-    label: &str,
-    help: Option<&str>,
-    color: bool,
-) -> String {
-    let span = clamp_span(source, span);
+fn syntax_report(err: &Error, color: bool) -> String {
+    let Error::Syntax {
+        kind,
+        file,
+        source,
+        message,
+        span,
+        label,
+        help,
+        ..
+    } = err
+    else {
+        return String::new();
+    };
+    let span = clamp_span(source, span.start as usize..span.end as usize);
+    let file = file.as_str();
     let mut builder = Report::build(ReportKind::Error, (file, span.clone()))
         .with_config(config(color))
         .with_message(message)
@@ -124,7 +119,7 @@ fn syntax_report(
         builder = builder.with_help(help);
     }
     let mut out = write_report(builder.finish(), file, source);
-    let _ = writeln!(out, "SyntaxError: {message}");
+    let _ = writeln!(out, "{kind}: {message}");
     out
 }
 
