@@ -23,7 +23,11 @@ fn diagnostics() {
     settings.set_omit_expression(true);
     settings.bind(|| {
         for fixture in &fixtures {
-            let name = fixture.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            let name = fixture
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             insta::assert_snapshot!(name.clone(), render(&dir, fixture, &name));
         }
     });
@@ -42,6 +46,12 @@ fn render(dir: &Path, fixture: &Path, name: &str) -> String {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("could not run eddy: {e}"));
-    let status = output.status.code().map_or("killed".to_string(), |c| c.to_string());
-    format!("exit: {status}\n{}", String::from_utf8_lossy(&output.stderr))
+    let status = output
+        .status
+        .code()
+        .map_or("killed".to_string(), |c| c.to_string());
+    format!(
+        "exit: {status}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    )
 }

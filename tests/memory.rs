@@ -31,7 +31,10 @@ fn dropped_cycles_are_collected() {
     let mut peak_kib = 0;
     let status = loop {
         // Read before try_wait: once reaped, the process's /proc entry is gone.
-        if let Some(kib) = std::fs::read_to_string(&status_file).ok().and_then(|s| vm_hwm_kib(&s)) {
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| vm_hwm_kib(&s))
+        {
             peak_kib = peak_kib.max(kib);
         }
         if let Ok(Some(status)) = child.try_wait() {

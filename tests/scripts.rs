@@ -26,7 +26,11 @@ fn scripts() {
     collect(&root, &mut cases);
     cases.retain(|p| p.to_string_lossy().contains(&filter));
     cases.sort();
-    assert!(!cases.is_empty(), "no scripts found under {}", root.display());
+    assert!(
+        !cases.is_empty(),
+        "no scripts found under {}",
+        root.display()
+    );
 
     let failures = run_all(&cases);
     for failure in &failures {
@@ -35,14 +39,24 @@ fn scripts() {
     let passed = cases.len() - failures.len();
     eprintln!("scripts: {passed} passed, {} failed", failures.len());
     if !failures.is_empty() {
-        let names: Vec<String> = failures.iter().map(|f| f.lines().next().unwrap_or("").to_string()).collect();
-        panic!("{} of {} scripts failed:\n{}", failures.len(), cases.len(), names.join("\n"));
+        let names: Vec<String> = failures
+            .iter()
+            .map(|f| f.lines().next().unwrap_or("").to_string())
+            .collect();
+        panic!(
+            "{} of {} scripts failed:\n{}",
+            failures.len(),
+            cases.len(),
+            names.join("\n")
+        );
     }
 }
 
 /// Every `.eddy` file under `dir`, recursively.
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -55,7 +69,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Runs the cases on a few worker threads; returns one report per failed case.
 fn run_all(cases: &[PathBuf]) -> Vec<String> {
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -64,7 +80,10 @@ fn run_all(cases: &[PathBuf]) -> Vec<String> {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(case) = cases.get(i) else { break };
                 if let Err(report) = check(case) {
-                    failures.lock().unwrap_or_else(|e| e.into_inner()).push((i, report));
+                    failures
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((i, report));
                 }
             });
         }
@@ -84,17 +103,24 @@ struct Outcome {
 
 /// Checks one case; the error is a report naming the case, what differed and how.
 fn check(script: &Path) -> Result<(), String> {
-    let name = script.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(script).display().to_string();
+    let name = script
+        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(script)
+        .display()
+        .to_string();
     let expected_out = std::fs::read_to_string(script.with_extension("out")).unwrap_or_default();
-    let (expected_status, expected_last) = match std::fs::read_to_string(script.with_extension("exit")) {
-        Ok(text) => {
-            let mut lines = text.lines();
-            let status = lines.next().and_then(|l| l.trim().parse::<i32>().ok());
-            let Some(status) = status else { return Err(format!("FAIL {name}\n  .exit line 1 is not a number")) };
-            (status, lines.next().map(|l| l.trim_end().to_string()))
-        }
-        Err(_) => (0, None),
-    };
+    let (expected_status, expected_last) =
+        match std::fs::read_to_string(script.with_extension("exit")) {
+            Ok(text) => {
+                let mut lines = text.lines();
+                let status = lines.next().and_then(|l| l.trim().parse::<i32>().ok());
+                let Some(status) = status else {
+                    return Err(format!("FAIL {name}\n  .exit line 1 is not a number"));
+                };
+                (status, lines.next().map(|l| l.trim_end().to_string()))
+            }
+            Err(_) => (0, None),
+        };
     let got = run(script).map_err(|e| format!("FAIL {name}\n  could not run eddy: {e}"))?;
 
     let mut problems = Vec::new();
@@ -102,16 +128,29 @@ fn check(script: &Path) -> Result<(), String> {
         problems.push(format!("  timed out after {}s", TIMEOUT.as_secs()));
     }
     if got.status != Some(expected_status) {
-        problems.push(format!("  exit status: expected {expected_status}, got {:?}", got.status));
+        problems.push(format!(
+            "  exit status: expected {expected_status}, got {:?}",
+            got.status
+        ));
     }
     if let Some(expected_last) = &expected_last {
-        let last = got.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = got
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         if last.trim_end() != expected_last {
-            problems.push(format!("  last stderr line:\n    expected: {expected_last}\n    got:      {last}"));
+            problems.push(format!(
+                "  last stderr line:\n    expected: {expected_last}\n    got:      {last}"
+            ));
         }
     }
     if got.stdout != expected_out {
-        problems.push(format!("  stdout differs (- expected, + got):\n{}", diff(&expected_out, &got.stdout)));
+        problems.push(format!(
+            "  stdout differs (- expected, + got):\n{}",
+            diff(&expected_out, &got.stdout)
+        ));
     }
     if problems.is_empty() {
         return Ok(());
@@ -151,9 +190,16 @@ fn run(script: &Path) -> std::io::Result<Outcome> {
         std::thread::sleep(Duration::from_millis(5));
     };
     let join = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
-        h.and_then(|h| h.join().ok()).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+        h.and_then(|h| h.join().ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
     };
-    Ok(Outcome { status: status.code(), stdout: join(stdout), stderr: join(stderr), timed_out })
+    Ok(Outcome {
+        status: status.code(),
+        stdout: join(stdout),
+        stderr: join(stderr),
+        timed_out,
+    })
 }
 
 fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
@@ -186,5 +232,8 @@ fn diff(expected: &str, got: &str) -> String {
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(n);
-    lines[start..].iter().map(|l| format!("    {l}\n")).collect()
+    lines[start..]
+        .iter()
+        .map(|l| format!("    {l}\n"))
+        .collect()
 }
