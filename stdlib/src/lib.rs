@@ -19,6 +19,7 @@ pub mod sys;
 pub mod time;
 pub mod types;
 pub mod typing;
+pub mod util;
 pub mod warnings;
 
 /// Registers every built-in module with `vm`.

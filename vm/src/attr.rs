@@ -205,7 +205,7 @@ pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyR
             Ok(())
         }
         Value::Module(m) => {
-            m.dict.borrow_mut().insert(StrKey(name.clone()), value);
+            m.store(name.clone(), value);
             Ok(())
         }
         Value::Function(f) => {
@@ -261,7 +261,7 @@ pub fn del_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<()> {
             Ok(())
         }
         Value::Module(m) => {
-            m.dict.borrow_mut().shift_remove(name);
+            m.remove(name);
             Ok(())
         }
         _ => Err(no_attribute(vm, obj, name)),

@@ -369,11 +369,16 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
     Ok(class_value)
 }
 
-/// True for a `__new__` written in script code (object's native `__new__` does not count).
+/// True for a `__new__` written in script code, or a native one that carries data (as the stdlib's
+/// `namedtuple` classes define); object's plain native `__new__` does not count.
 pub fn is_script_new(v: &Value) -> bool {
     match v {
         Value::Function(_) => true,
-        Value::StaticMethod(f) => matches!(**f, Value::Function(_)),
+        Value::StaticMethod(f) => match &**f {
+            Value::Function(_) => true,
+            Value::Native(n) => !n.data.is_null(),
+            _ => false,
+        },
         _ => false,
     }
 }

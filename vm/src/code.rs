@@ -69,6 +69,14 @@ pub struct ExceptionEntry {
     pub depth: u32,
 }
 
+/// Where a global name was last found: valid while the module epoch is unchanged.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct GlobalCache {
+    pub epoch: u64,
+    pub index: u32,
+    pub in_builtins: bool,
+}
+
 pub struct Code {
     pub name: Rc<PyStr>,
     pub qualname: Rc<PyStr>,
@@ -94,6 +102,11 @@ pub struct Code {
     pub exception_table: Vec<ExceptionEntry>,
     pub max_stack: u32,
     pub first_line: u32,
+    /// Calls with exactly `argcount` positional arguments can bind them in place: no `*args`,
+    /// `**kwargs`, keyword-only parameters or cells, and not a generator or coroutine.
+    pub simple_call: bool,
+    /// One cache slot per entry of `names`, for LoadGlobal/StoreGlobal.
+    pub global_cache: Box<[std::cell::Cell<GlobalCache>]>,
 }
 
 impl Code {

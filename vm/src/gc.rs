@@ -8,7 +8,7 @@
 //! Because it works from reference counts, it needs no root set and may run at any allocation.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::{Rc, Weak};
 
 use crate::objects::class::{Instance, Payload};
@@ -151,6 +151,11 @@ fn trace(v: &Value, f: &mut dyn FnMut(&Value)) {
                         f(&e.context);
                     }
                 }
+                Payload::Native(n) => {
+                    if let Ok(n) = n.try_borrow() {
+                        n.traverse(f);
+                    }
+                }
                 Payload::None => {}
             }
         }
@@ -218,6 +223,11 @@ fn clear(v: &Value, graveyard: &mut Vec<Value>) {
                         graveyard.push(std::mem::replace(&mut e.context, Value::None));
                     }
                 }
+                Payload::Native(n) => {
+                    if let Ok(mut n) = n.try_borrow_mut() {
+                        n.clear(graveyard);
+                    }
+                }
                 _ => {}
             }
         }
@@ -265,7 +275,7 @@ pub fn collect() -> usize {
         std::mem::take(&mut gc.objects)
     });
     let live: Vec<Value> = tracked.iter().filter_map(|t| t.upgrade()).collect();
-    let mut index: HashMap<usize, usize> = HashMap::with_capacity(live.len());
+    let mut index: HashMap<usize, usize> = HashMap::with_capacity_and_hasher(live.len(), Default::default());
     for (i, v) in live.iter().enumerate() {
         if let Some(id) = v.ptr_id() {
             index.insert(id, i);

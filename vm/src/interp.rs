@@ -135,7 +135,9 @@ impl Vm {
             match ins {
                 Instr::Nop => {}
                 Instr::Pop => {
-                    self.stack.pop();
+                    if let Some(v) = self.stack.pop() {
+                        v.discard();
+                    }
                 }
                 Instr::Copy(n) => {
                     let v = self.stack[self.stack.len() - n as usize].clone();
@@ -158,7 +160,7 @@ impl Vm {
                 }
                 Instr::StoreFast(slot) => {
                     let v = pop!();
-                    self.stack[base + slot as usize] = v;
+                    std::mem::replace(&mut self.stack[base + slot as usize], v).discard();
                 }
                 Instr::DeleteFast(slot) => {
                     if self.stack[base + slot as usize].is_null() {
@@ -188,12 +190,32 @@ impl Vm {
                     self.stack.push(Value::Cell(c));
                 }
                 Instr::LoadGlobal(k) => {
+                    // Fast path: the cached position of this name is valid while no module
+                    // namespace has changed shape.
+                    let cache = code.global_cache[k as usize].get();
+                    if cache.epoch == crate::objects::module::epoch() {
+                        let ns = if cache.in_builtins { &self.builtins } else { &self.frames[fi].globals };
+                        let dict = ns.dict.borrow();
+                        if let Some((_, v)) = dict.get_index(cache.index as usize) {
+                            let v = v.clone();
+                            drop(dict);
+                            self.stack.push(v);
+                            continue;
+                        }
+                    }
                     let name = &code.names[k as usize];
-                    let found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
+                    let key = crate::value::StrRef(name);
+                    let found = self.frames[fi].globals.dict.borrow().get_full(&key).map(|(i, _, v)| (i, v.clone()));
                     let v = match found {
-                        Some(v) => v,
-                        None => match self.builtins.dict.borrow().get(&*name.s) {
-                            Some(v) => v.clone(),
+                        Some((i, v)) => {
+                            code.global_cache[k as usize].set(crate::code::GlobalCache { epoch: crate::objects::module::epoch(), index: i as u32, in_builtins: false });
+                            v
+                        }
+                        None => match self.builtins.dict.borrow().get_full(&key) {
+                            Some((i, _, v)) => {
+                                code.global_cache[k as usize].set(crate::code::GlobalCache { epoch: crate::objects::module::epoch(), index: i as u32, in_builtins: true });
+                                v.clone()
+                            }
                             None => {
                                 save!();
                                 return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
@@ -204,12 +226,19 @@ impl Vm {
                 }
                 Instr::StoreGlobal(k) => {
                     let v = pop!();
+                    let cache = code.global_cache[k as usize].get();
+                    if cache.epoch == crate::objects::module::epoch() && !cache.in_builtins {
+                        if let Some((_, slot)) = self.frames[fi].globals.dict.borrow_mut().get_index_mut(cache.index as usize) {
+                            *slot = v;
+                            continue;
+                        }
+                    }
                     let name = code.names[k as usize].clone();
-                    self.frames[fi].globals.dict.borrow_mut().insert(StrKey(name), v);
+                    self.frames[fi].globals.store(name, v);
                 }
                 Instr::DeleteGlobal(k) => {
                     let name = &code.names[k as usize];
-                    if self.frames[fi].globals.dict.borrow_mut().shift_remove(&*name.s).is_none() {
+                    if !self.frames[fi].globals.remove(&name.s) {
                         save!();
                         return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
                     }
@@ -242,7 +271,7 @@ impl Vm {
                             ns.borrow_mut().insert(StrKey(name), v);
                         }
                         None => {
-                            self.frames[fi].globals.dict.borrow_mut().insert(StrKey(name), v);
+                            self.frames[fi].globals.store(name, v);
                         }
                     }
                 }
@@ -250,7 +279,7 @@ impl Vm {
                     let name = code.names[k as usize].clone();
                     let removed = match &self.frames[fi].namespace {
                         Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
-                        None => self.frames[fi].globals.dict.borrow_mut().shift_remove(&*name.s).is_some(),
+                        None => self.frames[fi].globals.remove(&name.s),
                     };
                     if !removed {
                         save!();
@@ -326,44 +355,25 @@ impl Vm {
                     let start = pop!();
                     self.stack.push(Value::Slice(Rc::new(crate::objects::misc::Slice { start, stop, step })));
                 }
-                Instr::Binary(op) => {
-                    let b = pop!();
-                    let a = pop!();
-                    // Fast paths for small ints and floats.
-                    let fast = match (&a, &b, op) {
-                        (Value::Int(x), Value::Int(y), 0) => x.checked_add(*y).map(Value::Int),
-                        (Value::Int(x), Value::Int(y), 1) => x.checked_sub(*y).map(Value::Int),
-                        (Value::Int(x), Value::Int(y), 2) => x.checked_mul(*y).map(Value::Int),
-                        (Value::Float(x), Value::Float(y), 0) => Some(Value::Float(x + y)),
-                        (Value::Float(x), Value::Float(y), 1) => Some(Value::Float(x - y)),
-                        (Value::Float(x), Value::Float(y), 2) => Some(Value::Float(x * y)),
+                Instr::Binary(op) | Instr::InplaceBinary(op) => {
+                    // Fast path on the stack in place: both operands are immediates, so they are
+                    // forgotten rather than dropped.
+                    let len = self.stack.len();
+                    let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
+                        (Value::Int(x), Value::Int(y)) => int_fast_op(op, *x, *y),
+                        (Value::Float(x), Value::Float(y)) => float_fast_op(op, *x, *y),
                         _ => None,
                     };
-                    match fast {
-                        Some(v) => self.stack.push(v),
-                        None => {
-                            save!();
-                            let v = tri!(ops::binary_op(self, &a, &b, op as u8));
-                            self.stack.push(v);
-                        }
+                    if let Some(v) = fast {
+                        std::mem::forget(self.stack.pop());
+                        std::mem::forget(std::mem::replace(&mut self.stack[len - 2], v));
+                        continue;
                     }
-                }
-                Instr::InplaceBinary(op) => {
                     let b = pop!();
                     let a = pop!();
-                    let fast = match (&a, &b, op) {
-                        (Value::Int(x), Value::Int(y), 0) => x.checked_add(*y).map(Value::Int),
-                        (Value::Int(x), Value::Int(y), 1) => x.checked_sub(*y).map(Value::Int),
-                        _ => None,
-                    };
-                    match fast {
-                        Some(v) => self.stack.push(v),
-                        None => {
-                            save!();
-                            let v = tri!(ops::inplace_op(self, &a, &b, op as u8));
-                            self.stack.push(v);
-                        }
-                    }
+                    save!();
+                    let v = if matches!(ins, Instr::Binary(_)) { tri!(ops::binary_op(self, &a, &b, op as u8)) } else { tri!(ops::inplace_op(self, &a, &b, op as u8)) };
+                    self.stack.push(v);
                 }
                 Instr::Unary(op) => {
                     let a = pop!();
@@ -371,11 +381,59 @@ impl Vm {
                     let v = tri!(ops::unary_op(self, &a, op as u8));
                     self.stack.push(v);
                 }
-                Instr::Compare(op) => {
-                    let b = pop!();
+                Instr::BinaryConst(op_k) => {
+                    let op = op_k & 15;
+                    let k = &code.consts[(op_k >> 4) as usize];
+                    let top = self.stack.last_mut().unwrap();
+                    let fast = match (&*top, k) {
+                        (Value::Int(x), Value::Int(y)) => int_fast_op(op, *x, *y),
+                        (Value::Float(x), Value::Float(y)) => float_fast_op(op, *x, *y),
+                        _ => None,
+                    };
+                    if let Some(v) = fast {
+                        std::mem::forget(std::mem::replace(top, v));
+                        continue;
+                    }
                     let a = pop!();
-                    let fast = match (&a, &b) {
+                    let b = k.clone();
+                    save!();
+                    let v = tri!(ops::binary_op(self, &a, &b, op as u8));
+                    self.stack.push(v);
+                }
+                Instr::CompareConst(op_k) => {
+                    let op = op_k & 7;
+                    let k = &code.consts[(op_k >> 3) as usize];
+                    let top = self.stack.last_mut().unwrap();
+                    if let (Value::Int(x), Value::Int(y)) = (&*top, k) {
+                        let r = match op {
+                            0 => x == y,
+                            1 => x != y,
+                            2 => x < y,
+                            3 => x <= y,
+                            4 => x > y,
+                            _ => x >= y,
+                        };
+                        std::mem::forget(std::mem::replace(top, Value::Bool(r)));
+                        continue;
+                    }
+                    let a = pop!();
+                    let b = k.clone();
+                    save!();
+                    let v = tri!(ops::compare(self, &a, &b, op as u8));
+                    self.stack.push(v);
+                }
+                Instr::Compare(op) => {
+                    let len = self.stack.len();
+                    let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
                         (Value::Int(x), Value::Int(y)) => Some(match op {
+                            0 => x == y,
+                            1 => x != y,
+                            2 => x < y,
+                            3 => x <= y,
+                            4 => x > y,
+                            _ => x >= y,
+                        }),
+                        (Value::Float(x), Value::Float(y)) => Some(match op {
                             0 => x == y,
                             1 => x != y,
                             2 => x < y,
@@ -385,14 +443,16 @@ impl Vm {
                         }),
                         _ => None,
                     };
-                    match fast {
-                        Some(r) => self.stack.push(Value::Bool(r)),
-                        None => {
-                            save!();
-                            let v = tri!(ops::compare(self, &a, &b, op as u8));
-                            self.stack.push(v);
-                        }
+                    if let Some(r) = fast {
+                        std::mem::forget(self.stack.pop());
+                        std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r)));
+                        continue;
                     }
+                    let b = pop!();
+                    let a = pop!();
+                    save!();
+                    let v = tri!(ops::compare(self, &a, &b, op as u8));
+                    self.stack.push(v);
                 }
                 Instr::IsOp(invert) => {
                     let b = pop!();
@@ -516,6 +576,7 @@ impl Vm {
                     let v = pop!();
                     let b = match v {
                         Value::Bool(b) => b,
+                        Value::Int(i) => i != 0,
                         _ => {
                             save!();
                             tri!(ops::truthy(self, &v))
@@ -529,6 +590,7 @@ impl Vm {
                     let v = pop!();
                     let b = match v {
                         Value::Bool(b) => b,
+                        Value::Int(i) => i != 0,
                         _ => {
                             save!();
                             tri!(ops::truthy(self, &v))
@@ -600,7 +662,11 @@ impl Vm {
                 Instr::Return => {
                     let result = pop!();
                     let frame = self.frames.pop().unwrap();
-                    self.stack.truncate(frame.ret_sp);
+                    while self.stack.len() > frame.ret_sp {
+                        if let Some(v) = self.stack.pop() {
+                            v.discard();
+                        }
+                    }
                     if let Some(gen) = &frame.generator {
                         gen.inner.borrow_mut().state = GenState::Finished;
                         match frame.mode {
@@ -628,7 +694,6 @@ impl Vm {
                         ReturnMode::Push => self.stack.push(result),
                         ReturnMode::Init(inst) => {
                             if !result.is_none() {
-                                reload!();
                                 return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
                             }
                             self.stack.push(inst);
@@ -642,6 +707,23 @@ impl Vm {
                     reload!();
                 }
                 Instr::Call(argc) => {
+                    // Fast path: a script function taking exactly these positional arguments.
+                    // The arguments already sit where the callee's first locals go.
+                    let at = self.stack.len() - argc as usize - 1;
+                    if let Value::Function(f) = &self.stack[at] {
+                        if f.code.simple_call && f.code.argcount == argc && self.frames.len() < self.recursion_limit {
+                            let code2 = f.code.clone();
+                            let globals = f.globals.clone();
+                            let cells = if f.closure.is_empty() { Vec::new() } else { f.closure.clone() };
+                            save!();
+                            for _ in argc as usize..code2.nlocals() {
+                                self.stack.push(Value::Null);
+                            }
+                            self.frames.push(Frame { code: code2, ip: 0, base: at + 1, ret_sp: at, cells, globals, namespace: None, mode: ReturnMode::Push, generator: None });
+                            reload!();
+                            continue;
+                        }
+                    }
                     save!();
                     let callee_at = self.stack.len() - argc as usize - 1;
                     match tri!(self.call_at(callee_at, argc as usize, Vec::new())) {
@@ -937,7 +1019,7 @@ impl Vm {
                         let items: Vec<_> = m.dict.borrow().iter().filter(|(k, _)| !k.0.s.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect();
                         let globals = self.frames[fi].globals.clone();
                         for (k, v) in items {
-                            globals.dict.borrow_mut().insert(k, v);
+                            globals.store(k.0, v);
                         }
                     }
                 }
@@ -1169,5 +1251,34 @@ impl Vm {
         } else {
             Ok(Ok(v))
         }
+    }
+}
+
+/// Int op Int without leaving the loop; None when the result needs the general path
+/// (overflow to a big int, division by zero, float results, negative shifts).
+#[inline(always)]
+fn int_fast_op(op: u32, x: i64, y: i64) -> Option<Value> {
+    match op {
+        0 => x.checked_add(y).map(Value::Int),
+        1 => x.checked_sub(y).map(Value::Int),
+        2 => x.checked_mul(y).map(Value::Int),
+        5 if y > 0 => Some(Value::Int(x.div_euclid(y))),
+        6 if y > 0 => Some(Value::Int(x.rem_euclid(y))),
+        10 => Some(Value::Int(x | y)),
+        11 => Some(Value::Int(x ^ y)),
+        12 => Some(Value::Int(x & y)),
+        _ => None,
+    }
+}
+
+/// Float op Float for the operations that cannot raise.
+#[inline(always)]
+fn float_fast_op(op: u32, x: f64, y: f64) -> Option<Value> {
+    match op {
+        0 => Some(Value::Float(x + y)),
+        1 => Some(Value::Float(x - y)),
+        2 => Some(Value::Float(x * y)),
+        4 if y != 0.0 => Some(Value::Float(x / y)),
+        _ => None,
     }
 }

@@ -22,7 +22,7 @@ use crate::objects::misc::{Property, Range, Slice};
 use crate::code::Code;
 
 /// A script value. Clone is cheap: a copy for immediates, a reference-count bump otherwise.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub enum Value {
     /// Internal marker, never visible to scripts: an unbound local slot, or "no self" in a method call.
     #[default]
@@ -61,6 +61,74 @@ pub enum Value {
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
+impl Clone for Value {
+    /// Immediates are copied inline; only pointer values take the out-of-line path.
+    #[inline(always)]
+    fn clone(&self) -> Value {
+        match self {
+            Value::Int(i) => Value::Int(*i),
+            Value::Float(f) => Value::Float(*f),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::None => Value::None,
+            _ => self.clone_pointer(),
+        }
+    }
+}
+
+impl Value {
+    #[inline(never)]
+    fn clone_pointer(&self) -> Value {
+        match self {
+            Value::Null => Value::Null,
+            Value::None => Value::None,
+            Value::NotImplemented => Value::NotImplemented,
+            Value::Ellipsis => Value::Ellipsis,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Int(i) => Value::Int(*i),
+            Value::Float(f) => Value::Float(*f),
+            Value::BigInt(r) => Value::BigInt(r.clone()),
+            Value::Str(r) => Value::Str(r.clone()),
+            Value::Bytes(r) => Value::Bytes(r.clone()),
+            Value::List(r) => Value::List(r.clone()),
+            Value::Tuple(r) => Value::Tuple(r.clone()),
+            Value::Dict(r) => Value::Dict(r.clone()),
+            Value::Set(r) => Value::Set(r.clone()),
+            Value::FrozenSet(r) => Value::FrozenSet(r.clone()),
+            Value::Range(r) => Value::Range(r.clone()),
+            Value::Slice(r) => Value::Slice(r.clone()),
+            Value::Function(r) => Value::Function(r.clone()),
+            Value::Native(r) => Value::Native(r.clone()),
+            Value::BoundMethod(r) => Value::BoundMethod(r.clone()),
+            Value::Class(r) => Value::Class(r.clone()),
+            Value::Instance(r) => Value::Instance(r.clone()),
+            Value::Module(r) => Value::Module(r.clone()),
+            Value::Generator(r) => Value::Generator(r.clone()),
+            Value::Iterator(r) => Value::Iterator(r.clone()),
+            Value::Cell(r) => Value::Cell(r.clone()),
+            Value::Code(r) => Value::Code(r.clone()),
+            Value::Property(r) => Value::Property(r.clone()),
+            Value::StaticMethod(r) => Value::StaticMethod(r.clone()),
+            Value::ClassMethod(r) => Value::ClassMethod(r.clone()),
+        }
+    }
+
+    /// True for values with no heap part (dropping them is a no-op).
+    #[inline(always)]
+    pub fn is_immediate(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null)
+    }
+
+    /// Drops a value, skipping the destructor call for immediates (the hot loop's common case).
+    #[inline(always)]
+    pub fn discard(self) {
+        if self.is_immediate() {
+            std::mem::forget(self);
+        } else {
+            drop(self);
+        }
+    }
+}
 
 pub type PyList = RefCell<Vec<Value>>;
 
@@ -146,6 +214,60 @@ impl Hash for StrKey {
 impl std::borrow::Borrow<str> for StrKey {
     fn borrow(&self) -> &str {
         &self.0.s
+    }
+}
+
+/// A borrowed string key that hashes with the string's cached hash (no rehashing on lookup).
+pub struct StrRef<'a>(pub &'a PyStr);
+
+impl Hash for StrRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash_u64())
+    }
+}
+
+impl indexmap::Equivalent<StrKey> for StrRef<'_> {
+    fn equivalent(&self, key: &StrKey) -> bool {
+        std::ptr::eq(self.0, &*key.0) || self.0.s == key.0.s
+    }
+}
+
+/// A string key with its hash computed once, for probing several maps (a class's MRO).
+pub struct HashedStr<'a> {
+    pub s: &'a str,
+    pub hash: u64,
+}
+
+impl<'a> HashedStr<'a> {
+    pub fn new(s: &'a str) -> HashedStr<'a> {
+        HashedStr { s, hash: str_hash(s) }
+    }
+}
+
+impl Hash for HashedStr<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash)
+    }
+}
+
+impl indexmap::Equivalent<StrKey> for HashedStr<'_> {
+    fn equivalent(&self, key: &StrKey) -> bool {
+        self.s == &*key.0.s
+    }
+}
+
+/// The string hash `PyStr::hash_u64` caches (FNV-1a, shifted to stay a positive i64, never 0).
+pub fn str_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h >>= 2;
+    if h == 0 {
+        1
+    } else {
+        h
     }
 }
 

@@ -57,6 +57,20 @@ pub fn install(vm: &mut Vm) {
         Ok(Value::string(ops::to_str(vm, &a.pos[0])?))
     });
     vm.add_method(&object, "__init_subclass__", |_vm, _a| Ok(Value::None));
+    let property = vm.types.property.clone();
+    vm.add_method(&property, "setter", |vm, a| property_with(vm, a, 1));
+    vm.add_method(&property, "getter", |vm, a| property_with(vm, a, 0));
+    vm.add_method(&property, "deleter", |vm, a| property_with(vm, a, 2));
+    vm.add_method(&property, "__get__", |vm, a| {
+        let Some(Value::Property(p)) = a.pos.first() else { return Err(vm.type_error("descriptor needs a property")) };
+        match a.pos.get(1) {
+            Some(obj) if !obj.is_none() => {
+                let g = p.fget.clone();
+                vm.call(&g, vec![obj.clone()])
+            }
+            _ => Ok(a.pos[0].clone()),
+        }
+    });
     let type_ = vm.types.type_.clone();
     vm.add_method(&type_, "mro", |vm, a| {
         let Value::Class(c) = &a.pos[0] else { return Err(vm.type_error("mro() needs a class")) };
@@ -65,6 +79,20 @@ pub fn install(vm: &mut Vm) {
         Ok(Value::list(v))
     });
     vm.add_method(&type_, "__subclasses__", |_vm, _a| Ok(Value::list(vec![])));
+}
+
+/// `prop.setter(f)` and friends: a copy of the property with one accessor replaced.
+fn property_with(vm: &mut Vm, a: Args, which: usize) -> PyResult<Value> {
+    check_args(vm, "setter", &a, 2, 2)?;
+    let Value::Property(p) = &a.pos[0] else { return Err(vm.type_error("descriptor needs a property")) };
+    let f = a.pos[1].clone();
+    let mut q = crate::objects::misc::Property { fget: p.fget.clone(), fset: p.fset.clone(), fdel: p.fdel.clone(), doc: p.doc.clone() };
+    match which {
+        0 => q.fget = f,
+        1 => q.fset = f,
+        _ => q.fdel = f,
+    }
+    Ok(Value::Property(Rc::new(q)))
 }
 
 thread_local! {
@@ -234,9 +262,14 @@ pub fn install_functions(vm: &mut Vm) {
                     if m == num_bigint::BigInt::from(0) {
                         return Err(vm.value_error("pow() 3rd argument cannot be 0"));
                     }
-                    if e < num_bigint::BigInt::from(0) {
-                        return Err(vm.value_error("base is not invertible for the given modulus"));
-                    }
+                    let (b, e) = if e < num_bigint::BigInt::from(0) {
+                        match mod_inverse(&b, &m) {
+                            Some(inv) => (inv, -e),
+                            None => return Err(vm.value_error("base is not invertible for the given modulus")),
+                        }
+                    } else {
+                        (b, e)
+                    };
                     let r = b.modpow(&e, &m);
                     let r = if r != num_bigint::BigInt::from(0) && (r < num_bigint::BigInt::from(0)) != (m < num_bigint::BigInt::from(0)) { r + m } else { r };
                     return Ok(Value::from_bigint(r));
@@ -381,35 +414,16 @@ fn sum(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         return Err(vm.type_error("sum() can't sum strings [use ''.join(seq) instead]"));
     }
     let it = ops::get_iter(vm, &a.pos[0])?;
-    // Floats are summed with compensation, as CPython does.
-    let mut fsum: Option<(f64, f64)> = None;
+    // CPython 3.11 adds floats naively (compensated summation arrived in 3.12).
     while let Some(v) = ops::iter_next(vm, &it)? {
-        match (&acc, &v, &mut fsum) {
-            (Value::Int(x), Value::Int(y), None) => {
-                if let Some(s) = x.checked_add(*y) {
-                    acc = Value::Int(s);
-                    continue;
-                }
-                acc = ops::binary_op(vm, &acc, &v, 0)?;
-            }
-            (Value::Float(_) | Value::Int(_), Value::Float(_) | Value::Int(_), _) if matches!(acc, Value::Float(_)) || matches!(v, Value::Float(_)) => {
-                let (mut s, mut c) = fsum.unwrap_or((ops::to_f64(&acc).unwrap_or(0.0), 0.0));
-                let x = ops::to_f64(&v).unwrap_or(0.0);
-                let t = s + x;
-                if s.abs() >= x.abs() {
-                    c += (s - t) + x;
-                } else {
-                    c += (x - t) + s;
-                }
-                s = t;
-                fsum = Some((s, c));
-                acc = Value::Float(s + c);
-            }
-            _ => {
-                fsum = None;
-                acc = ops::binary_op(vm, &acc, &v, 0)?;
-            }
-        }
+        acc = match (&acc, &v) {
+            (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                Some(s) => Value::Int(s),
+                None => ops::binary_op(vm, &acc, &v, 0)?,
+            },
+            (Value::Float(x), Value::Float(y)) => Value::Float(x + y),
+            _ => ops::binary_op(vm, &acc, &v, 0)?,
+        };
     }
     Ok(acc)
 }
@@ -487,4 +501,16 @@ fn round_float(f: f64, n: i64) -> f64 {
     } else {
         r
     }
+}
+
+/// The inverse of `b` modulo `m`, if it exists (extended Euclid).
+fn mod_inverse(b: &num_bigint::BigInt, m: &num_bigint::BigInt) -> Option<num_bigint::BigInt> {
+    use num_bigint::BigInt;
+    use num_integer::Integer;
+    let m_abs = if *m < BigInt::from(0) { -m.clone() } else { m.clone() };
+    let g = b.mod_floor(&m_abs).extended_gcd(&m_abs);
+    if g.gcd != BigInt::from(1) {
+        return None;
+    }
+    Some(g.x.mod_floor(&m_abs))
 }

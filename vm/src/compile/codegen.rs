@@ -93,14 +93,13 @@ pub struct Compiler<'a> {
     source: Rc<SourceFile>,
     table: SymbolTable,
     units: Vec<Unit<'a>>,
-    mode: Mode,
     depth: usize,
 }
 
 /// Compiles a parsed module into its top-level code object.
 pub fn compile_module(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
     let table = symtable::build(module).map_err(|e| CompileError { message: e.message, span: e.span })?;
-    let mut c = Compiler { source, table, units: Vec::new(), mode, depth: 0 };
+    let mut c = Compiler { source, table, units: Vec::new(), depth: 0 };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
     c.unit().flags.module = true;
     let n = module.body.len();
@@ -232,12 +231,31 @@ impl<'a> Compiler<'a> {
             exception_table: table,
             max_stack: 0,
             first_line: u.first_line,
+            simple_call: !u.flags.varargs && !u.flags.varkw && u.kwonly == 0 && sc.cellvars.is_empty() && !u.flags.generator && !u.flags.coroutine && !u.flags.async_generator,
+            global_cache: (0..u.names.len()).map(|_| std::cell::Cell::new(Default::default())).collect(),
         }
     }
 
     fn emit(&mut self, ins: Instr) -> usize {
         let u = self.unit();
         let h = u.handler_stack.last().copied();
+        // Peephole: `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op`
+        // becomes `CompareConst`, unless a jump lands between the two.
+        if let (Instr::Binary(op) | Instr::Compare(op), Some(&Instr::LoadConst(k))) = (ins, u.instrs.last()) {
+            let no_label_here = !u.labels.iter().any(|l| *l == Some(u.instrs.len() as u32));
+            let same_handler = u.handlers_at.last().copied() == Some(h);
+            if no_label_here && same_handler && k < (1 << 24) {
+                let fused = match ins {
+                    Instr::Binary(op) => Instr::BinaryConst(op | (k << 4)),
+                    _ => Instr::CompareConst(op | (k << 3)),
+                };
+                let _ = op;
+                let n = u.instrs.len() - 1;
+                u.instrs[n] = fused;
+                u.spans[n] = u.span;
+                return n;
+            }
+        }
         u.instrs.push(ins);
         u.spans.push(u.span);
         u.handlers_at.push(h);

@@ -74,11 +74,13 @@ pub struct DunderFlags {
 impl Class {
     /// Looks `name` up on the class and its MRO, as `type.__getattribute__` does for class attributes.
     pub fn lookup(&self, name: &str) -> Option<Value> {
-        if let Some(v) = self.dict.borrow().get(name) {
+        // Hash once, probe every dict along the MRO with the same key.
+        let key = crate::value::HashedStr::new(name);
+        if let Some(v) = self.dict.borrow().get(&key) {
             return Some(v.clone());
         }
         for base in &self.mro {
-            if let Some(v) = base.dict.borrow().get(name) {
+            if let Some(v) = base.dict.borrow().get(&key) {
                 return Some(v.clone());
             }
         }
@@ -145,6 +147,19 @@ pub enum Payload {
     Exception(RefCell<ExceptionData>),
     /// Any other value an extension type keeps (a deque's buffer, a wrapped int or str).
     Value(RefCell<Value>),
+    /// Rust state of a class defined outside the VM (a deque's ring buffer, an itertools iterator).
+    Native(RefCell<Box<dyn NativeState>>),
+}
+
+/// State a Rust-defined class keeps in its instances. The collector sees the values it holds
+/// through `traverse` and breaks cycles through `clear`.
+pub trait NativeState: std::any::Any {
+    /// Calls `f` on every value the state holds.
+    fn traverse(&self, f: &mut dyn FnMut(&Value));
+    /// Moves every held value into `out` (the collector breaking a cycle).
+    fn clear(&mut self, out: &mut Vec<Value>);
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 pub struct Instance {
