@@ -138,6 +138,10 @@ impl Vm {
                     if let Some(v) = self.stack.pop() {
                         v.discard();
                     }
+                    if crate::objects::generator::has_pending_close() {
+                        save!();
+                        self.close_dropped_generators();
+                    }
                 }
                 Instr::Copy(n) => {
                     let v = self.stack[self.stack.len() - n as usize].clone();
@@ -725,6 +729,9 @@ impl Vm {
                         return Ok(Value::None);
                     }
                     reload!();
+                    if crate::objects::generator::has_pending_close() {
+                        self.close_dropped_generators();
+                    }
                 }
                 Instr::Call(argc) => {
                     // Fast path: a script function taking exactly these positional arguments.
@@ -934,6 +941,9 @@ impl Vm {
                     let gen = frame.generator.clone().expect("yield outside generator frame");
                     let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
                     let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
+                    // The suspended frame must not own its generator (a reference cycle); the
+                    // next resume sets it again.
+                    frame.generator = None;
                     {
                         let mut inner = gen.inner.borrow_mut();
                         inner.frame = Some(frame);
@@ -1054,6 +1064,24 @@ impl Vm {
                     }
                 }
                 Instr::GenStopGuard => {}
+            }
+        }
+    }
+
+    /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
+    pub fn close_dropped_generators(&mut self) {
+        for p in crate::objects::generator::take_pending_close() {
+            let gen = Rc::new(Generator {
+                kind: p.kind,
+                name: p.name,
+                qualname: p.qualname.clone(),
+                inner: RefCell::new(crate::objects::generator::GenInner { state: GenState::Suspended, frame: Some(p.frame), saved: p.saved, awaited: true }),
+            });
+            if let Err(e) = crate::builtins::close_generator(self, &gen) {
+                let what = format!("Exception ignored in: <generator object {} at 0x{:x}>\n", p.qualname.s, Rc::as_ptr(&gen) as usize);
+                let report = crate::traceback::format_exception(self, &e);
+                self.write_stderr(&what);
+                self.write_stderr(&report);
             }
         }
     }
