@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::code::Code;
 use crate::frame::{Frame, ReturnMode};
 use crate::objects::function::{Args, Function};
 use crate::objects::generator::{GenState, Generator};
@@ -66,7 +67,7 @@ impl Vm {
             }
             let frame = self.frames.pop().unwrap();
             self.stack.truncate(frame.ret_sp);
-            if let Some(gen) = &frame.generator {
+            if let Some(gen) = frame.generator() {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
                 if self.exc_matches(&exc, "StopIteration") || (gen.kind != crate::objects::generator::GenKind::Generator && self.exc_matches(&exc, "StopAsyncIteration")) {
@@ -90,14 +91,23 @@ impl Vm {
     /// (the top frame's `ip` is just past the raising instruction).
     fn execute(&mut self, entry: usize) -> PyResult<Value> {
         let mut fi = self.frames.len() - 1;
-        let mut code = self.frames[fi].code.clone();
+        // `code` borrows the top frame's code object without holding a reference count of its own
+        // (a clone and drop per call and return was measurable). Every assignment below follows
+        // the same argument:
+        // SAFETY: the pointer comes from the `Rc<Code>` of frame `fi`, the top frame. That frame
+        // keeps the code alive for as long as it is on the frame stack, and only this loop removes
+        // it (Return and YieldValue pop it and reload before `code` is used again; nested runs
+        // started by native code pop only the frames they pushed above it, see `unwind`). Moving
+        // the `Frame` when `frames` grows does not move the heap `Code` the pointer targets.
+        let mut code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
         let mut ip = self.frames[fi].ip;
         let mut base = self.frames[fi].base;
 
         macro_rules! reload {
             () => {{
                 fi = self.frames.len() - 1;
-                code = self.frames[fi].code.clone();
+                // SAFETY: as for the first assignment of `code` above.
+                code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
                 ip = self.frames[fi].ip;
                 base = self.frames[fi].base;
             }};
@@ -175,7 +185,7 @@ impl Vm {
                     self.stack[base + slot as usize] = Value::Null;
                 }
                 Instr::LoadDeref(i) => {
-                    let v = self.frames[fi].cells[i as usize].borrow().clone();
+                    let v = self.frames[fi].cells()[i as usize].borrow().clone();
                     if v.is_null() {
                         save!();
                         return Err(self.unbound_cell(&code, i as usize));
@@ -184,13 +194,13 @@ impl Vm {
                 }
                 Instr::StoreDeref(i) => {
                     let v = pop!();
-                    *self.frames[fi].cells[i as usize].borrow_mut() = v;
+                    *self.frames[fi].cells()[i as usize].borrow_mut() = v;
                 }
                 Instr::DeleteDeref(i) => {
-                    *self.frames[fi].cells[i as usize].borrow_mut() = Value::Null;
+                    *self.frames[fi].cells()[i as usize].borrow_mut() = Value::Null;
                 }
                 Instr::LoadClosure(i) => {
-                    let c = self.frames[fi].cells[i as usize].clone();
+                    let c = self.frames[fi].cells()[i as usize].clone();
                     self.stack.push(Value::Cell(c));
                 }
                 Instr::LoadGlobal(k) => {
@@ -250,7 +260,7 @@ impl Vm {
                 Instr::LoadName(k) => {
                     let name = code.names[k as usize].clone();
                     let mut found = None;
-                    if let Some(ns) = &self.frames[fi].namespace {
+                    if let Some(ns) = self.frames[fi].namespace() {
                         found = ns.borrow().get(&*name.s).cloned();
                     }
                     if found.is_none() {
@@ -270,7 +280,7 @@ impl Vm {
                 Instr::StoreName(k) => {
                     let v = pop!();
                     let name = code.names[k as usize].clone();
-                    match &self.frames[fi].namespace {
+                    match self.frames[fi].namespace() {
                         Some(ns) => {
                             ns.borrow_mut().insert(StrKey(name), v);
                         }
@@ -281,7 +291,7 @@ impl Vm {
                 }
                 Instr::DeleteName(k) => {
                     let name = code.names[k as usize].clone();
-                    let removed = match &self.frames[fi].namespace {
+                    let removed = match self.frames[fi].namespace() {
                         Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
                         None => self.frames[fi].globals.remove(&name.s),
                     };
@@ -691,7 +701,7 @@ impl Vm {
                             v.discard();
                         }
                     }
-                    if let Some(gen) = &frame.generator {
+                    if let Some(gen) = frame.generator() {
                         gen.inner.borrow_mut().state = GenState::Finished;
                         match frame.mode {
                             ReturnMode::ForIter(t) => {
@@ -716,11 +726,11 @@ impl Vm {
                     }
                     match frame.mode {
                         ReturnMode::Push => self.stack.push(result),
-                        ReturnMode::Init(inst) => {
+                        ReturnMode::Init => {
+                            // The instance is already on the stack, just below `ret_sp`.
                             if !result.is_none() {
                                 return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
                             }
-                            self.stack.push(inst);
                         }
                         ReturnMode::Entry => return Ok(result),
                         ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
@@ -739,15 +749,20 @@ impl Vm {
                     let at = self.stack.len() - argc as usize - 1;
                     if let Value::Function(f) = &self.stack[at] {
                         if f.code.simple_call && f.code.argcount == argc && self.frames.len() < self.recursion_limit {
-                            let code2 = f.code.clone();
-                            let globals = f.globals.clone();
-                            let cells = if f.closure.is_empty() { Vec::new() } else { f.closure.clone() };
-                            save!();
-                            for _ in argc as usize..code2.nlocals() {
-                                self.stack.push(Value::Null);
+                            let mut frame = Frame::new(f.code.clone(), f.globals.clone(), at + 1, at, ReturnMode::Push);
+                            if !f.closure.is_empty() {
+                                frame.set_cells(f.closure.clone());
                             }
-                            self.frames.push(Frame { code: code2, ip: 0, base: at + 1, ret_sp: at, cells, globals, namespace: None, mode: ReturnMode::Push, generator: None });
-                            reload!();
+                            save!();
+                            let nlocals = frame.code.nlocals();
+                            self.stack.resize_with(at + 1 + nlocals, || Value::Null);
+                            // SAFETY: `frame` is pushed on the frame stack just below and becomes
+                            // the top frame `fi`; see the first assignment of `code`.
+                            code = unsafe { &*Rc::as_ptr(&frame.code) };
+                            self.frames.push(frame);
+                            fi = self.frames.len() - 1;
+                            ip = 0;
+                            base = at + 1;
                             continue;
                         }
                     }
@@ -938,12 +953,12 @@ impl Vm {
                     let v = pop!();
                     let mut frame = self.frames.pop().unwrap();
                     frame.ip = ip;
-                    let gen = frame.generator.clone().expect("yield outside generator frame");
+                    let gen = frame.generator().cloned().expect("yield outside generator frame");
                     let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
                     let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
                     // The suspended frame must not own its generator (a reference cycle); the
                     // next resume sets it again.
-                    frame.generator = None;
+                    frame.extra_mut().generator = None;
                     {
                         let mut inner = gen.inner.borrow_mut();
                         inner.frame = Some(frame);
@@ -1156,10 +1171,16 @@ impl Vm {
             }
             Value::Class(c) if c.is_user && !matches!(c.kind, crate::objects::class::BuiltinKind::BaseException) && !c.lookup("__new__").map(|n| crate::call::is_script_new(&n)).unwrap_or(false) => {
                 let c = c.clone();
-                if let Some(Value::Function(init)) = c.lookup("__init__") {
-                    let inst = crate::call::new_instance(self, &c, &Args::default())?;
-                    self.stack[at] = inst.clone();
-                    return self.call_function_at(&init, at, at, npos + 1, kw, ReturnMode::Init(inst));
+                match c.lookup("__init__") {
+                    Some(Value::Function(init)) if !(init.code.flags.generator || init.code.flags.coroutine || init.code.flags.async_generator) => {
+                        let inst = crate::call::new_instance(self, &c, &Args::default())?;
+                        // `inst inst args...`: the lower copy is the call's result, the upper one
+                        // is `self` (the frame returns to just above the lower one).
+                        self.stack[at] = inst.clone();
+                        self.stack.insert(at + 1, inst);
+                        return self.call_function_at(&init, at + 1, at + 1, npos + 1, kw, ReturnMode::Init);
+                    }
+                    _ => {}
                 }
                 let args = self.stack.split_off(at + 1);
                 self.stack.pop();
@@ -1192,17 +1213,11 @@ impl Vm {
             for _ in n..code.nlocals() {
                 self.stack.push(Value::Null);
             }
-            self.frames.push(Frame {
-                code: code.clone(),
-                ip: 0,
-                base,
-                ret_sp,
-                cells: if f.closure.is_empty() { Vec::new() } else { f.closure.clone() },
-                globals: f.globals.clone(),
-                namespace: None,
-                mode,
-                generator: None,
-            });
+            let mut frame = Frame::new(code.clone(), f.globals.clone(), base, ret_sp, mode);
+            if !f.closure.is_empty() {
+                frame.set_cells(f.closure.clone());
+            }
+            self.frames.push(frame);
             return Ok(CallPlan::Pushed);
         }
         let pos = self.stack.split_off(args_at);
@@ -1246,7 +1261,7 @@ impl Vm {
         frame.base = base;
         frame.ret_sp = base;
         frame.mode = mode;
-        frame.generator = Some(gen.clone());
+        frame.extra_mut().generator = Some(gen.clone());
         self.stack.append(&mut inner.saved);
         if was_suspended {
             self.stack.push(sent);
