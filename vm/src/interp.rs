@@ -16,6 +16,14 @@ use crate::value::{StrKey, Value};
 use crate::vm::Vm;
 use crate::PyResult;
 
+/// What an out-of-line instruction asks the loop to do next.
+enum Flow {
+    /// Reload the top frame's state and go on.
+    Continue,
+    /// The entry frame is done: return this from `execute`.
+    Return(Value),
+}
+
 /// What a CALL found it could do without recursing.
 enum CallPlan {
     /// A frame was pushed; the loop continues in it.
@@ -166,23 +174,78 @@ impl Vm {
                     let v = &self.stack[base + slot as usize];
                     if v.is_null() {
                         save!();
-                        let name = code.varnames[slot as usize].s.to_string();
-                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
+                        return Err(self.unbound_local(code, slot));
                     }
                     let v = v.clone();
                     self.stack.push(v);
                 }
+                Instr::LoadFastLoadFast(ab) => {
+                    let (a, b) = (ab & 0xffff, ab >> 16);
+                    let va = &self.stack[base + a as usize];
+                    if va.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, a));
+                    }
+                    let va = va.clone();
+                    self.stack.push(va);
+                    let vb = &self.stack[base + b as usize];
+                    if vb.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, b));
+                    }
+                    let vb = vb.clone();
+                    self.stack.push(vb);
+                }
+                Instr::LoadFastBinaryConst(x) => {
+                    // `locals[slot] op consts[k]`: operand is slot | op << 8 | k << 12.
+                    let op = (x >> 8) & 15;
+                    let k = &code.consts[(x >> 12) as usize];
+                    let v = &self.stack[base + (x & 0xff) as usize];
+                    let fast = match (v, k) {
+                        (Value::Int(a), Value::Int(b)) => int_fast_op(op, *a, *b),
+                        (Value::Float(a), Value::Float(b)) => float_fast_op(op, *a, *b),
+                        _ => None,
+                    };
+                    if let Some(r) = fast {
+                        self.stack.push(r);
+                        continue;
+                    }
+                    if v.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, x & 0xff));
+                    }
+                    let a = v.clone();
+                    save!();
+                    let r = tri!(ops::binary_op(self, &a, k, op as u8));
+                    self.stack.push(r);
+                }
+                Instr::LoadFastCompareConst(x) => {
+                    // `locals[slot] cmp consts[k]`: operand is slot | op << 8 | k << 11.
+                    let op = (x >> 8) & 7;
+                    let k = &code.consts[(x >> 11) as usize];
+                    let v = &self.stack[base + (x & 0xff) as usize];
+                    if let (Value::Int(a), Value::Int(b)) = (v, k) {
+                        let r = int_compare(op, *a, *b);
+                        // A conditional jump usually follows: take it now, without the bool.
+                        match code.instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => ip = if r { ip + 1 } else { t as usize },
+                            Some(&Instr::PopJumpIfTrue(t)) => ip = if r { t as usize } else { ip + 1 },
+                            _ => self.stack.push(Value::Bool(r)),
+                        }
+                        continue;
+                    }
+                    if v.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, x & 0xff));
+                    }
+                    let a = v.clone();
+                    save!();
+                    let r = tri!(ops::compare(self, &a, k, op as u8));
+                    self.stack.push(r);
+                }
                 Instr::StoreFast(slot) => {
                     let v = pop!();
                     std::mem::replace(&mut self.stack[base + slot as usize], v).discard();
-                }
-                Instr::DeleteFast(slot) => {
-                    if self.stack[base + slot as usize].is_null() {
-                        save!();
-                        let name = code.varnames[slot as usize].s.to_string();
-                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
-                    }
-                    self.stack[base + slot as usize] = Value::Null;
                 }
                 Instr::LoadDeref(i) => {
                     let v = self.frames[fi].cells()[i as usize].borrow().clone();
@@ -195,13 +258,6 @@ impl Vm {
                 Instr::StoreDeref(i) => {
                     let v = pop!();
                     *self.frames[fi].cells()[i as usize].borrow_mut() = v;
-                }
-                Instr::DeleteDeref(i) => {
-                    *self.frames[fi].cells()[i as usize].borrow_mut() = Value::Null;
-                }
-                Instr::LoadClosure(i) => {
-                    let c = self.frames[fi].cells()[i as usize].clone();
-                    self.stack.push(Value::Cell(c));
                 }
                 Instr::LoadGlobal(k) => {
                     // Fast path: the cached position of this name is valid while no module
@@ -250,56 +306,6 @@ impl Vm {
                     let name = code.names[k as usize].clone();
                     self.frames[fi].globals.store(name, v);
                 }
-                Instr::DeleteGlobal(k) => {
-                    let name = &code.names[k as usize];
-                    if !self.frames[fi].globals.remove(&name.s) {
-                        save!();
-                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                    }
-                }
-                Instr::LoadName(k) => {
-                    let name = code.names[k as usize].clone();
-                    let mut found = None;
-                    if let Some(ns) = self.frames[fi].namespace() {
-                        found = ns.borrow().get(&*name.s).cloned();
-                    }
-                    if found.is_none() {
-                        found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
-                    }
-                    if found.is_none() {
-                        found = self.builtins.dict.borrow().get(&*name.s).cloned();
-                    }
-                    match found {
-                        Some(v) => self.stack.push(v),
-                        None => {
-                            save!();
-                            return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                        }
-                    }
-                }
-                Instr::StoreName(k) => {
-                    let v = pop!();
-                    let name = code.names[k as usize].clone();
-                    match self.frames[fi].namespace() {
-                        Some(ns) => {
-                            ns.borrow_mut().insert(StrKey(name), v);
-                        }
-                        None => {
-                            self.frames[fi].globals.store(name, v);
-                        }
-                    }
-                }
-                Instr::DeleteName(k) => {
-                    let name = code.names[k as usize].clone();
-                    let removed = match self.frames[fi].namespace() {
-                        Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
-                        None => self.frames[fi].globals.remove(&name.s),
-                    };
-                    if !removed {
-                        save!();
-                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                    }
-                }
                 Instr::LoadAttr(k) => {
                     let obj = pop!();
                     let name = code.names[k as usize].clone();
@@ -313,12 +319,6 @@ impl Vm {
                     let name = code.names[k as usize].clone();
                     save!();
                     tri!(crate::attr::set_attr(self, &obj, &name, v));
-                }
-                Instr::DeleteAttr(k) => {
-                    let obj = pop!();
-                    let name = code.names[k as usize].clone();
-                    save!();
-                    tri!(crate::attr::del_attr(self, &obj, &name.s));
                 }
                 Instr::LoadMethod(k) => {
                     let obj = pop!();
@@ -356,18 +356,6 @@ impl Vm {
                     let v = pop!();
                     save!();
                     tri!(ops::setitem(self, &obj, key, v));
-                }
-                Instr::DeleteSubscr => {
-                    let key = pop!();
-                    let obj = pop!();
-                    save!();
-                    tri!(ops::delitem(self, &obj, &key));
-                }
-                Instr::BuildSlice(n) => {
-                    let step = if n == 3 { pop!() } else { Value::None };
-                    let stop = pop!();
-                    let start = pop!();
-                    self.stack.push(Value::Slice(Rc::new(crate::objects::misc::Slice { start, stop, step })));
                 }
                 Instr::Binary(op) | Instr::InplaceBinary(op) => {
                     // Fast path on the stack in place: both operands are immediates, so they are
@@ -509,32 +497,6 @@ impl Vm {
                     let items = self.stack.split_off(self.stack.len() - n as usize);
                     self.stack.push(Value::list(items));
                 }
-                Instr::BuildSet(n) => {
-                    let items = self.stack.split_off(self.stack.len() - n as usize);
-                    save!();
-                    let s = tri!(ops::new_set(self, items));
-                    self.stack.push(s);
-                }
-                Instr::BuildMap(n) => {
-                    let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
-                    save!();
-                    let d = self.new_dict();
-                    let mut it = items.into_iter();
-                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        tri!(ops::dict_set(self, &d, k, v));
-                    }
-                    self.stack.push(d);
-                }
-                Instr::BuildString(n) => {
-                    let items = self.stack.split_off(self.stack.len() - n as usize);
-                    let mut s = String::new();
-                    for i in &items {
-                        if let Value::Str(p) = i {
-                            s.push_str(&p.s);
-                        }
-                    }
-                    self.stack.push(Value::string(s));
-                }
                 Instr::ListAppend(n) => {
                     let v = pop!();
                     let len = self.stack.len();
@@ -542,68 +504,10 @@ impl Vm {
                         l.borrow_mut().push(v);
                     }
                 }
-                Instr::SetAdd(n) => {
-                    let v = pop!();
-                    let s = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    tri!(ops::set_add(self, &s, v));
-                }
-                Instr::MapAdd(n) => {
-                    let v = pop!();
-                    let k = pop!();
-                    let d = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    tri!(ops::dict_set(self, &d, k, v));
-                }
-                Instr::ListExtend(n) => {
-                    let v = pop!();
-                    let l = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    let items = tri!(ops::collect_star(self, &v));
-                    if let Value::List(l) = l {
-                        l.borrow_mut().extend(items);
-                    }
-                }
-                Instr::SetUpdate(n) => {
-                    let v = pop!();
-                    let s = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    if let Some(d) = ops::set_data(&s) {
-                        tri!(ops::set_update(self, &d, &v));
-                    }
-                }
-                Instr::DictUpdate(n) | Instr::DictMerge(n) => {
-                    let v = pop!();
-                    let d = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    let merge = matches!(ins, Instr::DictMerge(_));
-                    tri!(ops::dict_update_from(self, &d, &v, merge));
-                }
-                Instr::ListToTuple => {
-                    let l = pop!();
-                    if let Value::List(l) = l {
-                        let items = std::mem::take(&mut *l.borrow_mut());
-                        self.stack.push(Value::tuple(items));
-                    }
-                }
                 Instr::UnpackSequence(n) => {
                     let seq = pop!();
                     save!();
                     tri!(ops::unpack(self, seq, n as usize, None));
-                }
-                Instr::UnpackEx(counts) => {
-                    let seq = pop!();
-                    save!();
-                    let before = (counts & 0xff) as usize;
-                    let after = (counts >> 8) as usize;
-                    tri!(ops::unpack(self, seq, before, Some(after)));
-                }
-                Instr::FormatValue(flags) => {
-                    let spec = if flags & 4 != 0 { Some(pop!()) } else { None };
-                    let v = pop!();
-                    save!();
-                    let s = tri!(ops::format_value(self, v, flags & 3, spec));
-                    self.stack.push(s);
                 }
                 Instr::Jump(t) => ip = t as usize,
                 Instr::PopJumpIfFalse(t) => {
@@ -654,12 +558,6 @@ impl Vm {
                         self.stack.pop();
                     }
                 }
-                Instr::ToBool => {
-                    let v = pop!();
-                    save!();
-                    let b = tri!(ops::truthy(self, &v));
-                    self.stack.push(Value::Bool(b));
-                }
                 Instr::GetIter => {
                     let v = pop!();
                     save!();
@@ -693,48 +591,38 @@ impl Vm {
                         }
                     }
                 }
-                Instr::Return => {
-                    let result = pop!();
-                    let frame = self.frames.pop().unwrap();
+                Instr::Return | Instr::ReturnFast(_) => {
+                    let result = match ins {
+                        Instr::ReturnFast(slot) => {
+                            // The frame's locals die with it: take the value instead of cloning.
+                            let v = std::mem::take(&mut self.stack[base + slot as usize]);
+                            if v.is_null() {
+                                save!();
+                                return Err(self.unbound_local(code, slot));
+                            }
+                            v
+                        }
+                        _ => pop!(),
+                    };
+                    let Some(frame) = self.frames.pop() else { return Ok(result) };
+                    if frame.extra.is_some() || frame.mode != ReturnMode::Push {
+                        match self.return_slow(frame, result, entry) {
+                            Ok(Some(v)) => return Ok(v),
+                            Ok(None) => {
+                                reload!();
+                                continue;
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    // An ordinary call: drop the frame's slots and the callee, push the result.
                     while self.stack.len() > frame.ret_sp {
                         if let Some(v) = self.stack.pop() {
                             v.discard();
                         }
                     }
-                    if let Some(gen) = frame.generator() {
-                        gen.inner.borrow_mut().state = GenState::Finished;
-                        match frame.mode {
-                            ReturnMode::ForIter(t) => {
-                                self.stack.pop();
-                                self.frames.last_mut().unwrap().ip = t as usize;
-                            }
-                            ReturnMode::Send(t) => {
-                                self.stack.pop();
-                                self.stack.push(result);
-                                self.frames.last_mut().unwrap().ip = t as usize;
-                            }
-                            ReturnMode::Entry => {
-                                self.gen_returned = true;
-                                return Ok(result);
-                            }
-                            _ => {
-                                self.stack.push(result);
-                            }
-                        }
-                        reload!();
-                        continue;
-                    }
-                    match frame.mode {
-                        ReturnMode::Push => self.stack.push(result),
-                        ReturnMode::Init => {
-                            // The instance is already on the stack, just below `ret_sp`.
-                            if !result.is_none() {
-                                return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
-                            }
-                        }
-                        ReturnMode::Entry => return Ok(result),
-                        ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
-                    }
+                    self.stack.push(result);
+                    drop(frame);
                     if self.frames.len() < entry {
                         return Ok(Value::None);
                     }
@@ -790,6 +678,237 @@ impl Vm {
                             CallPlan::Done(v) => self.stack.push(v),
                         }
                     }
+                }
+                _ => {
+                    // Everything else runs out of line, which keeps this loop small enough for
+                    // its state (`code`, `ip`, `base`) to stay in registers.
+                    save!();
+                    match self.exec_cold(ins) {
+                        Ok(Flow::Continue) => reload!(),
+                        Ok(Flow::Return(v)) => return Ok(v),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The instructions the hot loop leaves out: runs one with the top frame's `ip` already
+    /// saved (just past `ins`), and leaves the new `ip` in the top frame for the loop to reload.
+    #[inline(never)]
+    fn exec_cold(&mut self, ins: Instr) -> PyResult<Flow> {
+        let mut fi = self.frames.len() - 1;
+        let mut code = self.frames[fi].code.clone();
+        let mut ip = self.frames[fi].ip;
+        let base = self.frames[fi].base;
+
+        macro_rules! reload {
+            () => {{
+                fi = self.frames.len() - 1;
+                code = self.frames[fi].code.clone();
+                ip = self.frames[fi].ip;
+            }};
+        }
+        macro_rules! save {
+            () => {
+                self.frames[fi].ip = ip;
+            };
+        }
+        macro_rules! pop {
+            () => {
+                self.stack.pop().unwrap_or_default()
+            };
+        }
+        macro_rules! top {
+            () => {
+                self.stack.last().unwrap()
+            };
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        save!();
+                        return Err(e);
+                    }
+                }
+            };
+        }
+
+        match ins {
+                Instr::DeleteFast(slot) => {
+                    if self.stack[base + slot as usize].is_null() {
+                        save!();
+                        let name = code.varnames[slot as usize].s.to_string();
+                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
+                    }
+                    self.stack[base + slot as usize] = Value::Null;
+                }
+                Instr::DeleteDeref(i) => {
+                    *self.frames[fi].cells()[i as usize].borrow_mut() = Value::Null;
+                }
+                Instr::LoadClosure(i) => {
+                    let c = self.frames[fi].cells()[i as usize].clone();
+                    self.stack.push(Value::Cell(c));
+                }
+                Instr::DeleteGlobal(k) => {
+                    let name = &code.names[k as usize];
+                    if !self.frames[fi].globals.remove(&name.s) {
+                        save!();
+                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                    }
+                }
+                Instr::LoadName(k) => {
+                    let name = code.names[k as usize].clone();
+                    let mut found = None;
+                    if let Some(ns) = self.frames[fi].namespace() {
+                        found = ns.borrow().get(&*name.s).cloned();
+                    }
+                    if found.is_none() {
+                        found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
+                    }
+                    if found.is_none() {
+                        found = self.builtins.dict.borrow().get(&*name.s).cloned();
+                    }
+                    match found {
+                        Some(v) => self.stack.push(v),
+                        None => {
+                            save!();
+                            return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                        }
+                    }
+                }
+                Instr::StoreName(k) => {
+                    let v = pop!();
+                    let name = code.names[k as usize].clone();
+                    match self.frames[fi].namespace() {
+                        Some(ns) => {
+                            ns.borrow_mut().insert(StrKey(name), v);
+                        }
+                        None => {
+                            self.frames[fi].globals.store(name, v);
+                        }
+                    }
+                }
+                Instr::DeleteName(k) => {
+                    let name = code.names[k as usize].clone();
+                    let removed = match self.frames[fi].namespace() {
+                        Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
+                        None => self.frames[fi].globals.remove(&name.s),
+                    };
+                    if !removed {
+                        save!();
+                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                    }
+                }
+                Instr::DeleteAttr(k) => {
+                    let obj = pop!();
+                    let name = code.names[k as usize].clone();
+                    save!();
+                    tri!(crate::attr::del_attr(self, &obj, &name.s));
+                }
+                Instr::DeleteSubscr => {
+                    let key = pop!();
+                    let obj = pop!();
+                    save!();
+                    tri!(ops::delitem(self, &obj, &key));
+                }
+                Instr::BuildSlice(n) => {
+                    let step = if n == 3 { pop!() } else { Value::None };
+                    let stop = pop!();
+                    let start = pop!();
+                    self.stack.push(Value::Slice(Rc::new(crate::objects::misc::Slice { start, stop, step })));
+                }
+                Instr::BuildSet(n) => {
+                    let items = self.stack.split_off(self.stack.len() - n as usize);
+                    save!();
+                    let s = tri!(ops::new_set(self, items));
+                    self.stack.push(s);
+                }
+                Instr::BuildMap(n) => {
+                    let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
+                    save!();
+                    let d = self.new_dict();
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        tri!(ops::dict_set(self, &d, k, v));
+                    }
+                    self.stack.push(d);
+                }
+                Instr::BuildString(n) => {
+                    let items = self.stack.split_off(self.stack.len() - n as usize);
+                    let mut s = String::new();
+                    for i in &items {
+                        if let Value::Str(p) = i {
+                            s.push_str(&p.s);
+                        }
+                    }
+                    self.stack.push(Value::string(s));
+                }
+                Instr::SetAdd(n) => {
+                    let v = pop!();
+                    let s = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    tri!(ops::set_add(self, &s, v));
+                }
+                Instr::MapAdd(n) => {
+                    let v = pop!();
+                    let k = pop!();
+                    let d = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    tri!(ops::dict_set(self, &d, k, v));
+                }
+                Instr::ListExtend(n) => {
+                    let v = pop!();
+                    let l = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    let items = tri!(ops::collect_star(self, &v));
+                    if let Value::List(l) = l {
+                        l.borrow_mut().extend(items);
+                    }
+                }
+                Instr::SetUpdate(n) => {
+                    let v = pop!();
+                    let s = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    if let Some(d) = ops::set_data(&s) {
+                        tri!(ops::set_update(self, &d, &v));
+                    }
+                }
+                Instr::DictUpdate(n) | Instr::DictMerge(n) => {
+                    let v = pop!();
+                    let d = self.stack[self.stack.len() - n as usize].clone();
+                    save!();
+                    let merge = matches!(ins, Instr::DictMerge(_));
+                    tri!(ops::dict_update_from(self, &d, &v, merge));
+                }
+                Instr::ListToTuple => {
+                    let l = pop!();
+                    if let Value::List(l) = l {
+                        let items = std::mem::take(&mut *l.borrow_mut());
+                        self.stack.push(Value::tuple(items));
+                    }
+                }
+                Instr::UnpackEx(counts) => {
+                    let seq = pop!();
+                    save!();
+                    let before = (counts & 0xff) as usize;
+                    let after = (counts >> 8) as usize;
+                    tri!(ops::unpack(self, seq, before, Some(after)));
+                }
+                Instr::FormatValue(flags) => {
+                    let spec = if flags & 4 != 0 { Some(pop!()) } else { None };
+                    let v = pop!();
+                    save!();
+                    let s = tri!(ops::format_value(self, v, flags & 3, spec));
+                    self.stack.push(s);
+                }
+                Instr::ToBool => {
+                    let v = pop!();
+                    save!();
+                    let b = tri!(ops::truthy(self, &v));
+                    self.stack.push(Value::Bool(b));
                 }
                 Instr::CallKw(argc) => {
                     save!();
@@ -968,7 +1087,7 @@ impl Vm {
                     match mode {
                         ReturnMode::Entry => {
                             self.gen_returned = false;
-                            return Ok(v);
+                            return Ok(Flow::Return(v));
                         }
                         _ => {
                             self.stack.push(v);
@@ -1079,8 +1198,73 @@ impl Vm {
                     }
                 }
                 Instr::GenStopGuard => {}
+            _ => {}
+        }
+        save!();
+        let _ = (&code, base);
+        Ok(Flow::Continue)
+    }
+
+    /// Returning from a frame that is not a plain call: a generator, an `__init__`, or the entry
+    /// frame. Some(v): `execute` returns v. None: the loop goes on in the (new) top frame.
+    #[inline(never)]
+    fn return_slow(&mut self, frame: Frame, result: Value, entry: usize) -> PyResult<Option<Value>> {
+        while self.stack.len() > frame.ret_sp {
+            if let Some(v) = self.stack.pop() {
+                v.discard();
             }
         }
+        if let Some(gen) = frame.generator() {
+            gen.inner.borrow_mut().state = GenState::Finished;
+            match frame.mode {
+                ReturnMode::ForIter(t) => {
+                    self.stack.pop();
+                    if let Some(f) = self.frames.last_mut() {
+                        f.ip = t as usize;
+                    }
+                }
+                ReturnMode::Send(t) => {
+                    self.stack.pop();
+                    self.stack.push(result);
+                    if let Some(f) = self.frames.last_mut() {
+                        f.ip = t as usize;
+                    }
+                }
+                ReturnMode::Entry => {
+                    self.gen_returned = true;
+                    return Ok(Some(result));
+                }
+                _ => {
+                    self.stack.push(result);
+                }
+            }
+            return Ok(None);
+        }
+        match frame.mode {
+            ReturnMode::Push => self.stack.push(result),
+            ReturnMode::Init => {
+                // The instance is already on the stack, just below `ret_sp`.
+                if !result.is_none() {
+                    return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
+                }
+            }
+            ReturnMode::Entry => return Ok(Some(result)),
+            ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
+        }
+        drop(frame);
+        if self.frames.len() < entry {
+            return Ok(Some(Value::None));
+        }
+        if crate::objects::generator::has_pending_close() {
+            self.close_dropped_generators();
+        }
+        Ok(None)
+    }
+
+    #[cold]
+    fn unbound_local(&self, code: &Code, slot: u32) -> Value {
+        let name = code.varnames.get(slot as usize).map(|n| n.s.to_string()).unwrap_or_default();
+        self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value"))
     }
 
     /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
@@ -1343,5 +1527,18 @@ fn float_fast_op(op: u32, x: f64, y: f64) -> Option<Value> {
         2 => Some(Value::Float(x * y)),
         4 if y != 0.0 => Some(Value::Float(x / y)),
         _ => None,
+    }
+}
+
+/// Int comparison by `CmpOp` index (Eq..GtE).
+#[inline(always)]
+fn int_compare(op: u32, x: i64, y: i64) -> bool {
+    match op {
+        0 => x == y,
+        1 => x != y,
+        2 => x < y,
+        3 => x <= y,
+        4 => x > y,
+        _ => x >= y,
     }
 }
