@@ -108,6 +108,8 @@ impl Vm {
         // started by native code pop only the frames they pushed above it, see `unwind`). Moving
         // the `Frame` when `frames` grows does not move the heap `Code` the pointer targets.
         let mut code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
+        // The instruction slice, kept apart from `code` so its pointer and length stay in registers.
+        let mut instrs: &[Instr] = &code.instrs;
         let mut ip = self.frames[fi].ip;
         let mut base = self.frames[fi].base;
 
@@ -116,6 +118,7 @@ impl Vm {
                 fi = self.frames.len() - 1;
                 // SAFETY: as for the first assignment of `code` above.
                 code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
+                instrs = &code.instrs;
                 ip = self.frames[fi].ip;
                 base = self.frames[fi].base;
             }};
@@ -148,7 +151,7 @@ impl Vm {
         }
 
         loop {
-            let ins = code.instrs[ip];
+            let ins = instrs[ip];
             ip += 1;
             match ins {
                 Instr::Nop => {}
@@ -227,7 +230,7 @@ impl Vm {
                     if let (Value::Int(a), Value::Int(b)) = (v, k) {
                         let r = int_compare(op, *a, *b);
                         // A conditional jump usually follows: take it now, without the bool.
-                        match code.instrs.get(ip) {
+                        match instrs.get(ip) {
                             Some(&Instr::PopJumpIfFalse(t)) => ip = if r { ip + 1 } else { t as usize },
                             Some(&Instr::PopJumpIfTrue(t)) => ip = if r { t as usize } else { ip + 1 },
                             _ => self.stack.push(Value::Bool(r)),
@@ -267,9 +270,7 @@ impl Vm {
                         let ns = if cache.in_builtins { &self.builtins } else { &self.frames[fi].globals };
                         let dict = ns.dict.borrow();
                         if let Some((_, v)) = dict.get_index(cache.index as usize) {
-                            let v = v.clone();
-                            drop(dict);
-                            self.stack.push(v);
+                            self.stack.push(v.clone());
                             continue;
                         }
                     }
@@ -416,7 +417,7 @@ impl Vm {
                             _ => x >= y,
                         };
                         // A conditional jump usually follows: take it now, without storing the bool.
-                        match code.instrs.get(ip) {
+                        match instrs.get(ip) {
                             Some(&Instr::PopJumpIfFalse(t)) => {
                                 std::mem::forget(self.stack.pop());
                                 ip = if r { ip + 1 } else { t as usize };
@@ -458,7 +459,7 @@ impl Vm {
                     };
                     if let Some(r) = fast {
                         std::mem::forget(self.stack.pop());
-                        match code.instrs.get(ip) {
+                        match instrs.get(ip) {
                             Some(&Instr::PopJumpIfFalse(t)) => {
                                 std::mem::forget(self.stack.pop());
                                 ip = if r { ip + 1 } else { t as usize };
@@ -622,7 +623,12 @@ impl Vm {
                         }
                     }
                     self.stack.push(result);
-                    drop(frame);
+                    // Dropped field by field, as the generic frame destructor is an out-of-line
+                    // call. `extra` was checked to be None above, so forgetting it leaks nothing.
+                    let Frame { code: frame_code, globals, extra, .. } = frame;
+                    drop(frame_code);
+                    drop(globals);
+                    std::mem::forget(extra);
                     if self.frames.len() < entry {
                         return Ok(Value::None);
                     }
@@ -643,10 +649,13 @@ impl Vm {
                             }
                             save!();
                             let nlocals = frame.code.nlocals();
-                            self.stack.resize_with(at + 1 + nlocals, || Value::Null);
+                            for _ in argc as usize..nlocals {
+                                self.stack.push(Value::Null);
+                            }
                             // SAFETY: `frame` is pushed on the frame stack just below and becomes
                             // the top frame `fi`; see the first assignment of `code`.
                             code = unsafe { &*Rc::as_ptr(&frame.code) };
+                            instrs = &code.instrs;
                             self.frames.push(frame);
                             fi = self.frames.len() - 1;
                             ip = 0;
