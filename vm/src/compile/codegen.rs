@@ -98,6 +98,13 @@ pub struct Compiler<'a> {
 
 /// Compiles a parsed module into its top-level code object.
 pub fn compile_module(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
+    match super::mangle::mangle_module(module) {
+        Some(mangled) => compile_unmangled(&mangled, source, mode),
+        None => compile_unmangled(module, source, mode),
+    }
+}
+
+fn compile_unmangled(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
     let table = symtable::build(module).map_err(|e| CompileError { message: e.message, span: e.span })?;
     let mut c = Compiler { source, table, units: Vec::new(), depth: 0 };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
