@@ -252,8 +252,13 @@ pub fn install(vm: &mut Vm) {
         ("__repr__", |vm, a| Ok(Value::string(ops::str_repr(&recv(vm, &a, "__repr__")?.s)))),
         ("__format__", |vm, a| {
             let s = recv(vm, &a, "__format__")?;
+            let this = a.pos[0].clone();
             let args = method_args(vm, "str", "__format__", a, Sig::One)?;
             let spec = need_str(vm, &args[0], |t| format!("__format__() argument must be str, not {t}"))?;
+            if spec.s.is_empty() {
+                // An empty spec means str(self), which a subclass may override.
+                return Ok(Value::string(ops::to_str(vm, &this)?));
+            }
             Ok(Value::string(ops::format(vm, &Value::Str(s), &spec.s)?))
         }),
     ];
