@@ -660,7 +660,7 @@ fn justify(vm: &mut Vm, a: Args, name: &str) -> PyResult<Value> {
     };
     let mut out = vec![fill; left];
     out.extend_from_slice(&b);
-    out.extend(std::iter::repeat(fill).take(marg - left));
+    out.extend(std::iter::repeat_n(fill, marg - left));
     Ok(bytes(out))
 }
 
@@ -706,7 +706,7 @@ fn expandtabs(vm: &mut Vm, a: Args) -> PyResult<Value> {
         match c {
             b'\t' if size > 0 => {
                 let n = size - col % size;
-                out.extend(std::iter::repeat(b' ').take(n as usize));
+                out.extend(std::iter::repeat_n(b' ', n as usize));
                 col += n;
             }
             b'\t' => {}

@@ -377,9 +377,9 @@ fn justify(vm: &mut Vm, a: Args, name: &str) -> PyResult<Value> {
         _ => marg / 2 + (marg & width as usize & 1),
     };
     let mut out = String::with_capacity(s.s.len() + marg);
-    out.extend(std::iter::repeat(fill).take(left));
+    out.extend(std::iter::repeat_n(fill, left));
     out.push_str(&s.s);
-    out.extend(std::iter::repeat(fill).take(marg - left));
+    out.extend(std::iter::repeat_n(fill, marg - left));
     Ok(Value::string(out))
 }
 
@@ -643,7 +643,7 @@ fn expandtabs(vm: &mut Vm, a: Args) -> PyResult<Value> {
             '\t' => {
                 if size > 0 {
                     let n = size - col % size;
-                    out.extend(std::iter::repeat(' ').take(n as usize));
+                    out.extend(std::iter::repeat_n(' ', n as usize));
                     col += n;
                 }
             }

@@ -537,7 +537,7 @@ fn layout_number(f: &FormatSpec, sign: &str, prefix: &str, digits: &str, rest: &
     let grouped = if digits.is_empty() { String::new() } else { group_digits(digits, f.grouping, every, min_width) };
     let len = fixed + grouped.chars().count();
     let pad = f.width.saturating_sub(len);
-    let fills = |n: usize| std::iter::repeat(f.fill).take(n).collect::<String>();
+    let fills = |n: usize| std::iter::repeat_n(f.fill, n).collect::<String>();
     let (l, mid, r) = match f.align {
         '<' => (0, 0, pad),
         '^' => (pad / 2, 0, pad - pad / 2),
@@ -554,7 +554,7 @@ fn pad(f: &FormatSpec, body: &str) -> String {
     if pad == 0 {
         return body.to_string();
     }
-    let fills = |n: usize| std::iter::repeat(f.fill).take(n).collect::<String>();
+    let fills = |n: usize| std::iter::repeat_n(f.fill, n).collect::<String>();
     match f.align {
         '>' => format!("{}{body}", fills(pad)),
         '^' => format!("{}{body}{}", fills(pad / 2), fills(pad - pad / 2)),
