@@ -1,10 +1,11 @@
 //! Methods of the built-in `bytes` type, with CPython 3.11's results and error messages:
 //! decoding, hex, searching, splitting, stripping, padding and the ASCII-only case methods.
-//! Argument parsing is shared with `str_methods.rs`.
+//! Argument parsing is in `method_args.rs`.
 
 use std::rc::Rc;
 
-use super::str_methods::{adjust_indices, int_arg, method_args, slice_index, str_of, Sig};
+use super::method_args::{adjust_indices, int_arg, method_args, slice_index, Sig};
+use super::str_methods::str_of;
 use crate::objects::function::Args;
 use crate::ops;
 use crate::value::Value;
