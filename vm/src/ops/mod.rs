@@ -4,11 +4,13 @@
 mod arith;
 mod compare;
 mod container;
+mod format_spec;
 mod misc;
 mod repr;
 
 pub use arith::*;
 pub use compare::*;
 pub use container::*;
+pub use format_spec::*;
 pub use misc::*;
 pub use repr::*;
