@@ -152,6 +152,8 @@ pub fn install(vm: &mut Vm) {
     for (name, f) in methods {
         vm.add_method(&cls, name, *f);
     }
+    let new = vm.native("__new__", str_new);
+    cls.set_attr(vm.intern("__new__"), Value::StaticMethod(Rc::new(new)));
     let maketrans = vm.native("maketrans", maketrans);
     cls.set_attr(vm.intern("maketrans"), Value::StaticMethod(Rc::new(maketrans)));
 }
@@ -711,4 +713,28 @@ fn format_map(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let m = args[0].clone().unwrap_or(Value::None);
     let out = super::format::str_format(vm, &s.s, None, &super::format::Named::Map(m))?;
     Ok(Value::string(out))
+}
+
+/// `str.__new__(cls, *args)`: `str(*args)`, wrapped in an instance when `cls` is a subclass
+/// (what `super().__new__(cls, value)` in a subclass's `__new__` reaches).
+fn str_new(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let Some(Value::Class(cls)) = a.pos.first().cloned() else {
+        return Err(vm.type_error("str.__new__(X): X is not a type object"));
+    };
+    if !cls.is_subclass(&vm.types.str_) {
+        return Err(vm.type_error(format!("str.__new__({}): {} is not a subtype of str", cls.name(), cls.name())));
+    }
+    a.pos.remove(0);
+    let str_cls = vm.types.str_.clone();
+    let value = match super::constructor_for(vm, &str_cls) {
+        Some(ctor) => ctor(vm, &str_cls, a)?,
+        None => Value::string(match a.pos.first() {
+            Some(v) => ops::to_str(vm, v)?,
+            None => String::new(),
+        }),
+    };
+    if Rc::ptr_eq(&cls, &str_cls) {
+        return Ok(value);
+    }
+    crate::call::new_instance(vm, &cls, &Args::new(vec![value]))
 }
