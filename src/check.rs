@@ -19,17 +19,13 @@ pub fn check(name: &str, source: &str) -> Vec<Error> {
         let Err(mut err) = crate::compile(name, &text) else {
             break;
         };
-        let Error::Syntax {
-            span,
-            source: shown,
-            ..
-        } = &mut err
-        else {
+        let Error::Syntax(syntax) = &mut err else {
             errors.push(err);
             break;
         };
-        let at = span.start as usize;
-        *shown = source.to_string();
+        let at = syntax.span.start as usize;
+        // Blanking keeps offsets, so the error's span fits the original text, which reads better.
+        syntax.source = source.to_string();
         errors.push(err);
         let Some(blanked) = blank_statement(&text, at) else {
             break;
@@ -44,12 +40,7 @@ pub fn check(name: &str, source: &str) -> Vec<Error> {
 fn blank_statement(text: &str, at: usize) -> Option<String> {
     let at = at.min(text.len());
     let starts = statement_starts(text);
-    let start = starts
-        .iter()
-        .copied()
-        .filter(|&s| s <= at)
-        .next_back()
-        .unwrap_or(0);
+    let start = starts.iter().copied().rfind(|&s| s <= at).unwrap_or(0);
     let end = starts
         .iter()
         .copied()
@@ -103,7 +94,7 @@ mod tests {
         let lines: Vec<u32> = check("t.py", src)
             .iter()
             .map(|e| match e {
-                Error::Syntax { line, .. } => *line,
+                Error::Syntax(s) => s.line,
                 _ => 0,
             })
             .collect();

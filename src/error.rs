@@ -48,42 +48,76 @@ pub struct ChainedException {
     pub link: Link,
 }
 
-/// Everything that can go wrong compiling or running a script.
+/// Everything that can go wrong compiling or running a script. The details are boxed so a
+/// `Result<_, Error>` stays small on the happy path.
 #[derive(Debug)]
 pub enum Error {
-    /// The source does not parse or compile. `label` is the words under the span (the parser's
-    /// label), `help` a hint for a common mistake.
-    Syntax {
-        file: String,
-        source: String,
-        line: u32,
-        column: u32,
-        message: String,
-        span: Span,
-        label: String,
-        help: Option<String>,
-    },
-    /// An exception escaped the script. `report` is the plain CPython-style traceback text;
-    /// `frames`, `notes` and `chain` are the same information in pieces, for rich rendering;
-    /// `sources` holds the text of every file a frame points into, by file name.
-    /// `exit_code` is set for `SystemExit`, which is not an error to report but a way out.
-    Exception {
-        type_name: String,
-        message: String,
-        last_line: String,
-        report: String,
-        frames: Vec<Frame>,
-        notes: Vec<String>,
-        chain: Vec<ChainedException>,
-        sources: BTreeMap<String, String>,
-        is_group: bool,
-        exit_code: Option<i32>,
-    },
+    /// The source does not parse or compile.
+    Syntax(Box<SyntaxError>),
+    /// An exception escaped the script (or `SystemExit` asked to leave).
+    Exception(Box<Uncaught>),
     /// The script file could not be read (missing, unreadable, not UTF-8).
     Io(String),
 }
 
+/// A syntax or compile error with where it is and what to do about it.
+#[derive(Debug)]
+pub struct SyntaxError {
+    /// The Python class CPython would raise: `SyntaxError`, `IndentationError`, `TabError`.
+    pub kind: &'static str,
+    pub file: String,
+    /// The whole text of `file`, so a report can show the line.
+    pub source: String,
+    /// 1-based line and column (in characters) of the start of `span`.
+    pub line: u32,
+    pub column: u32,
+    /// CPython's message, e.g. `expected ':'`.
+    pub message: String,
+    /// Byte span of the offending text.
+    pub span: Span,
+    /// The words under the span (the parser's label).
+    pub label: String,
+    /// A hint for a common mistake.
+    pub help: Option<String>,
+}
+
+/// An exception that escaped the script.
+#[derive(Debug)]
+pub struct Uncaught {
+    /// The exception's class name, e.g. `KeyError`.
+    pub type_name: String,
+    /// `str(exception)`.
+    pub message: String,
+    /// CPython's last line for it: `ExcType: message` (or just `ExcType`).
+    pub last_line: String,
+    /// The plain CPython-style traceback text, chain included.
+    pub report: String,
+    /// Frames of the final exception, outermost first.
+    pub frames: Vec<Frame>,
+    /// Notes added with `add_note`, printed after `last_line`.
+    pub notes: Vec<String>,
+    /// The exceptions that led to this one, earliest first.
+    pub chain: Vec<ChainedException>,
+    /// The text of every file a frame points into, by file name.
+    pub sources: BTreeMap<String, String>,
+    /// True for an exception group, whose members only `report` shows.
+    pub is_group: bool,
+    /// Set for `SystemExit`, which is not an error to report but a way out with this status.
+    pub exit_code: Option<i32>,
+}
+
 impl Error {
+    /// A parser error, keeping the exception class the parser chose.
+    pub fn from_parse_error(file: &Rc<SourceFile>, e: eddy_parser::SyntaxError) -> Error {
+        let kind = e.kind();
+        let mut err = Error::syntax(file, e.message, e.span, e.label, e.help);
+        if let Error::Syntax(s) = &mut err {
+            s.kind = kind;
+        }
+        err
+    }
+
+    /// A `SyntaxError` at `span` of `file`.
     pub fn syntax(
         file: &Rc<SourceFile>,
         message: String,
@@ -92,7 +126,8 @@ impl Error {
         help: Option<String>,
     ) -> Error {
         let (line, column) = file.line_col(span.start);
-        Error::Syntax {
+        Error::Syntax(Box::new(SyntaxError {
+            kind: "SyntaxError",
             file: file.name.clone(),
             source: file.text.clone(),
             line,
@@ -101,7 +136,7 @@ impl Error {
             span,
             label,
             help,
-        }
+        }))
     }
 
     pub fn from_exception(vm: &mut Vm, exc: Value) -> Error {
@@ -119,7 +154,7 @@ impl Error {
         let notes = notes_of(&exc);
         let mut chain = Vec::new();
         collect_chain(vm, &exc, &mut chain, &mut sources);
-        Error::Exception {
+        Error::Exception(Box::new(Uncaught {
             type_name,
             message,
             last_line,
@@ -130,25 +165,23 @@ impl Error {
             sources,
             is_group,
             exit_code: None,
-        }
+        }))
     }
 
     /// The process exit status this error calls for.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Exception {
-                exit_code: Some(c), ..
-            } => *c,
+            Error::Exception(u) => u.exit_code.unwrap_or(1),
             Error::Io(_) => 2,
-            _ => 1,
+            Error::Syntax(_) => 1,
         }
     }
 
     /// The final line of the report, as CPython prints it: `SyntaxError: ...`, `ExcType: message`.
     pub fn last_line(&self) -> String {
         match self {
-            Error::Syntax { message, .. } => format!("SyntaxError: {message}"),
-            Error::Exception { last_line, .. } => last_line.clone(),
+            Error::Syntax(s) => format!("{}: {}", s.kind, s.message),
+            Error::Exception(u) => u.last_line.clone(),
             Error::Io(m) => m.clone(),
         }
     }
@@ -168,7 +201,7 @@ fn system_exit(vm: &mut Vm, exc: &Value) -> Error {
     } else {
         format!("{text}\n")
     };
-    Error::Exception {
+    Error::Exception(Box::new(Uncaught {
         type_name: "SystemExit".into(),
         message: text.clone(),
         last_line: text,
@@ -179,7 +212,7 @@ fn system_exit(vm: &mut Vm, exc: &Value) -> Error {
         sources: BTreeMap::new(),
         is_group: false,
         exit_code: Some(exit),
-    }
+    }))
 }
 
 /// The frames of one exception, outermost first, remembering each file's text in `sources`.
@@ -255,14 +288,14 @@ fn collect_chain(
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Syntax {
-                file,
-                line,
-                column,
-                message,
-                ..
-            } => write!(f, "{file}:{line}:{column}: SyntaxError: {message}"),
-            Error::Exception { last_line, .. } => write!(f, "{last_line}"),
+            Error::Syntax(s) => {
+                write!(
+                    f,
+                    "{}:{}:{}: {}: {}",
+                    s.file, s.line, s.column, s.kind, s.message
+                )
+            }
+            Error::Exception(u) => write!(f, "{}", u.last_line),
             Error::Io(m) => write!(f, "{m}"),
         }
     }
@@ -273,48 +306,80 @@ impl std::error::Error for Error {}
 impl miette::Diagnostic for Error {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         match self {
-            Error::Syntax { .. } => Some(Box::new("SyntaxError")),
-            Error::Exception { type_name, .. } => Some(Box::new(type_name)),
+            Error::Syntax(s) => Some(Box::new(s.kind)),
+            Error::Exception(u) => Some(Box::new(&u.type_name)),
             Error::Io(_) => None,
         }
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         match self {
-            Error::Syntax { help: Some(h), .. } => Some(Box::new(h)),
+            Error::Syntax(s) => s
+                .help
+                .as_ref()
+                .map(|h| Box::new(h) as Box<dyn fmt::Display>),
             _ => None,
         }
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         match self {
-            Error::Syntax { source, .. } => Some(source),
-            Error::Exception {
-                frames, sources, ..
-            } => frames
-                .last()
-                .and_then(|f| sources.get(&f.file))
-                .map(|s| s as &dyn miette::SourceCode),
+            Error::Syntax(s) => Some(&s.source),
+            Error::Exception(u) => {
+                let text = u.frames.last().and_then(|f| u.sources.get(&f.file))?;
+                Some(text as &dyn miette::SourceCode)
+            }
             Error::Io(_) => None,
         }
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        match self {
-            Error::Syntax { span, label, .. } => {
-                let (start, end) = (span.start as usize, span.end as usize);
-                Some(Box::new(std::iter::once(
-                    miette::LabeledSpan::new_primary_with_span(Some(label.clone()), start..end),
-                )))
+        let (label, span) = match self {
+            Error::Syntax(s) => (s.label.clone(), s.span.start as usize..s.span.end as usize),
+            Error::Exception(u) => {
+                let f = u.frames.last()?;
+                (
+                    format!("{} raised here, in {}", u.type_name, f.function),
+                    f.span.0..f.span.1,
+                )
             }
-            Error::Exception { frames, .. } => {
-                let f = frames.last()?;
-                let label = format!("raised here, in {}", f.function);
-                Some(Box::new(std::iter::once(
-                    miette::LabeledSpan::new_primary_with_span(Some(label), f.span.0..f.span.1),
-                )))
-            }
-            Error::Io(_) => None,
-        }
+            Error::Io(_) => return None,
+        };
+        let label = miette::LabeledSpan::new_primary_with_span(Some(label), span);
+        Some(Box::new(std::iter::once(label)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use miette::Diagnostic;
+
+    #[test]
+    fn syntax_error_is_a_labelled_diagnostic() {
+        let Err(err) = crate::compile("t.py", "if x = 1:\n    pass\n") else {
+            panic!("expected a syntax error");
+        };
+        assert_eq!(
+            err.code().map(|c| c.to_string()).as_deref(),
+            Some("SyntaxError")
+        );
+        assert!(err.help().is_some());
+        assert!(err.source_code().is_some());
+        let labels: Vec<_> = err.labels().into_iter().flatten().collect();
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels[0].offset(), 5);
+        assert_eq!(
+            err.last_line(),
+            "SyntaxError: invalid syntax. Maybe you meant '==' or ':=' instead of '='?"
+        );
+    }
+
+    #[test]
+    fn indentation_errors_keep_their_class() {
+        let Err(err) = crate::compile("t.py", "x = 1\n    y = 2\n") else {
+            panic!("expected an indentation error");
+        };
+        assert_eq!(err.last_line(), "IndentationError: unexpected indent");
+        assert_eq!(err.exit_code(), 1);
     }
 }

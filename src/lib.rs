@@ -15,8 +15,8 @@ pub use error::Error;
 /// Parses and compiles source text into a module code object.
 pub fn compile(name: &str, source: &str) -> Result<Rc<eddy_vm::Code>, Error> {
     let file = Rc::new(eddy_vm::SourceFile::new(name, source));
-    let module = eddy_parser::parse_module(source)
-        .map_err(|e| Error::syntax(&file, e.message, e.span, e.label, e.help))?;
+    let module =
+        eddy_parser::parse_module(source).map_err(|e| Error::from_parse_error(&file, e))?;
     eddy_vm::compile::compile_module(&module, file.clone(), eddy_vm::compile::Mode::Module)
         .map_err(|e| Error::syntax(&file, e.message, e.span, "here".into(), None))
 }

@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use ariadne::{Color, Config, Fmt, IndexType, Label, Report, ReportKind, Source};
 
-use crate::error::{ChainedException, Error, Frame, Link};
+use crate::error::{ChainedException, Error, Frame, Link, SyntaxError, Uncaught};
 
 /// How many identical consecutive frames are shown before they are summarised, as in CPython.
 const REPEATED_FRAMES_SHOWN: usize = 3;
@@ -34,39 +34,13 @@ pub fn render(err: &Error, color: bool) -> String {
 
 fn render_untrimmed(err: &Error, color: bool) -> String {
     match err {
-        Error::Syntax {
-            file,
-            source,
-            message,
-            span,
-            label,
-            help,
-            ..
-        } => {
-            let span = span.start as usize..span.end as usize;
-            syntax_report(file, source, message, span, label, help.as_deref(), color)
-        }
-        Error::Exception {
-            exit_code: Some(_),
-            report,
-            ..
-        } => report.clone(),
-        Error::Exception {
-            is_group: true,
-            report,
-            ..
-        } => report.clone(),
-        Error::Exception {
-            frames,
-            last_line,
-            notes,
-            chain,
-            sources,
-            ..
-        } => {
+        Error::Syntax(syntax) => syntax_report(syntax, color),
+        // SystemExit's report is its message (or nothing); a group's members need the plain text.
+        Error::Exception(u) if u.exit_code.is_some() || u.is_group => u.report.clone(),
+        Error::Exception(u) => {
             let mut out = String::new();
-            for earlier in chain {
-                plain_exception(&mut out, earlier, sources, color);
+            for earlier in &u.chain {
+                plain_exception(&mut out, earlier, &u.sources, color);
                 out.push_str(match earlier.link {
                     Link::Cause => {
                         "\nThe above exception was the direct cause of the following exception:\n\n"
@@ -76,7 +50,7 @@ fn render_untrimmed(err: &Error, color: bool) -> String {
                     }
                 });
             }
-            final_exception(&mut out, frames, last_line, notes, sources, color);
+            final_exception(&mut out, u, color);
             out
         }
         Error::Io(message) => format!("eddy: {message}\n"),
@@ -102,16 +76,19 @@ fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
     start..end
 }
 
-fn syntax_report(
-    file: &str,
-    source: &str,
-    message: &str,
-    span: Range<usize>,
-    label: &str,
-    help: Option<&str>,
-    color: bool,
-) -> String {
-    let span = clamp_span(source, span);
+fn syntax_report(err: &SyntaxError, color: bool) -> String {
+    let SyntaxError {
+        kind,
+        file,
+        source,
+        message,
+        span,
+        label,
+        help,
+        ..
+    } = err;
+    let span = clamp_span(source, span.start as usize..span.end as usize);
+    let file = file.as_str();
     let mut builder = Report::build(ReportKind::Error, (file, span.clone()))
         .with_config(config(color))
         .with_message(message)
@@ -124,7 +101,7 @@ fn syntax_report(
         builder = builder.with_help(help);
     }
     let mut out = write_report(builder.finish(), file, source);
-    let _ = writeln!(out, "SyntaxError: {message}");
+    let _ = writeln!(out, "{kind}: {message}");
     out
 }
 
@@ -151,14 +128,14 @@ fn plain_exception(
 
 /// The exception that ended the script: outer frames as CPython prints them, the innermost one as
 /// an ariadne report labelled with the exception, then the CPython last line.
-fn final_exception(
-    out: &mut String,
-    frames: &[Frame],
-    last_line: &str,
-    notes: &[String],
-    sources: &BTreeMap<String, String>,
-    color: bool,
-) {
+fn final_exception(out: &mut String, u: &Uncaught, color: bool) {
+    let Uncaught {
+        frames,
+        last_line,
+        notes,
+        sources,
+        ..
+    } = u;
     let Some((innermost, outer)) = frames.split_last() else {
         push_last_lines(out, last_line, notes);
         return;

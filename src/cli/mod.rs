@@ -20,7 +20,8 @@ const EXIT_USAGE: u8 = 2;
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
     override_usage = "eddy [OPTIONS] FILE [ARGS]...\n       eddy -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]

@@ -311,3 +311,83 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
 pub fn dict_items(v: &Value) -> Option<Vec<(Value, Value)>> {
     ops::dict_of(v).map(|d| d.borrow().items())
 }
+
+thread_local! {
+    static SHARED: RefCell<std::collections::HashMap<&'static str, Rc<Class>>> = RefCell::new(std::collections::HashMap::new());
+}
+
+/// A Rust-defined class made once per thread and shared by the modules that need it (so
+/// `type(sys.implementation) is types.SimpleNamespace` holds).
+pub fn shared_class(vm: &Vm, key: &'static str, build: fn(&Vm) -> Rc<Class>) -> Rc<Class> {
+    if let Some(c) = SHARED.with(|s| s.borrow().get(key).cloned()) {
+        return c;
+    }
+    let c = build(vm);
+    SHARED.with(|s| s.borrow_mut().insert(key, c.clone()));
+    c
+}
+
+/// A tuple subclass whose items are also named attributes, like CPython's struct sequences
+/// (`sys.version_info`, `time.struct_time`): repr `name(field=value, ...)`.
+pub fn struct_seq_class(vm: &Vm, name: &str, module: &str) -> Rc<Class> {
+    let cls =
+        eddy_vm::types::new_class(name, vec![vm.types.tuple.clone()], BuiltinKind::Tuple, true);
+    cls.set_attr(s("__module__"), Value::str(module));
+    method(vm, &cls, "__repr__", struct_seq_repr);
+    cls
+}
+
+/// An instance of a struct-sequence class holding `fields` (shown in the repr) and `extra`
+/// attributes that are not tuple items.
+pub fn struct_seq(cls: &Rc<Class>, fields: &[(&str, Value)], extra: &[(&str, Value)]) -> Value {
+    let mut dict = AttrMap::default();
+    for (k, v) in fields.iter().chain(extra) {
+        dict.insert(eddy_vm::value::StrKey(s(k)), v.clone());
+    }
+    let names: Vec<Value> = fields.iter().map(|(k, _)| Value::str(k)).collect();
+    dict.insert(
+        eddy_vm::value::StrKey(s("_eddy_fields")),
+        Value::tuple(names),
+    );
+    let items = match Value::tuple(fields.iter().map(|(_, v)| v.clone()).collect()) {
+        Value::Tuple(t) => t,
+        _ => unreachable!("Value::tuple makes a tuple"),
+    };
+    let inst = Instance {
+        class: cls.clone(),
+        dict: RefCell::new(dict),
+        payload: Payload::Tuple(items),
+    };
+    eddy_vm::gc::track_instance(Rc::new(inst))
+}
+
+fn struct_seq_repr(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    let v = &a.pos[0];
+    let Value::Instance(i) = v else {
+        return Err(vm.type_error("bad struct sequence"));
+    };
+    let names = i.get_own("_eddy_fields").unwrap_or(Value::None);
+    let Value::Tuple(names) = names else {
+        return Err(vm.type_error("bad struct sequence"));
+    };
+    let Payload::Tuple(items) = &i.payload else {
+        return Err(vm.type_error("bad struct sequence"));
+    };
+    let mut parts = Vec::new();
+    for (n, item) in names.iter().zip(items.iter()) {
+        parts.push(format!(
+            "{}={}",
+            n.as_str().unwrap_or("?"),
+            ops::repr(vm, item)?
+        ));
+    }
+    Ok(Value::string(format!(
+        "{}.{}({})",
+        i.class
+            .lookup("__module__")
+            .and_then(|m| m.as_str().map(String::from))
+            .unwrap_or_default(),
+        i.class.name(),
+        parts.join(", ")
+    )))
+}

@@ -44,6 +44,8 @@ fn describe(code: &Code, ins: &Instr) -> String {
         }
         Instr::LoadGlobal(k) | Instr::StoreGlobal(k) | Instr::DeleteGlobal(k) | Instr::LoadName(k) | Instr::StoreName(k) | Instr::DeleteName(k) | Instr::LoadAttr(k) | Instr::StoreAttr(k) | Instr::DeleteAttr(k) | Instr::LoadMethod(k) | Instr::ImportName(k) | Instr::ImportFrom(k) => name_at(k),
         Instr::Binary(op) | Instr::InplaceBinary(op) => crate::ops::OP_SYMBOLS.get(op as usize).map(|s| s.to_string()).unwrap_or_default(),
+        Instr::BinaryConst(x) => format!("{} {}", crate::ops::OP_SYMBOLS.get((x & 15) as usize).unwrap_or(&"?"), const_text(code, x >> 4)),
+        Instr::CompareConst(x) => format!("{} {}", ["==", "!=", "<", "<=", ">", ">="].get((x & 7) as usize).unwrap_or(&"?"), const_text(code, x >> 3)),
         Instr::Compare(op) => ["==", "!=", "<", "<=", ">", ">="].get(op as usize).map(|s| s.to_string()).unwrap_or_default(),
         ref j if crate::opcode::is_jump(j) => format!("to {}", j.operand().unwrap_or(0)),
         _ => String::new(),
@@ -80,4 +82,14 @@ fn dis_one(code: &Code, out: &mut String) {
     let trimmed: String = out.lines().map(|l| l.trim_end()).collect::<Vec<_>>().join("\n");
     *out = trimmed;
     out.push('\n');
+}
+
+fn const_text(code: &Code, k: u32) -> String {
+    match code.consts.get(k as usize) {
+        Some(Value::Int(i)) => i.to_string(),
+        Some(Value::Float(f)) => crate::ops::float_repr(*f),
+        Some(Value::Str(s)) => crate::ops::str_repr(&s.s),
+        Some(Value::None) => "None".into(),
+        _ => "...".into(),
+    }
 }

@@ -8,7 +8,7 @@
 //! Because it works from reference counts, it needs no root set and may run at any allocation.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::{Rc, Weak};
 
 use crate::objects::class::{Instance, Payload};
@@ -275,7 +275,7 @@ pub fn collect() -> usize {
         std::mem::take(&mut gc.objects)
     });
     let live: Vec<Value> = tracked.iter().filter_map(|t| t.upgrade()).collect();
-    let mut index: HashMap<usize, usize> = HashMap::with_capacity(live.len());
+    let mut index: HashMap<usize, usize> = HashMap::with_capacity_and_hasher(live.len(), Default::default());
     for (i, v) in live.iter().enumerate() {
         if let Some(id) = v.ptr_id() {
             index.insert(id, i);

@@ -138,6 +138,10 @@ impl Vm {
                     if let Some(v) = self.stack.pop() {
                         v.discard();
                     }
+                    if crate::objects::generator::has_pending_close() {
+                        save!();
+                        self.close_dropped_generators();
+                    }
                 }
                 Instr::Copy(n) => {
                     let v = self.stack[self.stack.len() - n as usize].clone();
@@ -195,8 +199,10 @@ impl Vm {
                     let cache = code.global_cache[k as usize].get();
                     if cache.epoch == crate::objects::module::epoch() {
                         let ns = if cache.in_builtins { &self.builtins } else { &self.frames[fi].globals };
-                        let v = ns.dict.borrow().get_index(cache.index as usize).map(|(_, v)| v.clone());
-                        if let Some(v) = v {
+                        let dict = ns.dict.borrow();
+                        if let Some((_, v)) = dict.get_index(cache.index as usize) {
+                            let v = v.clone();
+                            drop(dict);
                             self.stack.push(v);
                             continue;
                         }
@@ -379,6 +385,58 @@ impl Vm {
                     let v = tri!(ops::unary_op(self, &a, op as u8));
                     self.stack.push(v);
                 }
+                Instr::BinaryConst(op_k) => {
+                    let op = op_k & 15;
+                    let k = &code.consts[(op_k >> 4) as usize];
+                    let top = self.stack.last_mut().unwrap();
+                    let fast = match (&*top, k) {
+                        (Value::Int(x), Value::Int(y)) => int_fast_op(op, *x, *y),
+                        (Value::Float(x), Value::Float(y)) => float_fast_op(op, *x, *y),
+                        _ => None,
+                    };
+                    if let Some(v) = fast {
+                        std::mem::forget(std::mem::replace(top, v));
+                        continue;
+                    }
+                    let a = pop!();
+                    let b = k.clone();
+                    save!();
+                    let v = tri!(ops::binary_op(self, &a, &b, op as u8));
+                    self.stack.push(v);
+                }
+                Instr::CompareConst(op_k) => {
+                    let op = op_k & 7;
+                    let k = &code.consts[(op_k >> 3) as usize];
+                    let top = self.stack.last_mut().unwrap();
+                    if let (Value::Int(x), Value::Int(y)) = (&*top, k) {
+                        let r = match op {
+                            0 => x == y,
+                            1 => x != y,
+                            2 => x < y,
+                            3 => x <= y,
+                            4 => x > y,
+                            _ => x >= y,
+                        };
+                        // A conditional jump usually follows: take it now, without storing the bool.
+                        match code.instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { ip + 1 } else { t as usize };
+                            }
+                            Some(&Instr::PopJumpIfTrue(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { t as usize } else { ip + 1 };
+                            }
+                            _ => std::mem::forget(std::mem::replace(top, Value::Bool(r))),
+                        }
+                        continue;
+                    }
+                    let a = pop!();
+                    let b = k.clone();
+                    save!();
+                    let v = tri!(ops::compare(self, &a, &b, op as u8));
+                    self.stack.push(v);
+                }
                 Instr::Compare(op) => {
                     let len = self.stack.len();
                     let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
@@ -402,7 +460,17 @@ impl Vm {
                     };
                     if let Some(r) = fast {
                         std::mem::forget(self.stack.pop());
-                        std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r)));
+                        match code.instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { ip + 1 } else { t as usize };
+                            }
+                            Some(&Instr::PopJumpIfTrue(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { t as usize } else { ip + 1 };
+                            }
+                            _ => std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r))),
+                        }
                         continue;
                     }
                     let b = pop!();
@@ -490,9 +558,8 @@ impl Vm {
                     let v = pop!();
                     let s = self.stack[self.stack.len() - n as usize].clone();
                     save!();
-                    let items = tri!(ops::collect_star(self, &v));
-                    for i in items {
-                        tri!(ops::set_add(self, &s, i));
+                    if let Some(d) = ops::set_data(&s) {
+                        tri!(ops::set_update(self, &d, &v));
                     }
                 }
                 Instr::DictUpdate(n) | Instr::DictMerge(n) => {
@@ -662,6 +729,9 @@ impl Vm {
                         return Ok(Value::None);
                     }
                     reload!();
+                    if crate::objects::generator::has_pending_close() {
+                        self.close_dropped_generators();
+                    }
                 }
                 Instr::Call(argc) => {
                     // Fast path: a script function taking exactly these positional arguments.
@@ -871,6 +941,9 @@ impl Vm {
                     let gen = frame.generator.clone().expect("yield outside generator frame");
                     let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
                     let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
+                    // The suspended frame must not own its generator (a reference cycle); the
+                    // next resume sets it again.
+                    frame.generator = None;
                     {
                         let mut inner = gen.inner.borrow_mut();
                         inner.frame = Some(frame);
@@ -991,6 +1064,24 @@ impl Vm {
                     }
                 }
                 Instr::GenStopGuard => {}
+            }
+        }
+    }
+
+    /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
+    pub fn close_dropped_generators(&mut self) {
+        for p in crate::objects::generator::take_pending_close() {
+            let gen = Rc::new(Generator {
+                kind: p.kind,
+                name: p.name,
+                qualname: p.qualname.clone(),
+                inner: RefCell::new(crate::objects::generator::GenInner { state: GenState::Suspended, frame: Some(p.frame), saved: p.saved, awaited: true }),
+            });
+            if let Err(e) = crate::builtins::close_generator(self, &gen) {
+                let what = format!("Exception ignored in: <generator object {} at 0x{:x}>\n", p.qualname.s, Rc::as_ptr(&gen) as usize);
+                let report = crate::traceback::format_exception(self, &e);
+                self.write_stderr(&what);
+                self.write_stderr(&report);
             }
         }
     }

@@ -95,6 +95,10 @@ opcodes! {
     Binary(op) => -1,
     /// `a b -> a op= b` (tries the in-place dunder first).
     InplaceBinary(op) => -1,
+    /// `a -> a op consts[k]`: operand is op | k << 4 (a LoadConst fused into Binary).
+    BinaryConst(op_k) => 0,
+    /// `a -> a cmp consts[k]`: operand is op | k << 3 (a LoadConst fused into Compare).
+    CompareConst(op_k) => 0,
     /// `a -> op a`: 0 invert, 1 not, 2 plus, 3 minus.
     Unary(op) => 0,
     /// `a b -> a cmp b`, op a `CmpOp` index (Eq..GtE only).

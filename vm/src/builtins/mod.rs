@@ -30,6 +30,7 @@ mod str_methods;
 mod unicode_data;
 
 pub use format::percent_format;
+pub use generator_methods::close as close_generator;
 pub use str_case::{decimal_value, is_printable};
 pub use iterators::native_iter_next;
 

@@ -239,6 +239,23 @@ impl<'a> Compiler<'a> {
     fn emit(&mut self, ins: Instr) -> usize {
         let u = self.unit();
         let h = u.handler_stack.last().copied();
+        // Peephole: `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op`
+        // becomes `CompareConst`, unless a jump lands between the two.
+        if let (Instr::Binary(op) | Instr::Compare(op), Some(&Instr::LoadConst(k))) = (ins, u.instrs.last()) {
+            let no_label_here = !u.labels.iter().any(|l| *l == Some(u.instrs.len() as u32));
+            let same_handler = u.handlers_at.last().copied() == Some(h);
+            if no_label_here && same_handler && k < (1 << 24) {
+                let fused = match ins {
+                    Instr::Binary(op) => Instr::BinaryConst(op | (k << 4)),
+                    _ => Instr::CompareConst(op | (k << 3)),
+                };
+                let _ = op;
+                let n = u.instrs.len() - 1;
+                u.instrs[n] = fused;
+                u.spans[n] = u.span;
+                return n;
+            }
+        }
         u.instrs.push(ins);
         u.spans.push(u.span);
         u.handlers_at.push(h);
@@ -1587,6 +1604,17 @@ impl<'a> Compiler<'a> {
                 self.load_const(Value::tuple(vals));
                 return Ok(());
             }
+            // A set display of three or more constants becomes a frozenset constant merged into
+            // a new set, as CPython compiles it (the table layout, hence the order, depends on it).
+            if kind == SeqKind::Set && items.len() > 2 {
+                let folded: Option<Vec<Value>> = items.iter().map(fold_constant).collect();
+                if let Some(fs) = folded.and_then(crate::ops::const_frozenset) {
+                    self.emit(Instr::BuildSet(0));
+                    self.load_const(fs);
+                    self.emit(Instr::SetUpdate(1));
+                    return Ok(());
+                }
+            }
             for i in items {
                 self.expr(i)?;
             }
@@ -1766,6 +1794,25 @@ enum SeqKind {
     List,
     Tuple,
     Set,
+}
+
+/// The value of a constant expression as CPython's AST optimizer folds it (literals, negated
+/// numbers, tuples of those), or None.
+fn fold_constant(e: &Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Constant(Constant::Ellipsis) => None,
+        ExprKind::Constant(c) => Some(constant_value(c)),
+        ExprKind::UnaryOp { op: UnaryOp::USub, operand } => match &operand.kind {
+            ExprKind::Constant(Constant::Int(i)) if *i != i64::MIN => Some(Value::Int(-i)),
+            ExprKind::Constant(Constant::Float(f)) => Some(Value::Float(-f)),
+            _ => None,
+        },
+        ExprKind::Tuple(items) => {
+            let vals: Option<Vec<Value>> = items.iter().map(fold_constant).collect();
+            vals.map(Value::tuple)
+        }
+        _ => None,
+    }
 }
 
 fn is_simple_constant(e: &Expr) -> bool {

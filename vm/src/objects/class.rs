@@ -74,11 +74,13 @@ pub struct DunderFlags {
 impl Class {
     /// Looks `name` up on the class and its MRO, as `type.__getattribute__` does for class attributes.
     pub fn lookup(&self, name: &str) -> Option<Value> {
-        if let Some(v) = self.dict.borrow().get(name) {
+        // Hash once, probe every dict along the MRO with the same key.
+        let key = crate::value::HashedStr::new(name);
+        if let Some(v) = self.dict.borrow().get(&key) {
             return Some(v.clone());
         }
         for base in &self.mro {
-            if let Some(v) = base.dict.borrow().get(name) {
+            if let Some(v) = base.dict.borrow().get(&key) {
                 return Some(v.clone());
             }
         }

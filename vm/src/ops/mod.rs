@@ -7,6 +7,7 @@ mod container;
 mod format_spec;
 mod misc;
 mod repr;
+mod sets;
 
 pub use arith::*;
 pub use compare::*;
@@ -14,3 +15,4 @@ pub use container::*;
 pub use format_spec::*;
 pub use misc::*;
 pub use repr::*;
+pub use sets::*;

@@ -201,23 +201,7 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
             let items = d.borrow().items();
             dict_repr(vm, &items)?
         }
-        Value::Set(s) => {
-            let Some(_g) = enter_repr(v) else { return Ok("{...}".into()) };
-            let items = s.borrow().keys();
-            if items.is_empty() {
-                "set()".into()
-            } else {
-                format!("{{{}}}", join_reprs(vm, &items)?)
-            }
-        }
-        Value::FrozenSet(s) => {
-            let items = s.borrow().keys();
-            if items.is_empty() {
-                "frozenset()".into()
-            } else {
-                format!("frozenset({{{}}})", join_reprs(vm, &items)?)
-            }
-        }
+        Value::Set(_) | Value::FrozenSet(_) => set_repr(vm, v, None)?,
         Value::Range(r) => {
             if r.step == 1 {
                 format!("range({}, {})", r.start, r.stop)
@@ -279,6 +263,10 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                     let items = d.borrow().items();
                     return dict_repr(vm, &items);
                 }
+                Payload::Value(p) if matches!(&*p.borrow(), Value::Set(_) | Value::FrozenSet(_)) => {
+                    let p = p.borrow().clone();
+                    return set_repr(vm, &p, Some(cls.name().to_string()));
+                }
                 Payload::List(_) | Payload::Tuple(_) | Payload::Value(_) => {
                     if let Some(p) = crate::builtins::payload_value(v) {
                         return repr(vm, &p);
@@ -288,6 +276,26 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
             }
             format!("<{} object at 0x{:x}>", class_display_name(&cls), v.ptr_id().unwrap_or(0))
         }
+    })
+}
+
+/// `{1, 2}`, `set()`, `frozenset({1})`, or for a subclass instance `Name({1, 2})` / `Name()`.
+fn set_repr(vm: &mut Vm, v: &Value, subclass: Option<String>) -> PyResult<String> {
+    let (Value::Set(s) | Value::FrozenSet(s)) = v else { return Ok(String::new()) };
+    let name = match (&subclass, v) {
+        (Some(n), _) => n.as_str(),
+        (None, Value::FrozenSet(_)) => "frozenset",
+        _ => "set",
+    };
+    let Some(_g) = enter_repr(v) else { return Ok(format!("{name}(...)")) };
+    let items = s.borrow().keys();
+    if items.is_empty() {
+        return Ok(format!("{name}()"));
+    }
+    let body = join_reprs(vm, &items)?;
+    Ok(match (&subclass, v) {
+        (None, Value::Set(_)) => format!("{{{body}}}"),
+        _ => format!("{name}({{{body}}})"),
     })
 }
 
@@ -345,7 +353,10 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 });
             }
             if let Some(p) = crate::builtins::payload_value(v) {
-                return to_str(vm, &p);
+                // A set subclass prints as `Name({...})`, which only the instance's repr knows.
+                if !matches!(p, Value::Set(_) | Value::FrozenSet(_)) {
+                    return to_str(vm, &p);
+                }
             }
             repr(vm, v)
         }
