@@ -256,7 +256,8 @@ pub fn call_init(vm: &mut Vm, inst: &Value, args: Args) -> PyResult<()> {
             vm.call_args(&init, args)?;
         }
         _ => {
-            if !args.pos.is_empty() || !args.kw.is_empty() {
+            // Subclasses of built-in types (str, int...) took their arguments in new_instance.
+            if cls.kind == BuiltinKind::Object && (!args.pos.is_empty() || !args.kw.is_empty()) {
                 return Err(vm.type_error(format!("{}() takes no arguments", cls.name())));
             }
         }
@@ -278,6 +279,10 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
             _ => Payload::None,
         },
         BuiltinKind::Object => Payload::None,
+        BuiltinKind::Str => Payload::Value(RefCell::new(match args.pos.first() {
+            Some(v) => Value::string(crate::ops::to_str(vm, v)?),
+            None => Value::str(""),
+        })),
         _ => Payload::Value(RefCell::new(args.pos.first().cloned().unwrap_or(Value::None))),
     };
     let inst = Instance { class: cls.clone(), dict: RefCell::new(AttrMap::default()), payload };

@@ -1157,7 +1157,9 @@ impl Vm {
             Value::Class(c) if c.is_user && !matches!(c.kind, crate::objects::class::BuiltinKind::BaseException) && !c.lookup("__new__").map(|n| crate::call::is_script_new(&n)).unwrap_or(false) => {
                 let c = c.clone();
                 if let Some(Value::Function(init)) = c.lookup("__init__") {
-                    let inst = crate::call::new_instance(self, &c, &Args::default())?;
+                    // Subclasses of immutable built-ins (str, int...) get their value from the call's arguments.
+                    let new_args = if c.kind == crate::objects::class::BuiltinKind::Object { Args::default() } else { Args::new(self.stack[at + 1..at + 1 + npos].to_vec()) };
+                    let inst = crate::call::new_instance(self, &c, &new_args)?;
                     self.stack[at] = inst.clone();
                     return self.call_function_at(&init, at, at, npos + 1, kw, ReturnMode::Init(inst));
                 }

@@ -22,6 +22,7 @@ mod methods;
 mod bytes_methods;
 mod dict_methods;
 mod list_methods;
+mod method_args;
 mod number_methods;
 mod set_methods;
 mod str_case;
