@@ -381,12 +381,18 @@ fn struct_seq_repr(vm: &mut Vm, a: Args) -> PyResult<Value> {
             ops::repr(vm, item)?
         ));
     }
+    let module = i
+        .class
+        .lookup("__module__")
+        .and_then(|m| m.as_str().map(String::from))
+        .unwrap_or_default();
+    let prefix = if module.is_empty() {
+        String::new()
+    } else {
+        format!("{module}.")
+    };
     Ok(Value::string(format!(
-        "{}.{}({})",
-        i.class
-            .lookup("__module__")
-            .and_then(|m| m.as_str().map(String::from))
-            .unwrap_or_default(),
+        "{prefix}{}({})",
         i.class.name(),
         parts.join(", ")
     )))
