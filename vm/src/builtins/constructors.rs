@@ -155,11 +155,15 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             };
             Ok(Value::Slice(Rc::new(Slice { start, stop, step })))
         },
-        BuiltinKind::Property => |_vm, _c, mut a| {
+        BuiltinKind::Property => |vm, _c, mut a| {
             let fget = a.take_kw("fget").or_else(|| a.pos.first().cloned()).unwrap_or(Value::None);
             let fset = a.take_kw("fset").or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::None);
             let fdel = a.take_kw("fdel").or_else(|| a.pos.get(2).cloned()).unwrap_or(Value::None);
-            let doc = a.take_kw("doc").or_else(|| a.pos.get(3).cloned()).unwrap_or(Value::None);
+            let mut doc = a.take_kw("doc").or_else(|| a.pos.get(3).cloned()).unwrap_or(Value::None);
+            // Without an explicit doc, a property documents itself with its getter's docstring.
+            if doc.is_none() && !fget.is_none() {
+                doc = crate::attr::try_get_attr(vm, &fget, "__doc__")?.unwrap_or(Value::None);
+            }
             Ok(Value::Property(Rc::new(Property { fget, fset, fdel, doc })))
         },
         BuiltinKind::StaticMethod => |vm, _c, a| {

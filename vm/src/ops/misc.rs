@@ -131,7 +131,8 @@ pub fn special_method(vm: &mut Vm, obj: &Value, name: &str, protocol: &str) -> P
         None => {
             let tn = vm.type_name(obj);
             let msg = match name {
-                "__enter__" | "__exit__" | "__aenter__" | "__aexit__" => format!("'{tn}' object does not support {protocol}"),
+                "__enter__" | "__aenter__" => format!("'{tn}' object does not support {protocol}"),
+                "__exit__" | "__aexit__" => format!("'{tn}' object does not support {protocol} (missed {name} method)"),
                 "__aiter__" => format!("'async for' requires an object with __aiter__ method, got {tn}"),
                 "__anext__" => format!("'async for' received an invalid object from __aiter__: {tn}"),
                 _ => format!("'{tn}' object has no attribute '{name}'"),

@@ -376,13 +376,13 @@ pub fn format_value(vm: &mut Vm, v: Value, conversion: u32, spec: Option<Value>)
         Some(Value::Str(s)) => s.s.to_string(),
         _ => String::new(),
     };
-    if spec.is_empty() {
-        if let Value::Str(_) = v {
-            return Ok(v);
-        }
-        return Ok(Value::string(to_str(vm, &v)?));
+    match v {
+        Value::Str(_) if spec.is_empty() => Ok(v),
+        // An instance may define __format__, which sees the empty spec too.
+        Value::Instance(_) => Ok(Value::string(super::format_spec::format(vm, &v, &spec)?)),
+        _ if spec.is_empty() => Ok(Value::string(to_str(vm, &v)?)),
+        _ => Ok(Value::string(super::format_spec::format(vm, &v, &spec)?)),
     }
-    Ok(Value::string(super::format_spec::format(vm, &v, &spec)?))
 }
 
 pub fn ascii(s: &str) -> String {
