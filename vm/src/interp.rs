@@ -862,7 +862,7 @@ impl Vm {
                             let cause = pop!();
                             let e = pop!();
                             let e = tri!(ops::make_exception(self, e));
-                            let cause = if cause.is_none() { Value::None } else { tri!(ops::make_exception(self, cause)) };
+                            let cause = tri!(ops::make_cause(self, cause));
                             ops::set_cause(&e, cause);
                             e
                         }

@@ -316,7 +316,7 @@ fn small_int_op(vm: &mut Vm, x: i64, y: i64, op: u8) -> PyResult<Option<Value>> 
         }
         6 => {
             if y == 0 {
-                return Err(zero_div(vm, "integer division or modulo by zero"));
+                return Err(zero_div(vm, "integer modulo by zero"));
             }
             floor_divmod(x, y).map(|(_, r)| Value::Int(r))
         }
@@ -398,7 +398,7 @@ fn big_int_op(vm: &mut Vm, x: &BigInt, y: &BigInt, op: u8) -> PyResult<Value> {
         }
         6 => {
             if y.is_zero() {
-                return Err(zero_div(vm, "integer division or modulo by zero"));
+                return Err(zero_div(vm, "integer modulo by zero"));
             }
             x.mod_floor(y)
         }

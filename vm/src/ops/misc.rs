@@ -56,6 +56,17 @@ pub fn make_exception(vm: &mut Vm, e: Value) -> PyResult<Value> {
     }
 }
 
+/// The value of a `raise ... from cause` operand (None stays None).
+pub fn make_cause(vm: &mut Vm, cause: Value) -> PyResult<Value> {
+    let base = vm.exc_class("BaseException");
+    match &cause {
+        Value::None => Ok(Value::None),
+        Value::Class(c) if c.is_subclass(&base) => vm.call(&cause, vec![]),
+        Value::Instance(i) if i.class.is_subclass(&base) => Ok(cause),
+        _ => Err(vm.type_error("exception causes must derive from BaseException")),
+    }
+}
+
 pub fn set_cause(exc: &Value, cause: Value) {
     if let Value::Instance(i) = exc {
         if let Some(d) = i.exception() {
