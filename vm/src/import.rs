@@ -48,6 +48,9 @@ pub fn import_module(vm: &mut Vm, name: &str) -> PyResult<Value> {
         }
     }
     let e = vm.error("ModuleNotFoundError", format!("No module named '{name}'"));
+    if let Value::Instance(i) = &e {
+        i.dict.borrow_mut().insert(crate::value::StrKey(vm.intern("name")), Value::str(name));
+    }
     Err(e)
 }
 

@@ -317,7 +317,7 @@ impl Vm {
                     // Fast path: a plain function on the class, not shadowed by the instance.
                     let cls = self.type_of(&obj);
                     let found = match &obj {
-                        Value::Instance(i) if !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
+                        Value::Instance(i) if !i.class.slots.get().has_getattribute && !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
                         Value::Instance(_) | Value::Class(_) | Value::Module(_) => None,
                         _ => cls.lookup(&name.s),
                     };
@@ -862,7 +862,7 @@ impl Vm {
                             let cause = pop!();
                             let e = pop!();
                             let e = tri!(ops::make_exception(self, e));
-                            let cause = if cause.is_none() { Value::None } else { tri!(ops::make_exception(self, cause)) };
+                            let cause = tri!(ops::make_cause(self, cause));
                             ops::set_cause(&e, cause);
                             e
                         }
@@ -910,16 +910,16 @@ impl Vm {
                 Instr::BeforeWith => {
                     let ctx = pop!();
                     save!();
-                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
                     let enter = tri!(ops::special_method(self, &ctx, "__enter__", "the context manager protocol"));
+                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
                     self.stack.push(exit);
                     self.stack.push(enter);
                 }
                 Instr::BeforeAsyncWith => {
                     let ctx = pop!();
                     save!();
-                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
                     let enter = tri!(ops::special_method(self, &ctx, "__aenter__", "the asynchronous context manager protocol"));
+                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
                     self.stack.push(exit);
                     self.stack.push(enter);
                 }
