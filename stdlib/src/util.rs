@@ -311,3 +311,128 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
 pub fn dict_items(v: &Value) -> Option<Vec<(Value, Value)>> {
     ops::dict_of(v).map(|d| d.borrow().items())
 }
+
+thread_local! {
+    static SHARED: RefCell<std::collections::HashMap<&'static str, Rc<Class>>> = RefCell::new(std::collections::HashMap::new());
+}
+
+/// A Rust-defined class made once per thread and shared by the modules that need it (so
+/// `type(sys.implementation) is types.SimpleNamespace` holds).
+pub fn shared_class(vm: &Vm, key: &'static str, build: fn(&Vm) -> Rc<Class>) -> Rc<Class> {
+    if let Some(c) = SHARED.with(|s| s.borrow().get(key).cloned()) {
+        return c;
+    }
+    let c = build(vm);
+    SHARED.with(|s| s.borrow_mut().insert(key, c.clone()));
+    c
+}
+
+/// A tuple subclass whose items are also named attributes, like CPython's struct sequences
+/// (`sys.version_info`, `time.struct_time`): repr `name(field=value, ...)`.
+pub fn struct_seq_class(vm: &Vm, name: &str, module: &str) -> Rc<Class> {
+    let cls =
+        eddy_vm::types::new_class(name, vec![vm.types.tuple.clone()], BuiltinKind::Tuple, true);
+    cls.set_attr(s("__module__"), Value::str(module));
+    method(vm, &cls, "__repr__", struct_seq_repr);
+    cls
+}
+
+/// An instance of a struct-sequence class holding `fields` (shown in the repr) and `extra`
+/// attributes that are not tuple items.
+pub fn struct_seq(cls: &Rc<Class>, fields: &[(&str, Value)], extra: &[(&str, Value)]) -> Value {
+    let mut dict = AttrMap::default();
+    for (k, v) in fields.iter().chain(extra) {
+        dict.insert(eddy_vm::value::StrKey(s(k)), v.clone());
+    }
+    let names: Vec<Value> = fields.iter().map(|(k, _)| Value::str(k)).collect();
+    dict.insert(
+        eddy_vm::value::StrKey(s("_eddy_fields")),
+        Value::tuple(names),
+    );
+    let items = match Value::tuple(fields.iter().map(|(_, v)| v.clone()).collect()) {
+        Value::Tuple(t) => t,
+        _ => unreachable!("Value::tuple makes a tuple"),
+    };
+    let inst = Instance {
+        class: cls.clone(),
+        dict: RefCell::new(dict),
+        payload: Payload::Tuple(items),
+    };
+    eddy_vm::gc::track_instance(Rc::new(inst))
+}
+
+fn struct_seq_repr(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    let v = &a.pos[0];
+    let Value::Instance(i) = v else {
+        return Err(vm.type_error("bad struct sequence"));
+    };
+    let names = i.get_own("_eddy_fields").unwrap_or(Value::None);
+    let Value::Tuple(names) = names else {
+        return Err(vm.type_error("bad struct sequence"));
+    };
+    let Payload::Tuple(items) = &i.payload else {
+        return Err(vm.type_error("bad struct sequence"));
+    };
+    let mut parts = Vec::new();
+    for (n, item) in names.iter().zip(items.iter()) {
+        parts.push(format!(
+            "{}={}",
+            n.as_str().unwrap_or("?"),
+            ops::repr(vm, item)?
+        ));
+    }
+    let module = i
+        .class
+        .lookup("__module__")
+        .and_then(|m| m.as_str().map(String::from))
+        .unwrap_or_default();
+    let prefix = if module.is_empty() {
+        String::new()
+    } else {
+        format!("{module}.")
+    };
+    Ok(Value::string(format!(
+        "{prefix}{}({})",
+        i.class.name(),
+        parts.join(", ")
+    )))
+}
+
+thread_local! {
+    static REPR_STACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks an object as being repr'd, so a container that contains itself prints `[...]`.
+pub struct ReprGuard(usize);
+
+impl ReprGuard {
+    /// None when `v` is already being repr'd further up.
+    pub fn enter(v: &Value) -> Option<ReprGuard> {
+        let id = v.ptr_id()?;
+        REPR_STACK.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.contains(&id) {
+                None
+            } else {
+                s.push(id);
+                Some(ReprGuard(id))
+            }
+        })
+    }
+}
+
+impl Drop for ReprGuard {
+    fn drop(&mut self) {
+        REPR_STACK.with(|s| s.borrow_mut().retain(|x| *x != self.0));
+    }
+}
+
+/// The dict storage of a dict or dict-subclass instance, with a TypeError otherwise.
+pub fn dict_data(vm: &Vm, v: &Value) -> PyResult<Rc<eddy_vm::objects::dict::PyDict>> {
+    ops::dict_of(v).ok_or_else(|| {
+        vm.type_error(format!(
+            "descriptor requires a 'dict' object but received a '{}'",
+            vm.type_name(v)
+        ))
+    })
+}

@@ -71,6 +71,7 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
         };
         return Err(vm.type_error(msg));
     }
+    let kw_names: Vec<String> = kw.iter().map(|(k, _)| k.s.to_string()).collect();
     let kwargs_dict = if code.flags.varkw { Some(vm.new_dict()) } else { None };
     for (k, v) in kw {
         let slot = code.varnames[posonly..argcount + kwonly].iter().position(|n| n.s == k.s).map(|i| i + posonly);
@@ -85,7 +86,8 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
                 Some(d) => crate::ops::dict_set(vm, d, Value::Str(k), v)?,
                 None => {
                     if code.varnames[..posonly].iter().any(|n| n.s == k.s) {
-                        return Err(vm.type_error(format!("{fname}() got some positional-only arguments passed as keyword arguments: '{}'", k.s)));
+                        let all: Vec<&str> = code.varnames[..posonly].iter().filter(|n| kw_names.iter().any(|k| **k == *n.s)).map(|n| &*n.s).collect();
+                        return Err(vm.type_error(format!("{fname}() got some positional-only arguments passed as keyword arguments: '{}'", all.join(", "))));
                     }
                     return Err(vm.type_error(format!("{fname}() got an unexpected keyword argument '{}'", k.s)));
                 }
@@ -254,7 +256,8 @@ pub fn call_init(vm: &mut Vm, inst: &Value, args: Args) -> PyResult<()> {
             vm.call_args(&init, args)?;
         }
         _ => {
-            if !args.pos.is_empty() || !args.kw.is_empty() {
+            // Subclasses of built-in types (str, int...) took their arguments in new_instance.
+            if cls.kind == BuiltinKind::Object && (!args.pos.is_empty() || !args.kw.is_empty()) {
                 return Err(vm.type_error(format!("{}() takes no arguments", cls.name())));
             }
         }
@@ -276,6 +279,10 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
             _ => Payload::None,
         },
         BuiltinKind::Object => Payload::None,
+        BuiltinKind::Str => Payload::Value(RefCell::new(match args.pos.first() {
+            Some(v) => Value::string(crate::ops::to_str(vm, v)?),
+            None => Value::str(""),
+        })),
         _ => Payload::Value(RefCell::new(args.pos.first().cloned().unwrap_or(Value::None))),
     };
     let inst = Instance { class: cls.clone(), dict: RefCell::new(AttrMap::default()), payload };

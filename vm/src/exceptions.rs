@@ -137,8 +137,7 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     if !kept.is_none() {
         raised.push(kept);
     }
-    let g = vm.new_exception(&vm.exc_class("ExceptionGroup"), vec![Value::str(""), Value::tuple(raised)]);
-    g
+    vm.new_exception(&vm.exc_class("ExceptionGroup"), vec![Value::str(""), Value::tuple(raised)])
 }
 
 fn leaf_ids(v: &Value) -> Vec<usize> {

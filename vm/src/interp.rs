@@ -138,6 +138,10 @@ impl Vm {
                     if let Some(v) = self.stack.pop() {
                         v.discard();
                     }
+                    if crate::objects::generator::has_pending_close() {
+                        save!();
+                        self.close_dropped_generators();
+                    }
                 }
                 Instr::Copy(n) => {
                     let v = self.stack[self.stack.len() - n as usize].clone();
@@ -413,7 +417,18 @@ impl Vm {
                             4 => x > y,
                             _ => x >= y,
                         };
-                        std::mem::forget(std::mem::replace(top, Value::Bool(r)));
+                        // A conditional jump usually follows: take it now, without storing the bool.
+                        match code.instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { ip + 1 } else { t as usize };
+                            }
+                            Some(&Instr::PopJumpIfTrue(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { t as usize } else { ip + 1 };
+                            }
+                            _ => std::mem::forget(std::mem::replace(top, Value::Bool(r))),
+                        }
                         continue;
                     }
                     let a = pop!();
@@ -445,7 +460,17 @@ impl Vm {
                     };
                     if let Some(r) = fast {
                         std::mem::forget(self.stack.pop());
-                        std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r)));
+                        match code.instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { ip + 1 } else { t as usize };
+                            }
+                            Some(&Instr::PopJumpIfTrue(t)) => {
+                                std::mem::forget(self.stack.pop());
+                                ip = if r { t as usize } else { ip + 1 };
+                            }
+                            _ => std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r))),
+                        }
                         continue;
                     }
                     let b = pop!();
@@ -533,9 +558,8 @@ impl Vm {
                     let v = pop!();
                     let s = self.stack[self.stack.len() - n as usize].clone();
                     save!();
-                    let items = tri!(ops::collect_star(self, &v));
-                    for i in items {
-                        tri!(ops::set_add(self, &s, i));
+                    if let Some(d) = ops::set_data(&s) {
+                        tri!(ops::set_update(self, &d, &v));
                     }
                 }
                 Instr::DictUpdate(n) | Instr::DictMerge(n) => {
@@ -705,6 +729,9 @@ impl Vm {
                         return Ok(Value::None);
                     }
                     reload!();
+                    if crate::objects::generator::has_pending_close() {
+                        self.close_dropped_generators();
+                    }
                 }
                 Instr::Call(argc) => {
                     // Fast path: a script function taking exactly these positional arguments.
@@ -914,6 +941,9 @@ impl Vm {
                     let gen = frame.generator.clone().expect("yield outside generator frame");
                     let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
                     let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
+                    // The suspended frame must not own its generator (a reference cycle); the
+                    // next resume sets it again.
+                    frame.generator = None;
                     {
                         let mut inner = gen.inner.borrow_mut();
                         inner.frame = Some(frame);
@@ -1038,6 +1068,24 @@ impl Vm {
         }
     }
 
+    /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
+    pub fn close_dropped_generators(&mut self) {
+        for p in crate::objects::generator::take_pending_close() {
+            let gen = Rc::new(Generator {
+                kind: p.kind,
+                name: p.name,
+                qualname: p.qualname.clone(),
+                inner: RefCell::new(crate::objects::generator::GenInner { state: GenState::Suspended, frame: Some(p.frame), saved: p.saved, awaited: true }),
+            });
+            if let Err(e) = crate::builtins::close_generator(self, &gen) {
+                let what = format!("Exception ignored in: <generator object {} at 0x{:x}>\n", p.qualname.s, Rc::as_ptr(&gen) as usize);
+                let report = crate::traceback::format_exception(self, &e);
+                self.write_stderr(&what);
+                self.write_stderr(&report);
+            }
+        }
+    }
+
     fn unbound_cell(&self, code: &crate::code::Code, i: usize) -> Value {
         let ncell = code.cellvars.len();
         if i < ncell {
@@ -1109,7 +1157,9 @@ impl Vm {
             Value::Class(c) if c.is_user && !matches!(c.kind, crate::objects::class::BuiltinKind::BaseException) && !c.lookup("__new__").map(|n| crate::call::is_script_new(&n)).unwrap_or(false) => {
                 let c = c.clone();
                 if let Some(Value::Function(init)) = c.lookup("__init__") {
-                    let inst = crate::call::new_instance(self, &c, &Args::default())?;
+                    // Subclasses of immutable built-ins (str, int...) get their value from the call's arguments.
+                    let new_args = if c.kind == crate::objects::class::BuiltinKind::Object { Args::default() } else { Args::new(self.stack[at + 1..at + 1 + npos].to_vec()) };
+                    let inst = crate::call::new_instance(self, &c, &new_args)?;
                     self.stack[at] = inst.clone();
                     return self.call_function_at(&init, at, at, npos + 1, kw, ReturnMode::Init(inst));
                 }

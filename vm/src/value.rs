@@ -71,6 +71,7 @@ impl Clone for Value {
             Value::Float(f) => Value::Float(*f),
             Value::Bool(b) => Value::Bool(*b),
             Value::None => Value::None,
+            Value::Function(f) => Value::Function(f.clone()),
             _ => self.clone_pointer(),
         }
     }
@@ -122,10 +123,11 @@ impl Value {
     /// Drops a value, skipping the destructor call for immediates (the hot loop's common case).
     #[inline(always)]
     pub fn discard(self) {
-        if self.is_immediate() {
-            std::mem::forget(self);
-        } else {
-            drop(self);
+        match self {
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null => std::mem::forget(self),
+            // Calls leave the function in the callee slot; dropping it inline saves a call.
+            Value::Function(f) => drop(f),
+            other => drop(other),
         }
     }
 }

@@ -99,18 +99,24 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             Ok(d)
         },
         BuiltinKind::Set | BuiltinKind::FrozenSet => |vm, c, a| {
-            let items = match a.pos.first() {
+            let name = if c.kind == BuiltinKind::Set { "set" } else { "frozenset" };
+            if !a.kw.is_empty() {
+                return Err(vm.type_error(format!("{name}() takes no keyword arguments")));
+            }
+            if a.pos.len() > 1 {
+                return Err(vm.type_error(format!("{name} expected at most 1 argument, got {}", a.pos.len())));
+            }
+            let frozen = c.kind == BuiltinKind::FrozenSet;
+            match a.pos.first() {
+                // frozenset(f) is f itself when f is exactly a frozenset.
+                Some(v @ Value::FrozenSet(_)) if frozen => Ok(v.clone()),
                 Some(v) => {
                     let v = v.clone();
-                    ops::collect(vm, &v)?
+                    let s = ops::set_from(vm, &v)?;
+                    Ok(ops::wrap_set(frozen, s))
                 }
-                None => vec![],
-            };
-            let s = ops::new_set(vm, items)?;
-            Ok(match (c.kind, s) {
-                (BuiltinKind::FrozenSet, Value::Set(d)) => Value::FrozenSet(d),
-                (_, s) => s,
-            })
+                None => Ok(ops::wrap_set(frozen, ops::empty_set_data())),
+            }
         },
         BuiltinKind::Range => |vm, _c, a| {
             check_args(vm, "range", &a, 1, 3)?;

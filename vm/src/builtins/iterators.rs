@@ -8,6 +8,28 @@ use crate::value::Value;
 use crate::vm::Vm;
 use crate::PyResult;
 
+/// The next key of a set iterator, walking the table slots (`setiter_iternext`); a change of
+/// size since the iterator started is an error, and stays one.
+fn set_iter_next(vm: &mut Vm, set: &crate::objects::set::PySet, pos: &mut usize, len_at_start: &mut usize) -> PyResult<Option<Value>> {
+    if *pos == usize::MAX {
+        return Ok(None);
+    }
+    let s = set.borrow();
+    if s.len() != *len_at_start {
+        *len_at_start = usize::MAX;
+        return Err(vm.error("RuntimeError", "Set changed size during iteration"));
+    }
+    while *pos < s.raw_len() {
+        let i = *pos;
+        *pos += 1;
+        if let Some(k) = s.key_at(i) {
+            return Ok(Some(k.clone()));
+        }
+    }
+    *pos = usize::MAX;
+    Ok(None)
+}
+
 /// The next item of a native iterator, or None at its end.
 pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Option<Value>> {
     // Iterators that call back into scripts take what they need out of the RefCell first.
@@ -62,8 +84,12 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
             }
         }
         NativeIter::Dict { dict, pos, kind, len_at_start } => {
+            if let Value::Set(set) | Value::FrozenSet(set) = &*dict {
+                let set = set.clone();
+                return set_iter_next(vm, &set, pos, len_at_start);
+            }
             let data = match &*dict {
-                Value::Dict(d) | Value::Set(d) | Value::FrozenSet(d) => d.clone(),
+                Value::Dict(d) => d.clone(),
                 other => match ops::dict_of(other) {
                     Some(d) => d,
                     None => return Ok(None),
@@ -71,7 +97,6 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
             };
             let d = data.borrow();
             if d.len() != *len_at_start {
-                let what = if matches!(dict, Value::Set(_) | Value::FrozenSet(_)) { "set" } else { "dictionary" };
                 let len = *len_at_start;
                 *len_at_start = usize::MAX;
                 drop(d);
@@ -79,7 +104,7 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
                 if len == usize::MAX {
                     return Ok(None);
                 }
-                return Err(vm.error("RuntimeError", format!("{what} changed size during iteration")));
+                return Err(vm.error("RuntimeError", "dictionary changed size during iteration"));
             }
             while *pos < d.raw_len() {
                 let i = *pos;

@@ -16,7 +16,19 @@ pub fn install(vm: &mut Vm) {
     let object = vm.types.object.clone();
     vm.add_method(&object, "__init__", |_vm, _a| Ok(Value::None));
     vm.add_method(&object, "__eq__", |_vm, a| Ok(if a.pos[0].is(&a.pos[1]) { Value::Bool(true) } else { Value::NotImplemented }));
-    vm.add_method(&object, "__ne__", |_vm, a| Ok(Value::Bool(!a.pos[0].is(&a.pos[1]))));
+    // object.__ne__ inverts whatever __eq__ says, so defining __eq__ alone gives both.
+    vm.add_method(&object, "__ne__", |vm, a| {
+        check_args(vm, "__ne__", &a, 2, 2)?;
+        let eq = vm.type_of(&a.pos[0]).lookup("__eq__");
+        let r = match eq {
+            Some(f) => vm.call(&f, vec![a.pos[0].clone(), a.pos[1].clone()])?,
+            None => Value::Bool(a.pos[0].is(&a.pos[1])),
+        };
+        match r {
+            Value::NotImplemented => Ok(Value::NotImplemented),
+            r => Ok(Value::Bool(!ops::truthy(vm, &r)?)),
+        }
+    });
     vm.add_method(&object, "__setattr__", |vm, a| {
         check_args(vm, "__setattr__", &a, 3, 3)?;
         let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };

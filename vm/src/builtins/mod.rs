@@ -22,11 +22,16 @@ mod methods;
 mod bytes_methods;
 mod dict_methods;
 mod list_methods;
+mod method_args;
 mod number_methods;
 mod set_methods;
+mod str_case;
 mod str_methods;
+mod unicode_data;
 
 pub use format::percent_format;
+pub use generator_methods::close as close_generator;
+pub use str_case::{decimal_value, is_printable};
 pub use iterators::native_iter_next;
 
 pub type Constructor = fn(&mut Vm, &Rc<Class>, Args) -> PyResult<Value>;

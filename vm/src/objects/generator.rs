@@ -51,3 +51,48 @@ impl Generator {
         self.inner.borrow().state
     }
 }
+
+/// A suspended generator dropped while inside a `try`/`with`: it still has to run its `finally`
+/// blocks, as CPython closes a generator when its last reference goes away.
+pub struct PendingClose {
+    pub kind: GenKind,
+    pub name: Rc<PyStr>,
+    pub qualname: Rc<PyStr>,
+    pub frame: Frame,
+    pub saved: Vec<Value>,
+}
+
+thread_local! {
+    static PENDING: RefCell<Vec<PendingClose>> = const { RefCell::new(Vec::new()) };
+    static PENDING_COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// True when some dropped generator waits to be closed (a cheap check for the interpreter).
+#[inline]
+pub fn has_pending_close() -> bool {
+    PENDING_COUNT.with(|c| c.get()) != 0
+}
+
+/// Takes the generators waiting to be closed.
+pub fn take_pending_close() -> Vec<PendingClose> {
+    PENDING_COUNT.with(|c| c.set(0));
+    PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        if inner.state != GenState::Suspended {
+            return;
+        }
+        let Some(frame) = inner.frame.take() else { return };
+        // Only a frame suspended inside a handler region has cleanup code to run.
+        let ip = frame.ip.saturating_sub(1);
+        if frame.code.handler_for(ip).is_none() {
+            return;
+        }
+        let pending = PendingClose { kind: self.kind, name: self.name.clone(), qualname: self.qualname.clone(), frame, saved: std::mem::take(&mut inner.saved) };
+        PENDING.with(|p| p.borrow_mut().push(pending));
+        PENDING_COUNT.with(|c| c.set(c.get() + 1));
+    }
+}

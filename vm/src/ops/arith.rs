@@ -89,12 +89,10 @@ pub fn inplace_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> 
         return Ok(a.clone());
     }
     if let (Value::Set(_), 10 | 11 | 12 | 1) = (a, op) {
-        let r = binary_op(vm, a, b, op)?;
-        if let (Value::Set(s), Value::Set(r)) = (a, &r) {
-            let data = r.borrow().clone();
-            *s.borrow_mut() = data;
+        // In place, as CPython's set_ior & co. do (the table layout, hence order, depends on it).
+        if let Some(r) = super::set_inplace(vm, a, b, op)? {
+            return Ok(r);
         }
-        return Ok(a.clone());
     }
     if let Value::Dict(d) = a {
         if op == 10 {

@@ -189,6 +189,7 @@ pub fn compare(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
             return Ok(Value::Bool(r == (op == 0)));
         }
         (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => return super::set_compare(vm, a, b, op),
+        (Value::Range(_), Value::Range(_)) if op < 2 => return Ok(Value::Bool(fast_eq(a, b).unwrap_or(false) == (op == 0))),
         _ => {}
     }
     // Script-defined comparisons, reflected operand first when it is a subclass.
@@ -351,6 +352,56 @@ fn frexp(f: f64) -> (f64, i32) {
     (m, e)
 }
 
+/// CPython's tuple hash (xxHash-style) from the items' hashes.
+pub fn tuple_hash(lanes: &[i64]) -> i64 {
+    const P1: u64 = 11400714785074694791;
+    const P2: u64 = 14029467366897019727;
+    const P5: u64 = 2870177450012600261;
+    let mut acc: u64 = P5;
+    for lane in lanes {
+        acc = acc.wrapping_add((*lane as u64).wrapping_mul(P2));
+        acc = acc.rotate_left(31);
+        acc = acc.wrapping_mul(P1);
+    }
+    acc = acc.wrapping_add((lanes.len() as u64) ^ (P5 ^ 3527539));
+    if acc as i64 == -1 {
+        1546275796
+    } else {
+        acc as i64
+    }
+}
+
+/// The hash of a value that needs no script code to hash (numbers, strings, bytes, None, and
+/// tuples and frozensets of those), as the compiler folds constants; None for anything else.
+pub fn const_hash(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(hash_int(*i)),
+        Value::Bool(b) => Some(*b as i64),
+        Value::Float(f) => Some(hash_float(*f)),
+        Value::BigInt(b) => Some(hash_bigint(b)),
+        Value::Str(s) => Some(s.hash_u64() as i64),
+        Value::None => Some(NONE_HASH),
+        Value::Bytes(b) => Some(bytes_hash(b)),
+        Value::FrozenSet(s) => Some(s.borrow().frozen_hash()),
+        Value::Tuple(t) => {
+            let lanes: Option<Vec<i64>> = t.iter().map(const_hash).collect();
+            Some(tuple_hash(&lanes?))
+        }
+        _ => None,
+    }
+}
+
+const NONE_HASH: i64 = 0x5d5e_a0b1;
+
+fn bytes_hash(b: &[u8]) -> i64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for x in b.iter() {
+        h ^= *x as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    (h >> 2) as i64
+}
+
 /// `hash(v)`: TypeError for unhashable values.
 pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
     Ok(match v {
@@ -359,42 +410,16 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
         Value::Float(f) => hash_float(*f),
         Value::BigInt(b) => hash_bigint(b),
         Value::Str(s) => s.hash_u64() as i64,
-        Value::None => 0x5d5e_a0b1,
-        Value::Bytes(b) => {
-            let mut h: u64 = 0xcbf29ce484222325;
-            for x in b.iter() {
-                h ^= *x as u64;
-                h = h.wrapping_mul(0x100000001b3);
-            }
-            (h >> 2) as i64
-        }
+        Value::None => NONE_HASH,
+        Value::Bytes(b) => bytes_hash(b),
         Value::Tuple(t) => {
-            const P1: u64 = 11400714785074694791;
-            const P2: u64 = 14029467366897019727;
-            const P5: u64 = 2870177450012600261;
-            let mut acc: u64 = P5;
+            let mut lanes = Vec::with_capacity(t.len());
             for item in t.iter() {
-                let lane = hash(vm, item)? as u64;
-                acc = acc.wrapping_add(lane.wrapping_mul(P2));
-                acc = acc.rotate_left(31);
-                acc = acc.wrapping_mul(P1);
+                lanes.push(hash(vm, item)?);
             }
-            acc = acc.wrapping_add((t.len() as u64) ^ (P5 ^ 3527539));
-            if acc as i64 == -1 {
-                1546275796
-            } else {
-                acc as i64
-            }
+            tuple_hash(&lanes)
         }
-        Value::FrozenSet(s) => {
-            let mut h: u64 = 0;
-            for e in s.borrow().iter() {
-                let x = e.hash as u64;
-                h ^= (x ^ (x << 16) ^ 89869747).wrapping_mul(3644798167);
-            }
-            h = h.wrapping_mul(69069).wrapping_add(907133923);
-            h as i64
-        }
+        Value::FrozenSet(s) => s.borrow().frozen_hash(),
         Value::List(_) | Value::Dict(_) | Value::Set(_) => return Err(vm.type_error(format!("unhashable type: '{}'", vm.type_name(v)))),
         Value::Instance(inst) => {
             let cls = inst.class.clone();
@@ -427,7 +452,7 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
 
 fn id_hash(v: &Value) -> i64 {
     let id = v.ptr_id().unwrap_or(0) as u64;
-    (id >> 4 | id << 60) as i64 & i64::MAX
+    id.rotate_right(4) as i64 & i64::MAX
 }
 
 #[allow(dead_code)]

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::compare::{eq, fast_eq, hash};
+use super::sets::set_contains;
 use crate::objects::dict::{DictData, Lookup};
 use crate::objects::iter::NativeIter;
 use crate::value::{PyStr, Value};
@@ -137,112 +138,6 @@ pub fn dict_eq(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<bool> {
     Ok(true)
 }
 
-// ---- sets ----
-
-pub fn new_set(vm: &mut Vm, items: Vec<Value>) -> PyResult<Value> {
-    let s = Value::Set(Rc::new(RefCell::new(DictData::new())));
-    for i in items {
-        set_add(vm, &s, i)?;
-    }
-    Ok(s)
-}
-
-pub fn set_data(v: &Value) -> Option<Rc<RefCell<DictData>>> {
-    match v {
-        Value::Set(s) | Value::FrozenSet(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-pub fn set_add(vm: &mut Vm, s: &Value, item: Value) -> PyResult<()> {
-    let Some(d) = set_data(s) else { return Err(vm.type_error("not a set")) };
-    let h = hash(vm, &item)?;
-    if dict_find(vm, &d, &item, h)?.is_none() {
-        d.borrow_mut().insert_new(h, item, Value::Null);
-    }
-    Ok(())
-}
-
-pub fn set_contains(vm: &mut Vm, s: &RefCell<DictData>, item: &Value) -> PyResult<bool> {
-    let h = match item {
-        Value::Set(inner) => {
-            // `{1} in set_of_frozensets` compares as a frozenset.
-            let fs = Value::FrozenSet(inner.clone());
-            hash(vm, &fs)?
-        }
-        _ => hash(vm, item)?,
-    };
-    Ok(dict_find(vm, s, item, h)?.is_some())
-}
-
-/// `a | b`, `a & b`, `a - b`, `a ^ b` on sets; the result has `a`'s type.
-pub fn set_binary(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
-    let x = set_data(a).unwrap();
-    let y = set_data(b).unwrap();
-    let xs = x.borrow().keys();
-    let ys = y.borrow().keys();
-    let mut out = Vec::new();
-    match op {
-        10 => {
-            out.extend(xs);
-            out.extend(ys);
-        }
-        12 => {
-            for k in xs {
-                if set_contains(vm, &y, &k)? {
-                    out.push(k);
-                }
-            }
-        }
-        1 => {
-            for k in xs {
-                if !set_contains(vm, &y, &k)? {
-                    out.push(k);
-                }
-            }
-        }
-        _ => {
-            for k in xs {
-                if !set_contains(vm, &y, &k)? {
-                    out.push(k);
-                }
-            }
-            for k in ys {
-                if !set_contains(vm, &x, &k)? {
-                    out.push(k);
-                }
-            }
-        }
-    }
-    let s = new_set(vm, out)?;
-    Ok(match (a, s) {
-        (Value::FrozenSet(_), Value::Set(d)) => Value::FrozenSet(d),
-        (_, s) => s,
-    })
-}
-
-pub fn set_compare(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
-    let x = set_data(a).unwrap();
-    let y = set_data(b).unwrap();
-    let subset = |vm: &mut Vm, p: &RefCell<DictData>, q: &RefCell<DictData>| -> PyResult<bool> {
-        for k in p.borrow().keys() {
-            if !set_contains(vm, q, &k)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    };
-    let (lx, ly) = (x.borrow().len(), y.borrow().len());
-    Ok(Value::Bool(match op {
-        0 => lx == ly && subset(vm, &x, &y)?,
-        1 => !(lx == ly && subset(vm, &x, &y)?),
-        2 => lx < ly && subset(vm, &x, &y)?,
-        3 => lx <= ly && subset(vm, &x, &y)?,
-        4 => lx > ly && subset(vm, &y, &x)?,
-        _ => lx >= ly && subset(vm, &y, &x)?,
-    }))
-}
-
 // ---- indexing ----
 
 /// Normalises an index for a sequence of length `len`; None if out of range.
@@ -260,7 +155,7 @@ pub fn index_value(vm: &mut Vm, v: &Value, what: &str) -> PyResult<i64> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(*b as i64),
-        Value::BigInt(_) => Err(vm.index_error(format!("cannot fit 'int' into an index-sized integer"))),
+        Value::BigInt(_) => Err(vm.index_error("cannot fit 'int' into an index-sized integer")),
         Value::Instance(_) => {
             if let Some(f) = vm.type_of(v).lookup("__index__") {
                 let r = vm.call(&f, vec![v.clone()])?;
@@ -448,6 +343,10 @@ fn str_getitem(vm: &mut Vm, s: &Rc<PyStr>, key: &Value) -> PyResult<Value> {
             Ok(Value::string(pos.into_iter().map(|i| chars[i]).collect()))
         }
         _ => {
+            // CPython 3.11 words this one differently from lists and tuples.
+            if !matches!(key, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) && vm.type_of(key).lookup("__index__").is_none() {
+                return Err(vm.type_error(format!("string indices must be integers, not '{}'", vm.type_name(key))));
+            }
             let i = index_value(vm, key, "string")?;
             let n = s.char_len();
             match norm_index(i, n) {

@@ -4,11 +4,15 @@
 mod arith;
 mod compare;
 mod container;
+mod format_spec;
 mod misc;
 mod repr;
+mod sets;
 
 pub use arith::*;
 pub use compare::*;
 pub use container::*;
+pub use format_spec::*;
 pub use misc::*;
 pub use repr::*;
+pub use sets::*;

@@ -1,7 +1,5 @@
-//! `repr()`, `str()` and `format()`: byte-identical to CPython for the built-in types, including
-//! the shortest round-trip float repr and the format-spec mini-language.
-
-use std::rc::Rc;
+//! `repr()` and `str()`: byte-identical to CPython for the built-in types, including the
+//! shortest round-trip float repr. `format()` and its mini-language are in `format_spec.rs`.
 
 use num_bigint::BigInt;
 
@@ -82,7 +80,7 @@ pub fn str_repr(s: &str) -> String {
             }
             c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if is_unprintable(c) => {
+            c if !c.is_ascii() && !crate::builtins::is_printable(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     out.push_str(&format!("\\x{:02x}", n));
@@ -97,12 +95,6 @@ pub fn str_repr(s: &str) -> String {
     }
     out.push(quote);
     out
-}
-
-fn is_unprintable(c: char) -> bool {
-    let n = c as u32;
-    matches!(n, 0xad | 0x2028 | 0x2029 | 0x200b..=0x200f | 0x2060..=0x2064 | 0xfeff | 0xd800..=0xdfff | 0xe000..=0xf8ff | 0xfff9..=0xfffb)
-        || (0xe0000..=0xe007f).contains(&n)
 }
 
 pub fn bytes_repr(b: &[u8]) -> String {
@@ -209,23 +201,7 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
             let items = d.borrow().items();
             dict_repr(vm, &items)?
         }
-        Value::Set(s) => {
-            let Some(_g) = enter_repr(v) else { return Ok("{...}".into()) };
-            let items = s.borrow().keys();
-            if items.is_empty() {
-                "set()".into()
-            } else {
-                format!("{{{}}}", join_reprs(vm, &items)?)
-            }
-        }
-        Value::FrozenSet(s) => {
-            let items = s.borrow().keys();
-            if items.is_empty() {
-                "frozenset()".into()
-            } else {
-                format!("frozenset({{{}}})", join_reprs(vm, &items)?)
-            }
-        }
+        Value::Set(_) | Value::FrozenSet(_) => set_repr(vm, v, None)?,
         Value::Range(r) => {
             if r.step == 1 {
                 format!("range({}, {})", r.start, r.stop)
@@ -287,6 +263,10 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                     let items = d.borrow().items();
                     return dict_repr(vm, &items);
                 }
+                Payload::Value(p) if matches!(&*p.borrow(), Value::Set(_) | Value::FrozenSet(_)) => {
+                    let p = p.borrow().clone();
+                    return set_repr(vm, &p, Some(cls.name().to_string()));
+                }
                 Payload::List(_) | Payload::Tuple(_) | Payload::Value(_) => {
                     if let Some(p) = crate::builtins::payload_value(v) {
                         return repr(vm, &p);
@@ -296,6 +276,26 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
             }
             format!("<{} object at 0x{:x}>", class_display_name(&cls), v.ptr_id().unwrap_or(0))
         }
+    })
+}
+
+/// `{1, 2}`, `set()`, `frozenset({1})`, or for a subclass instance `Name({1, 2})` / `Name()`.
+fn set_repr(vm: &mut Vm, v: &Value, subclass: Option<String>) -> PyResult<String> {
+    let (Value::Set(s) | Value::FrozenSet(s)) = v else { return Ok(String::new()) };
+    let name = match (&subclass, v) {
+        (Some(n), _) => n.as_str(),
+        (None, Value::FrozenSet(_)) => "frozenset",
+        _ => "set",
+    };
+    let Some(_g) = enter_repr(v) else { return Ok(format!("{name}(...)")) };
+    let items = s.borrow().keys();
+    if items.is_empty() {
+        return Ok(format!("{name}()"));
+    }
+    let body = join_reprs(vm, &items)?;
+    Ok(match (&subclass, v) {
+        (None, Value::Set(_)) => format!("{{{body}}}"),
+        _ => format!("{name}({{{body}}})"),
     })
 }
 
@@ -340,6 +340,19 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
             if let Some(data) = inst.exception() {
                 let args = data.borrow().args.clone();
                 let is_key_error = cls.is_subclass(&vm.exc_class("KeyError"));
+                // OSError(errno, strerror[, filename]) reads "[Errno 2] No such file: 'x'".
+                if cls.is_subclass(&vm.exc_class("OSError")) {
+                    if let Value::Tuple(t) = &args {
+                        if (2..=3).contains(&t.len()) && matches!(t[0], Value::Int(_)) {
+                            let strerror = to_str(vm, &t[1])?;
+                            let mut s = format!("[Errno {}] {}", repr(vm, &t[0])?, strerror);
+                            if let Some(f) = t.get(2) {
+                                s.push_str(&format!(": {}", repr(vm, f)?));
+                            }
+                            return Ok(s);
+                        }
+                    }
+                }
                 return Ok(match &args {
                     Value::Tuple(t) if t.is_empty() => String::new(),
                     Value::Tuple(t) if t.len() == 1 => {
@@ -353,7 +366,10 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 });
             }
             if let Some(p) = crate::builtins::payload_value(v) {
-                return to_str(vm, &p);
+                // A set subclass prints as `Name({...})`, which only the instance's repr knows.
+                if !matches!(p, Value::Set(_) | Value::FrozenSet(_)) {
+                    return to_str(vm, &p);
+                }
             }
             repr(vm, v)
         }
@@ -379,7 +395,7 @@ pub fn format_value(vm: &mut Vm, v: Value, conversion: u32, spec: Option<Value>)
         }
         return Ok(Value::string(to_str(vm, &v)?));
     }
-    Ok(Value::string(format(vm, &v, &spec)?))
+    Ok(Value::string(super::format_spec::format(vm, &v, &spec)?))
 }
 
 pub fn ascii(s: &str) -> String {
@@ -397,288 +413,6 @@ pub fn ascii(s: &str) -> String {
         }
     }
     out
-}
-
-/// A parsed format spec: `[[fill]align][sign][z][#][0][width][grouping][.precision][type]`.
-#[derive(Default, Debug)]
-pub struct FormatSpec {
-    pub fill: Option<char>,
-    pub align: Option<char>,
-    pub sign: Option<char>,
-    pub alternate: bool,
-    pub zero: bool,
-    pub width: Option<usize>,
-    pub grouping: Option<char>,
-    pub precision: Option<usize>,
-    pub kind: Option<char>,
-}
-
-pub fn parse_spec(spec: &str) -> Option<FormatSpec> {
-    let chars: Vec<char> = spec.chars().collect();
-    let mut i = 0;
-    let mut f = FormatSpec::default();
-    let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
-    if chars.len() >= 2 && is_align(chars[1]) {
-        f.fill = Some(chars[0]);
-        f.align = Some(chars[1]);
-        i = 2;
-    } else if !chars.is_empty() && is_align(chars[0]) {
-        f.align = Some(chars[0]);
-        i = 1;
-    }
-    if i < chars.len() && matches!(chars[i], '+' | '-' | ' ') {
-        f.sign = Some(chars[i]);
-        i += 1;
-    }
-    if i < chars.len() && chars[i] == 'z' {
-        i += 1;
-    }
-    if i < chars.len() && chars[i] == '#' {
-        f.alternate = true;
-        i += 1;
-    }
-    if i < chars.len() && chars[i] == '0' {
-        f.zero = true;
-        i += 1;
-    }
-    let start = i;
-    while i < chars.len() && chars[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i > start {
-        f.width = chars[start..i].iter().collect::<String>().parse().ok();
-    }
-    if i < chars.len() && matches!(chars[i], ',' | '_') {
-        f.grouping = Some(chars[i]);
-        i += 1;
-    }
-    if i < chars.len() && chars[i] == '.' {
-        i += 1;
-        let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        f.precision = chars[start..i].iter().collect::<String>().parse().ok();
-    }
-    if i < chars.len() {
-        f.kind = Some(chars[i]);
-        i += 1;
-    }
-    if i != chars.len() {
-        return None;
-    }
-    Some(f)
-}
-
-fn group_digits(digits: &str, sep: char, every: usize) -> String {
-    let bytes: Vec<char> = digits.chars().collect();
-    let mut out = String::new();
-    for (i, c) in bytes.iter().enumerate() {
-        if i > 0 && (bytes.len() - i) % every == 0 {
-            out.push(sep);
-        }
-        out.push(*c);
-    }
-    out
-}
-
-/// Pads `body` (with its sign/prefix split out) to the spec's width and alignment.
-fn pad(spec: &FormatSpec, sign: &str, body: &str, default_right: bool) -> String {
-    let width = spec.width.unwrap_or(0);
-    let len = sign.chars().count() + body.chars().count();
-    if len >= width {
-        return format!("{sign}{body}");
-    }
-    let fill_n = width - len;
-    let (fill, align) = if spec.zero && spec.align.is_none() && spec.fill.is_none() {
-        ('0', '=')
-    } else {
-        (spec.fill.unwrap_or(' '), spec.align.unwrap_or(if default_right { '>' } else { '<' }))
-    };
-    let fills = |n: usize| std::iter::repeat(fill).take(n).collect::<String>();
-    match align {
-        '<' => format!("{sign}{body}{}", fills(fill_n)),
-        '>' => format!("{}{sign}{body}", fills(fill_n)),
-        '^' => format!("{}{sign}{body}{}", fills(fill_n / 2), fills(fill_n - fill_n / 2)),
-        _ => format!("{sign}{}{body}", fills(fill_n)),
-    }
-}
-
-fn bad_spec(vm: &Vm, kind: Option<char>, v: &Value) -> Value {
-    match kind {
-        Some(k) => vm.value_error(format!("Unknown format code '{}' for object of type '{}'", k, vm.type_name(v))),
-        None => vm.value_error("Invalid format specifier"),
-    }
-}
-
-/// Formats a float in fixed/exponent/general notation with Python's rules.
-pub fn format_float(f: f64, kind: char, precision: Option<usize>, alternate: bool) -> String {
-    if f.is_nan() {
-        return if kind.is_ascii_uppercase() { "NAN".into() } else { "nan".into() };
-    }
-    if f.is_infinite() {
-        let s = if f > 0.0 { "inf" } else { "-inf" };
-        return if kind.is_ascii_uppercase() { s.to_uppercase() } else { s.into() };
-    }
-    match kind {
-        'f' | 'F' => format!("{:.*}", precision.unwrap_or(6), f),
-        'e' | 'E' => {
-            let s = format!("{:.*e}", precision.unwrap_or(6), f);
-            let (m, e) = s.split_once('e').unwrap();
-            let e: i32 = e.parse().unwrap();
-            let r = format!("{}e{}{:02}", m, if e < 0 { '-' } else { '+' }, e.abs());
-            if kind == 'E' {
-                r.to_uppercase()
-            } else {
-                r
-            }
-        }
-        '%' => format!("{:.*}%", precision.unwrap_or(6), f * 100.0),
-        _ => {
-            // 'g' / 'G' / none with precision.
-            let p = precision.unwrap_or(6).max(1);
-            if f == 0.0 {
-                return if f.is_sign_negative() { "-0".into() } else { "0".into() };
-            }
-            let s = format!("{:.*e}", p - 1, f);
-            let (_, e) = s.split_once('e').unwrap();
-            let exp: i32 = e.parse().unwrap();
-            let r = if exp < -4 || exp >= p as i32 {
-                let (m, _) = s.split_once('e').unwrap();
-                let m = if alternate { m.to_string() } else { strip_zeros(m) };
-                format!("{}e{}{:02}", m, if exp < 0 { '-' } else { '+' }, exp.abs())
-            } else {
-                let digits = (p as i32 - 1 - exp).max(0) as usize;
-                let m = format!("{:.*}", digits, f);
-                if alternate {
-                    m
-                } else {
-                    strip_zeros(&m)
-                }
-            };
-            if kind == 'G' {
-                r.to_uppercase()
-            } else {
-                r
-            }
-        }
-    }
-}
-
-fn strip_zeros(s: &str) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s.to_string()
-    }
-}
-
-/// `format(v, spec)` for built-in types; instances use `__format__`.
-pub fn format(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
-    if let Value::Instance(_) = v {
-        if let Some(f) = vm.type_of(v).lookup_custom("__format__") {
-            let r = vm.call(&f, vec![v.clone(), Value::str(spec)])?;
-            return to_str(vm, &r);
-        }
-        if let Some(p) = crate::builtins::payload_value(v) {
-            return format(vm, &p, spec);
-        }
-        if spec.is_empty() {
-            return to_str(vm, v);
-        }
-        return Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v))));
-    }
-    if spec.is_empty() {
-        return to_str(vm, v);
-    }
-    let Some(s) = parse_spec(spec) else { return Err(vm.value_error("Invalid format specifier")) };
-    match v {
-        Value::Str(st) => {
-            if !matches!(s.kind, None | Some('s')) {
-                return Err(bad_spec(vm, s.kind, v));
-            }
-            let mut body: String = st.s.to_string();
-            if let Some(p) = s.precision {
-                body = body.chars().take(p).collect();
-            }
-            Ok(pad(&s, "", &body, false))
-        }
-        Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => {
-            let kind = s.kind.unwrap_or('d');
-            if matches!(kind, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') {
-                let f = super::to_f64(v).unwrap_or(0.0);
-                return format(vm, &Value::Float(f), spec);
-            }
-            if s.precision.is_some() {
-                return Err(vm.value_error("Precision not allowed in integer format specifier"));
-            }
-            let n = super::to_bigint(v).unwrap();
-            let neg = n < BigInt::from(0);
-            let mag = if neg { -n } else { n };
-            let (digits, prefix) = match kind {
-                'd' | 'n' => (mag.to_string(), ""),
-                'x' => (mag.to_str_radix(16), "0x"),
-                'X' => (mag.to_str_radix(16).to_uppercase(), "0X"),
-                'o' => (mag.to_str_radix(8), "0o"),
-                'b' => (mag.to_str_radix(2), "0b"),
-                'c' => {
-                    let c = num_traits::ToPrimitive::to_u32(&mag).and_then(char::from_u32).unwrap_or('\0');
-                    (c.to_string(), "")
-                }
-                _ => return Err(bad_spec(vm, Some(kind), v)),
-            };
-            let digits = match s.grouping {
-                Some(g) => group_digits(&digits, g, if kind == 'd' || kind == 'n' { 3 } else { 4 }),
-                None => digits,
-            };
-            let sign = if neg { "-" } else { match s.sign { Some('+') => "+", Some(' ') => " ", _ => "" } };
-            let prefix = if s.alternate { prefix } else { "" };
-            let sign = format!("{sign}{prefix}");
-            Ok(pad(&s, &sign, &digits, true))
-        }
-        Value::Float(f) => {
-            let kind = s.kind;
-            if let Some(k) = kind {
-                if !matches!(k, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' | 'n') {
-                    return Err(bad_spec(vm, Some(k), v));
-                }
-            }
-            let neg = f.is_sign_negative() && !f.is_nan();
-            let mag = f.abs();
-            let mut body = match (kind, s.precision) {
-                (None, None) => float_repr(mag),
-                (None, Some(p)) => {
-                    let r = format_float(mag, 'g', Some(p), s.alternate);
-                    if r.contains(['.', 'e', 'n', 'i']) {
-                        r
-                    } else {
-                        format!("{r}.0")
-                    }
-                }
-                (Some('n'), p) => format_float(mag, 'g', p, s.alternate),
-                (Some(k), p) => format_float(mag, k, p, s.alternate),
-            };
-            if let Some(g) = s.grouping {
-                let (int_part, rest) = match body.find(|c: char| !c.is_ascii_digit()) {
-                    Some(i) => (body[..i].to_string(), body[i..].to_string()),
-                    None => (body.clone(), String::new()),
-                };
-                body = format!("{}{}", group_digits(&int_part, g, 3), rest);
-            }
-            let sign = if neg { "-" } else { match s.sign { Some('+') => "+", Some(' ') => " ", _ => "" } };
-            Ok(pad(&s, sign, &body, true))
-        }
-        _ => {
-            if s.kind.is_some() || s.precision.is_some() {
-                return Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v))));
-            }
-            let body = to_str(vm, v)?;
-            Ok(pad(&s, "", &body, false))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -703,14 +437,5 @@ mod tests {
         assert_eq!(str_repr("a'b\""), "'a\\'b\"'");
         assert_eq!(str_repr("x\n"), "'x\\n'");
     }
-
-    #[test]
-    fn format_float_general() {
-        assert_eq!(format_float(1234.5678, 'f', Some(2), false), "1234.57");
-        assert_eq!(format_float(0.000012345, 'g', Some(3), false), "1.23e-05");
-        assert_eq!(format_float(12345.0, 'e', Some(2), false), "1.23e+04");
-    }
 }
 
-#[allow(dead_code)]
-fn _keep(_: Rc<()>) {}
