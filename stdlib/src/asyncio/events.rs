@@ -66,6 +66,8 @@ pub struct LoopCore {
 
 thread_local! {
     static RUNNING: RefCell<Option<Rc<LoopCore>>> = const { RefCell::new(None) };
+    /// The loop `set_event_loop` installed (what `get_event_loop` returns outside a running loop).
+    static CURRENT: RefCell<Value> = const { RefCell::new(Value::None) };
 }
 
 /// The running loop, if any.
@@ -324,6 +326,35 @@ pub fn loop_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {
             let coro = a.pos.get(1).cloned().ok_or_else(|| vm.type_error("create_task() missing 1 required positional argument: 'coro'"))?;
             tasks::new_task(vm, &core, coro, name)
         }),
+        ("run_until_complete", |vm, a| {
+            let core = core_of(vm, &a.pos[0])?;
+            if core.closed.get() {
+                return Err(vm.error("RuntimeError", "Event loop is closed"));
+            }
+            if running().is_some() {
+                return Err(vm.error("RuntimeError", "This event loop is already running"));
+            }
+            let what = a.pos.get(1).cloned().unwrap_or(Value::None);
+            RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
+            let r = tasks::ensure_future(vm, &what).and_then(|fut| run_until_complete(vm, &core, &fut));
+            RUNNING.with(|r| *r.borrow_mut() = None);
+            r
+        }),
+        ("close", |vm, a| {
+            if running().is_some() {
+                return Err(vm.error("RuntimeError", "Cannot close a running event loop"));
+            }
+            if let Ok(core) = core_of(vm, &a.pos[0]) {
+                core.closed.set(true);
+                core.ready.borrow_mut().clear();
+                core.timers.borrow_mut().clear();
+            }
+            Ok(Value::None)
+        }),
+        ("stop", |vm, a| {
+            core_of(vm, &a.pos[0])?.stopping.set(true);
+            Ok(Value::None)
+        }),
         ("is_running", |vm, a| {
             let core = core_of(vm, &a.pos[0]);
             Ok(Value::Bool(matches!((core, running()), (Ok(c), Some(r)) if Rc::ptr_eq(&c, &r))))
@@ -352,10 +383,26 @@ pub fn install(vm: &mut Vm, m: &Module) {
             let obj = core.obj.borrow().clone();
             Ok(obj)
         }),
-        ("get_event_loop", |vm, _a| {
-            let core = running_or_err(vm)?;
-            let obj = core.obj.borrow().clone();
+        ("get_event_loop", |_vm, _a| {
+            if let Some(core) = running() {
+                let obj = core.obj.borrow().clone();
+                return Ok(obj);
+            }
+            let cur = CURRENT.with(|c| c.borrow().clone());
+            if !cur.is_none() {
+                return Ok(cur);
+            }
+            let obj = LoopCore::new().obj.borrow().clone();
+            CURRENT.with(|c| *c.borrow_mut() = obj.clone());
             Ok(obj)
+        }),
+        ("new_event_loop", |_vm, _a| Ok(LoopCore::new().obj.borrow().clone())),
+        ("set_event_loop", |_vm, a| {
+            CURRENT.with(|c| *c.borrow_mut() = a.pos.first().cloned().unwrap_or(Value::None));
+            Ok(Value::None)
+        }),
+        ("iscoroutinefunction", |_vm, a| {
+            Ok(Value::Bool(matches!(a.pos.first(), Some(Value::Function(f)) if f.code.flags.coroutine)))
         }),
     ]);
 }

@@ -123,6 +123,102 @@ async def wait_for(fut, timeout):
     finally:
         timeout_handle.cancel()
 
+FIRST_COMPLETED = 'FIRST_COMPLETED'
+FIRST_EXCEPTION = 'FIRST_EXCEPTION'
+ALL_COMPLETED = 'ALL_COMPLETED'
+
+async def wait(fs, *, timeout=None, return_when=ALL_COMPLETED):
+    if isfuture(fs) or iscoroutine(fs):
+        raise TypeError(f"expect a list of futures, not {type(fs).__name__}")
+    if not fs:
+        raise ValueError('Set of Tasks/Futures is empty.')
+    if return_when not in (FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED):
+        raise ValueError(f'Invalid return_when value: {return_when}')
+    fs = set(fs)
+    if any(iscoroutine(f) for f in fs):
+        raise TypeError("Passing coroutines is forbidden, use tasks explicitly.")
+    loop = get_running_loop()
+    waiter = loop.create_future()
+    timeout_handle = None
+    if timeout is not None:
+        timeout_handle = loop.call_later(timeout, _release_waiter, waiter)
+    counter = len(fs)
+
+    def _on_completion(f):
+        nonlocal counter
+        counter -= 1
+        if (counter <= 0 or return_when == FIRST_COMPLETED or
+                return_when == FIRST_EXCEPTION and (not f.cancelled() and f.exception() is not None)):
+            if timeout_handle is not None:
+                timeout_handle.cancel()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    for f in fs:
+        f.add_done_callback(_on_completion)
+    try:
+        await waiter
+    finally:
+        if timeout_handle is not None:
+            timeout_handle.cancel()
+        for f in fs:
+            f.remove_done_callback(_on_completion)
+    done, pending = set(), set()
+    for f in fs:
+        if f.done():
+            done.add(f)
+        else:
+            pending.add(f)
+    return done, pending
+
+def as_completed(fs, *, timeout=None):
+    if isfuture(fs) or iscoroutine(fs):
+        raise TypeError(f"expect an iterable of futures, not {type(fs).__name__}")
+    loop = get_running_loop()
+    todo = {ensure_future(f) for f in set(fs)}
+    done = []
+    timeout_handle = None
+
+    def _on_timeout():
+        for f in todo:
+            f.remove_done_callback(_on_completion)
+            done.append(None)
+        todo.clear()
+
+    def _on_completion(f):
+        if not todo:
+            return
+        todo.remove(f)
+        done.append(f)
+        if not todo and timeout_handle is not None:
+            timeout_handle.cancel()
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+                break
+
+    waiters = []
+
+    async def _wait_for_one():
+        while not done:
+            w = loop.create_future()
+            waiters.append(w)
+            try:
+                await w
+            finally:
+                waiters.remove(w)
+        f = done.pop(0)
+        if f is None:
+            raise TimeoutError
+        return f.result()
+
+    for f in todo:
+        f.add_done_callback(_on_completion)
+    if todo and timeout is not None:
+        timeout_handle = loop.call_later(timeout, _on_timeout)
+    for _ in range(len(todo)):
+        yield _wait_for_one()
+
 def shield(arg):
     inner = ensure_future(arg)
     if inner.done():
@@ -162,7 +258,7 @@ fn coro_description(coro: &Value) -> (String, String) {
     let Value::Generator(g) = coro else { return ("?".into(), "?".into()) };
     let inner = g.inner.borrow();
     let at = match &inner.frame {
-        Some(f) => format!("{}:{}", f.code.source.name, f.code.line_of(0)),
+        Some(f) => format!("{}:{}", f.code.source.name, f.code.first_line),
         None => "?".into(),
     };
     (g.qualname.s.to_string(), at)
