@@ -69,7 +69,7 @@ impl Vm {
             if let Some(gen) = &frame.generator {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
-                if self.exc_matches(&exc, "StopIteration") || (gen.kind != crate::objects::generator::GenKind::Generator && self.exc_matches(&exc, "StopAsyncIteration")) {
+                if self.exc_matches(&exc, "StopIteration") || (gen.kind == crate::objects::generator::GenKind::AsyncGenerator && self.exc_matches(&exc, "StopAsyncIteration")) {
                     let what = match gen.kind {
                         crate::objects::generator::GenKind::Generator => "generator raised StopIteration",
                         crate::objects::generator::GenKind::Coroutine => "coroutine raised StopIteration",

@@ -211,6 +211,8 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     core.closed.set(true);
     RUNNING.with(|r| *r.borrow_mut() = None);
     core.tasks.borrow_mut().clear();
+    // The loop object points back at the core: break that cycle now the loop is closed.
+    *core.obj.borrow_mut() = Value::None;
     core.ready.borrow_mut().clear();
     core.timers.borrow_mut().clear();
     result

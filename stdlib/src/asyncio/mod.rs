@@ -54,7 +54,9 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         m.set(name, Value::Class(cls.clone()));
     }
     for name in ["QueueEmpty", "QueueFull"] {
-        m.set(name, Value::Class(exception_class(vm, name, "Exception")));
+        let cls = exception_class(vm, name, "Exception");
+        cls.set_attr(vm.intern("__module__"), Value::str("asyncio.queues"));
+        m.set(name, Value::Class(cls));
     }
     m.set("TimeoutError", Value::Class(vm.exc_class("TimeoutError")));
     let future = futures::future_class(vm);

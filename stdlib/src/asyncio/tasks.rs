@@ -184,6 +184,13 @@ def as_completed(fs, *, timeout=None):
             f.remove_done_callback(_on_completion)
             done.append(None)
         todo.clear()
+        _wake()
+
+    def _wake():
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+                break
 
     def _on_completion(f):
         if not todo:
@@ -192,10 +199,7 @@ def as_completed(fs, *, timeout=None):
         done.append(f)
         if not todo and timeout_handle is not None:
             timeout_handle.cancel()
-        for w in waiters:
-            if not w.done():
-                w.set_result(None)
-                break
+        _wake()
 
     waiters = []
 
