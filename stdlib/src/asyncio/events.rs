@@ -129,7 +129,9 @@ impl LoopCore {
         }
         let n = self.ready.borrow().len();
         for _ in 0..n {
-            let Some(job) = self.ready.borrow_mut().pop_front() else { break };
+            let Some(job) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
             run_job(vm, job)?;
         }
         Ok(())
@@ -154,7 +156,9 @@ fn run_job(vm: &mut Vm, job: Job) -> PyResult<()> {
         }
     };
     match r {
-        Err(e) if vm.exc_matches(&e, "SystemExit") || vm.exc_matches(&e, "KeyboardInterrupt") => Err(e),
+        Err(e) if vm.exc_matches(&e, "SystemExit") || vm.exc_matches(&e, "KeyboardInterrupt") => {
+            Err(e)
+        }
         Err(e) => {
             let text = eddy_vm::traceback::format_exception(vm, &e);
             vm.write_stderr(&format!("Exception in callback\n{text}"));
@@ -167,15 +171,22 @@ fn run_job(vm: &mut Vm, job: Job) -> PyResult<()> {
 /// Runs the loop until `fut` is done (`loop.run_until_complete`).
 pub fn run_until_complete(vm: &mut Vm, core: &Rc<LoopCore>, fut: &Value) -> PyResult<Value> {
     let stopper = core.clone();
-    futures::add_callback(vm, fut, Callback::Native(Rc::new(move |_vm, _f| {
-        stopper.stopping.set(true);
-        Ok(())
-    })))?;
+    futures::add_callback(
+        vm,
+        fut,
+        Callback::Native(Rc::new(move |_vm, _f| {
+            stopper.stopping.set(true);
+            Ok(())
+        })),
+    )?;
     core.stopping.set(false);
     while !core.stopping.get() {
         if core.is_idle() && !futures::is_done(fut) {
             // Nothing can ever complete the future: CPython would block forever.
-            return Err(vm.error("RuntimeError", "deadlock: the event loop has nothing to run"));
+            return Err(vm.error(
+                "RuntimeError",
+                "deadlock: the event loop has nothing to run",
+            ));
         }
         core.run_once(vm)?;
     }
@@ -190,7 +201,10 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     util::no_kwargs(vm, "run", &a)?;
     util::arity(vm, "run", &a, 1, 1)?;
     if running().is_some() {
-        return Err(vm.error("RuntimeError", "asyncio.run() cannot be called from a running event loop"));
+        return Err(vm.error(
+            "RuntimeError",
+            "asyncio.run() cannot be called from a running event loop",
+        ));
     }
     let coro = a.pos[0].clone();
     if !tasks::is_coroutine(&coro) {
@@ -220,7 +234,13 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 
 /// `asyncio.runners._cancel_all_tasks`: cancel what is still pending and let it finish.
 fn cancel_all_tasks(vm: &mut Vm, core: &Rc<LoopCore>) -> PyResult<()> {
-    let pending: Vec<Value> = core.tasks.borrow().values().filter(|t| !futures::is_done(t)).cloned().collect();
+    let pending: Vec<Value> = core
+        .tasks
+        .borrow()
+        .values()
+        .filter(|t| !futures::is_done(t))
+        .cloned()
+        .collect();
     if pending.is_empty() {
         return Ok(());
     }
@@ -236,7 +256,9 @@ fn cancel_all_tasks(vm: &mut Vm, core: &Rc<LoopCore>) -> PyResult<()> {
         if let Some(exc) = futures::exception_of(t) {
             let line = eddy_vm::traceback::format_exception(vm, &exc);
             let r = ops::repr(vm, t)?;
-            vm.write_stderr(&format!("unhandled exception during asyncio.run() shutdown\ntask: {r}\n{line}"));
+            vm.write_stderr(&format!(
+                "unhandled exception during asyncio.run() shutdown\ntask: {r}\n{line}"
+            ));
         }
     }
     Ok(())
@@ -253,17 +275,31 @@ native_state!(HandleState, |_s, _f| {}, |_c, _out| {});
 
 pub fn handle_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {
     let cls = util::plain_class("Handle", "asyncio.events", vm.types.object.clone());
-    util::methods(vm, &cls, &[
-        ("cancel", |vm, a| {
-            util::state(vm, &a.pos[0], "Handle", |h: &mut HandleState| h.cancelled.set(true))?;
-            Ok(Value::None)
-        }),
-        ("cancelled", |vm, a| Ok(Value::Bool(util::state(vm, &a.pos[0], "Handle", |h: &mut HandleState| h.cancelled.get())?))),
-        ("when", |vm, a| {
-            let w = util::state(vm, &a.pos[0], "TimerHandle", |h: &mut HandleState| h.when)?;
-            w.map(Value::Float).ok_or_else(|| vm.attribute_error("'Handle' object has no attribute 'when'"))
-        }),
-    ]);
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("cancel", |vm, a| {
+                util::state(vm, &a.pos[0], "Handle", |h: &mut HandleState| {
+                    h.cancelled.set(true)
+                })?;
+                Ok(Value::None)
+            }),
+            ("cancelled", |vm, a| {
+                Ok(Value::Bool(util::state(
+                    vm,
+                    &a.pos[0],
+                    "Handle",
+                    |h: &mut HandleState| h.cancelled.get(),
+                )?))
+            }),
+            ("when", |vm, a| {
+                let w = util::state(vm, &a.pos[0], "TimerHandle", |h: &mut HandleState| h.when)?;
+                w.map(Value::Float)
+                    .ok_or_else(|| vm.attribute_error("'Handle' object has no attribute 'when'"))
+            }),
+        ],
+    );
     cls
 }
 
@@ -274,8 +310,10 @@ native_state!(LoopRef, |_s, _f| {}, |c, _out| {
 });
 
 fn core_of(vm: &Vm, v: &Value) -> PyResult<Rc<LoopCore>> {
-    util::state(vm, v, "_UnixSelectorEventLoop", |l: &mut LoopRef| l.0.clone())?
-        .ok_or_else(|| vm.error("RuntimeError", "Event loop is closed"))
+    util::state(vm, v, "_UnixSelectorEventLoop", |l: &mut LoopRef| {
+        l.0.clone()
+    })?
+    .ok_or_else(|| vm.error("RuntimeError", "Event loop is closed"))
 }
 
 /// Schedules `f(*args)` on `core`, at `when` if given; returns the handle object.
@@ -290,121 +328,172 @@ fn schedule_call(core: &LoopCore, f: Value, args: Vec<Value>, when: Option<f64>)
 }
 
 pub fn loop_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {
-    let cls = util::plain_class("_UnixSelectorEventLoop", "asyncio.unix_events", vm.types.object.clone());
-    util::methods(vm, &cls, &[
-        ("time", |_vm, _a| Ok(Value::Float(reactor::now()))),
-        ("call_soon", |vm, mut a| {
-            a.take_kw("context");
-            let core = core_of(vm, &a.pos[0])?;
-            let f = a.pos.get(1).cloned().ok_or_else(|| vm.type_error("call_soon() missing 1 required positional argument: 'callback'"))?;
-            Ok(schedule_call(&core, f, a.pos[2..].to_vec(), None))
-        }),
-        ("call_later", |vm, mut a| {
-            a.take_kw("context");
-            let core = core_of(vm, &a.pos[0])?;
-            if a.pos.len() < 3 {
-                return Err(vm.type_error("call_later() missing required positional arguments: 'delay' and 'callback'"));
-            }
-            let delay = util::to_float(vm, &a.pos[1])?;
-            Ok(schedule_call(&core, a.pos[2].clone(), a.pos[3..].to_vec(), Some(reactor::now() + delay)))
-        }),
-        ("call_at", |vm, mut a| {
-            a.take_kw("context");
-            let core = core_of(vm, &a.pos[0])?;
-            if a.pos.len() < 3 {
-                return Err(vm.type_error("call_at() missing required positional arguments: 'when' and 'callback'"));
-            }
-            let when = util::to_float(vm, &a.pos[1])?;
-            Ok(schedule_call(&core, a.pos[2].clone(), a.pos[3..].to_vec(), Some(when)))
-        }),
-        ("create_future", |vm, a| {
-            core_of(vm, &a.pos[0])?;
-            Ok(futures::new_future())
-        }),
-        ("create_task", |vm, mut a| {
-            let name = a.take_kw("name").unwrap_or(Value::None);
-            a.take_kw("context");
-            let core = core_of(vm, &a.pos[0])?;
-            let coro = a.pos.get(1).cloned().ok_or_else(|| vm.type_error("create_task() missing 1 required positional argument: 'coro'"))?;
-            tasks::new_task(vm, &core, coro, name)
-        }),
-        ("run_until_complete", |vm, a| {
-            let core = core_of(vm, &a.pos[0])?;
-            if core.closed.get() {
-                return Err(vm.error("RuntimeError", "Event loop is closed"));
-            }
-            if running().is_some() {
-                return Err(vm.error("RuntimeError", "This event loop is already running"));
-            }
-            let what = a.pos.get(1).cloned().unwrap_or(Value::None);
-            RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
-            let r = tasks::ensure_future(vm, &what).and_then(|fut| run_until_complete(vm, &core, &fut));
-            RUNNING.with(|r| *r.borrow_mut() = None);
-            r
-        }),
-        ("close", |vm, a| {
-            if running().is_some() {
-                return Err(vm.error("RuntimeError", "Cannot close a running event loop"));
-            }
-            if let Ok(core) = core_of(vm, &a.pos[0]) {
-                core.closed.set(true);
-                core.ready.borrow_mut().clear();
-                core.timers.borrow_mut().clear();
-            }
-            Ok(Value::None)
-        }),
-        ("stop", |vm, a| {
-            core_of(vm, &a.pos[0])?.stopping.set(true);
-            Ok(Value::None)
-        }),
-        ("is_running", |vm, a| {
-            let core = core_of(vm, &a.pos[0]);
-            Ok(Value::Bool(matches!((core, running()), (Ok(c), Some(r)) if Rc::ptr_eq(&c, &r))))
-        }),
-        ("is_closed", |vm, a| Ok(Value::Bool(core_of(vm, &a.pos[0]).map(|c| c.closed.get()).unwrap_or(true)))),
-        ("get_debug", |_vm, _a| Ok(Value::Bool(false))),
-        ("__repr__", |vm, a| {
-            let running_now = matches!((core_of(vm, &a.pos[0]), running()), (Ok(c), Some(r)) if Rc::ptr_eq(&c, &r));
-            let closed = core_of(vm, &a.pos[0]).map(|c| c.closed.get()).unwrap_or(true);
-            Ok(Value::string(format!("<_UnixSelectorEventLoop running={} closed={} debug=False>", py_bool(running_now), py_bool(closed))))
-        }),
-    ]);
+    let cls = util::plain_class(
+        "_UnixSelectorEventLoop",
+        "asyncio.unix_events",
+        vm.types.object.clone(),
+    );
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("time", |_vm, _a| Ok(Value::Float(reactor::now()))),
+            ("call_soon", |vm, mut a| {
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                let f = a.pos.get(1).cloned().ok_or_else(|| {
+                    vm.type_error("call_soon() missing 1 required positional argument: 'callback'")
+                })?;
+                Ok(schedule_call(&core, f, a.pos[2..].to_vec(), None))
+            }),
+            ("call_later", |vm, mut a| {
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                if a.pos.len() < 3 {
+                    return Err(vm.type_error("call_later() missing required positional arguments: 'delay' and 'callback'"));
+                }
+                let delay = util::to_float(vm, &a.pos[1])?;
+                Ok(schedule_call(
+                    &core,
+                    a.pos[2].clone(),
+                    a.pos[3..].to_vec(),
+                    Some(reactor::now() + delay),
+                ))
+            }),
+            ("call_at", |vm, mut a| {
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                if a.pos.len() < 3 {
+                    return Err(vm.type_error(
+                        "call_at() missing required positional arguments: 'when' and 'callback'",
+                    ));
+                }
+                let when = util::to_float(vm, &a.pos[1])?;
+                Ok(schedule_call(
+                    &core,
+                    a.pos[2].clone(),
+                    a.pos[3..].to_vec(),
+                    Some(when),
+                ))
+            }),
+            ("create_future", |vm, a| {
+                core_of(vm, &a.pos[0])?;
+                Ok(futures::new_future())
+            }),
+            ("create_task", |vm, mut a| {
+                let name = a.take_kw("name").unwrap_or(Value::None);
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                let coro = a.pos.get(1).cloned().ok_or_else(|| {
+                    vm.type_error("create_task() missing 1 required positional argument: 'coro'")
+                })?;
+                tasks::new_task(vm, &core, coro, name)
+            }),
+            ("run_until_complete", |vm, a| {
+                let core = core_of(vm, &a.pos[0])?;
+                if core.closed.get() {
+                    return Err(vm.error("RuntimeError", "Event loop is closed"));
+                }
+                if running().is_some() {
+                    return Err(vm.error("RuntimeError", "This event loop is already running"));
+                }
+                let what = a.pos.get(1).cloned().unwrap_or(Value::None);
+                RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
+                let r = tasks::ensure_future(vm, &what)
+                    .and_then(|fut| run_until_complete(vm, &core, &fut));
+                RUNNING.with(|r| *r.borrow_mut() = None);
+                r
+            }),
+            ("close", |vm, a| {
+                if running().is_some() {
+                    return Err(vm.error("RuntimeError", "Cannot close a running event loop"));
+                }
+                if let Ok(core) = core_of(vm, &a.pos[0]) {
+                    core.closed.set(true);
+                    core.ready.borrow_mut().clear();
+                    core.timers.borrow_mut().clear();
+                }
+                Ok(Value::None)
+            }),
+            ("stop", |vm, a| {
+                core_of(vm, &a.pos[0])?.stopping.set(true);
+                Ok(Value::None)
+            }),
+            ("is_running", |vm, a| {
+                let core = core_of(vm, &a.pos[0]);
+                Ok(Value::Bool(
+                    matches!((core, running()), (Ok(c), Some(r)) if Rc::ptr_eq(&c, &r)),
+                ))
+            }),
+            ("is_closed", |vm, a| {
+                Ok(Value::Bool(
+                    core_of(vm, &a.pos[0])
+                        .map(|c| c.closed.get())
+                        .unwrap_or(true),
+                ))
+            }),
+            ("get_debug", |_vm, _a| Ok(Value::Bool(false))),
+            ("__repr__", |vm, a| {
+                let running_now = matches!((core_of(vm, &a.pos[0]), running()), (Ok(c), Some(r)) if Rc::ptr_eq(&c, &r));
+                let closed = core_of(vm, &a.pos[0])
+                    .map(|c| c.closed.get())
+                    .unwrap_or(true);
+                Ok(Value::string(format!(
+                    "<_UnixSelectorEventLoop running={} closed={} debug=False>",
+                    py_bool(running_now),
+                    py_bool(closed)
+                )))
+            }),
+        ],
+    );
     cls
 }
 
 fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
+    if b {
+        "True"
+    } else {
+        "False"
+    }
 }
 
 pub fn install(vm: &mut Vm, m: &Module) {
-    util::defs(vm, m, &[
-        ("run", run),
-        ("get_running_loop", |vm, a| {
-            util::arity(vm, "get_running_loop", &a, 0, 0)?;
-            let core = running_or_err(vm)?;
-            let obj = core.obj.borrow().clone();
-            Ok(obj)
-        }),
-        ("get_event_loop", |_vm, _a| {
-            if let Some(core) = running() {
+    util::defs(
+        vm,
+        m,
+        &[
+            ("run", run),
+            ("get_running_loop", |vm, a| {
+                util::arity(vm, "get_running_loop", &a, 0, 0)?;
+                let core = running_or_err(vm)?;
                 let obj = core.obj.borrow().clone();
-                return Ok(obj);
-            }
-            let cur = CURRENT.with(|c| c.borrow().clone());
-            if !cur.is_none() {
-                return Ok(cur);
-            }
-            let obj = LoopCore::new().obj.borrow().clone();
-            CURRENT.with(|c| *c.borrow_mut() = obj.clone());
-            Ok(obj)
-        }),
-        ("new_event_loop", |_vm, _a| Ok(LoopCore::new().obj.borrow().clone())),
-        ("set_event_loop", |_vm, a| {
-            CURRENT.with(|c| *c.borrow_mut() = a.pos.first().cloned().unwrap_or(Value::None));
-            Ok(Value::None)
-        }),
-        ("iscoroutinefunction", |_vm, a| {
-            Ok(Value::Bool(matches!(a.pos.first(), Some(Value::Function(f)) if f.code.flags.coroutine)))
-        }),
-    ]);
+                Ok(obj)
+            }),
+            ("get_event_loop", |_vm, _a| {
+                if let Some(core) = running() {
+                    let obj = core.obj.borrow().clone();
+                    return Ok(obj);
+                }
+                let cur = CURRENT.with(|c| c.borrow().clone());
+                if !cur.is_none() {
+                    return Ok(cur);
+                }
+                let obj = LoopCore::new().obj.borrow().clone();
+                CURRENT.with(|c| *c.borrow_mut() = obj.clone());
+                Ok(obj)
+            }),
+            ("new_event_loop", |_vm, _a| {
+                Ok(LoopCore::new().obj.borrow().clone())
+            }),
+            ("set_event_loop", |_vm, a| {
+                CURRENT.with(|c| *c.borrow_mut() = a.pos.first().cloned().unwrap_or(Value::None));
+                Ok(Value::None)
+            }),
+            ("iscoroutinefunction", |_vm, a| {
+                Ok(Value::Bool(
+                    matches!(a.pos.first(), Some(Value::Function(f)) if f.code.flags.coroutine),
+                ))
+            }),
+        ],
+    );
 }

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use eddy_vm::objects::class::Class;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
+use super::classes;
 use super::events::{self, Job};
 use super::tasks::{self, TaskData};
-use super::classes;
 use crate::native_state;
 use crate::util;
 
@@ -18,16 +18,6 @@ pub enum FutSt {
     Pending,
     Cancelled,
     Finished,
-}
-
-impl FutSt {
-    fn name(self) -> &'static str {
-        match self {
-            FutSt::Pending => "PENDING",
-            FutSt::Cancelled => "CANCELLED",
-            FutSt::Finished => "FINISHED",
-        }
-    }
 }
 
 /// What runs when a future completes.
@@ -83,7 +73,11 @@ native_state!(
     |s, f| {
         f(&s.result);
         f(&s.cancel_msg);
-        s.exception.iter().chain(s.cancelled_exc.iter()).chain(s.children.iter()).for_each(|v| f(v));
+        s.exception
+            .iter()
+            .chain(s.cancelled_exc.iter())
+            .chain(s.children.iter())
+            .for_each(|v| f(v));
         for cb in &s.callbacks {
             match cb {
                 Callback::Py(v) | Callback::Wakeup(v) => f(v),
@@ -139,7 +133,10 @@ fn fut_arg(vm: &Vm, v: &Value) -> PyResult<()> {
     if is_future(v) {
         Ok(())
     } else {
-        Err(vm.type_error(format!("descriptor requires a '_asyncio.Future' object but received a '{}'", vm.type_name(v))))
+        Err(vm.type_error(format!(
+            "descriptor requires a '_asyncio.Future' object but received a '{}'",
+            vm.type_name(v)
+        )))
     }
 }
 
@@ -174,15 +171,14 @@ pub fn run_callback(vm: &mut Vm, cb: Callback, fut: &Value) -> PyResult<()> {
     }
 }
 
-fn invalid_state(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
-    let st = state_of(fut);
-    let r = ops::repr(vm, fut)?;
-    Ok(vm.new_exception(&classes().invalid_state, vec![Value::string(format!("{}: {r}", st.name()))]))
+/// The C Future's wording for completing a future twice.
+fn invalid_state(vm: &Vm) -> Value {
+    vm.new_exception(&classes().invalid_state, vec![Value::str("invalid state")])
 }
 
 pub fn set_result(vm: &mut Vm, fut: &Value, v: Value) -> PyResult<()> {
     if state_of(fut) != FutSt::Pending {
-        return Err(invalid_state(vm, fut)?);
+        return Err(invalid_state(vm));
     }
     with(fut, |s| {
         s.result = v;
@@ -193,11 +189,13 @@ pub fn set_result(vm: &mut Vm, fut: &Value, v: Value) -> PyResult<()> {
 
 pub fn set_exception(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<()> {
     if state_of(fut) != FutSt::Pending {
-        return Err(invalid_state(vm, fut)?);
+        return Err(invalid_state(vm));
     }
     let exc = ops::make_exception(vm, exc)?;
     if vm.exc_matches(&exc, "StopIteration") {
-        return Err(vm.type_error("StopIteration interacts badly with generators and cannot be raised into a Future"));
+        return Err(vm.type_error(
+            "StopIteration interacts badly with generators and cannot be raised into a Future",
+        ));
     }
     with(fut, |s| {
         s.exception = Some(exc);
@@ -227,7 +225,8 @@ pub fn cancel_future(vm: &Vm, fut: &Value, msg: Value) -> PyResult<bool> {
 
 /// The CancelledError `result()` raises for a cancelled future.
 pub fn make_cancelled_error(vm: &Vm, fut: &Value) -> Value {
-    let (saved, msg) = with(fut, |s| (s.cancelled_exc.take(), s.cancel_msg.clone())).unwrap_or((None, Value::None));
+    let (saved, msg) = with(fut, |s| (s.cancelled_exc.take(), s.cancel_msg.clone()))
+        .unwrap_or((None, Value::None));
     if let Some(e) = saved {
         return e;
     }
@@ -238,7 +237,10 @@ pub fn make_cancelled_error(vm: &Vm, fut: &Value) -> Value {
 pub fn result(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
     match state_of(fut) {
         FutSt::Cancelled => Err(make_cancelled_error(vm, fut)),
-        FutSt::Pending => Err(vm.new_exception(&classes().invalid_state, vec![Value::str("Result is not ready.")])),
+        FutSt::Pending => Err(vm.new_exception(
+            &classes().invalid_state,
+            vec![Value::str("Result is not ready.")],
+        )),
         FutSt::Finished => {
             let (r, e) = with(fut, |s| {
                 s.log_tb = false;
@@ -256,7 +258,10 @@ pub fn result(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
 pub fn exception(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
     match state_of(fut) {
         FutSt::Cancelled => Err(make_cancelled_error(vm, fut)),
-        FutSt::Pending => Err(vm.new_exception(&classes().invalid_state, vec![Value::str("Exception is not set.")])),
+        FutSt::Pending => Err(vm.new_exception(
+            &classes().invalid_state,
+            vec![Value::str("Exception is not set.")],
+        )),
         FutSt::Finished => Ok(with(fut, |s| {
             s.log_tb = false;
             s.exception.clone()
@@ -268,7 +273,11 @@ pub fn exception(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
 
 /// The `<Future ...>` / `<Task ...>` repr's state part: "pending", "finished result=1", ...
 pub fn repr_info(vm: &mut Vm, fut: &Value) -> PyResult<String> {
-    let (st, r, e) = with(fut, |s| (s.state, s.result.clone(), s.exception.clone())).unwrap_or((FutSt::Pending, Value::None, None));
+    let (st, r, e) = with(fut, |s| (s.state, s.result.clone(), s.exception.clone())).unwrap_or((
+        FutSt::Pending,
+        Value::None,
+        None,
+    ));
     Ok(match st {
         FutSt::Pending => "pending".into(),
         FutSt::Cancelled => "cancelled".into(),
@@ -308,7 +317,12 @@ fn callback_repr(vm: &mut Vm, fut: &Value) -> PyResult<String> {
         });
     }
     let shown = if names.len() > 2 {
-        format!("{}, <{} more>, {}", names[0], names.len() - 2, names[names.len() - 1])
+        format!(
+            "{}, <{} more>, {}",
+            names[0],
+            names.len() - 2,
+            names[names.len() - 1]
+        )
     } else {
         names.join(", ")
     };
@@ -327,99 +341,111 @@ pub fn future_class(vm: &Vm) -> Rc<Class> {
 
 /// The methods Future and Task share.
 pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
-    util::methods(vm, cls, &[
-        ("done", |vm, a| {
-            fut_arg(vm, &a.pos[0])?;
-            Ok(Value::Bool(is_done(&a.pos[0])))
-        }),
-        ("cancelled", |vm, a| {
-            fut_arg(vm, &a.pos[0])?;
-            Ok(Value::Bool(is_cancelled(&a.pos[0])))
-        }),
-        ("result", |vm, a| {
-            fut_arg(vm, &a.pos[0])?;
-            result(vm, &a.pos[0])
-        }),
-        ("exception", |vm, a| {
-            fut_arg(vm, &a.pos[0])?;
-            exception(vm, &a.pos[0])
-        }),
-        ("set_result", |vm, a| {
-            fut_arg(vm, &a.pos[0])?;
-            util::arity(vm, "set_result", &a, 2, 2)?;
-            if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
-                return Err(vm.error("RuntimeError", "Task does not support set_result operation"));
-            }
-            set_result(vm, &a.pos[0], a.pos[1].clone())?;
-            Ok(Value::None)
-        }),
-        ("set_exception", |vm, a| {
-            fut_arg(vm, &a.pos[0])?;
-            util::arity(vm, "set_exception", &a, 2, 2)?;
-            if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
-                return Err(vm.error("RuntimeError", "Task does not support set_exception operation"));
-            }
-            set_exception(vm, &a.pos[0], a.pos[1].clone())?;
-            Ok(Value::None)
-        }),
-        ("cancel", |vm, mut a| {
-            fut_arg(vm, &a.pos[0])?;
-            let msg = util::arg(&mut a, 1, "msg").unwrap_or(Value::None);
-            Ok(Value::Bool(tasks::cancel(vm, &a.pos[0], msg)?))
-        }),
-        ("add_done_callback", |vm, mut a| {
-            a.take_kw("context");
-            fut_arg(vm, &a.pos[0])?;
-            util::arity(vm, "add_done_callback", &a, 2, 2)?;
-            add_callback(vm, &a.pos[0], Callback::Py(a.pos[1].clone()))?;
-            Ok(Value::None)
-        }),
-        ("remove_done_callback", |vm, a| {
-            fut_arg(vm, &a.pos[0])?;
-            util::arity(vm, "remove_done_callback", &a, 2, 2)?;
-            let cbs = with(&a.pos[0], |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
-            let mut kept = Vec::new();
-            let mut removed = 0;
-            for cb in cbs {
-                let hit = match &cb {
-                    Callback::Py(f) => ops::eq(vm, f, &a.pos[1])?,
-                    _ => false,
-                };
-                if hit {
-                    removed += 1;
-                } else {
-                    kept.push(cb);
+    util::methods(
+        vm,
+        cls,
+        &[
+            ("done", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                Ok(Value::Bool(is_done(&a.pos[0])))
+            }),
+            ("cancelled", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                Ok(Value::Bool(is_cancelled(&a.pos[0])))
+            }),
+            ("result", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                result(vm, &a.pos[0])
+            }),
+            ("exception", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                exception(vm, &a.pos[0])
+            }),
+            ("set_result", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "set_result", &a, 2, 2)?;
+                if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
+                    return Err(
+                        vm.error("RuntimeError", "Task does not support set_result operation")
+                    );
                 }
-            }
-            with(&a.pos[0], |s| {
-                kept.append(&mut s.callbacks);
-                s.callbacks = kept;
-            });
-            Ok(Value::Int(removed))
-        }),
-        ("get_loop", |vm, _a| {
-            let core = events::running_or_err(vm)?;
-            let obj = core.obj.borrow().clone();
-            Ok(obj)
-        }),
-        ("__await__", future_await),
-        ("__iter__", future_await),
-        ("__repr__", |vm, a| {
-            let fut = &a.pos[0];
-            if with(fut, |s| s.task.is_some()) == Some(true) {
-                return tasks::task_repr(vm, fut).map(Value::string);
-            }
-            let info = repr_info(vm, fut)?;
-            let cbs = callback_repr(vm, fut)?;
-            Ok(Value::string(format!("<Future {info}{cbs}>")))
-        }),
-    ]);
+                set_result(vm, &a.pos[0], a.pos[1].clone())?;
+                Ok(Value::None)
+            }),
+            ("set_exception", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "set_exception", &a, 2, 2)?;
+                if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
+                    return Err(vm.error(
+                        "RuntimeError",
+                        "Task does not support set_exception operation",
+                    ));
+                }
+                set_exception(vm, &a.pos[0], a.pos[1].clone())?;
+                Ok(Value::None)
+            }),
+            ("cancel", |vm, mut a| {
+                fut_arg(vm, &a.pos[0])?;
+                let msg = util::arg(&mut a, 1, "msg").unwrap_or(Value::None);
+                Ok(Value::Bool(tasks::cancel(vm, &a.pos[0], msg)?))
+            }),
+            ("add_done_callback", |vm, mut a| {
+                a.take_kw("context");
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "add_done_callback", &a, 2, 2)?;
+                add_callback(vm, &a.pos[0], Callback::Py(a.pos[1].clone()))?;
+                Ok(Value::None)
+            }),
+            ("remove_done_callback", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "remove_done_callback", &a, 2, 2)?;
+                let cbs = with(&a.pos[0], |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
+                let mut kept = Vec::new();
+                let mut removed = 0;
+                for cb in cbs {
+                    let hit = match &cb {
+                        Callback::Py(f) => ops::eq(vm, f, &a.pos[1])?,
+                        _ => false,
+                    };
+                    if hit {
+                        removed += 1;
+                    } else {
+                        kept.push(cb);
+                    }
+                }
+                with(&a.pos[0], |s| {
+                    kept.append(&mut s.callbacks);
+                    s.callbacks = kept;
+                });
+                Ok(Value::Int(removed))
+            }),
+            ("get_loop", |vm, _a| {
+                let core = events::running_or_err(vm)?;
+                let obj = core.obj.borrow().clone();
+                Ok(obj)
+            }),
+            ("__await__", future_await),
+            ("__iter__", future_await),
+            ("__repr__", |vm, a| {
+                let fut = &a.pos[0];
+                if with(fut, |s| s.task.is_some()) == Some(true) {
+                    return tasks::task_repr(vm, fut).map(Value::string);
+                }
+                let info = repr_info(vm, fut)?;
+                let cbs = callback_repr(vm, fut)?;
+                Ok(Value::string(format!("<Future {info}{cbs}>")))
+            }),
+        ],
+    );
 }
 
 /// `fut.__await__()`: an iterator that yields the future until it is done.
 fn future_await(vm: &mut Vm, a: Args) -> PyResult<Value> {
     fut_arg(vm, &a.pos[0])?;
-    Ok(util::new_native(&classes().future_iter, IterState(a.pos[0].clone())))
+    Ok(util::new_native(
+        &classes().future_iter,
+        IterState(a.pos[0].clone()),
+    ))
 }
 
 pub struct IterState(Value);
@@ -440,15 +466,27 @@ fn iter_next(vm: &mut Vm, a: Args) -> PyResult<Value> {
 
 pub fn future_iter_class(vm: &Vm) -> Rc<Class> {
     let cls = util::plain_class("FutureIter", "_asyncio", vm.types.object.clone());
-    util::methods(vm, &cls, &[
-        ("__next__", iter_next),
-        ("send", |vm, a| iter_next(vm, Args { pos: a.pos[..1].to_vec(), kw: vec![] })),
-        ("__iter__", util::iter_self),
-        ("throw", |vm, a| {
-            let e = a.pos.get(1).cloned().unwrap_or(Value::None);
-            let e = ops::make_exception(vm, e)?;
-            Err(e)
-        }),
-    ]);
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("__next__", iter_next),
+            ("send", |vm, a| {
+                iter_next(
+                    vm,
+                    Args {
+                        pos: a.pos[..1].to_vec(),
+                        kw: vec![],
+                    },
+                )
+            }),
+            ("__iter__", util::iter_self),
+            ("throw", |vm, a| {
+                let e = a.pos.get(1).cloned().unwrap_or(Value::None);
+                let e = ops::make_exception(vm, e)?;
+                Err(e)
+            }),
+        ],
+    );
     cls
 }

@@ -37,11 +37,18 @@ thread_local! {
 
 /// The asyncio classes (the module is initialised before any of its functions can run).
 pub fn classes() -> Rc<Classes> {
-    CLASSES.with(|c| c.borrow().clone()).expect("asyncio initialised")
+    CLASSES
+        .with(|c| c.borrow().clone())
+        .expect("asyncio initialised")
 }
 
 fn exception_class(vm: &Vm, name: &str, base: &str) -> Rc<Class> {
-    let cls = eddy_vm::types::new_class(name, vec![vm.exc_class(base)], BuiltinKind::BaseException, true);
+    let cls = eddy_vm::types::new_class(
+        name,
+        vec![vm.exc_class(base)],
+        BuiltinKind::BaseException,
+        true,
+    );
     cls.set_attr(vm.intern("__module__"), Value::str("asyncio.exceptions"));
     cls
 }
@@ -50,7 +57,10 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("asyncio"));
     let cancelled_error = exception_class(vm, "CancelledError", "BaseException");
     let invalid_state = exception_class(vm, "InvalidStateError", "Exception");
-    for (name, cls) in [("CancelledError", &cancelled_error), ("InvalidStateError", &invalid_state)] {
+    for (name, cls) in [
+        ("CancelledError", &cancelled_error),
+        ("InvalidStateError", &invalid_state),
+    ] {
         m.set(name, Value::Class(cls.clone()));
     }
     for name in ["QueueEmpty", "QueueFull"] {

@@ -12,9 +12,9 @@ use eddy_vm::objects::generator::{GenKind, GenState};
 use eddy_vm::objects::module::Module;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
+use super::classes;
 use super::events::{self, Job, LoopCore};
 use super::futures::{self, Callback, FutSt, FutState};
-use super::classes;
 use crate::native_state;
 use crate::util;
 
@@ -259,7 +259,9 @@ pub fn is_coroutine(v: &Value) -> bool {
 }
 
 fn coro_description(coro: &Value) -> (String, String) {
-    let Value::Generator(g) = coro else { return ("?".into(), "?".into()) };
+    let Value::Generator(g) = coro else {
+        return ("?".into(), "?".into());
+    };
     let inner = g.inner.borrow();
     let at = match &inner.frame {
         Some(f) => format!("{}:{}", f.code.source.name, f.code.first_line),
@@ -278,9 +280,22 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         c.set(c.get() + 1);
         c.get()
     });
-    let name = if name.is_none() { Value::string(format!("Task-{id}")) } else { Value::string(ops::to_str(vm, &name)?) };
+    let name = if name.is_none() {
+        Value::string(format!("Task-{id}"))
+    } else {
+        Value::string(ops::to_str(vm, &name)?)
+    };
     let (coro_name, defined_at) = coro_description(&coro);
-    let data = TaskData { coro, name, id, must_cancel: false, fut_waiter: None, num_cancels: 0, coro_name, defined_at };
+    let data = TaskData {
+        coro,
+        name,
+        id,
+        must_cancel: false,
+        fut_waiter: None,
+        num_cancels: 0,
+        coro_name,
+        defined_at,
+    };
     let task = util::new_native(&classes().task, FutState::new(Some(data)));
     core.push(Job::Step(task.clone(), None));
     core.tasks.borrow_mut().insert(id, task.clone());
@@ -306,7 +321,10 @@ fn send_or_throw(vm: &mut Vm, coro: &Value, exc: Option<Value>) -> PyResult<Resu
 pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
     if futures::is_done(task) {
         let r = ops::repr(vm, task)?;
-        return Err(vm.new_exception(&classes().invalid_state, vec![Value::string(format!("_step(): already done: {r}"))]));
+        return Err(vm.new_exception(
+            &classes().invalid_state,
+            vec![Value::string(format!("_step(): already done: {r}"))],
+        ));
     }
     let core = events::running_or_err(vm)?;
     let mut exc = exc;
@@ -362,10 +380,14 @@ fn finished(core: &LoopCore, task: &Value) {
 /// The coroutine yielded `y`: wait on it if it is a future, else reschedule or complain.
 fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()> {
     if futures::is_future(&y) {
-        let blocking = futures::with(&y, |s| std::mem::replace(&mut s.blocking, false)).unwrap_or(false);
+        let blocking =
+            futures::with(&y, |s| std::mem::replace(&mut s.blocking, false)).unwrap_or(false);
         if !blocking {
             let (t, r) = (ops::repr(vm, task)?, ops::repr(vm, &y)?);
-            let e = vm.error("RuntimeError", format!("yield was used instead of yield from in task {t} with {r}"));
+            let e = vm.error(
+                "RuntimeError",
+                format!("yield was used instead of yield from in task {t} with {r}"),
+            );
             core.push(Job::Step(task.clone(), Some(e)));
         } else if same(&y, task) {
             let t = ops::repr(vm, task)?;
@@ -444,9 +466,16 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
 /// `<Task pending name='Task-1' coro=<main() running at f.py:3>>`.
 pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
     let mut info = futures::repr_info(vm, task)?;
-    let Some((name, coro, cname, defined, must, waiter)) =
-        with_task(task, |t| (t.name.clone(), t.coro.clone(), t.coro_name.clone(), t.defined_at.clone(), t.must_cancel, t.fut_waiter.clone()))
-    else {
+    let Some((name, coro, cname, defined, must, waiter)) = with_task(task, |t| {
+        (
+            t.name.clone(),
+            t.coro.clone(),
+            t.coro_name.clone(),
+            t.defined_at.clone(),
+            t.must_cancel,
+            t.fut_waiter.clone(),
+        )
+    }) else {
         return Ok("<Task>".into());
     };
     if must && info == "pending" {
@@ -457,7 +486,11 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
         Value::Generator(g) if g.state() != GenState::Finished => {
             let inner = g.inner.borrow();
             match &inner.frame {
-                Some(f) => format!("running at {}:{}", f.code.source.name, f.code.line_of(f.ip.saturating_sub(1))),
+                Some(f) => format!(
+                    "running at {}:{}",
+                    f.code.source.name,
+                    f.code.line_of(f.ip.saturating_sub(1))
+                ),
                 None => format!("running, defined at {defined}"),
             }
         }
@@ -479,10 +512,14 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
 pub fn report_unretrieved(vm: &mut Vm, _core: &LoopCore) {
     let failed = FAILED.with(|f| std::mem::take(&mut *f.borrow_mut()));
     for t in failed {
-        let Some((true, Some(exc))) = futures::with(&t, |s| (s.log_tb, s.exception.clone())) else { continue };
+        let Some((true, Some(exc))) = futures::with(&t, |s| (s.log_tb, s.exception.clone())) else {
+            continue;
+        };
         let r = ops::repr(vm, &t).unwrap_or_default();
         let tb = eddy_vm::traceback::format_exception(vm, &exc);
-        vm.write_stderr(&format!("Task exception was never retrieved\nfuture: {r}\n{tb}"));
+        vm.write_stderr(&format!(
+            "Task exception was never retrieved\nfuture: {r}\n{tb}"
+        ));
     }
 }
 
@@ -506,10 +543,19 @@ struct Gather {
 }
 
 /// gather's outer future over `children` (already futures).
-pub fn gather_futures(vm: &mut Vm, children: Vec<Value>, return_exceptions: bool) -> PyResult<Value> {
+pub fn gather_futures(
+    vm: &mut Vm,
+    children: Vec<Value>,
+    return_exceptions: bool,
+) -> PyResult<Value> {
     let outer = futures::new_future();
     futures::with(&outer, |s| s.children = children.clone());
-    let state = Rc::new(RefCell::new(Gather { outer: outer.clone(), children: children.clone(), nfinished: 0, return_exceptions }));
+    let state = Rc::new(RefCell::new(Gather {
+        outer: outer.clone(),
+        children: children.clone(),
+        nfinished: 0,
+        return_exceptions,
+    }));
     let mut seen: Vec<Value> = Vec::new();
     for c in &children {
         if seen.iter().any(|s| same(s, c)) {
@@ -517,7 +563,11 @@ pub fn gather_futures(vm: &mut Vm, children: Vec<Value>, return_exceptions: bool
         }
         seen.push(c.clone());
         let st = state.clone();
-        futures::add_callback(vm, c, Callback::Native(Rc::new(move |vm, fut| gather_child_done(vm, &st, fut))))?;
+        futures::add_callback(
+            vm,
+            c,
+            Callback::Native(Rc::new(move |vm, fut| gather_child_done(vm, &st, fut))),
+        )?;
     }
     Ok(outer)
 }
@@ -532,7 +582,12 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
                 uniq.push(c);
             }
         }
-        (g.outer.clone(), uniq.len(), g.nfinished, g.return_exceptions)
+        (
+            g.outer.clone(),
+            uniq.len(),
+            g.nfinished,
+            g.return_exceptions,
+        )
     };
     if futures::is_done(&outer) {
         if !futures::is_cancelled(fut) {
@@ -560,7 +615,11 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
                 vm.new_exception(&classes().cancelled_error, vec![msg])
             } else {
                 let e = futures::exception(vm, c)?;
-                if e.is_none() { futures::result(vm, c)? } else { e }
+                if e.is_none() {
+                    futures::result(vm, c)?
+                } else {
+                    e
+                }
             };
             results.push(r);
         }
@@ -610,7 +669,10 @@ fn task_arg(vm: &Vm, v: &Value) -> PyResult<()> {
     if with_task(v, |_| ()).is_some() {
         Ok(())
     } else {
-        Err(vm.type_error(format!("descriptor requires a '_asyncio.Task' object but received a '{}'", vm.type_name(v))))
+        Err(vm.type_error(format!(
+            "descriptor requires a '_asyncio.Task' object but received a '{}'",
+            vm.type_name(v)
+        )))
     }
 }
 
@@ -624,39 +686,45 @@ pub fn task_class(vm: &Vm, future: &Rc<Class>) -> Rc<Class> {
         let core = events::running_or_err(vm)?;
         new_task(vm, &core, coro, name)
     });
-    util::methods(vm, &cls, &[
-        ("get_name", |vm, a| {
-            task_arg(vm, &a.pos[0])?;
-            Ok(with_task(&a.pos[0], |t| t.name.clone()).unwrap_or(Value::None))
-        }),
-        ("set_name", |vm, a| {
-            task_arg(vm, &a.pos[0])?;
-            util::arity(vm, "set_name", &a, 2, 2)?;
-            let n = Value::string(ops::to_str(vm, &a.pos[1])?);
-            with_task(&a.pos[0], |t| t.name = n);
-            Ok(Value::None)
-        }),
-        ("get_coro", |vm, a| {
-            task_arg(vm, &a.pos[0])?;
-            Ok(with_task(&a.pos[0], |t| t.coro.clone()).unwrap_or(Value::None))
-        }),
-        ("cancelling", |vm, a| {
-            task_arg(vm, &a.pos[0])?;
-            Ok(Value::Int(with_task(&a.pos[0], |t| t.num_cancels).unwrap_or(0)))
-        }),
-        ("uncancel", |vm, a| {
-            task_arg(vm, &a.pos[0])?;
-            Ok(Value::Int(
-                with_task(&a.pos[0], |t| {
-                    if t.num_cancels > 0 {
-                        t.num_cancels -= 1;
-                    }
-                    t.num_cancels
-                })
-                .unwrap_or(0),
-            ))
-        }),
-    ]);
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("get_name", |vm, a| {
+                task_arg(vm, &a.pos[0])?;
+                Ok(with_task(&a.pos[0], |t| t.name.clone()).unwrap_or(Value::None))
+            }),
+            ("set_name", |vm, a| {
+                task_arg(vm, &a.pos[0])?;
+                util::arity(vm, "set_name", &a, 2, 2)?;
+                let n = Value::string(ops::to_str(vm, &a.pos[1])?);
+                with_task(&a.pos[0], |t| t.name = n);
+                Ok(Value::None)
+            }),
+            ("get_coro", |vm, a| {
+                task_arg(vm, &a.pos[0])?;
+                Ok(with_task(&a.pos[0], |t| t.coro.clone()).unwrap_or(Value::None))
+            }),
+            ("cancelling", |vm, a| {
+                task_arg(vm, &a.pos[0])?;
+                Ok(Value::Int(
+                    with_task(&a.pos[0], |t| t.num_cancels).unwrap_or(0),
+                ))
+            }),
+            ("uncancel", |vm, a| {
+                task_arg(vm, &a.pos[0])?;
+                Ok(Value::Int(
+                    with_task(&a.pos[0], |t| {
+                        if t.num_cancels > 0 {
+                            t.num_cancels -= 1;
+                        }
+                        t.num_cancels
+                    })
+                    .unwrap_or(0),
+                ))
+            }),
+        ],
+    );
     cls
 }
 
@@ -666,50 +734,76 @@ native_state!(Sleep0, |_s, _f| {}, |_c, _out| {});
 
 pub fn sleep0_class(vm: &Vm) -> Rc<Class> {
     let cls = util::plain_class("_Sleep0", "asyncio", vm.types.object.clone());
-    util::methods(vm, &cls, &[
-        ("__await__", util::iter_self),
-        ("__iter__", util::iter_self),
-        ("__next__", |vm, a| {
-            let first = util::state(vm, &a.pos[0], "_Sleep0", |s: &mut Sleep0| !std::mem::replace(&mut s.0, true))?;
-            if first {
-                Ok(Value::None)
-            } else {
-                Err(vm.stop_iteration(Value::None))
-            }
-        }),
-    ]);
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("__await__", util::iter_self),
+            ("__iter__", util::iter_self),
+            ("__next__", |vm, a| {
+                let first = util::state(vm, &a.pos[0], "_Sleep0", |s: &mut Sleep0| {
+                    !std::mem::replace(&mut s.0, true)
+                })?;
+                if first {
+                    Ok(Value::None)
+                } else {
+                    Err(vm.stop_iteration(Value::None))
+                }
+            }),
+        ],
+    );
     cls
 }
 
 pub fn install(vm: &mut Vm, m: &Module) {
-    util::defs(vm, m, &[
-        ("create_task", |vm, mut a| {
-            let name = a.take_kw("name").unwrap_or(Value::None);
-            a.take_kw("context");
-            util::no_kwargs(vm, "create_task", &a)?;
-            util::arity(vm, "create_task", &a, 1, 1)?;
-            let core = events::running_or_err(vm)?;
-            new_task(vm, &core, a.pos[0].clone(), name)
-        }),
-        ("ensure_future", |vm, mut a| {
-            a.take_kw("loop");
-            util::arity(vm, "ensure_future", &a, 1, 1)?;
-            ensure_future(vm, &a.pos[0])
-        }),
-        ("gather", gather),
-        ("current_task", |vm, _a| {
-            let core = events::running_or_err(vm)?;
-            let t = core.current_task.borrow().clone();
-            Ok(t.unwrap_or(Value::None))
-        }),
-        ("all_tasks", |vm, _a| {
-            let core = events::running_or_err(vm)?;
-            let items: Vec<Value> = core.tasks.borrow().values().filter(|t| !futures::is_done(t)).cloned().collect();
-            ops::new_set(vm, items)
-        }),
-        ("_sleep0", |_vm, _a| Ok(util::new_native(&classes().sleep0, Sleep0(false)))),
-        ("isfuture", |_vm, a| Ok(Value::Bool(a.pos.first().map(futures::is_future).unwrap_or(false)))),
-        ("iscoroutine", |_vm, a| Ok(Value::Bool(a.pos.first().map(is_coroutine).unwrap_or(false)))),
-    ]);
+    util::defs(
+        vm,
+        m,
+        &[
+            ("create_task", |vm, mut a| {
+                let name = a.take_kw("name").unwrap_or(Value::None);
+                a.take_kw("context");
+                util::no_kwargs(vm, "create_task", &a)?;
+                util::arity(vm, "create_task", &a, 1, 1)?;
+                let core = events::running_or_err(vm)?;
+                new_task(vm, &core, a.pos[0].clone(), name)
+            }),
+            ("ensure_future", |vm, mut a| {
+                a.take_kw("loop");
+                util::arity(vm, "ensure_future", &a, 1, 1)?;
+                ensure_future(vm, &a.pos[0])
+            }),
+            ("gather", gather),
+            ("current_task", |vm, _a| {
+                let core = events::running_or_err(vm)?;
+                let t = core.current_task.borrow().clone();
+                Ok(t.unwrap_or(Value::None))
+            }),
+            ("all_tasks", |vm, _a| {
+                let core = events::running_or_err(vm)?;
+                let items: Vec<Value> = core
+                    .tasks
+                    .borrow()
+                    .values()
+                    .filter(|t| !futures::is_done(t))
+                    .cloned()
+                    .collect();
+                ops::new_set(vm, items)
+            }),
+            ("_sleep0", |_vm, _a| {
+                Ok(util::new_native(&classes().sleep0, Sleep0(false)))
+            }),
+            ("isfuture", |_vm, a| {
+                Ok(Value::Bool(
+                    a.pos.first().map(futures::is_future).unwrap_or(false),
+                ))
+            }),
+            ("iscoroutine", |_vm, a| {
+                Ok(Value::Bool(
+                    a.pos.first().map(is_coroutine).unwrap_or(false),
+                ))
+            }),
+        ],
+    );
     let _ = FutSt::Pending;
 }
