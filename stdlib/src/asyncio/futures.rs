@@ -20,6 +20,9 @@ pub enum FutSt {
     Finished,
 }
 
+/// A done callback written in Rust.
+pub type NativeCallback = Rc<dyn Fn(&mut Vm, &Value) -> PyResult<()>>;
+
 /// What runs when a future completes.
 #[derive(Clone)]
 pub enum Callback {
@@ -28,7 +31,7 @@ pub enum Callback {
     /// A task waiting on the future (`Task.__wakeup`).
     Wakeup(Value),
     /// Rust code (gather, run_until_complete).
-    Native(Rc<dyn Fn(&mut Vm, &Value) -> PyResult<()>>),
+    Native(NativeCallback),
 }
 
 pub struct FutState {
@@ -77,7 +80,7 @@ native_state!(
             .iter()
             .chain(s.cancelled_exc.iter())
             .chain(s.children.iter())
-            .for_each(|v| f(v));
+            .for_each(&mut *f);
         for cb in &s.callbacks {
             match cb {
                 Callback::Py(v) | Callback::Wakeup(v) => f(v),
