@@ -182,11 +182,11 @@ pub fn run_until_complete(vm: &mut Vm, core: &Rc<LoopCore>, fut: &Value) -> PyRe
     core.stopping.set(false);
     while !core.stopping.get() {
         if core.is_idle() && !futures::is_done(fut) {
-            // Nothing can ever complete the future: CPython would block forever.
-            return Err(vm.error(
-                "RuntimeError",
-                "deadlock: the event loop has nothing to run",
-            ));
+            // Nothing can ever complete the future: CPython would block forever; Eddy reports
+            // where each task waits. (Pending I/O must count as "not idle" once the reactor
+            // has any.)
+            let msg = tasks::deadlock_report(vm, core);
+            return Err(vm.error("RuntimeError", msg));
         }
         core.run_once(vm)?;
     }
