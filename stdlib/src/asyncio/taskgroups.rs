@@ -11,7 +11,7 @@ class TaskGroup:
         self._loop = None
         self._parent_task = None
         self._parent_cancel_requested = False
-        self._tasks = []
+        self._tasks = {}
         self._errors = []
         self._base_error = None
         self._on_completed_fut = None
@@ -85,7 +85,7 @@ class TaskGroup:
         if name is not None:
             task.set_name(name)
         task.add_done_callback(self._on_task_done)
-        self._tasks.append(task)
+        self._tasks[id(task)] = task
         return task
 
     def _is_base_error(self, exc):
@@ -93,15 +93,12 @@ class TaskGroup:
 
     def _abort(self):
         self._aborting = True
-        for t in self._tasks:
+        for t in list(self._tasks.values()):
             if not t.done():
                 t.cancel()
 
     def _on_task_done(self, task):
-        for i in range(len(self._tasks)):
-            if self._tasks[i] is task:
-                del self._tasks[i]
-                break
+        self._tasks.pop(id(task), None)
         if self._on_completed_fut is not None and not self._tasks:
             if not self._on_completed_fut.done():
                 self._on_completed_fut.set_result(True)

@@ -603,6 +603,8 @@ pub fn ensure_future(vm: &mut Vm, v: &Value) -> PyResult<Value> {
 struct Gather {
     outer: Value,
     children: Vec<Value>,
+    /// Distinct children (a future passed twice counts once).
+    nfuts: usize,
     nfinished: usize,
     return_exceptions: bool,
 }
@@ -618,15 +620,15 @@ pub fn gather_futures(
     let state = Rc::new(RefCell::new(Gather {
         outer: outer.clone(),
         children: children.clone(),
+        nfuts: 0,
         nfinished: 0,
         return_exceptions,
     }));
-    let mut seen: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for c in &children {
-        if seen.iter().any(|s| same(s, c)) {
+        if !seen.insert(identity(c)) {
             continue;
         }
-        seen.push(c.clone());
         let st = state.clone();
         futures::add_callback(
             vm,
@@ -634,25 +636,24 @@ pub fn gather_futures(
             Callback::Native(Rc::new(move |vm, fut| gather_child_done(vm, &st, fut))),
         )?;
     }
+    state.borrow_mut().nfuts = seen.len();
     Ok(outer)
+}
+
+/// An object's identity (its address), for deduplicating by `is`.
+fn identity(v: &Value) -> usize {
+    match v {
+        Value::Instance(i) => Rc::as_ptr(i) as *const u8 as usize,
+        Value::Generator(g) => Rc::as_ptr(g) as *const u8 as usize,
+        _ => 0,
+    }
 }
 
 fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyResult<()> {
     let (outer, nfuts, nfinished, return_exceptions) = {
         let mut g = st.borrow_mut();
         g.nfinished += 1;
-        let mut uniq: Vec<&Value> = Vec::new();
-        for c in &g.children {
-            if !uniq.iter().any(|u| same(u, c)) {
-                uniq.push(c);
-            }
-        }
-        (
-            g.outer.clone(),
-            uniq.len(),
-            g.nfinished,
-            g.return_exceptions,
-        )
+        (g.outer.clone(), g.nfuts, g.nfinished, g.return_exceptions)
     };
     if futures::is_done(&outer) {
         if !futures::is_cancelled(fut) {
@@ -709,25 +710,19 @@ fn gather(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         futures::set_result(vm, &f, Value::list(vec![]))?;
         return Ok(f);
     }
-    let mut args: Vec<Value> = Vec::new();
+    // The same awaitable passed twice shares one child future.
+    let mut by_arg: std::collections::HashMap<usize, Value> = std::collections::HashMap::new();
     let mut children: Vec<Value> = Vec::new();
     for arg in &a.pos {
-        let idx = args.iter().position(|x| same_obj(x, arg));
-        let fut = match idx {
-            Some(i) => children[i].clone(),
-            None => ensure_future(vm, arg)?,
+        let key = identity(arg);
+        let fut = match by_arg.get(&key) {
+            Some(f) if key != 0 => f.clone(),
+            _ => ensure_future(vm, arg)?,
         };
-        args.push(arg.clone());
+        by_arg.insert(key, fut.clone());
         children.push(fut);
     }
     gather_futures(vm, children, return_exceptions)
-}
-
-fn same_obj(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Generator(x), Value::Generator(y)) => Rc::ptr_eq(x, y),
-        _ => same(a, b),
-    }
 }
 
 fn task_arg(vm: &Vm, v: &Value) -> PyResult<()> {
