@@ -45,7 +45,7 @@ pub fn group_message(v: &Value) -> Value {
 pub fn derive(vm: &mut Vm, template: &Value, items: Vec<Value>) -> Value {
     let cls = vm.type_of(template);
     let msg = group_message(template);
-    let g = vm.new_exception(&cls, vec![msg, Value::tuple(items)]);
+    let g = vm.new_exception(&cls, vec![msg, Value::list(items)]);
     if let (Value::Instance(a), Value::Instance(b)) = (&g, template) {
         if let (Some(x), Some(y)) = (a.exception(), b.exception()) {
             let y = y.borrow();
@@ -134,11 +134,14 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     if raised.is_empty() {
         return kept;
     }
+    // A single new exception, with nothing re-raised or left unhandled, propagates as itself.
+    if kept.is_none() && raised.len() == 1 {
+        return raised.pop().unwrap_or(Value::None);
+    }
     if !kept.is_none() {
         raised.push(kept);
     }
-    let g = vm.new_exception(&vm.exc_class("ExceptionGroup"), vec![Value::str(""), Value::tuple(raised)]);
-    g
+    vm.new_exception(&vm.exc_class("ExceptionGroup"), vec![Value::str(""), Value::list(raised)])
 }
 
 fn leaf_ids(v: &Value) -> Vec<usize> {

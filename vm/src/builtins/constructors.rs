@@ -202,7 +202,12 @@ fn exception_group_new(vm: &mut Vm, c: &Rc<Class>, a: Args) -> PyResult<Value> {
             return Err(vm.type_error(format!("Cannot nest BaseExceptions in an ExceptionGroup (got {n})")));
         }
     }
-    Ok(vm.new_exception(&cls, vec![msg, Value::tuple(items)]))
+    // args keeps the sequence as passed (a list prints as a list); `.exceptions` is a tuple.
+    let seq = match &a.pos[1] {
+        v @ (Value::List(_) | Value::Tuple(_)) => v.clone(),
+        _ => Value::tuple(items),
+    };
+    Ok(vm.new_exception(&cls, vec![msg, seq]))
 }
 
 fn type_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {

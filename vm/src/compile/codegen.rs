@@ -109,6 +109,10 @@ fn compile_unmangled(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Res
     let mut c = Compiler { source, table, units: Vec::new(), depth: 0 };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
     c.unit().flags.module = true;
+    if has_annotations(&module.body) {
+        c.emit(Instr::BuildMap(0));
+        c.store_name("__annotations__");
+    }
     let n = module.body.len();
     for (i, s) in module.body.iter().enumerate() {
         if mode == Mode::Interactive && i + 1 == n {
@@ -249,7 +253,7 @@ impl<'a> Compiler<'a> {
         // Peephole: `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op`
         // becomes `CompareConst`, unless a jump lands between the two.
         if let (Instr::Binary(op) | Instr::Compare(op), Some(&Instr::LoadConst(k))) = (ins, u.instrs.last()) {
-            let no_label_here = !u.labels.iter().any(|l| *l == Some(u.instrs.len() as u32));
+            let no_label_here = !u.labels.contains(&Some(u.instrs.len() as u32));
             let same_handler = u.handlers_at.last().copied() == Some(h);
             if no_label_here && same_handler && k < (1 << 24) {
                 let fused = match ins {
@@ -432,10 +436,20 @@ impl<'a> Compiler<'a> {
                 }
             }
             StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value)?,
-            StmtKind::AnnAssign { target, value, .. } => {
+            StmtKind::AnnAssign { target, annotation, value } => {
                 if let Some(v) = value {
                     self.expr(v)?;
                     self.store_target(target)?;
+                }
+                // In a class or module body, `name: T` records T in `__annotations__`
+                // (dataclasses and typing read it); function bodies ignore annotations.
+                if let ExprKind::Name(n) = &target.kind {
+                    if self.scope().kind != ScopeKind::Function {
+                        self.expr(annotation)?;
+                        self.load_name("__annotations__");
+                        self.load_const(Value::str(n));
+                        self.emit(Instr::StoreSubscr);
+                    }
                 }
             }
             StmtKind::If { test, body, orelse } => {
@@ -1190,6 +1204,13 @@ impl<'a> Compiler<'a> {
         let code = self.pop_unit();
         self.unit().span = span;
         self.make_function(code, &f.params)?;
+        if let Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(doc)), .. }), .. }) = f.body.first() {
+            // fn.__doc__ = docstring (the function stays on the stack).
+            self.load_const(Value::str(doc));
+            self.emit(Instr::Copy(2));
+            let k = self.name_index("__doc__");
+            self.emit(Instr::StoreAttr(k));
+        }
         for _ in &f.decorators {
             self.emit(Instr::Call(1));
         }
@@ -1227,6 +1248,11 @@ impl<'a> Compiler<'a> {
         if let Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(doc)), .. }), .. }) = c.body.first() {
             self.load_const(Value::str(doc));
             let k = self.name_index("__doc__");
+            self.emit(Instr::StoreName(k));
+        }
+        if has_annotations(&c.body) {
+            self.emit(Instr::BuildMap(0));
+            let k = self.name_index("__annotations__");
             self.emit(Instr::StoreName(k));
         }
         self.body(&c.body)?;
@@ -1606,7 +1632,7 @@ impl<'a> Compiler<'a> {
         let has_star = items.iter().any(|e| matches!(e.kind, ExprKind::Starred(_)));
         if !has_star {
             // A tuple of constants is itself a constant.
-            if kind == SeqKind::Tuple && !items.is_empty() && items.iter().all(|e| is_simple_constant(e)) {
+            if kind == SeqKind::Tuple && !items.is_empty() && items.iter().all(is_simple_constant) {
                 let vals = items.iter().map(|e| if let ExprKind::Constant(c) = &e.kind { constant_value(c) } else { Value::None }).collect();
                 self.load_const(Value::tuple(vals));
                 return Ok(());
@@ -1856,4 +1882,15 @@ fn constant_value(c: &Constant) -> Value {
         Constant::Str(s) => Value::str(s),
         Constant::Bytes(b) => Value::Bytes(Rc::new(b.clone())),
     }
+}
+
+/// True if a body has `name: T` annotations at its own level (not inside nested functions).
+fn has_annotations(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match &s.kind {
+        StmtKind::AnnAssign { target, .. } => matches!(target.kind, ExprKind::Name(_)),
+        StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::For { body, orelse, .. } => has_annotations(body) || has_annotations(orelse),
+        StmtKind::With { body, .. } => has_annotations(body),
+        StmtKind::Try { body, handlers, orelse, finalbody, .. } => has_annotations(body) || has_annotations(orelse) || has_annotations(finalbody) || handlers.iter().any(|h| has_annotations(&h.body)),
+        _ => false,
+    })
 }

@@ -654,10 +654,8 @@ fn analyze(scopes: &mut [Scope], id: usize, enclosing: &HashSet<String>) -> Hash
     if kind == ScopeKind::Function {
         let mut varnames: Vec<String> = scope.params.clone();
         for (name, _) in &scope.symbols {
-            if matches!(resolved.get(name), Some(Resolution::Local) | Some(Resolution::Cell)) && !varnames.contains(name) {
-                if resolved.get(name) == Some(&Resolution::Local) {
-                    varnames.push(name.clone());
-                }
+            if resolved.get(name) == Some(&Resolution::Local) && !varnames.contains(name) {
+                varnames.push(name.clone());
             }
         }
         scope.varnames = varnames;

@@ -452,7 +452,7 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
 
 fn id_hash(v: &Value) -> i64 {
     let id = v.ptr_id().unwrap_or(0) as u64;
-    (id >> 4 | id << 60) as i64 & i64::MAX
+    id.rotate_right(4) as i64 & i64::MAX
 }
 
 #[allow(dead_code)]

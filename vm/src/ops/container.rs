@@ -155,7 +155,7 @@ pub fn index_value(vm: &mut Vm, v: &Value, what: &str) -> PyResult<i64> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(*b as i64),
-        Value::BigInt(_) => Err(vm.index_error(format!("cannot fit 'int' into an index-sized integer"))),
+        Value::BigInt(_) => Err(vm.index_error("cannot fit 'int' into an index-sized integer")),
         Value::Instance(_) => {
             if let Some(f) = vm.type_of(v).lookup("__index__") {
                 let r = vm.call(&f, vec![v.clone()])?;

@@ -340,6 +340,24 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
             if let Some(data) = inst.exception() {
                 let args = data.borrow().args.clone();
                 let is_key_error = cls.is_subclass(&vm.exc_class("KeyError"));
+                if cls.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
+                    let n = crate::exceptions::group_items(v).len();
+                    let msg = to_str(vm, &crate::exceptions::group_message(v))?;
+                    return Ok(format!("{msg} ({n} sub-exception{})", if n == 1 { "" } else { "s" }));
+                }
+                // OSError(errno, strerror[, filename]) reads "[Errno 2] No such file: 'x'".
+                if cls.is_subclass(&vm.exc_class("OSError")) {
+                    if let Value::Tuple(t) = &args {
+                        if (2..=3).contains(&t.len()) && matches!(t[0], Value::Int(_)) {
+                            let strerror = to_str(vm, &t[1])?;
+                            let mut s = format!("[Errno {}] {}", repr(vm, &t[0])?, strerror);
+                            if let Some(f) = t.get(2) {
+                                s.push_str(&format!(": {}", repr(vm, f)?));
+                            }
+                            return Ok(s);
+                        }
+                    }
+                }
                 return Ok(match &args {
                     Value::Tuple(t) if t.is_empty() => String::new(),
                     Value::Tuple(t) if t.len() == 1 => {
