@@ -931,6 +931,11 @@ impl Vm {
                     self.stack.push(exc);
                     self.stack.push(Value::None);
                 }
+                Instr::AsyncGenWrap => {
+                    let v = pop!();
+                    let w = crate::builtins::wrap_async_gen_value(self, v);
+                    self.stack.push(w);
+                }
                 Instr::LoadAssertionError => {
                     self.stack.push(Value::Class(self.exc_class("AssertionError")));
                 }

@@ -31,6 +31,7 @@ mod unicode_data;
 
 pub use format::percent_format;
 pub use generator_methods::close as close_generator;
+pub use generator_methods::wrap_async_gen_value;
 pub use str_case::{decimal_value, is_printable};
 pub use iterators::native_iter_next;
 

@@ -510,6 +510,9 @@ impl<'a> Compiler<'a> {
                 if self.scope().kind != ScopeKind::Function {
                     return err("'return' outside function", s.span);
                 }
+                if v.is_some() && self.unit().flags.async_generator {
+                    return err("'return' with value in async generator", s.span);
+                }
                 match v {
                     Some(v) => self.expr(v)?,
                     None => self.load_const(Value::None),
@@ -1546,6 +1549,11 @@ impl<'a> Compiler<'a> {
                 match v {
                     Some(v) => self.expr(v)?,
                     None => self.load_const(Value::None),
+                }
+                // An async generator's own yields are marked, to tell them from the yields its
+                // awaits pass up to the event loop.
+                if self.unit().flags.async_generator {
+                    self.emit(Instr::AsyncGenWrap);
                 }
                 self.emit(Instr::YieldValue);
             }

@@ -479,6 +479,10 @@ impl Builder {
             }
             ExprKind::DictComp { key, value, generators } => self.comprehension(e, generators, &[key, value])?,
             ExprKind::Await(v) => {
+                // `await` inside a comprehension makes the comprehension itself asynchronous.
+                if self.cur().is_comprehension {
+                    self.cur().is_async = true;
+                }
                 self.expr(v)?;
             }
             ExprKind::Yield(v) => {
