@@ -139,6 +139,10 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     if raised.is_empty() {
         return kept;
     }
+    // A single new exception, with nothing re-raised or left unhandled, propagates as itself.
+    if kept.is_none() && raised.len() == 1 {
+        return raised.pop().unwrap_or(Value::None);
+    }
     if !kept.is_none() {
         raised.push(kept);
     }

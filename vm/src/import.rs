@@ -67,7 +67,8 @@ fn load_file(vm: &mut Vm, name: &str, path: &std::path::Path) -> PyResult<Value>
     };
     let code = compiler(&path.display().to_string(), &text).map_err(|msg| vm.error("SyntaxError", msg))?;
     let module = Rc::new(Module::new(name));
-    module.set("__file__", Value::string(path.display().to_string()));
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    module.set("__file__", Value::string(full.display().to_string()));
     let v = Value::Module(module.clone());
     // Cached before running, so circular imports see the partly initialised module, as in CPython.
     vm.modules.insert(name.to_string(), v.clone());
@@ -91,5 +92,12 @@ pub fn import_from(vm: &mut Vm, module: &Value, name: &str) -> PyResult<Value> {
     if let Ok(v) = import_module(vm, &format!("{mname}.{name}")) {
         return Ok(v);
     }
-    Err(vm.error("ImportError", format!("cannot import name '{name}' from '{mname}'")))
+    // CPython names the file a script module came from.
+    let file = match module {
+        Value::Module(m) => m.get("__file__").and_then(|f| f.as_str().map(|s| format!(" ({s})"))),
+        _ => None,
+    };
+    let file = file.unwrap_or_else(|| " (unknown location)".to_string());
+    let file = if vm.native_modules.contains_key(&mname) { String::new() } else { file };
+    Err(vm.error("ImportError", format!("cannot import name '{name}' from '{mname}'{file}")))
 }
