@@ -290,6 +290,12 @@ pub fn install_functions(vm: &mut Vm) {
             }
             check_args(vm, "pow", &a, 2, 3)?;
             if let Some(m) = a.pos.get(2) {
+                // A class with __pow__ takes the modulus as its third argument.
+                if let Value::Instance(_) = &a.pos[0] {
+                    if let Some(f) = vm.type_of(&a.pos[0]).lookup("__pow__") {
+                        return vm.call(&f, vec![a.pos[0].clone(), a.pos[1].clone(), m.clone()]);
+                    }
+                }
                 if !m.is_none() {
                     let (Some(b), Some(e), Some(m)) = (ops::to_bigint(&a.pos[0]), ops::to_bigint(&a.pos[1]), ops::to_bigint(m)) else {
                         return Err(vm.type_error("pow() 3rd argument not allowed unless all arguments are integers"));
