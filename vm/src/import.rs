@@ -20,6 +20,15 @@ pub fn set_source_compiler(c: SourceCompiler) {
     COMPILER.with(|x| x.set(Some(c)));
 }
 
+/// Compiles source text with the embedding's compiler (native modules with parts written in
+/// Python use this, e.g. asyncio).
+pub fn compile_source(vm: &Vm, filename: &str, text: &str) -> PyResult<Rc<crate::code::Code>> {
+    let Some(compiler) = COMPILER.with(|c| c.get()) else {
+        return Err(vm.error("ImportError", "no compiler available"));
+    };
+    compiler(filename, text).map_err(|msg| vm.error("SyntaxError", msg))
+}
+
 pub fn import_module(vm: &mut Vm, name: &str) -> PyResult<Value> {
     if let Some(m) = vm.modules.get(name) {
         return Ok(m.clone());

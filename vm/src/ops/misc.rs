@@ -180,7 +180,11 @@ pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
 /// Ok(Err(r)): it finished with result r.
 pub fn send_to_iterator(vm: &mut Vm, it: &Value, sent: Value) -> PyResult<Result<Value, Value>> {
     let r = if sent.is_none() {
-        iter_next_raw(vm, it)
+        match it {
+            // Call `__next__` itself: the StopIteration it raises carries the await's result.
+            Value::Instance(_) => vm.call_method(it, "__next__", vec![]),
+            _ => iter_next_raw(vm, it),
+        }
     } else {
         vm.call_method(it, "send", vec![sent])
     };
