@@ -549,7 +549,15 @@ impl Vm {
                     let v = pop!();
                     let l = self.stack[self.stack.len() - n as usize].clone();
                     save!();
-                    let items = tri!(ops::collect_star(self, &v));
+                    // `f(*x)` alone: the list is empty and becomes the call's arguments next.
+                    let sole_call_arg = matches!(code.instrs.get(ip), Some(Instr::ListToTuple))
+                        && matches!(code.instrs.get(ip + 1), Some(Instr::CallEx(_) | Instr::BuildMap(0)))
+                        && matches!(&l, Value::List(x) if x.borrow().is_empty());
+                    let func = self.stack.len().checked_sub(n as usize + 1).filter(|_| sole_call_arg).map(|i| self.stack[i].clone());
+                    let items = match func {
+                        Some(func) => tri!(ops::collect_star_call(self, &func, &v)),
+                        None => tri!(ops::collect_star(self, &v)),
+                    };
                     if let Value::List(l) = l {
                         l.borrow_mut().extend(items);
                     }
@@ -566,8 +574,13 @@ impl Vm {
                     let v = pop!();
                     let d = self.stack[self.stack.len() - n as usize].clone();
                     save!();
-                    let merge = matches!(ins, Instr::DictMerge(_));
-                    tri!(ops::dict_update_from(self, &d, &v, merge));
+                    if let Instr::DictMerge(_) = ins {
+                        // Only calls merge: [func, args, kwargs] are on the stack.
+                        let func = self.stack[self.stack.len() - n as usize - 2].clone();
+                        tri!(ops::call_kwargs_merge(self, &func, &d, &v));
+                    } else {
+                        tri!(ops::dict_update_from(self, &d, &v, false));
+                    }
                 }
                 Instr::ListToTuple => {
                     let l = pop!();

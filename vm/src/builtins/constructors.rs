@@ -19,7 +19,9 @@ pub fn install(_vm: &mut Vm) {}
 pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
     Some(match kind {
         BuiltinKind::Object => |vm, _c, a| {
-            check_args(vm, "object", &a, 0, 0)?;
+            if !a.pos.is_empty() || !a.kw.is_empty() {
+                return Err(vm.type_error("object() takes no arguments"));
+            }
             let c = vm.types.object.clone();
             crate::call::new_instance(vm, &c, &a)
         },
@@ -332,8 +334,14 @@ pub fn parse_int(text: &str, base: u32) -> Option<BigInt> {
 
 fn int_new(vm: &mut Vm, _c: &Rc<Class>, mut a: Args) -> PyResult<Value> {
     let base_kw = a.take_kw("base");
+    super::reject_kw(vm, "int", &a)?;
     check_args(vm, "int", &a, 0, 2)?;
-    let Some(x) = a.pos.first().cloned() else { return Ok(Value::Int(0)) };
+    let Some(x) = a.pos.first().cloned() else {
+        if base_kw.is_some() {
+            return Err(vm.type_error("int() missing string argument"));
+        }
+        return Ok(Value::Int(0));
+    };
     let base = base_kw.or_else(|| a.pos.get(1).cloned());
     if let Some(b) = base {
         let b = match b {

@@ -37,7 +37,7 @@ pub fn install(vm: &mut Vm) {
                 }
                 _ => crate::ops::make_exception(vm, exc)?,
             };
-            let r = vm.gen_throw(&g, exc);
+            let r = throw(vm, &g, exc);
             finish(vm, r)
         });
         vm.add_method(&class, "close", |vm, a| {
@@ -73,6 +73,83 @@ fn finish(vm: &mut Vm, r: PyResult<Result<Value, Value>>) -> PyResult<Value> {
     }
 }
 
+/// The iterator a generator suspended inside `yield from` delegates to: the frame is about to
+/// run the loop's `Jump` back to `Send`, with the sub-iterator on top of its saved stack.
+fn yield_from_target(g: &Generator) -> Option<Value> {
+    use crate::opcode::Instr;
+    let inner = g.inner.borrow();
+    let frame = inner.frame.as_ref()?;
+    let Some(Instr::Jump(l)) = frame.code.instrs.get(frame.ip) else { return None };
+    if !matches!(frame.code.instrs.get(*l as usize), Some(Instr::Send(_))) {
+        return None;
+    }
+    inner.saved.last().cloned()
+}
+
+/// Ends the `yield from` a suspended generator is in with `value` as its result, and runs the
+/// generator on to its next yield or return.
+fn finish_yield_from(vm: &mut Vm, g: &Rc<Generator>, value: Value) -> PyResult<Result<Value, Value>> {
+    use crate::opcode::Instr;
+    {
+        let mut inner = g.inner.borrow_mut();
+        let exit = match inner.frame.as_ref().and_then(|f| f.code.instrs.get(f.ip).copied()) {
+            Some(Instr::Jump(l)) => match inner.frame.as_ref().and_then(|f| f.code.instrs.get(l as usize).copied()) {
+                Some(Instr::Send(t)) => t as usize,
+                _ => return Err(vm.error("SystemError", "generator is not in yield from")),
+            },
+            _ => return Err(vm.error("SystemError", "generator is not in yield from")),
+        };
+        inner.saved.pop();
+        if let Some(f) = inner.frame.as_mut() {
+            f.ip = exit;
+        }
+    }
+    vm.gen_send(g, value)
+}
+
+/// `gen.throw(exc)`, delegating to the iterator of a `yield from` the generator is suspended
+/// in, as CPython does: the sub-iterator sees the exception first; if it returns, that value
+/// ends the `yield from`; if it raises, the exception continues in this generator.
+pub fn throw(vm: &mut Vm, g: &Rc<Generator>, exc: Value) -> PyResult<Result<Value, Value>> {
+    let Some(sub) = (if g.state() == GenState::Suspended { yield_from_target(g) } else { None }) else {
+        return vm.gen_throw(g, exc);
+    };
+    let mut exc = exc;
+    if vm.exc_matches(&exc, "GeneratorExit") {
+        // Close the sub-iterator, then raise GeneratorExit (or what closing raised) here.
+        let closed = match &sub {
+            Value::Generator(sg) => close(vm, sg),
+            other => match crate::attr::try_get_attr(vm, other, "close")? {
+                Some(m) => vm.call(&m, vec![]).map(|_| ()),
+                None => Ok(()),
+            },
+        };
+        if let Err(e) = closed {
+            exc = e;
+        }
+        return vm.gen_throw(g, exc);
+    }
+    let r = match &sub {
+        Value::Generator(sg) => throw(vm, sg, exc.clone()),
+        other => match crate::attr::try_get_attr(vm, other, "throw")? {
+            Some(m) => match vm.call(&m, vec![exc.clone()]) {
+                Ok(v) => Ok(Ok(v)),
+                Err(e) if vm.exc_matches(&e, "StopIteration") => {
+                    let v = crate::attr::get_attr(vm, &e, "value")?;
+                    Ok(Err(v))
+                }
+                Err(e) => Err(e),
+            },
+            None => return vm.gen_throw(g, exc),
+        },
+    };
+    match r {
+        Ok(Ok(v)) => Ok(Ok(v)),
+        Ok(Err(ret)) => finish_yield_from(vm, g, ret),
+        Err(e) => vm.gen_throw(g, e),
+    }
+}
+
 /// `gen.close()`: raise GeneratorExit at the yield point; the generator must not yield again.
 pub fn close(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<()> {
     match g.state() {
@@ -84,7 +161,7 @@ pub fn close(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<()> {
         _ => {}
     }
     let exit = vm.new_exception(&vm.exc_class("GeneratorExit"), vec![]);
-    match vm.gen_throw(g, exit) {
+    match throw(vm, g, exit) {
         Ok(Ok(_)) => Err(vm.error("RuntimeError", "generator ignored GeneratorExit")),
         Ok(Err(_)) => Ok(()),
         Err(e) if vm.exc_matches(&e, "GeneratorExit") || vm.exc_matches(&e, "StopIteration") => Ok(()),

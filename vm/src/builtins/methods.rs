@@ -198,6 +198,10 @@ pub fn install_functions(vm: &mut Vm) {
         }),
         ("enumerate", |vm, mut a| {
             let start = a.take_kw("start");
+            super::reject_kw(vm, "enumerate", &a)?;
+            if a.pos.is_empty() {
+                return Err(vm.type_error("enumerate() missing required argument 'iterable'"));
+            }
             check_args(vm, "enumerate", &a, 1, 2)?;
             let inner = ops::get_iter(vm, &a.pos[0])?;
             let count = start.or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::Int(0));
@@ -270,13 +274,28 @@ pub fn install_functions(vm: &mut Vm) {
         }),
         ("divmod", |vm, a| {
             check_args(vm, "divmod", &a, 2, 2)?;
+            if matches!((&a.pos[0], &a.pos[1]), (Value::Float(_), Value::Float(_) | Value::Int(_) | Value::Bool(_)) | (Value::Int(_) | Value::Bool(_), Value::Float(_)))
+                && ops::to_f64(&a.pos[1]) == Some(0.0)
+            {
+                return Err(vm.error("ZeroDivisionError", "float divmod()"));
+            }
             let q = ops::binary_op(vm, &a.pos[0], &a.pos[1], 5)?;
             let r = ops::binary_op(vm, &a.pos[0], &a.pos[1], 6)?;
             Ok(Value::tuple(vec![q, r]))
         }),
         ("pow", |vm, a| {
+            if a.pos.len() < 2 {
+                let (name, pos) = if a.pos.is_empty() { ("base", 1) } else { ("exp", 2) };
+                return Err(vm.type_error(format!("pow() missing required argument '{name}' (pos {pos})")));
+            }
             check_args(vm, "pow", &a, 2, 3)?;
             if let Some(m) = a.pos.get(2) {
+                // A class with __pow__ takes the modulus as its third argument.
+                if let Value::Instance(_) = &a.pos[0] {
+                    if let Some(f) = vm.type_of(&a.pos[0]).lookup("__pow__") {
+                        return vm.call(&f, vec![a.pos[0].clone(), a.pos[1].clone(), m.clone()]);
+                    }
+                }
                 if !m.is_none() {
                     let (Some(b), Some(e), Some(m)) = (ops::to_bigint(&a.pos[0]), ops::to_bigint(&a.pos[1]), ops::to_bigint(m)) else {
                         return Err(vm.type_error("pow() 3rd argument not allowed unless all arguments are integers"));
@@ -388,6 +407,7 @@ fn sorted(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         Some(v) => ops::truthy(vm, &v)?,
         None => false,
     };
+    super::reject_kw(vm, "sort", &a)?;
     check_args(vm, "sorted", &a, 1, 1)?;
     let items = ops::collect(vm, &a.pos[0])?;
     Ok(Value::list(sort_values(vm, items, key, reverse)?))
@@ -396,6 +416,10 @@ fn sorted(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 fn min_max(vm: &mut Vm, mut a: Args, name: &str, is_min: bool) -> PyResult<Value> {
     let key = a.take_kw("key").filter(|k| !k.is_none());
     let default = a.take_kw("default");
+    super::reject_kw(vm, name, &a)?;
+    if default.is_some() && a.pos.len() > 1 {
+        return Err(vm.type_error(format!("Cannot specify a default for {name}() with multiple positional arguments")));
+    }
     let items = if a.pos.len() == 1 {
         ops::collect(vm, &a.pos[0])?
     } else if a.pos.is_empty() {
@@ -430,6 +454,10 @@ fn min_max(vm: &mut Vm, mut a: Args, name: &str, is_min: bool) -> PyResult<Value
 
 fn sum(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let start = a.take_kw("start");
+    super::reject_kw(vm, "sum", &a)?;
+    if a.pos.is_empty() {
+        return Err(vm.type_error("sum() takes at least 1 positional argument (0 given)"));
+    }
     check_args(vm, "sum", &a, 1, 2)?;
     let mut acc = start.or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::Int(0));
     if let Value::Str(_) = acc {
@@ -452,6 +480,10 @@ fn sum(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 
 fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let nd = a.take_kw("ndigits");
+    super::reject_kw(vm, "round", &a)?;
+    if a.pos.is_empty() {
+        return Err(vm.type_error("round() missing required argument 'number' (pos 1)"));
+    }
     check_args(vm, "round", &a, 1, 2)?;
     let ndigits = nd.or_else(|| a.pos.get(1).cloned()).filter(|v| !v.is_none());
     let x = a.pos[0].clone();

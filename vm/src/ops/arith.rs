@@ -243,6 +243,15 @@ pub fn float_floordiv(a: f64, b: f64) -> f64 {
 
 /// Arithmetic on numbers (bool, int, big int, float); None if either operand is not a number.
 pub fn numeric_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Option<Value>> {
+    // bool's own &, | and ^ keep the result a bool.
+    if let (Value::Bool(x), Value::Bool(y)) = (a, b) {
+        match op {
+            10 => return Ok(Some(Value::Bool(x | y))),
+            11 => return Ok(Some(Value::Bool(x ^ y))),
+            12 => return Ok(Some(Value::Bool(x & y))),
+            _ => {}
+        }
+    }
     if let (Some(x), Some(y)) = (as_i64(a), as_i64(b)) {
         if let Some(v) = small_int_op(vm, x, y, op)? {
             return Ok(Some(v));

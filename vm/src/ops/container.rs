@@ -80,6 +80,34 @@ pub fn dict_get(vm: &mut Vm, d: &Value, key: &Value) -> PyResult<Option<Value>> 
     }
 }
 
+/// How CPython names a callable in call errors (`_PyObject_FunctionStr`): `__main__.f()`,
+/// `__main__.C.m()`, `len()`.
+pub fn function_str(vm: &mut Vm, f: &Value) -> String {
+    let qualname = match crate::attr::try_get_attr(vm, f, "__qualname__") {
+        Ok(Some(Value::Str(q))) => q.s.to_string(),
+        _ => return format!("{}()", vm.type_name(f)),
+    };
+    match crate::attr::try_get_attr(vm, f, "__module__") {
+        Ok(Some(Value::Str(m))) if &*m.s != "builtins" => format!("{}.{}()", m.s, qualname),
+        _ => format!("{qualname}()"),
+    }
+}
+
+/// `**other` merged into the keyword dict `d` of a call to `func`, with CPython's messages.
+pub fn call_kwargs_merge(vm: &mut Vm, func: &Value, d: &Value, other: &Value) -> PyResult<()> {
+    match dict_update_from(vm, d, other, true) {
+        Err(e) if vm.exc_matches(&e, "TypeError") => {
+            let msg = super::to_str(vm, &e)?;
+            if msg.starts_with("got multiple values") || msg.starts_with("argument after **") {
+                let fs = function_str(vm, func);
+                return Err(vm.type_error(format!("{fs} {msg}")));
+            }
+            Err(e)
+        }
+        r => r,
+    }
+}
+
 /// `d.update(other)` (merge: a repeated key is an error, for `f(**a, **b)`).
 pub fn dict_update_from(vm: &mut Vm, d: &Value, other: &Value, merge: bool) -> PyResult<()> {
     let target = dict_of(d).ok_or_else(|| vm.type_error("not a dict"))?;
@@ -617,6 +645,18 @@ pub fn collect(vm: &mut Vm, v: &Value) -> PyResult<Vec<Value>> {
         out.push(x);
     }
     Ok(out)
+}
+
+/// `f(*x)` with `x` the only positional argument: CPython names the function when `x` is not
+/// iterable.
+pub fn collect_star_call(vm: &mut Vm, func: &Value, v: &Value) -> PyResult<Vec<Value>> {
+    match collect_star(vm, v) {
+        Err(e) if vm.exc_matches(&e, "TypeError") && super::to_str(vm, &e)?.starts_with("Value after *") => {
+            let fs = function_str(vm, func);
+            Err(vm.type_error(format!("{fs} argument after * must be an iterable, not {}", vm.type_name(v))))
+        }
+        r => r,
+    }
 }
 
 /// Items for `*x` in a display or call, with CPython's message for non-iterables.
