@@ -1,11 +1,332 @@
-//! `typing`: (not yet implemented).
+//! `typing`: the names scripts import for annotations. They are placeholders: subscriptable
+//! (`List[int]`, `Dict[str, Any]`), printable like CPython's (`typing.List[int]`), usable as
+//! bases (`Generic[T]`, `Protocol`: the class statement skips them) and callable where CPython's
+//! are (`cast`, `TypeVar`, `NewType`, decorators). No type checking happens at run time.
 
 use std::rc::Rc;
 
+use eddy_vm::objects::class::Class;
 use eddy_vm::objects::module::Module;
-use eddy_vm::{PyResult, Vm};
+use eddy_vm::{ops, Args, PyResult, Value, Vm};
+
+use crate::native_state;
+use crate::util::{self, s};
+
+/// A typing placeholder: its display name (`List`, `Dict[str, int]`, `~T`).
+struct Alias {
+    name: String,
+    /// The built-in class it stands for, when it has one (`List` is `list`), for calls.
+    origin: Value,
+}
+
+native_state!(Alias, |st, f| { f(&st.origin) }, |st, out| {
+    out.push(std::mem::replace(&mut st.origin, Value::None))
+});
+
+const FORMS: &[&str] = &[
+    "Any",
+    "Union",
+    "Optional",
+    "Callable",
+    "Tuple",
+    "Type",
+    "Iterable",
+    "Iterator",
+    "Generator",
+    "Sequence",
+    "MutableSequence",
+    "Mapping",
+    "MutableMapping",
+    "Awaitable",
+    "Coroutine",
+    "AsyncIterator",
+    "AsyncIterable",
+    "AsyncGenerator",
+    "Literal",
+    "Final",
+    "ClassVar",
+    "Annotated",
+    "Self",
+    "NoReturn",
+    "Never",
+    "TypeAlias",
+    "Concatenate",
+    "Hashable",
+    "Sized",
+    "Collection",
+    "Container",
+    "Reversible",
+    "AbstractSet",
+    "MutableSet",
+    "SupportsInt",
+    "SupportsFloat",
+    "SupportsAbs",
+    "SupportsIndex",
+    "SupportsRound",
+    "SupportsBytes",
+    "SupportsComplex",
+    "IO",
+    "TextIO",
+    "BinaryIO",
+    "Pattern",
+    "Match",
+    "AnyStr",
+    "ContextManager",
+    "AsyncContextManager",
+    "KeysView",
+    "ValuesView",
+    "ItemsView",
+    "MappingView",
+    "ByteString",
+    "Generic",
+    "Protocol",
+    "Required",
+    "NotRequired",
+    "Unpack",
+    "TypeGuard",
+    "LiteralString",
+    "ChainMap",
+];
 
 pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
-    let _ = vm;
-    Ok(Rc::new(Module::new("typing")))
+    let m = Rc::new(Module::new("typing"));
+    let cls = alias_class(vm);
+    for name in FORMS {
+        m.set(
+            name,
+            util::new_native(
+                &cls,
+                Alias {
+                    name: format!("typing.{name}"),
+                    origin: Value::None,
+                },
+            ),
+        );
+    }
+    let t = &vm.types;
+    let origins = [
+        ("List", &t.list),
+        ("Dict", &t.dict),
+        ("Set", &t.set),
+        ("FrozenSet", &t.frozenset),
+    ];
+    for (name, origin) in origins {
+        m.set(
+            name,
+            util::new_native(
+                &cls,
+                Alias {
+                    name: format!("typing.{name}"),
+                    origin: Value::Class(origin.clone()),
+                },
+            ),
+        );
+    }
+    m.set("Text", Value::Class(vm.types.str_.clone()));
+    let collections = eddy_vm::import::import_module(vm, "collections")?;
+    for (name, target) in [
+        ("Deque", "deque"),
+        ("DefaultDict", "defaultdict"),
+        ("Counter", "Counter"),
+        ("OrderedDict", "OrderedDict"),
+    ] {
+        let origin = eddy_vm::attr::get_attr(vm, &collections, target)?;
+        m.set(
+            name,
+            util::new_native(
+                &cls,
+                Alias {
+                    name: format!("typing.{name}"),
+                    origin,
+                },
+            ),
+        );
+    }
+    m.set("TYPE_CHECKING", Value::Bool(false));
+    util::defs(
+        vm,
+        &m,
+        &[
+            ("cast", |vm, a| {
+                util::arity(vm, "cast", &a, 2, 2)?;
+                Ok(a.pos[1].clone())
+            }),
+            ("TypeVar", type_var),
+            ("ParamSpec", type_var),
+            ("TypeVarTuple", type_var),
+            ("NewType", new_type),
+            ("overload", identity),
+            ("final", identity),
+            ("no_type_check", identity),
+            ("runtime_checkable", identity),
+            ("dataclass_transform", |vm, _a| {
+                Ok(vm.native("decorator", identity))
+            }),
+            ("get_type_hints", |vm, _a| Ok(vm.new_dict())),
+            ("get_origin", |vm, a| {
+                util::arity(vm, "get_origin", &a, 1, 1)?;
+                Ok(
+                    util::with_state(&a.pos[0], |al: &mut Alias| al.origin.clone())
+                        .unwrap_or(Value::None),
+                )
+            }),
+            ("get_args", |_vm, _a| Ok(Value::tuple(vec![]))),
+            ("assert_never", |vm, a| {
+                let r = a
+                    .pos
+                    .first()
+                    .map(|v| ops::repr(vm, v))
+                    .transpose()?
+                    .unwrap_or_default();
+                Err(vm.error(
+                    "AssertionError",
+                    format!("Expected code to be unreachable, but got: {r}"),
+                ))
+            }),
+            ("reveal_type", |_vm, a| {
+                Ok(a.pos.first().cloned().unwrap_or(Value::None))
+            }),
+        ],
+    );
+    Ok(m)
+}
+
+fn identity(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    util::arity(vm, "decorator", &a, 1, 1)?;
+    Ok(a.pos[0].clone())
+}
+
+fn alias_class(vm: &Vm) -> Rc<Class> {
+    util::shared_class(vm, "_TypingAlias", |vm| {
+        let cls = util::plain_class("_SpecialForm", "typing", vm.types.object.clone());
+        util::methods(
+            vm,
+            &cls,
+            &[
+                ("__getitem__", alias_getitem),
+                ("__repr__", |vm, a| {
+                    Ok(Value::string(util::state(
+                        vm,
+                        &a.pos[0],
+                        "typing alias",
+                        |al: &mut Alias| al.name.clone(),
+                    )?))
+                }),
+                ("__call__", alias_call),
+                ("__or__", |vm, a| union_of(vm, &a)),
+                ("__ror__", |vm, a| union_of(vm, &a)),
+                ("__mro_entries__", |_vm, _a| Ok(Value::tuple(vec![]))),
+                ("__instancecheck__", |_vm, _a| Ok(Value::Bool(false))),
+            ],
+        );
+        cls
+    })
+}
+
+/// How an annotation argument prints inside `typing.X[...]`: classes by name, None as None.
+fn arg_text(vm: &mut Vm, v: &Value) -> PyResult<String> {
+    Ok(match v {
+        Value::Class(c) => {
+            let d = ops::class_display_name(c);
+            d
+        }
+        Value::None => "None".into(),
+        Value::Ellipsis => "...".into(),
+        Value::List(l) => {
+            let items = l.borrow().clone();
+            let mut parts = Vec::new();
+            for i in &items {
+                parts.push(arg_text(vm, i)?);
+            }
+            format!("[{}]", parts.join(", "))
+        }
+        other => ops::repr(vm, other)?,
+    })
+}
+
+fn alias_getitem(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    util::arity(vm, "__getitem__", &a, 2, 2)?;
+    let (name, origin) = util::state(vm, &a.pos[0], "typing alias", |al: &mut Alias| {
+        (al.name.clone(), al.origin.clone())
+    })?;
+    let items = match &a.pos[1] {
+        Value::Tuple(t) => t.to_vec(),
+        v => vec![v.clone()],
+    };
+    let mut parts = Vec::new();
+    for i in &items {
+        parts.push(arg_text(vm, i)?);
+    }
+    let text = match name.as_str() {
+        "typing.Optional" => format!("typing.Optional[{}]", parts.join(", ")),
+        _ => format!("{name}[{}]", parts.join(", ")),
+    };
+    let cls = alias_class(vm);
+    Ok(util::new_native(&cls, Alias { name: text, origin }))
+}
+
+fn union_of(vm: &mut Vm, a: &Args) -> PyResult<Value> {
+    let mut parts = Vec::new();
+    for v in &a.pos {
+        parts.push(arg_text(vm, v)?);
+    }
+    let cls = alias_class(vm);
+    Ok(util::new_native(
+        &cls,
+        Alias {
+            name: parts.join(" | "),
+            origin: Value::None,
+        },
+    ))
+}
+
+fn alias_call(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let this = a.pos.remove(0);
+    let (name, origin) = util::state(vm, &this, "typing alias", |al: &mut Alias| {
+        (al.name.clone(), al.origin.clone())
+    })?;
+    let short = name.trim_start_matches("typing.").to_string();
+    if origin.is_none() {
+        return Err(vm.type_error(format!("Cannot instantiate typing.{short}")));
+    }
+    if let Value::Class(c) = &origin {
+        if !c.is_user {
+            return Err(vm.type_error(format!(
+                "Type {short} cannot be instantiated; use {}() instead",
+                c.name()
+            )));
+        }
+    }
+    vm.call_args(&origin, a)
+}
+
+fn type_var(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let name = util::arg(&mut a, 0, "name")
+        .ok_or_else(|| vm.type_error("TypeVar() missing required argument 'name'"))?;
+    let name = ops::to_str(vm, &name)?;
+    let cls = alias_class(vm);
+    let tv = util::new_native(
+        &cls,
+        Alias {
+            name: format!("~{name}"),
+            origin: Value::None,
+        },
+    );
+    if let Value::Instance(i) = &tv {
+        i.dict
+            .borrow_mut()
+            .insert(eddy_vm::value::StrKey(s("__name__")), Value::string(name));
+    }
+    Ok(tv)
+}
+
+fn new_type(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    util::arity(vm, "NewType", &a, 2, 2)?;
+    let name = ops::to_str(vm, &a.pos[0])?;
+    let f = vm.native_with(
+        &name,
+        |_vm, a| Ok(a.pos.get(1).cloned().unwrap_or(Value::None)),
+        a.pos[1].clone(),
+    );
+    Ok(f)
 }

@@ -381,13 +381,58 @@ fn struct_seq_repr(vm: &mut Vm, a: Args) -> PyResult<Value> {
             ops::repr(vm, item)?
         ));
     }
+    let module = i
+        .class
+        .lookup("__module__")
+        .and_then(|m| m.as_str().map(String::from))
+        .unwrap_or_default();
+    let prefix = if module.is_empty() {
+        String::new()
+    } else {
+        format!("{module}.")
+    };
     Ok(Value::string(format!(
-        "{}.{}({})",
-        i.class
-            .lookup("__module__")
-            .and_then(|m| m.as_str().map(String::from))
-            .unwrap_or_default(),
+        "{prefix}{}({})",
         i.class.name(),
         parts.join(", ")
     )))
+}
+
+thread_local! {
+    static REPR_STACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks an object as being repr'd, so a container that contains itself prints `[...]`.
+pub struct ReprGuard(usize);
+
+impl ReprGuard {
+    /// None when `v` is already being repr'd further up.
+    pub fn enter(v: &Value) -> Option<ReprGuard> {
+        let id = v.ptr_id()?;
+        REPR_STACK.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.contains(&id) {
+                None
+            } else {
+                s.push(id);
+                Some(ReprGuard(id))
+            }
+        })
+    }
+}
+
+impl Drop for ReprGuard {
+    fn drop(&mut self) {
+        REPR_STACK.with(|s| s.borrow_mut().retain(|x| *x != self.0));
+    }
+}
+
+/// The dict storage of a dict or dict-subclass instance, with a TypeError otherwise.
+pub fn dict_data(vm: &Vm, v: &Value) -> PyResult<Rc<eddy_vm::objects::dict::PyDict>> {
+    ops::dict_of(v).ok_or_else(|| {
+        vm.type_error(format!(
+            "descriptor requires a 'dict' object but received a '{}'",
+            vm.type_name(v)
+        ))
+    })
 }

@@ -71,6 +71,7 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
         };
         return Err(vm.type_error(msg));
     }
+    let kw_names: Vec<String> = kw.iter().map(|(k, _)| k.s.to_string()).collect();
     let kwargs_dict = if code.flags.varkw { Some(vm.new_dict()) } else { None };
     for (k, v) in kw {
         let slot = code.varnames[posonly..argcount + kwonly].iter().position(|n| n.s == k.s).map(|i| i + posonly);
@@ -85,7 +86,8 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
                 Some(d) => crate::ops::dict_set(vm, d, Value::Str(k), v)?,
                 None => {
                     if code.varnames[..posonly].iter().any(|n| n.s == k.s) {
-                        return Err(vm.type_error(format!("{fname}() got some positional-only arguments passed as keyword arguments: '{}'", k.s)));
+                        let all: Vec<&str> = code.varnames[..posonly].iter().filter(|n| kw_names.iter().any(|k| **k == *n.s)).map(|n| &*n.s).collect();
+                        return Err(vm.type_error(format!("{fname}() got some positional-only arguments passed as keyword arguments: '{}'", all.join(", "))));
                     }
                     return Err(vm.type_error(format!("{fname}() got an unexpected keyword argument '{}'", k.s)));
                 }
@@ -237,7 +239,8 @@ pub fn call_init(vm: &mut Vm, inst: &Value, args: Args) -> PyResult<()> {
             vm.call_args(&init, args)?;
         }
         _ => {
-            if !args.pos.is_empty() || !args.kw.is_empty() {
+            // Subclasses of built-in types (str, int...) took their arguments in new_instance.
+            if cls.kind == BuiltinKind::Object && (!args.pos.is_empty() || !args.kw.is_empty()) {
                 return Err(vm.type_error(format!("{}() takes no arguments", cls.name())));
             }
         }
@@ -259,6 +262,10 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
             _ => Payload::None,
         },
         BuiltinKind::Object => Payload::None,
+        BuiltinKind::Str => Payload::Value(RefCell::new(match args.pos.first() {
+            Some(v) => Value::string(crate::ops::to_str(vm, v)?),
+            None => Value::str(""),
+        })),
         _ => Payload::Value(RefCell::new(args.pos.first().cloned().unwrap_or(Value::None))),
     };
     let inst = Instance { class: cls.clone(), dict: RefCell::new(AttrMap::default()), payload };
@@ -302,8 +309,12 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
             return Err(vm.type_error(format!("type '{}' is not an acceptable base type", b.name())));
         }
     }
+    if let Some(msg) = crate::types::mro_error(&base_classes) {
+        return Err(vm.type_error(msg));
+    }
     let cls = crate::types::new_class(&name, base_classes, kind, true);
     let mut classcell = None;
+    let (has_eq, has_hash, has_doc) = (ns.contains_key("__eq__"), ns.contains_key("__hash__"), ns.contains_key("__doc__"));
     for (k, v) in ns {
         if &*k.0.s == "__classcell__" {
             classcell = Some(v);
@@ -316,6 +327,14 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
             (_, v) => v,
         };
         cls.dict.borrow_mut().insert(k, v);
+    }
+    // A class without a docstring has `__doc__ = None` of its own (it is not inherited).
+    if !has_doc {
+        cls.dict.borrow_mut().insert(StrKey(vm.intern("__doc__")), Value::None);
+    }
+    // Defining __eq__ without __hash__ makes instances unhashable, as `type.__new__` does.
+    if has_eq && !has_hash {
+        cls.dict.borrow_mut().insert(StrKey(vm.intern("__hash__")), Value::None);
     }
     if let Some(q) = cls.dict.borrow().get("__qualname__").and_then(|q| q.as_str().map(|s| s.to_string())) {
         *cls.qualname.borrow_mut() = Rc::new(PyStr::new(q));
@@ -348,7 +367,13 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
                 }
             }
             vm.call_args(&f, a)?;
-            break;
+            return Ok(class_value);
+        }
+    }
+    // Only object.__init_subclass__ is left, and it accepts no keywords.
+    if let Value::Dict(d) = kwargs {
+        if d.borrow().items().iter().any(|(k, _)| k.as_str() != Some("metaclass")) {
+            return Err(vm.type_error(format!("{}.__init_subclass__() takes no keyword arguments", name)));
         }
     }
     Ok(class_value)

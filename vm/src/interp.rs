@@ -78,7 +78,7 @@ impl Vm {
             if let Some(gen) = frame.generator() {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
-                if self.exc_matches(&exc, "StopIteration") || (gen.kind != crate::objects::generator::GenKind::Generator && self.exc_matches(&exc, "StopAsyncIteration")) {
+                if self.exc_matches(&exc, "StopIteration") || (gen.kind == crate::objects::generator::GenKind::AsyncGenerator && self.exc_matches(&exc, "StopAsyncIteration")) {
                     let what = match gen.kind {
                         crate::objects::generator::GenKind::Generator => "generator raised StopIteration",
                         crate::objects::generator::GenKind::Coroutine => "coroutine raised StopIteration",
@@ -328,7 +328,7 @@ impl Vm {
                     // Fast path: a plain function on the class, not shadowed by the instance.
                     let cls = self.type_of(&obj);
                     let found = match &obj {
-                        Value::Instance(i) if !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
+                        Value::Instance(i) if !i.class.slots.get().has_getattribute && !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
                         Value::Instance(_) | Value::Class(_) | Value::Module(_) => None,
                         _ => cls.lookup(&name.s),
                     };
@@ -872,7 +872,15 @@ impl Vm {
                     let v = pop!();
                     let l = self.stack[self.stack.len() - n as usize].clone();
                     save!();
-                    let items = tri!(ops::collect_star(self, &v));
+                    // `f(*x)` alone: the list is empty and becomes the call's arguments next.
+                    let sole_call_arg = matches!(code.instrs.get(ip), Some(Instr::ListToTuple))
+                        && matches!(code.instrs.get(ip + 1), Some(Instr::CallEx(_) | Instr::BuildMap(0)))
+                        && matches!(&l, Value::List(x) if x.borrow().is_empty());
+                    let func = self.stack.len().checked_sub(n as usize + 1).filter(|_| sole_call_arg).map(|i| self.stack[i].clone());
+                    let items = match func {
+                        Some(func) => tri!(ops::collect_star_call(self, &func, &v)),
+                        None => tri!(ops::collect_star(self, &v)),
+                    };
                     if let Value::List(l) = l {
                         l.borrow_mut().extend(items);
                     }
@@ -889,8 +897,13 @@ impl Vm {
                     let v = pop!();
                     let d = self.stack[self.stack.len() - n as usize].clone();
                     save!();
-                    let merge = matches!(ins, Instr::DictMerge(_));
-                    tri!(ops::dict_update_from(self, &d, &v, merge));
+                    if let Instr::DictMerge(_) = ins {
+                        // Only calls merge: [func, args, kwargs] are on the stack.
+                        let func = self.stack[self.stack.len() - n as usize - 2].clone();
+                        tri!(ops::call_kwargs_merge(self, &func, &d, &v));
+                    } else {
+                        tri!(ops::dict_update_from(self, &d, &v, false));
+                    }
                 }
                 Instr::ListToTuple => {
                     let l = pop!();
@@ -1005,7 +1018,7 @@ impl Vm {
                             let cause = pop!();
                             let e = pop!();
                             let e = tri!(ops::make_exception(self, e));
-                            let cause = if cause.is_none() { Value::None } else { tri!(ops::make_exception(self, cause)) };
+                            let cause = tri!(ops::make_cause(self, cause));
                             ops::set_cause(&e, cause);
                             e
                         }
@@ -1053,16 +1066,16 @@ impl Vm {
                 Instr::BeforeWith => {
                     let ctx = pop!();
                     save!();
-                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
                     let enter = tri!(ops::special_method(self, &ctx, "__enter__", "the context manager protocol"));
+                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
                     self.stack.push(exit);
                     self.stack.push(enter);
                 }
                 Instr::BeforeAsyncWith => {
                     let ctx = pop!();
                     save!();
-                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
                     let enter = tri!(ops::special_method(self, &ctx, "__aenter__", "the asynchronous context manager protocol"));
+                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
                     self.stack.push(exit);
                     self.stack.push(enter);
                 }
@@ -1073,6 +1086,11 @@ impl Vm {
                     self.stack.push(t);
                     self.stack.push(exc);
                     self.stack.push(Value::None);
+                }
+                Instr::AsyncGenWrap => {
+                    let v = pop!();
+                    let w = crate::builtins::wrap_async_gen_value(self, v);
+                    self.stack.push(w);
                 }
                 Instr::LoadAssertionError => {
                     self.stack.push(Value::Class(self.exc_class("AssertionError")));
@@ -1366,7 +1384,9 @@ impl Vm {
                 let c = c.clone();
                 match c.lookup("__init__") {
                     Some(Value::Function(init)) if !(init.code.flags.generator || init.code.flags.coroutine || init.code.flags.async_generator) => {
-                        let inst = crate::call::new_instance(self, &c, &Args::default())?;
+                        // Subclasses of immutable built-ins (str, int...) get their value from the call's arguments.
+                        let new_args = if c.kind == crate::objects::class::BuiltinKind::Object { Args::default() } else { Args::new(self.stack[at + 1..at + 1 + npos].to_vec()) };
+                        let inst = crate::call::new_instance(self, &c, &new_args)?;
                         // `inst inst args...`: the lower copy is the call's result, the upper one
                         // is `self` (the frame returns to just above the lower one).
                         self.stack[at] = inst.clone();
@@ -1491,6 +1511,12 @@ impl Vm {
             gen.inner.borrow_mut().state = GenState::Finished;
             return Err(exc);
         }
+        // Suspended inside `yield from`/`await`: the exception goes to the innermost awaitable
+        // first (so a cancelled task runs the `finally` blocks of the coroutine it awaits).
+        let exc = match self.throw_into_delegate(gen, exc)? {
+            Ok(done) => return Ok(done),
+            Err(exc) => exc,
+        };
         self.resume_generator(gen, Value::None, ReturnMode::Entry)?;
         // Drop the sent value and raise at the resume point.
         self.stack.pop();
@@ -1508,6 +1534,63 @@ impl Vm {
             Ok(Ok(v))
         }
     }
+}
+
+impl Vm {
+    /// The sub-iterator and loop exit of a generator suspended in a `yield from`/`await` loop
+    /// (its last instruction run was the loop's YieldValue, right after the Send).
+    fn delegate_of(gen: &Rc<Generator>) -> Option<(Value, usize)> {
+        let inner = gen.inner.borrow();
+        let frame = inner.frame.as_ref()?;
+        let send_at = frame.ip.checked_sub(2)?;
+        match frame.code.instrs.get(send_at)? {
+            Instr::Send(exit) => Some((inner.saved.last()?.clone(), *exit as usize)),
+            _ => None,
+        }
+    }
+
+    /// CPython's `_gen_throw` delegation. Ok(Ok(r)): the delegate handled `exc` (yielded or the
+    /// generator then finished, `r` as in `gen_send`); Ok(Err(exc)): raise `exc` in `gen` itself.
+    fn throw_into_delegate(&mut self, gen: &Rc<Generator>, exc: Value) -> PyResult<Result<Result<Value, Value>, Value>> {
+        let Some((sub, exit)) = Self::delegate_of(gen) else { return Ok(Err(exc)) };
+        let r = match &sub {
+            Value::Generator(g) => self.gen_throw(g, exc),
+            _ => match crate::attr::try_get_attr(self, &sub, "throw")? {
+                Some(m) => match self.call(&m, vec![exc]) {
+                    Ok(v) => Ok(Ok(v)),
+                    Err(e) if self.exc_matches(&e, "StopIteration") => Ok(Err(stop_value(&e))),
+                    Err(e) => Err(e),
+                },
+                None => return Ok(Err(exc)),
+            },
+        };
+        match r {
+            Ok(Ok(v)) => Ok(Ok(Ok(v))),
+            Ok(Err(ret)) => {
+                // The delegate returned: leave the loop with its value, as if Send had finished.
+                {
+                    let mut inner = gen.inner.borrow_mut();
+                    inner.saved.pop();
+                    if let Some(f) = inner.frame.as_mut() {
+                        f.ip = exit;
+                    }
+                }
+                self.gen_send(gen, ret).map(Ok)
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+}
+
+/// The value a StopIteration carries (its first argument, or None).
+fn stop_value(e: &Value) -> Value {
+    let Value::Instance(i) = e else { return Value::None };
+    i.exception()
+        .map(|d| match &d.borrow().args {
+            Value::Tuple(t) if !t.is_empty() => t[0].clone(),
+            _ => Value::None,
+        })
+        .unwrap_or(Value::None)
 }
 
 /// Int op Int without leaving the loop; None when the result needs the general path

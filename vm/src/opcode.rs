@@ -190,6 +190,8 @@ opcodes! {
     /// `ctx -> aexit aenter_awaitable` (async with).
     BeforeAsyncWith => 1,
     LoadAssertionError => 1,
+    /// `v -> wrapped`: mark a value yielded by an async generator's own `yield`.
+    AsyncGenWrap => 0,
     /// `v -> v'`: suspend a generator, handing v to the resumer; v' is what send() passed in.
     YieldValue => 0,
     /// `sub v -> sub yielded` (sub yielded), or `-> result` and jump to target when sub returns.

@@ -80,6 +80,10 @@ impl Clone for Value {
     }
 }
 
+thread_local! {
+    static EMPTY_TUPLE: Rc<PyTuple> = Rc::new(PyTuple(Vec::new().into_boxed_slice()));
+}
+
 impl Value {
     #[inline(never)]
     fn clone_pointer(&self) -> Value {
@@ -321,6 +325,10 @@ impl Value {
         crate::gc::track_list(Rc::new(RefCell::new(items)))
     }
     pub fn tuple(items: Vec<Value>) -> Value {
+        // `()` is a singleton, as in CPython (`() is ()`).
+        if items.is_empty() {
+            return EMPTY_TUPLE.with(|t| Value::Tuple(t.clone()));
+        }
         crate::gc::track_tuple(Rc::new(PyTuple(items.into_boxed_slice())))
     }
     pub fn from_bigint(b: BigInt) -> Value {

@@ -20,7 +20,7 @@ use crate::PyResult;
 /// Default maximum depth of script calls, as CPython's `sys.getrecursionlimit()`.
 pub const DEFAULT_RECURSION_LIMIT: usize = 1000;
 /// Maximum nesting of native code calling back into scripts (each costs Rust stack).
-pub const MAX_NATIVE_REENTRY: usize = 200;
+pub const MAX_NATIVE_REENTRY: usize = 1000;
 
 /// A function that builds a native module on first import.
 pub type ModuleInit = fn(&mut Vm) -> PyResult<Rc<Module>>;

@@ -1,10 +1,11 @@
 //! Methods of the built-in `bytes` type, with CPython 3.11's results and error messages:
 //! decoding, hex, searching, splitting, stripping, padding and the ASCII-only case methods.
-//! Argument parsing is shared with `str_methods.rs`.
+//! Argument parsing is in `method_args.rs`.
 
 use std::rc::Rc;
 
-use super::str_methods::{adjust_indices, int_arg, method_args, slice_index, str_of, Sig};
+use super::method_args::{adjust_indices, int_arg, method_args, slice_index, Sig};
+use super::str_methods::str_of;
 use crate::objects::function::Args;
 use crate::ops;
 use crate::value::Value;
@@ -660,7 +661,7 @@ fn justify(vm: &mut Vm, a: Args, name: &str) -> PyResult<Value> {
     };
     let mut out = vec![fill; left];
     out.extend_from_slice(&b);
-    out.extend(std::iter::repeat(fill).take(marg - left));
+    out.extend(std::iter::repeat_n(fill, marg - left));
     Ok(bytes(out))
 }
 
@@ -706,7 +707,7 @@ fn expandtabs(vm: &mut Vm, a: Args) -> PyResult<Value> {
         match c {
             b'\t' if size > 0 => {
                 let n = size - col % size;
-                out.extend(std::iter::repeat(b' ').take(n as usize));
+                out.extend(std::iter::repeat_n(b' ', n as usize));
                 col += n;
             }
             b'\t' => {}

@@ -417,13 +417,13 @@ fn directive(vm: &mut Vm, chars: &[char], i: &mut usize, pa: &mut PercentArgs, o
     if d.left {
         out.push_str(&sign);
         out.push_str(&body);
-        out.extend(std::iter::repeat(' ').take(pad));
+        out.extend(std::iter::repeat_n(' ', pad));
     } else if d.zero && numeric {
         out.push_str(&sign);
-        out.extend(std::iter::repeat('0').take(pad));
+        out.extend(std::iter::repeat_n('0', pad));
         out.push_str(&body);
     } else {
-        out.extend(std::iter::repeat(' ').take(pad));
+        out.extend(std::iter::repeat_n(' ', pad));
         out.push_str(&sign);
         out.push_str(&body);
     }
@@ -466,7 +466,7 @@ fn int_for(vm: &mut Vm, conv: char, arg: &Value) -> PyResult<Value> {
 fn convert(vm: &mut Vm, conv: char, arg: &Value, d: &Directive, at: usize) -> PyResult<(String, String)> {
     let sign_of = |neg: bool| match (neg, d.sign) {
         (true, _) => "-",
-        (false, Some(c)) if c == '+' => "+",
+        (false, Some('+')) => "+",
         (false, Some(_)) => " ",
         _ => "",
     };

@@ -178,6 +178,7 @@ pub fn install(vm: &mut Vm) {
             crate::attr::get_attr(vm, &a.pos[0], "__dict__")
         }),
         ("dir", |vm, a| {
+            check_args(vm, "dir", &a, 0, 1)?;
             let mut names: Vec<String> = Vec::new();
             if let Some(v) = a.pos.first() {
                 if let Value::Instance(i) = v {

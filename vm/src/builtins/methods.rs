@@ -31,22 +31,19 @@ pub fn install(vm: &mut Vm) {
     });
     vm.add_method(&object, "__setattr__", |vm, a| {
         check_args(vm, "__setattr__", &a, 3, 3)?;
-        let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
-        if let Value::Instance(i) = &a.pos[0] {
-            i.dict.borrow_mut().insert(StrKey(name.clone()), a.pos[2].clone());
-        }
+        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        crate::attr::generic_set_attr(vm, &a.pos[0], name, a.pos[2].clone())?;
         Ok(Value::None)
     });
     vm.add_method(&object, "__getattribute__", |vm, a| {
-        let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
-        crate::attr::get_attr(vm, &a.pos[0], &name.s)
+        check_args(vm, "__getattribute__", &a, 2, 2)?;
+        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        crate::attr::object_getattribute(vm, &a.pos[0], &name.s)
     });
     vm.add_method(&object, "__delattr__", |vm, a| {
-        let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
-        if let Value::Instance(i) = &a.pos[0] {
-            i.dict.borrow_mut().shift_remove(&*name.s);
-        }
-        let _ = vm;
+        check_args(vm, "__delattr__", &a, 2, 2)?;
+        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        crate::attr::generic_del_attr(vm, &a.pos[0], &name.s)?;
         Ok(Value::None)
     });
     let new = vm.native("__new__", |vm, a| {
@@ -68,7 +65,16 @@ pub fn install(vm: &mut Vm) {
         }
         Ok(Value::string(ops::to_str(vm, &a.pos[0])?))
     });
-    vm.add_method(&object, "__init_subclass__", |_vm, _a| Ok(Value::None));
+    vm.add_method(&object, "__init_subclass__", |vm, a| {
+        if !a.kw.is_empty() {
+            let name = match a.pos.first() {
+                Some(Value::Class(c)) => c.name().to_string(),
+                _ => "object".to_string(),
+            };
+            return Err(vm.type_error(format!("{name}.__init_subclass__() takes no keyword arguments")));
+        }
+        Ok(Value::None)
+    });
     let property = vm.types.property.clone();
     vm.add_method(&property, "setter", |vm, a| property_with(vm, a, 1));
     vm.add_method(&property, "getter", |vm, a| property_with(vm, a, 0));
@@ -91,6 +97,10 @@ pub fn install(vm: &mut Vm) {
         Ok(Value::list(v))
     });
     vm.add_method(&type_, "__subclasses__", |_vm, _a| Ok(Value::list(vec![])));
+}
+
+fn attr_name_error(vm: &Vm, got: &Value) -> Value {
+    vm.type_error(format!("attribute name must be string, not '{}'", vm.type_name(got)))
 }
 
 /// `prop.setter(f)` and friends: a copy of the property with one accessor replaced.
@@ -188,6 +198,10 @@ pub fn install_functions(vm: &mut Vm) {
         }),
         ("enumerate", |vm, mut a| {
             let start = a.take_kw("start");
+            super::reject_kw(vm, "enumerate", &a)?;
+            if a.pos.is_empty() {
+                return Err(vm.type_error("enumerate() missing required argument 'iterable'"));
+            }
             check_args(vm, "enumerate", &a, 1, 2)?;
             let inner = ops::get_iter(vm, &a.pos[0])?;
             let count = start.or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::Int(0));
@@ -260,13 +274,28 @@ pub fn install_functions(vm: &mut Vm) {
         }),
         ("divmod", |vm, a| {
             check_args(vm, "divmod", &a, 2, 2)?;
+            if matches!((&a.pos[0], &a.pos[1]), (Value::Float(_), Value::Float(_) | Value::Int(_) | Value::Bool(_)) | (Value::Int(_) | Value::Bool(_), Value::Float(_)))
+                && ops::to_f64(&a.pos[1]) == Some(0.0)
+            {
+                return Err(vm.error("ZeroDivisionError", "float divmod()"));
+            }
             let q = ops::binary_op(vm, &a.pos[0], &a.pos[1], 5)?;
             let r = ops::binary_op(vm, &a.pos[0], &a.pos[1], 6)?;
             Ok(Value::tuple(vec![q, r]))
         }),
         ("pow", |vm, a| {
+            if a.pos.len() < 2 {
+                let (name, pos) = if a.pos.is_empty() { ("base", 1) } else { ("exp", 2) };
+                return Err(vm.type_error(format!("pow() missing required argument '{name}' (pos {pos})")));
+            }
             check_args(vm, "pow", &a, 2, 3)?;
             if let Some(m) = a.pos.get(2) {
+                // A class with __pow__ takes the modulus as its third argument.
+                if let Value::Instance(_) = &a.pos[0] {
+                    if let Some(f) = vm.type_of(&a.pos[0]).lookup("__pow__") {
+                        return vm.call(&f, vec![a.pos[0].clone(), a.pos[1].clone(), m.clone()]);
+                    }
+                }
                 if !m.is_none() {
                     let (Some(b), Some(e), Some(m)) = (ops::to_bigint(&a.pos[0]), ops::to_bigint(&a.pos[1]), ops::to_bigint(m)) else {
                         return Err(vm.type_error("pow() 3rd argument not allowed unless all arguments are integers"));
@@ -378,6 +407,7 @@ fn sorted(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         Some(v) => ops::truthy(vm, &v)?,
         None => false,
     };
+    super::reject_kw(vm, "sort", &a)?;
     check_args(vm, "sorted", &a, 1, 1)?;
     let items = ops::collect(vm, &a.pos[0])?;
     Ok(Value::list(sort_values(vm, items, key, reverse)?))
@@ -386,6 +416,10 @@ fn sorted(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 fn min_max(vm: &mut Vm, mut a: Args, name: &str, is_min: bool) -> PyResult<Value> {
     let key = a.take_kw("key").filter(|k| !k.is_none());
     let default = a.take_kw("default");
+    super::reject_kw(vm, name, &a)?;
+    if default.is_some() && a.pos.len() > 1 {
+        return Err(vm.type_error(format!("Cannot specify a default for {name}() with multiple positional arguments")));
+    }
     let items = if a.pos.len() == 1 {
         ops::collect(vm, &a.pos[0])?
     } else if a.pos.is_empty() {
@@ -420,6 +454,10 @@ fn min_max(vm: &mut Vm, mut a: Args, name: &str, is_min: bool) -> PyResult<Value
 
 fn sum(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let start = a.take_kw("start");
+    super::reject_kw(vm, "sum", &a)?;
+    if a.pos.is_empty() {
+        return Err(vm.type_error("sum() takes at least 1 positional argument (0 given)"));
+    }
     check_args(vm, "sum", &a, 1, 2)?;
     let mut acc = start.or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::Int(0));
     if let Value::Str(_) = acc {
@@ -442,6 +480,10 @@ fn sum(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 
 fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let nd = a.take_kw("ndigits");
+    super::reject_kw(vm, "round", &a)?;
+    if a.pos.is_empty() {
+        return Err(vm.type_error("round() missing required argument 'number' (pos 1)"));
+    }
     check_args(vm, "round", &a, 1, 2)?;
     let ndigits = nd.or_else(|| a.pos.get(1).cloned()).filter(|v| !v.is_none());
     let x = a.pos[0].clone();

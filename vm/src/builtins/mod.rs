@@ -22,6 +22,7 @@ mod methods;
 mod bytes_methods;
 mod dict_methods;
 mod list_methods;
+mod method_args;
 mod number_methods;
 mod set_methods;
 mod str_case;
@@ -30,6 +31,7 @@ mod unicode_data;
 
 pub use format::percent_format;
 pub use generator_methods::close as close_generator;
+pub use generator_methods::wrap_async_gen_value;
 pub use str_case::{decimal_value, is_printable};
 pub use iterators::native_iter_next;
 
@@ -182,6 +184,10 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                     for (k, v) in items {
                         crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
                     }
+                    // Writes through the dict (`obj.__dict__[k] = v`, `.update(...)`) reach `obj`.
+                    if let Value::Dict(dd) = &d {
+                        dd.borrow_mut().set_owner(Rc::downgrade(i));
+                    }
                     Some(d)
                 }
                 "__module__" => i.class.lookup("__module__"),
@@ -218,6 +224,16 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             "__module__" => Some(f.globals.get("__name__").unwrap_or(Value::None)),
             "__doc__" => Some(f.dict.borrow().get("__doc__").cloned().unwrap_or_else(|| docstring(&f.code))),
             "__defaults__" => Some(if f.defaults.is_empty() { Value::None } else { Value::tuple(f.defaults.clone()) }),
+            "__kwdefaults__" => Some(if f.kwdefaults.is_empty() {
+                Value::None
+            } else {
+                let d = vm.new_dict();
+                for (k, v) in &f.kwdefaults {
+                    crate::ops::dict_set(vm, &d, Value::Str(k.clone()), v.clone())?;
+                }
+                d
+            }),
+            "__closure__" => Some(if f.closure.is_empty() { Value::None } else { Value::tuple(f.closure.iter().map(|c| Value::Cell(c.clone())).collect()) }),
             "__code__" => Some(Value::Code(f.code.clone())),
             "__globals__" => Some(Value::Module(f.globals.clone())),
             "__annotations__" => Some(vm.new_dict()),
@@ -313,8 +329,28 @@ pub fn new_iter(it: NativeIter) -> Value {
 }
 
 /// Checks a native function got between `min` and `max` positional arguments.
+/// Builtins whose argument count CPython checks with `_PyArg_CheckPositional`, which words
+/// the error "isinstance expected 2 arguments, got 1" rather than "len() takes exactly one
+/// argument (2 given)".
+const EXPECTED_STYLE: &[&str] = &[
+    "isinstance", "issubclass", "getattr", "setattr", "hasattr", "delattr", "divmod", "sorted", "reversed", "iter", "next", "min", "max", "filter",
+    "range", "slice", "vars", "dir", "format", "float", "bool", "list", "tuple", "dict", "set", "frozenset", "input",
+];
+
+/// Fails on the first keyword argument a native function did not take out of `args`.
+pub fn reject_kw(vm: &Vm, fname: &str, args: &Args) -> PyResult<()> {
+    match args.kw.first() {
+        Some((k, _)) => Err(vm.type_error(format!("'{}' is an invalid keyword argument for {fname}()", k.s))),
+        None => Ok(()),
+    }
+}
+
 pub fn check_args(vm: &Vm, name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
     let n = args.pos.len();
+    if (n < min || n > max) && EXPECTED_STYLE.contains(&name) {
+        let (bound, count) = if n < min { (if min == max { "" } else { "at least " }, min) } else { (if min == max { "" } else { "at most " }, max) };
+        return Err(vm.type_error(format!("{name} expected {bound}{count} argument{}, got {n}", if count == 1 { "" } else { "s" })));
+    }
     if n < min || n > max {
         let msg = if min == max {
             match min {

@@ -1,89 +1,17 @@
 //! Methods of the built-in `str` type, with CPython 3.11's results and error messages.
 //! Indices are code points; ASCII strings take byte-indexed fast paths. Character classes and
-//! case mappings are in `str_case.rs`; `str.format` and `%` formatting in `format.rs`. The
-//! argument parsing here (`method_args`, `slice_index`) is shared with `bytes_methods.rs`.
+//! case mappings are in `str_case.rs`; `str.format` and `%` formatting in `format.rs`;
+//! argument parsing in `method_args.rs`.
 
 use std::rc::Rc;
 
+use super::method_args::{adjust_indices, int_arg, method_args, slice_index, Sig};
 use super::str_case as case;
 use crate::objects::function::Args;
 use crate::ops;
 use crate::value::{PyStr, Value};
 use crate::vm::Vm;
 use crate::PyResult;
-
-/// How a method takes its arguments; each style has CPython's own error wording.
-#[derive(Clone, Copy)]
-pub enum Sig<'a> {
-    /// `str.upper()`: "str.upper() takes no arguments (1 given)".
-    NoArgs,
-    /// `str.join(x)`: "str.join() takes exactly one argument (0 given)".
-    One,
-    /// Argument Clinic, positional only: "center expected at least 1 argument, got 0".
-    Clinic(usize, usize),
-    /// Old-style parsing: "find() takes at least 1 argument (0 given)".
-    Old(usize, usize),
-    /// Keywords allowed, all optional: "split() takes at most 2 arguments (3 given)".
-    Kw(&'a [&'a str]),
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        "argument"
-    } else {
-        "arguments"
-    }
-}
-
-/// The arguments after the receiver, one slot per parameter (None when not given).
-pub fn method_args(vm: &Vm, tname: &str, name: &str, mut a: Args, sig: Sig) -> PyResult<Vec<Option<Value>>> {
-    let given: Vec<Value> = a.pos.drain(1.min(a.pos.len())..).collect();
-    let n = given.len();
-    if let Sig::Kw(names) = sig {
-        if n > names.len() {
-            return Err(vm.type_error(format!("{name}() takes at most {} {} ({n} given)", names.len(), plural(names.len()))));
-        }
-        let mut out: Vec<Option<Value>> = given.into_iter().map(Some).collect();
-        out.resize(names.len(), None);
-        for (k, v) in a.kw.drain(..) {
-            let Some(i) = names.iter().position(|p| *p == &*k.s) else {
-                return Err(vm.type_error(format!("'{}' is an invalid keyword argument for {name}()", k.s)));
-            };
-            if out[i].is_some() {
-                return Err(vm.type_error(format!("argument for {name}() given by name ('{}') and position ({})", k.s, i + 1)));
-            }
-            out[i] = Some(v);
-        }
-        return Ok(out);
-    }
-    if !a.kw.is_empty() {
-        return Err(vm.type_error(match sig {
-            Sig::Old(..) => format!("{name}() takes no keyword arguments"),
-            _ => format!("{tname}.{name}() takes no keyword arguments"),
-        }));
-    }
-    let (min, max) = match sig {
-        Sig::NoArgs => (0, 0),
-        Sig::One => (1, 1),
-        Sig::Clinic(lo, hi) | Sig::Old(lo, hi) => (lo, hi),
-        Sig::Kw(_) => (0, 0),
-    };
-    if n < min || n > max {
-        return Err(vm.type_error(match sig {
-            Sig::NoArgs => format!("{tname}.{name}() takes no arguments ({n} given)"),
-            Sig::One => format!("{tname}.{name}() takes exactly one argument ({n} given)"),
-            Sig::Clinic(..) if n < min => {
-                format!("{name} expected at least {min} {}, got {n}", plural(min))
-            }
-            Sig::Clinic(..) => format!("{name} expected at most {max} {}, got {n}", plural(max)),
-            _ if n < min => format!("{name}() takes at least {min} {} ({n} given)", plural(min)),
-            _ => format!("{name}() takes at most {max} {} ({n} given)", plural(max)),
-        }));
-    }
-    let mut out: Vec<Option<Value>> = given.into_iter().map(Some).collect();
-    out.resize(max, None);
-    Ok(out)
-}
 
 /// The str inside a value: a str, or an instance of a str subclass.
 pub fn str_of(v: &Value) -> Option<Rc<PyStr>> {
@@ -103,47 +31,6 @@ fn recv(vm: &Vm, a: &Args, name: &str) -> PyResult<Rc<PyStr>> {
         return Err(vm.type_error(format!("unbound method str.{name}() needs an argument")));
     };
     str_of(v).ok_or_else(|| vm.type_error(format!("descriptor '{name}' for 'str' objects doesn't apply to a '{}' object", vm.type_name(v))))
-}
-
-/// A start/end argument of find/count/startswith...: an int, None, or an `__index__` object.
-pub fn slice_index(vm: &mut Vm, v: &Option<Value>, default: i64) -> PyResult<i64> {
-    match v {
-        None | Some(Value::None) => Ok(default),
-        Some(Value::Int(i)) => Ok(*i),
-        Some(Value::Bool(b)) => Ok(*b as i64),
-        Some(Value::BigInt(b)) => Ok(if b.sign() == num_bigint::Sign::Minus { i64::MIN } else { i64::MAX }),
-        Some(v @ Value::Instance(_)) if vm.type_of(v).lookup("__index__").is_some() => ops::index_value(vm, v, "slice"),
-        _ => Err(vm.type_error("slice indices must be integers or None or have an __index__ method")),
-    }
-}
-
-/// CPython's ADJUST_INDICES: negative indices count from the end; `end` is clamped to `len`,
-/// `start` only below (a start past the end makes every search fail).
-pub fn adjust_indices(start: i64, end: i64, len: usize) -> (i64, i64) {
-    let len = len as i64;
-    let end = if end > len {
-        len
-    } else if end < 0 {
-        (end + len).max(0)
-    } else {
-        end
-    };
-    let start = if start < 0 { (start + len).max(0) } else { start };
-    (start, end)
-}
-
-/// An integer argument (width, count, maxsplit...): ints and `__index__` objects only.
-pub fn int_arg(vm: &mut Vm, v: &Value) -> PyResult<i64> {
-    match v {
-        Value::Int(i) => Ok(*i),
-        Value::Bool(b) => Ok(*b as i64),
-        Value::BigInt(b) => {
-            let _ = b;
-            Err(vm.error("OverflowError", "Python int too large to convert to C ssize_t"))
-        }
-        Value::Instance(_) if vm.type_of(v).lookup("__index__").is_some() => ops::index_value(vm, v, "int"),
-        _ => Err(vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(v)))),
-    }
 }
 
 /// Byte offset of code point `n` (n <= number of code points).
@@ -252,14 +139,21 @@ pub fn install(vm: &mut Vm) {
         ("__repr__", |vm, a| Ok(Value::string(ops::str_repr(&recv(vm, &a, "__repr__")?.s)))),
         ("__format__", |vm, a| {
             let s = recv(vm, &a, "__format__")?;
+            let this = a.pos[0].clone();
             let args = method_args(vm, "str", "__format__", a, Sig::One)?;
             let spec = need_str(vm, &args[0], |t| format!("__format__() argument must be str, not {t}"))?;
+            if spec.s.is_empty() {
+                // An empty spec means str(self), which a subclass may override.
+                return Ok(Value::string(ops::to_str(vm, &this)?));
+            }
             Ok(Value::string(ops::format(vm, &Value::Str(s), &spec.s)?))
         }),
     ];
     for (name, f) in methods {
         vm.add_method(&cls, name, *f);
     }
+    let new = vm.native("__new__", str_new);
+    cls.set_attr(vm.intern("__new__"), Value::StaticMethod(Rc::new(new)));
     let maketrans = vm.native("maketrans", maketrans);
     cls.set_attr(vm.intern("maketrans"), Value::StaticMethod(Rc::new(maketrans)));
 }
@@ -372,9 +266,9 @@ fn justify(vm: &mut Vm, a: Args, name: &str) -> PyResult<Value> {
         _ => marg / 2 + (marg & width as usize & 1),
     };
     let mut out = String::with_capacity(s.s.len() + marg);
-    out.extend(std::iter::repeat(fill).take(left));
+    out.extend(std::iter::repeat_n(fill, left));
     out.push_str(&s.s);
-    out.extend(std::iter::repeat(fill).take(marg - left));
+    out.extend(std::iter::repeat_n(fill, marg - left));
     Ok(Value::string(out))
 }
 
@@ -638,7 +532,7 @@ fn expandtabs(vm: &mut Vm, a: Args) -> PyResult<Value> {
             '\t' => {
                 if size > 0 {
                     let n = size - col % size;
-                    out.extend(std::iter::repeat(' ').take(n as usize));
+                    out.extend(std::iter::repeat_n(' ', n as usize));
                     col += n;
                 }
             }
@@ -819,4 +713,28 @@ fn format_map(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let m = args[0].clone().unwrap_or(Value::None);
     let out = super::format::str_format(vm, &s.s, None, &super::format::Named::Map(m))?;
     Ok(Value::string(out))
+}
+
+/// `str.__new__(cls, *args)`: `str(*args)`, wrapped in an instance when `cls` is a subclass
+/// (what `super().__new__(cls, value)` in a subclass's `__new__` reaches).
+fn str_new(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let Some(Value::Class(cls)) = a.pos.first().cloned() else {
+        return Err(vm.type_error("str.__new__(X): X is not a type object"));
+    };
+    if !cls.is_subclass(&vm.types.str_) {
+        return Err(vm.type_error(format!("str.__new__({}): {} is not a subtype of str", cls.name(), cls.name())));
+    }
+    a.pos.remove(0);
+    let str_cls = vm.types.str_.clone();
+    let value = match super::constructor_for(vm, &str_cls) {
+        Some(ctor) => ctor(vm, &str_cls, a)?,
+        None => Value::string(match a.pos.first() {
+            Some(v) => ops::to_str(vm, v)?,
+            None => String::new(),
+        }),
+    };
+    if Rc::ptr_eq(&cls, &str_cls) {
+        return Ok(value);
+    }
+    crate::call::new_instance(vm, &cls, &Args::new(vec![value]))
 }

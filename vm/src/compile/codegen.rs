@@ -98,10 +98,21 @@ pub struct Compiler<'a> {
 
 /// Compiles a parsed module into its top-level code object.
 pub fn compile_module(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
+    match super::mangle::mangle_module(module) {
+        Some(mangled) => compile_unmangled(&mangled, source, mode),
+        None => compile_unmangled(module, source, mode),
+    }
+}
+
+fn compile_unmangled(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
     let table = symtable::build(module).map_err(|e| CompileError { message: e.message, span: e.span })?;
     let mut c = Compiler { source, table, units: Vec::new(), depth: 0 };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
     c.unit().flags.module = true;
+    if has_annotations(&module.body) {
+        c.emit(Instr::BuildMap(0));
+        c.store_name("__annotations__");
+    }
     let n = module.body.len();
     for (i, s) in module.body.iter().enumerate() {
         if mode == Mode::Interactive && i + 1 == n {
@@ -243,7 +254,7 @@ impl<'a> Compiler<'a> {
         // Peephole fusion of the new instruction into the ones before it, when no jump lands
         // between them, they share a handler region and (for those that can raise on their own)
         // sit on one source line, so tracebacks are unchanged.
-        let joinable = |u: &Unit, at: usize| at > 0 && !u.labels.iter().any(|l| *l == Some(at as u32)) && u.handlers_at[at - 1] == h;
+        let joinable = |u: &Unit, at: usize| at > 0 && !u.labels.contains(&Some(at as u32)) && u.handlers_at[at - 1] == h;
         let same_line = |u: &Unit, at: usize| source.line_col(u.spans[at].start).0 == source.line_col(u.span.start).0;
         let n = u.instrs.len();
         // `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op` becomes
@@ -463,10 +474,20 @@ impl<'a> Compiler<'a> {
                 }
             }
             StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value)?,
-            StmtKind::AnnAssign { target, value, .. } => {
+            StmtKind::AnnAssign { target, annotation, value } => {
                 if let Some(v) = value {
                     self.expr(v)?;
                     self.store_target(target)?;
+                }
+                // In a class or module body, `name: T` records T in `__annotations__`
+                // (dataclasses and typing read it); function bodies ignore annotations.
+                if let ExprKind::Name(n) = &target.kind {
+                    if self.scope().kind != ScopeKind::Function {
+                        self.expr(annotation)?;
+                        self.load_name("__annotations__");
+                        self.load_const(Value::str(n));
+                        self.emit(Instr::StoreSubscr);
+                    }
                 }
             }
             StmtKind::If { test, body, orelse } => {
@@ -526,6 +547,9 @@ impl<'a> Compiler<'a> {
             StmtKind::Return(v) => {
                 if self.scope().kind != ScopeKind::Function {
                     return err("'return' outside function", s.span);
+                }
+                if v.is_some() && self.unit().flags.async_generator {
+                    return err("'return' with value in async generator", s.span);
                 }
                 match v {
                     Some(v) => self.expr(v)?,
@@ -1221,6 +1245,13 @@ impl<'a> Compiler<'a> {
         let code = self.pop_unit();
         self.unit().span = span;
         self.make_function(code, &f.params)?;
+        if let Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(doc)), .. }), .. }) = f.body.first() {
+            // fn.__doc__ = docstring (the function stays on the stack).
+            self.load_const(Value::str(doc));
+            self.emit(Instr::Copy(2));
+            let k = self.name_index("__doc__");
+            self.emit(Instr::StoreAttr(k));
+        }
         for _ in &f.decorators {
             self.emit(Instr::Call(1));
         }
@@ -1258,6 +1289,11 @@ impl<'a> Compiler<'a> {
         if let Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(doc)), .. }), .. }) = c.body.first() {
             self.load_const(Value::str(doc));
             let k = self.name_index("__doc__");
+            self.emit(Instr::StoreName(k));
+        }
+        if has_annotations(&c.body) {
+            self.emit(Instr::BuildMap(0));
+            let k = self.name_index("__annotations__");
             self.emit(Instr::StoreName(k));
         }
         self.body(&c.body)?;
@@ -1552,6 +1588,11 @@ impl<'a> Compiler<'a> {
                     Some(v) => self.expr(v)?,
                     None => self.load_const(Value::None),
                 }
+                // An async generator's own yields are marked, to tell them from the yields its
+                // awaits pass up to the event loop.
+                if self.unit().flags.async_generator {
+                    self.emit(Instr::AsyncGenWrap);
+                }
                 self.emit(Instr::YieldValue);
             }
             ExprKind::YieldFrom(v) => {
@@ -1637,7 +1678,7 @@ impl<'a> Compiler<'a> {
         let has_star = items.iter().any(|e| matches!(e.kind, ExprKind::Starred(_)));
         if !has_star {
             // A tuple of constants is itself a constant.
-            if kind == SeqKind::Tuple && !items.is_empty() && items.iter().all(|e| is_simple_constant(e)) {
+            if kind == SeqKind::Tuple && !items.is_empty() && items.iter().all(is_simple_constant) {
                 let vals = items.iter().map(|e| if let ExprKind::Constant(c) = &e.kind { constant_value(c) } else { Value::None }).collect();
                 self.load_const(Value::tuple(vals));
                 return Ok(());
@@ -1887,4 +1928,15 @@ fn constant_value(c: &Constant) -> Value {
         Constant::Str(s) => Value::str(s),
         Constant::Bytes(b) => Value::Bytes(Rc::new(b.clone())),
     }
+}
+
+/// True if a body has `name: T` annotations at its own level (not inside nested functions).
+fn has_annotations(body: &[Stmt]) -> bool {
+    body.iter().any(|s| match &s.kind {
+        StmtKind::AnnAssign { target, .. } => matches!(target.kind, ExprKind::Name(_)),
+        StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::For { body, orelse, .. } => has_annotations(body) || has_annotations(orelse),
+        StmtKind::With { body, .. } => has_annotations(body),
+        StmtKind::Try { body, handlers, orelse, finalbody, .. } => has_annotations(body) || has_annotations(orelse) || has_annotations(finalbody) || handlers.iter().any(|h| has_annotations(&h.body)),
+        _ => false,
+    })
 }

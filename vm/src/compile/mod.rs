@@ -2,6 +2,7 @@
 //! `codegen` walks the tree once and emits instructions, the line table and the exception table.
 
 pub mod codegen;
+pub mod mangle;
 pub mod symtable;
 
 pub use codegen::{compile_module, CompileError, Mode};

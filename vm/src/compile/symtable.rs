@@ -479,6 +479,10 @@ impl Builder {
             }
             ExprKind::DictComp { key, value, generators } => self.comprehension(e, generators, &[key, value])?,
             ExprKind::Await(v) => {
+                // `await` inside a comprehension makes the comprehension itself asynchronous.
+                if self.cur().is_comprehension {
+                    self.cur().is_async = true;
+                }
                 self.expr(v)?;
             }
             ExprKind::Yield(v) => {
@@ -654,10 +658,8 @@ fn analyze(scopes: &mut [Scope], id: usize, enclosing: &HashSet<String>) -> Hash
     if kind == ScopeKind::Function {
         let mut varnames: Vec<String> = scope.params.clone();
         for (name, _) in &scope.symbols {
-            if matches!(resolved.get(name), Some(Resolution::Local) | Some(Resolution::Cell)) && !varnames.contains(name) {
-                if resolved.get(name) == Some(&Resolution::Local) {
-                    varnames.push(name.clone());
-                }
+            if resolved.get(name) == Some(&Resolution::Local) && !varnames.contains(name) {
+                varnames.push(name.clone());
             }
         }
         scope.varnames = varnames;

@@ -82,7 +82,8 @@ pub fn take_pending_close() -> Vec<PendingClose> {
 impl Drop for Generator {
     fn drop(&mut self) {
         let inner = self.inner.get_mut();
-        if inner.state != GenState::Suspended {
+        // Async generators are closed by the event loop (aclose is awaitable), not here.
+        if inner.state != GenState::Suspended || self.kind == GenKind::AsyncGenerator {
             return;
         }
         let Some(frame) = inner.frame.take() else { return };

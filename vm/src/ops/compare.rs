@@ -211,23 +211,17 @@ pub fn compare(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
         if !t.is_user {
             continue;
         }
-        if let Some(f) = t.lookup(n) {
+        if let Some(f) = t.lookup_custom(n) {
             let r = vm.call(&f, vec![x, y])?;
             if !matches!(r, Value::NotImplemented) {
                 return Ok(r);
             }
-        }
-    }
-    // `!=` falls back to the inverse of a script `__eq__`.
-    if op == 1 {
-        for (x, y) in [(a, b), (b, a)] {
-            let t = vm.type_of(x);
-            if t.is_user {
-                if let Some(f) = t.lookup("__eq__") {
-                    let r = vm.call(&f, vec![x.clone(), y.clone()])?;
-                    if !matches!(r, Value::NotImplemented) {
-                        return Ok(Value::Bool(!super::truthy(vm, &r)?));
-                    }
+        } else if op == 1 {
+            // object.__ne__ inverts __eq__, passing NotImplemented through.
+            if let Some(f) = t.lookup_custom("__eq__").filter(|f| !f.is_none()) {
+                let r = vm.call(&f, vec![x, y])?;
+                if !matches!(r, Value::NotImplemented) {
+                    return Ok(Value::Bool(!super::truthy(vm, &r)?));
                 }
             }
         }
@@ -452,7 +446,7 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
 
 fn id_hash(v: &Value) -> i64 {
     let id = v.ptr_id().unwrap_or(0) as u64;
-    (id >> 4 | id << 60) as i64 & i64::MAX
+    id.rotate_right(4) as i64 & i64::MAX
 }
 
 #[allow(dead_code)]

@@ -80,6 +80,34 @@ pub fn dict_get(vm: &mut Vm, d: &Value, key: &Value) -> PyResult<Option<Value>> 
     }
 }
 
+/// How CPython names a callable in call errors (`_PyObject_FunctionStr`): `__main__.f()`,
+/// `__main__.C.m()`, `len()`.
+pub fn function_str(vm: &mut Vm, f: &Value) -> String {
+    let qualname = match crate::attr::try_get_attr(vm, f, "__qualname__") {
+        Ok(Some(Value::Str(q))) => q.s.to_string(),
+        _ => return format!("{}()", vm.type_name(f)),
+    };
+    match crate::attr::try_get_attr(vm, f, "__module__") {
+        Ok(Some(Value::Str(m))) if &*m.s != "builtins" => format!("{}.{}()", m.s, qualname),
+        _ => format!("{qualname}()"),
+    }
+}
+
+/// `**other` merged into the keyword dict `d` of a call to `func`, with CPython's messages.
+pub fn call_kwargs_merge(vm: &mut Vm, func: &Value, d: &Value, other: &Value) -> PyResult<()> {
+    match dict_update_from(vm, d, other, true) {
+        Err(e) if vm.exc_matches(&e, "TypeError") => {
+            let msg = super::to_str(vm, &e)?;
+            if msg.starts_with("got multiple values") || msg.starts_with("argument after **") {
+                let fs = function_str(vm, func);
+                return Err(vm.type_error(format!("{fs} {msg}")));
+            }
+            Err(e)
+        }
+        r => r,
+    }
+}
+
 /// `d.update(other)` (merge: a repeated key is an error, for `f(**a, **b)`).
 pub fn dict_update_from(vm: &mut Vm, d: &Value, other: &Value, merge: bool) -> PyResult<()> {
     let target = dict_of(d).ok_or_else(|| vm.type_error("not a dict"))?;
@@ -155,7 +183,7 @@ pub fn index_value(vm: &mut Vm, v: &Value, what: &str) -> PyResult<i64> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(*b as i64),
-        Value::BigInt(_) => Err(vm.index_error(format!("cannot fit 'int' into an index-sized integer"))),
+        Value::BigInt(_) => Err(vm.index_error("cannot fit 'int' into an index-sized integer")),
         Value::Instance(_) => {
             if let Some(f) = vm.type_of(v).lookup("__index__") {
                 let r = vm.call(&f, vec![v.clone()])?;
@@ -554,9 +582,18 @@ pub fn get_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
         Value::Iterator(_) | Value::Generator(_) => v.clone(),
         Value::Instance(_) | Value::Class(_) => {
             let cls = vm.type_of(v);
-            if let Some(f) = cls.lookup("__iter__") {
-                let it = vm.call(&f, vec![v.clone()])?;
-                return Ok(it);
+            match cls.lookup("__iter__") {
+                // `__iter__ = None` declares the class not iterable.
+                Some(Value::None) => return Err(vm.type_error(format!("'{}' object is not iterable", cls.name()))),
+                Some(f) => {
+                    let it = vm.call(&f, vec![v.clone()])?;
+                    let is_iter = matches!(it, Value::Iterator(_) | Value::Generator(_)) || vm.type_of(&it).lookup("__next__").is_some();
+                    if !is_iter {
+                        return Err(vm.type_error(format!("iter() returned non-iterator of type '{}'", vm.type_name(&it))));
+                    }
+                    return Ok(it);
+                }
+                None => {}
             }
             if let Some(p) = crate::builtins::payload_value(v) {
                 return get_iter(vm, &p);
@@ -608,6 +645,18 @@ pub fn collect(vm: &mut Vm, v: &Value) -> PyResult<Vec<Value>> {
         out.push(x);
     }
     Ok(out)
+}
+
+/// `f(*x)` with `x` the only positional argument: CPython names the function when `x` is not
+/// iterable.
+pub fn collect_star_call(vm: &mut Vm, func: &Value, v: &Value) -> PyResult<Vec<Value>> {
+    match collect_star(vm, v) {
+        Err(e) if vm.exc_matches(&e, "TypeError") && super::to_str(vm, &e)?.starts_with("Value after *") => {
+            let fs = function_str(vm, func);
+            Err(vm.type_error(format!("{fs} argument after * must be an iterable, not {}", vm.type_name(v))))
+        }
+        r => r,
+    }
 }
 
 /// Items for `*x` in a display or call, with CPython's message for non-iterables.

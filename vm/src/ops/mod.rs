@@ -4,6 +4,7 @@
 mod arith;
 mod compare;
 mod container;
+mod format_spec;
 mod misc;
 mod repr;
 mod sets;
@@ -11,6 +12,7 @@ mod sets;
 pub use arith::*;
 pub use compare::*;
 pub use container::*;
+pub use format_spec::*;
 pub use misc::*;
 pub use repr::*;
 pub use sets::*;
