@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::code::Code;
-use crate::frame::{Frame, ReturnMode};
+use crate::frame::{Frame, FrameExtra, ReturnMode};
 use crate::objects::function::{Args, Function};
 use crate::objects::generator::{GenState, Generator};
 use crate::opcode::Instr;
@@ -203,16 +203,25 @@ impl Vm {
                     // `locals[slot] op consts[k]`: operand is slot | op << 8 | k << 12.
                     let op = (x >> 8) & 15;
                     let k = &code.consts[(x >> 12) as usize];
-                    let v = &self.stack[base + (x & 0xff) as usize];
-                    let fast = match (v, k) {
-                        (Value::Int(a), Value::Int(b)) => int_fast_op(op, *a, *b),
-                        (Value::Float(a), Value::Float(b)) => float_fast_op(op, *a, *b),
-                        _ => None,
-                    };
-                    if let Some(r) = fast {
-                        self.stack.push(r);
-                        continue;
+                    // Results are pushed as a constant variant, so the tag and payload are stored
+                    // straight into the slot (a value assembled in a temporary and copied as 16
+                    // bytes stalls on store forwarding).
+                    match (&self.stack[base + (x & 0xff) as usize], k) {
+                        (&Value::Int(a), &Value::Int(b)) => {
+                            if let Some(r) = int_fast_op(op, a, b) {
+                                self.stack.push(Value::Int(r));
+                                continue;
+                            }
+                        }
+                        (&Value::Float(a), &Value::Float(b)) => {
+                            if let Some(r) = float_fast_op(op, a, b) {
+                                self.stack.push(Value::Float(r));
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    let v = &self.stack[base + (x & 0xff) as usize];
                     if v.is_null() {
                         save!();
                         return Err(self.unbound_local(code, x & 0xff));
@@ -362,15 +371,22 @@ impl Vm {
                     // Fast path on the stack in place: both operands are immediates, so they are
                     // forgotten rather than dropped.
                     let len = self.stack.len();
-                    let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
-                        (Value::Int(x), Value::Int(y)) => int_fast_op(op, *x, *y),
-                        (Value::Float(x), Value::Float(y)) => float_fast_op(op, *x, *y),
-                        _ => None,
-                    };
-                    if let Some(v) = fast {
-                        std::mem::forget(self.stack.pop());
-                        std::mem::forget(std::mem::replace(&mut self.stack[len - 2], v));
-                        continue;
+                    match (&self.stack[len - 2], &self.stack[len - 1]) {
+                        (&Value::Int(x), &Value::Int(y)) => {
+                            if let Some(r) = int_fast_op(op, x, y) {
+                                std::mem::forget(self.stack.pop());
+                                std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Int(r)));
+                                continue;
+                            }
+                        }
+                        (&Value::Float(x), &Value::Float(y)) => {
+                            if let Some(r) = float_fast_op(op, x, y) {
+                                std::mem::forget(self.stack.pop());
+                                std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Float(r)));
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
                     let b = pop!();
                     let a = pop!();
@@ -388,14 +404,20 @@ impl Vm {
                     let op = op_k & 15;
                     let k = &code.consts[(op_k >> 4) as usize];
                     let top = self.stack.last_mut().unwrap();
-                    let fast = match (&*top, k) {
-                        (Value::Int(x), Value::Int(y)) => int_fast_op(op, *x, *y),
-                        (Value::Float(x), Value::Float(y)) => float_fast_op(op, *x, *y),
-                        _ => None,
-                    };
-                    if let Some(v) = fast {
-                        std::mem::forget(std::mem::replace(top, v));
-                        continue;
+                    match (&*top, k) {
+                        (&Value::Int(x), &Value::Int(y)) => {
+                            if let Some(r) = int_fast_op(op, x, y) {
+                                std::mem::forget(std::mem::replace(top, Value::Int(r)));
+                                continue;
+                            }
+                        }
+                        (&Value::Float(x), &Value::Float(y)) => {
+                            if let Some(r) = float_fast_op(op, x, y) {
+                                std::mem::forget(std::mem::replace(top, Value::Float(r)));
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
                     let a = pop!();
                     let b = k.clone();
@@ -603,7 +625,15 @@ impl Vm {
                             }
                             v
                         }
-                        _ => pop!(),
+                        _ => match self.stack.last() {
+                            // Rebuilt from its parts rather than moved as 16 bytes: it was usually
+                            // just stored as a tag and a payload (see LoadFastBinaryConst).
+                            Some(&Value::Int(i)) => {
+                                std::mem::forget(self.stack.pop());
+                                Value::Int(i)
+                            }
+                            _ => pop!(),
+                        },
                     };
                     let Some(frame) = self.frames.pop() else { return Ok(result) };
                     if frame.extra.is_some() || frame.mode != ReturnMode::Push {
@@ -643,20 +673,19 @@ impl Vm {
                     let at = self.stack.len() - argc as usize - 1;
                     if let Value::Function(f) = &self.stack[at] {
                         if f.code.simple_call && f.code.argcount == argc && self.frames.len() < self.recursion_limit {
-                            let mut frame = Frame::new(f.code.clone(), f.globals.clone(), at + 1, at, ReturnMode::Push);
-                            if !f.closure.is_empty() {
-                                frame.set_cells(f.closure.clone());
-                            }
+                            let new_code = f.code.clone();
+                            let globals = f.globals.clone();
+                            let extra = if f.closure.is_empty() { None } else { Some(Box::new(FrameExtra { cells: f.closure.clone(), ..Default::default() })) };
                             save!();
-                            let nlocals = frame.code.nlocals();
+                            let nlocals = new_code.nlocals();
                             for _ in argc as usize..nlocals {
                                 self.stack.push(Value::Null);
                             }
-                            // SAFETY: `frame` is pushed on the frame stack just below and becomes
-                            // the top frame `fi`; see the first assignment of `code`.
-                            code = unsafe { &*Rc::as_ptr(&frame.code) };
+                            // SAFETY: `new_code` becomes the code of the frame pushed just below,
+                            // the new top frame `fi`; see the first assignment of `code`.
+                            code = unsafe { &*Rc::as_ptr(&new_code) };
                             instrs = &code.instrs;
-                            self.frames.push(frame);
+                            push_frame_in_place(&mut self.frames, Frame { code: new_code, globals, ip: 0, base: at + 1, ret_sp: at, mode: ReturnMode::Push, extra });
                             fi = self.frames.len() - 1;
                             ip = 0;
                             base = at + 1;
@@ -1596,28 +1625,28 @@ fn stop_value(e: &Value) -> Value {
 /// Int op Int without leaving the loop; None when the result needs the general path
 /// (overflow to a big int, division by zero, float results, negative shifts).
 #[inline(always)]
-fn int_fast_op(op: u32, x: i64, y: i64) -> Option<Value> {
+fn int_fast_op(op: u32, x: i64, y: i64) -> Option<i64> {
     match op {
-        0 => x.checked_add(y).map(Value::Int),
-        1 => x.checked_sub(y).map(Value::Int),
-        2 => x.checked_mul(y).map(Value::Int),
-        5 if y > 0 => Some(Value::Int(x.div_euclid(y))),
-        6 if y > 0 => Some(Value::Int(x.rem_euclid(y))),
-        10 => Some(Value::Int(x | y)),
-        11 => Some(Value::Int(x ^ y)),
-        12 => Some(Value::Int(x & y)),
+        0 => x.checked_add(y),
+        1 => x.checked_sub(y),
+        2 => x.checked_mul(y),
+        5 if y > 0 => Some(x.div_euclid(y)),
+        6 if y > 0 => Some(x.rem_euclid(y)),
+        10 => Some(x | y),
+        11 => Some(x ^ y),
+        12 => Some(x & y),
         _ => None,
     }
 }
 
 /// Float op Float for the operations that cannot raise.
 #[inline(always)]
-fn float_fast_op(op: u32, x: f64, y: f64) -> Option<Value> {
+fn float_fast_op(op: u32, x: f64, y: f64) -> Option<f64> {
     match op {
-        0 => Some(Value::Float(x + y)),
-        1 => Some(Value::Float(x - y)),
-        2 => Some(Value::Float(x * y)),
-        4 if y != 0.0 => Some(Value::Float(x / y)),
+        0 => Some(x + y),
+        1 => Some(x - y),
+        2 => Some(x * y),
+        4 if y != 0.0 => Some(x / y),
         _ => None,
     }
 }
@@ -1632,5 +1661,30 @@ fn int_compare(op: u32, x: i64, y: i64) -> bool {
         3 => x <= y,
         4 => x > y,
         _ => x >= y,
+    }
+}
+
+/// Pushes `frame` onto `frames`, writing its fields straight into the vector's buffer. A plain
+/// `push` assembles the frame in a temporary with 8-byte stores and copies it with 16-byte loads,
+/// which stall on store forwarding; this is on every script call.
+#[inline(always)]
+fn push_frame_in_place(frames: &mut Vec<Frame>, frame: Frame) {
+    frames.reserve(1);
+    let len = frames.len();
+    let Frame { code, globals, ip, base, ret_sp, mode, extra } = frame;
+    // SAFETY: `reserve(1)` leaves room for one more element, so `p` is in bounds of the
+    // allocation, aligned for `Frame` and not part of the initialised prefix. Every field is
+    // written (nothing in between can panic) before `set_len` makes the element visible, so no
+    // partly initialised frame is ever read or dropped.
+    unsafe {
+        let p = frames.as_mut_ptr().add(len);
+        std::ptr::addr_of_mut!((*p).code).write(code);
+        std::ptr::addr_of_mut!((*p).globals).write(globals);
+        std::ptr::addr_of_mut!((*p).ip).write(ip);
+        std::ptr::addr_of_mut!((*p).base).write(base);
+        std::ptr::addr_of_mut!((*p).ret_sp).write(ret_sp);
+        std::ptr::addr_of_mut!((*p).mode).write(mode);
+        std::ptr::addr_of_mut!((*p).extra).write(extra);
+        frames.set_len(len + 1);
     }
 }
