@@ -263,7 +263,7 @@ impl Vm {
                     let v = self.frames[fi].cells()[i as usize].borrow().clone();
                     if v.is_null() {
                         save!();
-                        return Err(self.unbound_cell(&code, i as usize));
+                        return Err(self.unbound_cell(code, i as usize));
                     }
                     self.stack.push(v);
                 }
