@@ -319,7 +319,10 @@ fn class_list(vm: &mut Vm, v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::obj
             Ok(out)
         }
         Value::None => Ok(vec![vm.types.none.clone()]),
-        _ => Err(vm.type_error(format!("{fname}() arg 2 must be a type, a tuple of types, or a union"))),
+        _ => match super::methods::union_args(v) {
+            Some(members) => class_list(vm, &Value::tuple(members), fname),
+            None => Err(vm.type_error(format!("{fname}() arg 2 must be a type, a tuple of types, or a union"))),
+        },
     }
 }
 
