@@ -55,7 +55,7 @@ def _make_member(cls, name, value, base_new):
         if base_new is None:
             member._value_ = value
         else:
-            member._value_ = base_new(member._eddy_data_type, *args)
+            member._value_ = member._eddy_data_type(*args)
     member._name_ = name
     init = cls.__dict__.get('__init__') or _find_init(cls)
     if init is not None:
@@ -100,6 +100,8 @@ class Enum:
         if data_type is not None:
             base_new = data_type.__new__
         custom_new = cls.__dict__.get('__new__')
+        if cls.__dict__.get('_eddy_lookup_new'):
+            custom_new = None
         if custom_new is not None:
             cls._new_member_ = custom_new
         for b in cls.__mro__[1:]:
@@ -139,6 +141,7 @@ class Enum:
                 pass
             setattr(cls, name, member)
         cls._member_map_ = members
+        cls.__members__ = dict(members)
         cls._member_names_ = names
         cls._value2member_map_ = value_map
 
@@ -204,12 +207,7 @@ class Enum:
         return self._value_
 
     def __repr__(self):
-        v = self._value_
-        if self._eddy_data_type is None:
-            vr = repr(v)
-        else:
-            vr = self._eddy_data_type.__repr__(self)
-        return f'<{self.__class__.__name__}.{self._name_}: {vr}>'
+        return f'<{self.__class__.__name__}.{self._name_}: {self._value_!r}>'
 
     def __str__(self):
         return f'{self.__class__.__name__}.{self._name_}'
@@ -245,22 +243,42 @@ class ReprEnum(Enum):
 
 
 class IntEnum(int, ReprEnum):
+    # The data type's dunders come first in the MRO; CPython's EnumType puts Enum's lookup and
+    # repr back, as these do.
+    _eddy_lookup_new = True
+
+    def __new__(cls, value):
+        return Enum.__new__(cls, value)
+
+    def __repr__(self):
+        return Enum.__repr__(self)
+
     def __str__(self):
-        return int.__repr__(self)
+        return repr(self._value_)
 
     def __format__(self, spec):
-        return int.__format__(self, spec)
+        return format(self._value_, spec)
 
 
 class StrEnum(str, ReprEnum):
+    # The data type's dunders come first in the MRO; CPython's EnumType puts Enum's lookup and
+    # repr back, as these do.
+    _eddy_lookup_new = True
+
+    def __new__(cls, value):
+        return Enum.__new__(cls, value)
+
+    def __repr__(self):
+        return Enum.__repr__(self)
+
     def _generate_next_value_(name, start, count, last_values):
         return name.lower()
 
     def __str__(self):
-        return str.__str__(self)
+        return self._value_
 
     def __format__(self, spec):
-        return str.__format__(self, spec)
+        return format(self._value_, spec)
 
 
 class Flag(Enum):
@@ -316,8 +334,18 @@ class Flag(Enum):
 
 
 class IntFlag(int, Flag):
+    # The data type's dunders come first in the MRO; CPython's EnumType puts Enum's lookup and
+    # repr back, as these do.
+    _eddy_lookup_new = True
+
+    def __new__(cls, value):
+        return Enum.__new__(cls, value)
+
+    def __repr__(self):
+        return Enum.__repr__(self)
+
     def __str__(self):
-        return int.__repr__(self)
+        return repr(self._value_)
 
 
 def unique(enumeration):
