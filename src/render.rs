@@ -22,17 +22,6 @@ const REPEATED_FRAMES_SHOWN: usize = 3;
 
 /// Renders `err` as a complete report, ending in a newline (empty for a silent `SystemExit`).
 pub fn render(err: &Error, color: bool) -> String {
-    let text = render_untrimmed(err, color);
-    // ariadne pads its lines with spaces; nobody needs them, and they make snapshots noisy.
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        out.push_str(line.trim_end_matches(' '));
-        out.push('\n');
-    }
-    out
-}
-
-fn render_untrimmed(err: &Error, color: bool) -> String {
     match err {
         Error::Syntax(syntax) => syntax_report(syntax, color),
         // SystemExit's report is its message (or nothing); a group's members need the plain text.
@@ -109,7 +98,13 @@ fn syntax_report(err: &SyntaxError, color: bool) -> String {
 fn write_report(report: Report<'_, (&str, Range<usize>)>, file: &str, source: &str) -> String {
     let mut buf = Vec::new();
     let _ = report.write((file, Source::from(source)), &mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
+    // ariadne pads its lines with spaces; nobody needs them, and they make snapshots noisy.
+    let mut out = String::with_capacity(buf.len());
+    for line in String::from_utf8_lossy(&buf).lines() {
+        out.push_str(line.trim_end_matches(' '));
+        out.push('\n');
+    }
+    out
 }
 
 /// An earlier exception of a chain, as CPython prints it.

@@ -3,6 +3,7 @@
 
 use eddy_vm::Vm;
 
+pub mod asyncio;
 pub mod collections;
 pub mod copy;
 pub mod dataclasses;
@@ -26,6 +27,7 @@ pub mod warnings;
 /// Registers every built-in module with `vm`.
 pub fn install(vm: &mut Vm) {
     let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
+        ("asyncio", asyncio::init),
         ("collections", collections::init),
         ("copy", copy::init),
         ("dataclasses", dataclasses::init),

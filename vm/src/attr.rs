@@ -41,9 +41,44 @@ pub fn lookup_special(vm: &Vm, obj: &Value, name: &str) -> Option<Value> {
 
 /// `getattr(obj, name)`.
 pub fn get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Value> {
-    match try_get_attr(vm, obj, name)? {
+    if let Value::Instance(inst) = obj {
+        let flags = inst.class.slots.get();
+        if flags.has_getattribute || flags.has_getattr {
+            return get_attr_hooked(vm, obj, &inst.class.clone(), name);
+        }
+    }
+    match generic_get_attr(vm, obj, name)? {
         Some(v) => Ok(v),
         None => Err(no_attribute(vm, obj, name)),
+    }
+}
+
+/// `object.__getattribute__(obj, name)`: the generic lookup, never consulting `__getattr__`.
+pub fn object_getattribute(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Value> {
+    match generic_get_attr(vm, obj, name)? {
+        Some(v) => Ok(v),
+        None => Err(no_attribute(vm, obj, name)),
+    }
+}
+
+/// Lookup on an instance whose class defines `__getattribute__` and/or `__getattr__`: the
+/// former replaces the generic lookup, the latter runs when the lookup raises AttributeError,
+/// and whatever `__getattr__` raises reaches the caller unchanged (as in CPython).
+fn get_attr_hooked(vm: &mut Vm, obj: &Value, cls: &Rc<Class>, name: &str) -> PyResult<Value> {
+    let flags = cls.slots.get();
+    let getattr = if flags.has_getattr { cls.lookup("__getattr__") } else { None };
+    let first = match cls.lookup("__getattribute__").filter(|_| flags.has_getattribute) {
+        Some(ga) => vm.call(&ga, vec![obj.clone(), Value::str(name)]),
+        None => match generic_get_attr(vm, obj, name)? {
+            Some(v) => return Ok(v),
+            // Skip building an AttributeError that `__getattr__` would only discard.
+            None if getattr.is_some() => Err(Value::None),
+            None => return Err(no_attribute(vm, obj, name)),
+        },
+    };
+    match (first, getattr) {
+        (Err(e), Some(ga)) if e.is_none() || vm.exc_matches(&e, "AttributeError") => vm.call(&ga, vec![obj.clone(), Value::str(name)]),
+        (r, _) => r,
     }
 }
 
@@ -63,12 +98,38 @@ pub fn no_attribute(vm: &Vm, obj: &Value, name: &str) -> Value {
 
 /// `getattr(obj, name, None)`-style lookup: Ok(None) when the attribute does not exist.
 pub fn try_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Value>> {
+    if let Value::Instance(inst) = obj {
+        let flags = inst.class.slots.get();
+        if flags.has_getattribute || flags.has_getattr {
+            return match get_attr_hooked(vm, obj, &inst.class.clone(), name) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) if vm.exc_matches(&e, "AttributeError") => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+    }
+    generic_get_attr(vm, obj, name)
+}
+
+/// True for a user-defined descriptor whose type defines `__set__` or `__delete__`: it takes
+/// precedence over the instance dict.
+fn is_data_descriptor(vm: &Vm, v: &Value) -> bool {
+    match v {
+        Value::Property(_) => true,
+        Value::Instance(_) => lookup_special(vm, v, "__set__").is_some() || lookup_special(vm, v, "__delete__").is_some(),
+        _ => false,
+    }
+}
+
+/// The generic lookup (`object.__getattribute__`): data descriptors on the type, the instance
+/// dict, then the rest of the type. Ok(None) when the attribute does not exist.
+fn generic_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Value>> {
     match obj {
         Value::Instance(inst) => {
             let cls = inst.class.clone();
             let found = cls.lookup(name);
-            if let Some(Value::Property(_)) = &found {
-                return bind(vm, found.unwrap(), obj, &cls).map(Some);
+            if let Some(f) = found.as_ref().filter(|f| is_data_descriptor(vm, f)) {
+                return bind(vm, f.clone(), obj, &cls).map(Some);
             }
             if let Some(v) = inst.dict.borrow().get(name) {
                 return Ok(Some(v.clone()));
@@ -76,20 +137,7 @@ pub fn try_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             if let Some(v) = found {
                 return bind(vm, v, obj, &cls).map(Some);
             }
-            if let Some(v) = crate::builtins::special_attr(vm, obj, name)? {
-                return Ok(Some(v));
-            }
-            if cls.slots.get().has_getattr {
-                if let Some(ga) = cls.lookup("__getattr__") {
-                    let r = vm.call(&ga, vec![obj.clone(), Value::str(name)]);
-                    return match r {
-                        Ok(v) => Ok(Some(v)),
-                        Err(e) if vm.exc_matches(&e, "AttributeError") => Ok(None),
-                        Err(e) => Err(e),
-                    };
-                }
-            }
-            Ok(None)
+            crate::builtins::special_attr(vm, obj, name)
         }
         Value::Class(cls) => {
             if let Some(v) = cls.lookup(name) {
@@ -139,63 +187,69 @@ pub fn try_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
     }
 }
 
+/// `object.__setattr__(obj, name, value)`: a data descriptor on the type, else the instance dict.
+pub fn generic_set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
+    let Value::Instance(inst) = obj else { return set_attr(vm, obj, name, value) };
+    let cls = inst.class.clone();
+    if let Some(found) = cls.lookup(&name.s) {
+        match found {
+            Value::Property(p) => {
+                if p.fset.is_none() {
+                    return Err(vm.attribute_error(format!("property '{}' of '{}' object has no setter", name.s, cls.name())));
+                }
+                let s = p.fset.clone();
+                vm.call(&s, vec![obj.clone(), value])?;
+                return Ok(());
+            }
+            Value::Instance(_) => {
+                if let Some(set) = lookup_special(vm, &found, "__set__") {
+                    vm.call(&set, vec![found.clone(), obj.clone(), value])?;
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(exc) = inst.exception() {
+        let mut e = exc.borrow_mut();
+        match &*name.s {
+            "__cause__" => {
+                e.cause = value;
+                e.suppress_context = true;
+                return Ok(());
+            }
+            "__context__" => {
+                e.context = value;
+                return Ok(());
+            }
+            "__suppress_context__" => {
+                e.suppress_context = matches!(value, Value::Bool(true));
+                return Ok(());
+            }
+            "args" => {
+                drop(e);
+                let t = Value::tuple(crate::ops::collect(vm, &value)?);
+                exc.borrow_mut().args = t;
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+    inst.dict.borrow_mut().insert(StrKey(name.clone()), value);
+    Ok(())
+}
+
 /// `obj.name = value`.
 pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
     match obj {
         Value::Instance(inst) => {
-            let cls = inst.class.clone();
-            if let Some(found) = cls.lookup(&name.s) {
-                match found {
-                    Value::Property(p) => {
-                        if p.fset.is_none() {
-                            return Err(vm.attribute_error(format!("property '{}' of '{}' object has no setter", name.s, cls.name())));
-                        }
-                        let s = p.fset.clone();
-                        vm.call(&s, vec![obj.clone(), value])?;
-                        return Ok(());
-                    }
-                    Value::Instance(_) => {
-                        if let Some(set) = lookup_special(vm, &found, "__set__") {
-                            vm.call(&set, vec![found.clone(), obj.clone(), value])?;
-                            return Ok(());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if cls.slots.get().has_setattr {
-                if let Some(sa) = cls.lookup("__setattr__") {
+            if inst.class.slots.get().has_setattr {
+                if let Some(sa) = inst.class.lookup("__setattr__") {
                     vm.call(&sa, vec![obj.clone(), Value::Str(name.clone()), value])?;
                     return Ok(());
                 }
             }
-            if let Some(exc) = inst.exception() {
-                let mut e = exc.borrow_mut();
-                match &*name.s {
-                    "__cause__" => {
-                        e.cause = value;
-                        e.suppress_context = true;
-                        return Ok(());
-                    }
-                    "__context__" => {
-                        e.context = value;
-                        return Ok(());
-                    }
-                    "__suppress_context__" => {
-                        e.suppress_context = matches!(value, Value::Bool(true));
-                        return Ok(());
-                    }
-                    "args" => {
-                        drop(e);
-                        let t = Value::tuple(crate::ops::collect(vm, &value)?);
-                        exc.borrow_mut().args = t;
-                        return Ok(());
-                    }
-                    _ => {}
-                }
-            }
-            inst.dict.borrow_mut().insert(StrKey(name.clone()), value);
-            Ok(())
+            generic_set_attr(vm, obj, name, value)
         }
         Value::Class(cls) => {
             if !cls.is_user {
@@ -236,22 +290,46 @@ pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyR
     }
 }
 
+/// `object.__delattr__(obj, name)`: a data descriptor's deleter, else the instance dict.
+pub fn generic_del_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<()> {
+    let Value::Instance(inst) = obj else { return del_attr(vm, obj, name) };
+    match inst.class.lookup(name) {
+        Some(Value::Property(p)) => {
+            if p.fdel.is_none() {
+                return Err(vm.attribute_error(format!("property '{}' of '{}' object has no deleter", name, inst.class.name())));
+            }
+            let d = p.fdel.clone();
+            vm.call(&d, vec![obj.clone()])?;
+            return Ok(());
+        }
+        Some(found @ Value::Instance(_)) => {
+            if let Some(del) = lookup_special(vm, &found, "__delete__") {
+                vm.call(&del, vec![found.clone(), obj.clone()])?;
+                return Ok(());
+            }
+            if lookup_special(vm, &found, "__set__").is_some() {
+                return Err(vm.attribute_error("__delete__"));
+            }
+        }
+        _ => {}
+    }
+    if inst.dict.borrow_mut().shift_remove(name).is_none() {
+        return Err(no_attribute(vm, obj, name));
+    }
+    Ok(())
+}
+
 /// `del obj.name`.
 pub fn del_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<()> {
     match obj {
         Value::Instance(inst) => {
-            if let Some(Value::Property(p)) = inst.class.lookup(name) {
-                if p.fdel.is_none() {
-                    return Err(vm.attribute_error(format!("property '{}' of '{}' object has no deleter", name, inst.class.name())));
+            if inst.class.slots.get().has_delattr {
+                if let Some(da) = inst.class.lookup("__delattr__") {
+                    vm.call(&da, vec![obj.clone(), Value::str(name)])?;
+                    return Ok(());
                 }
-                let d = p.fdel.clone();
-                vm.call(&d, vec![obj.clone()])?;
-                return Ok(());
             }
-            if inst.dict.borrow_mut().shift_remove(name).is_none() {
-                return Err(no_attribute(vm, obj, name));
-            }
-            Ok(())
+            generic_del_attr(vm, obj, name)
         }
         Value::Class(cls) if cls.is_user => {
             if cls.dict.borrow_mut().shift_remove(name).is_none() {

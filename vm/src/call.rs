@@ -324,8 +324,12 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
             return Err(vm.type_error(format!("type '{}' is not an acceptable base type", b.name())));
         }
     }
+    if let Some(msg) = crate::types::mro_error(&base_classes) {
+        return Err(vm.type_error(msg));
+    }
     let cls = crate::types::new_class(&name, base_classes, kind, true);
     let mut classcell = None;
+    let (has_eq, has_hash, has_doc) = (ns.contains_key("__eq__"), ns.contains_key("__hash__"), ns.contains_key("__doc__"));
     for (k, v) in ns {
         if &*k.0.s == "__classcell__" {
             classcell = Some(v);
@@ -338,6 +342,14 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
             (_, v) => v,
         };
         cls.dict.borrow_mut().insert(k, v);
+    }
+    // A class without a docstring has `__doc__ = None` of its own (it is not inherited).
+    if !has_doc {
+        cls.dict.borrow_mut().insert(StrKey(vm.intern("__doc__")), Value::None);
+    }
+    // Defining __eq__ without __hash__ makes instances unhashable, as `type.__new__` does.
+    if has_eq && !has_hash {
+        cls.dict.borrow_mut().insert(StrKey(vm.intern("__hash__")), Value::None);
     }
     if let Some(q) = cls.dict.borrow().get("__qualname__").and_then(|q| q.as_str().map(|s| s.to_string())) {
         *cls.qualname.borrow_mut() = Rc::new(PyStr::new(q));
@@ -370,7 +382,13 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
                 }
             }
             vm.call_args(&f, a)?;
-            break;
+            return Ok(class_value);
+        }
+    }
+    // Only object.__init_subclass__ is left, and it accepts no keywords.
+    if let Value::Dict(d) = kwargs {
+        if d.borrow().items().iter().any(|(k, _)| k.as_str() != Some("metaclass")) {
+            return Err(vm.type_error(format!("{}.__init_subclass__() takes no keyword arguments", name)));
         }
     }
     Ok(class_value)

@@ -45,7 +45,7 @@ pub fn group_message(v: &Value) -> Value {
 pub fn derive(vm: &mut Vm, template: &Value, items: Vec<Value>) -> Value {
     let cls = vm.type_of(template);
     let msg = group_message(template);
-    let g = vm.new_exception(&cls, vec![msg, Value::tuple(items)]);
+    let g = vm.new_exception(&cls, vec![msg, Value::list(items)]);
     if let (Value::Instance(a), Value::Instance(b)) = (&g, template) {
         if let (Some(x), Some(y)) = (a.exception(), b.exception()) {
             let y = y.borrow();
@@ -118,13 +118,18 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     if items.is_empty() {
         return Value::None;
     }
+    // A naked exception was wrapped for the handlers: only one clause ran, so raise what it raised.
+    if !is_group(vm, orig) {
+        return items[0].clone();
+    }
     let orig_leaves = leaf_ids(orig);
-    // Re-raised parts of the original (bare `raise` or unmatched) keep the original's structure.
+    // Re-raised parts of the original (bare `raise` or unmatched) are subgroups of it and keep
+    // its structure; a leaf raised on its own counts as newly raised.
     let mut reraised = Vec::new();
     let mut raised = Vec::new();
     for item in items {
         let leaves = leaf_ids(&item);
-        if !leaves.is_empty() && leaves.iter().all(|l| orig_leaves.contains(l)) {
+        if is_group(vm, &item) && !leaves.is_empty() && leaves.iter().all(|l| orig_leaves.contains(l)) {
             reraised.extend(leaves);
         } else {
             raised.push(item);
@@ -134,10 +139,20 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     if raised.is_empty() {
         return kept;
     }
+    // A single new exception, with nothing re-raised or left unhandled, propagates as itself.
+    if kept.is_none() && raised.len() == 1 {
+        return raised.pop().unwrap_or(Value::None);
+    }
     if !kept.is_none() {
         raised.push(kept);
     }
-    vm.new_exception(&vm.exc_class("ExceptionGroup"), vec![Value::str(""), Value::tuple(raised)])
+    // A single exception is raised as it is, not wrapped (CPython 3.11.4+).
+    if raised.len() == 1 {
+        return raised.remove(0);
+    }
+    let base = vm.exc_class("Exception");
+    let cls = if raised.iter().all(|e| vm.isinstance(e, &base)) { vm.exc_class("ExceptionGroup") } else { vm.exc_class("BaseExceptionGroup") };
+    vm.new_exception(&cls, vec![Value::str(""), Value::list(raised)])
 }
 
 fn leaf_ids(v: &Value) -> Vec<usize> {

@@ -20,6 +20,15 @@ pub fn set_source_compiler(c: SourceCompiler) {
     COMPILER.with(|x| x.set(Some(c)));
 }
 
+/// Compiles source text with the embedding's compiler (native modules with parts written in
+/// Python use this, e.g. asyncio).
+pub fn compile_source(vm: &Vm, filename: &str, text: &str) -> PyResult<Rc<crate::code::Code>> {
+    let Some(compiler) = COMPILER.with(|c| c.get()) else {
+        return Err(vm.error("ImportError", "no compiler available"));
+    };
+    compiler(filename, text).map_err(|msg| vm.error("SyntaxError", msg))
+}
+
 pub fn import_module(vm: &mut Vm, name: &str) -> PyResult<Value> {
     if let Some(m) = vm.modules.get(name) {
         return Ok(m.clone());
@@ -48,6 +57,9 @@ pub fn import_module(vm: &mut Vm, name: &str) -> PyResult<Value> {
         }
     }
     let e = vm.error("ModuleNotFoundError", format!("No module named '{name}'"));
+    if let Value::Instance(i) = &e {
+        i.dict.borrow_mut().insert(crate::value::StrKey(vm.intern("name")), Value::str(name));
+    }
     Err(e)
 }
 
@@ -64,7 +76,8 @@ fn load_file(vm: &mut Vm, name: &str, path: &std::path::Path) -> PyResult<Value>
     };
     let code = compiler(&path.display().to_string(), &text).map_err(|msg| vm.error("SyntaxError", msg))?;
     let module = Rc::new(Module::new(name));
-    module.set("__file__", Value::string(path.display().to_string()));
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    module.set("__file__", Value::string(full.display().to_string()));
     let v = Value::Module(module.clone());
     // Cached before running, so circular imports see the partly initialised module, as in CPython.
     vm.modules.insert(name.to_string(), v.clone());
@@ -99,5 +112,12 @@ pub fn import_from(vm: &mut Vm, module: &Value, name: &str) -> PyResult<Value> {
     if let Ok(v) = import_module(vm, &format!("{mname}.{name}")) {
         return Ok(v);
     }
-    Err(vm.error("ImportError", format!("cannot import name '{name}' from '{mname}'")))
+    // CPython names the file a script module came from.
+    let file = match module {
+        Value::Module(m) => m.get("__file__").and_then(|f| f.as_str().map(|s| format!(" ({s})"))),
+        _ => None,
+    };
+    let file = file.unwrap_or_else(|| " (unknown location)".to_string());
+    let file = if vm.native_modules.contains_key(&mname) { String::new() } else { file };
+    Err(vm.error("ImportError", format!("cannot import name '{name}' from '{mname}'{file}")))
 }

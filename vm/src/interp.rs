@@ -69,7 +69,7 @@ impl Vm {
             if let Some(gen) = &frame.generator {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
-                if self.exc_matches(&exc, "StopIteration") || (gen.kind != crate::objects::generator::GenKind::Generator && self.exc_matches(&exc, "StopAsyncIteration")) {
+                if self.exc_matches(&exc, "StopIteration") || (gen.kind == crate::objects::generator::GenKind::AsyncGenerator && self.exc_matches(&exc, "StopAsyncIteration")) {
                     let what = match gen.kind {
                         crate::objects::generator::GenKind::Generator => "generator raised StopIteration",
                         crate::objects::generator::GenKind::Coroutine => "coroutine raised StopIteration",
@@ -317,7 +317,7 @@ impl Vm {
                     // Fast path: a plain function on the class, not shadowed by the instance.
                     let cls = self.type_of(&obj);
                     let found = match &obj {
-                        Value::Instance(i) if !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
+                        Value::Instance(i) if !i.class.slots.get().has_getattribute && !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
                         Value::Instance(_) | Value::Class(_) | Value::Module(_) => None,
                         _ => cls.lookup(&name.s),
                     };
@@ -862,7 +862,7 @@ impl Vm {
                             let cause = pop!();
                             let e = pop!();
                             let e = tri!(ops::make_exception(self, e));
-                            let cause = if cause.is_none() { Value::None } else { tri!(ops::make_exception(self, cause)) };
+                            let cause = tri!(ops::make_cause(self, cause));
                             ops::set_cause(&e, cause);
                             e
                         }
@@ -910,16 +910,16 @@ impl Vm {
                 Instr::BeforeWith => {
                     let ctx = pop!();
                     save!();
-                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
                     let enter = tri!(ops::special_method(self, &ctx, "__enter__", "the context manager protocol"));
+                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
                     self.stack.push(exit);
                     self.stack.push(enter);
                 }
                 Instr::BeforeAsyncWith => {
                     let ctx = pop!();
                     save!();
-                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
                     let enter = tri!(ops::special_method(self, &ctx, "__aenter__", "the asynchronous context manager protocol"));
+                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
                     self.stack.push(exit);
                     self.stack.push(enter);
                 }
@@ -1285,6 +1285,12 @@ impl Vm {
             gen.inner.borrow_mut().state = GenState::Finished;
             return Err(exc);
         }
+        // Suspended inside `yield from`/`await`: the exception goes to the innermost awaitable
+        // first (so a cancelled task runs the `finally` blocks of the coroutine it awaits).
+        let exc = match self.throw_into_delegate(gen, exc)? {
+            Ok(done) => return Ok(done),
+            Err(exc) => exc,
+        };
         self.resume_generator(gen, Value::None, ReturnMode::Entry)?;
         // Drop the sent value and raise at the resume point.
         self.stack.pop();
@@ -1302,6 +1308,63 @@ impl Vm {
             Ok(Ok(v))
         }
     }
+}
+
+impl Vm {
+    /// The sub-iterator and loop exit of a generator suspended in a `yield from`/`await` loop
+    /// (its last instruction run was the loop's YieldValue, right after the Send).
+    fn delegate_of(gen: &Rc<Generator>) -> Option<(Value, usize)> {
+        let inner = gen.inner.borrow();
+        let frame = inner.frame.as_ref()?;
+        let send_at = frame.ip.checked_sub(2)?;
+        match frame.code.instrs.get(send_at)? {
+            Instr::Send(exit) => Some((inner.saved.last()?.clone(), *exit as usize)),
+            _ => None,
+        }
+    }
+
+    /// CPython's `_gen_throw` delegation. Ok(Ok(r)): the delegate handled `exc` (yielded or the
+    /// generator then finished, `r` as in `gen_send`); Ok(Err(exc)): raise `exc` in `gen` itself.
+    fn throw_into_delegate(&mut self, gen: &Rc<Generator>, exc: Value) -> PyResult<Result<Result<Value, Value>, Value>> {
+        let Some((sub, exit)) = Self::delegate_of(gen) else { return Ok(Err(exc)) };
+        let r = match &sub {
+            Value::Generator(g) => self.gen_throw(g, exc),
+            _ => match crate::attr::try_get_attr(self, &sub, "throw")? {
+                Some(m) => match self.call(&m, vec![exc]) {
+                    Ok(v) => Ok(Ok(v)),
+                    Err(e) if self.exc_matches(&e, "StopIteration") => Ok(Err(stop_value(&e))),
+                    Err(e) => Err(e),
+                },
+                None => return Ok(Err(exc)),
+            },
+        };
+        match r {
+            Ok(Ok(v)) => Ok(Ok(Ok(v))),
+            Ok(Err(ret)) => {
+                // The delegate returned: leave the loop with its value, as if Send had finished.
+                {
+                    let mut inner = gen.inner.borrow_mut();
+                    inner.saved.pop();
+                    if let Some(f) = inner.frame.as_mut() {
+                        f.ip = exit;
+                    }
+                }
+                self.gen_send(gen, ret).map(Ok)
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+}
+
+/// The value a StopIteration carries (its first argument, or None).
+fn stop_value(e: &Value) -> Value {
+    let Value::Instance(i) = e else { return Value::None };
+    i.exception()
+        .map(|d| match &d.borrow().args {
+            Value::Tuple(t) if !t.is_empty() => t[0].clone(),
+            _ => Value::None,
+        })
+        .unwrap_or(Value::None)
 }
 
 /// Int op Int without leaving the loop; None when the result needs the general path

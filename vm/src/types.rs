@@ -59,8 +59,31 @@ pub fn new_class(name: &str, bases: Vec<Rc<Class>>, kind: BuiltinKind, is_user: 
     c
 }
 
-/// C3 linearisation of the bases' MROs (excluding the new class itself).
+/// C3 linearisation of the bases' MROs (excluding the new class itself). Inconsistent
+/// hierarchies (which `mro_error` rejects for script classes) fall back to depth-first order.
 pub fn compute_mro(bases: &[Rc<Class>]) -> Vec<Rc<Class>> {
+    c3_merge(bases, true).unwrap_or_default()
+}
+
+/// CPython's TypeError message when `bases` admit no C3 linearisation, or list a class twice.
+pub fn mro_error(bases: &[Rc<Class>]) -> Option<String> {
+    for (i, b) in bases.iter().enumerate() {
+        if bases[..i].iter().any(|o| Rc::ptr_eq(o, b)) {
+            return Some(format!("duplicate base class {}", b.name()));
+        }
+    }
+    match c3_merge(bases, false) {
+        Ok(_) => None,
+        Err(heads) => {
+            let names: Vec<&str> = heads.iter().map(|c| c.name()).collect();
+            Some(format!("Cannot create a consistent method resolution\norder (MRO) for bases {}", names.join(", ")))
+        }
+    }
+}
+
+/// The C3 merge; on a conflict either takes the first head anyway (`lenient`) or returns the
+/// distinct heads of the sequences left to merge.
+fn c3_merge(bases: &[Rc<Class>], lenient: bool) -> Result<Vec<Rc<Class>>, Vec<Rc<Class>>> {
     let mut seqs: Vec<Vec<Rc<Class>>> = bases
         .iter()
         .map(|b| {
@@ -74,7 +97,7 @@ pub fn compute_mro(bases: &[Rc<Class>]) -> Vec<Rc<Class>> {
     loop {
         seqs.retain(|s| !s.is_empty());
         if seqs.is_empty() {
-            return out;
+            return Ok(out);
         }
         let mut chosen = None;
         for s in &seqs {
@@ -85,8 +108,19 @@ pub fn compute_mro(bases: &[Rc<Class>]) -> Vec<Rc<Class>> {
                 break;
             }
         }
-        // Inconsistent hierarchies fall back to depth-first order rather than failing.
-        let c = chosen.unwrap_or_else(|| seqs[0][0].clone());
+        let c = match chosen {
+            Some(c) => c,
+            None if lenient => seqs[0][0].clone(),
+            None => {
+                let mut heads: Vec<Rc<Class>> = Vec::new();
+                for s in &seqs {
+                    if !heads.iter().any(|h| Rc::ptr_eq(h, &s[0])) {
+                        heads.push(s[0].clone());
+                    }
+                }
+                return Err(heads);
+            }
+        };
         for s in seqs.iter_mut() {
             if Rc::ptr_eq(&s[0], &c) {
                 s.remove(0);

@@ -155,11 +155,15 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             };
             Ok(Value::Slice(Rc::new(Slice { start, stop, step })))
         },
-        BuiltinKind::Property => |_vm, _c, mut a| {
+        BuiltinKind::Property => |vm, _c, mut a| {
             let fget = a.take_kw("fget").or_else(|| a.pos.first().cloned()).unwrap_or(Value::None);
             let fset = a.take_kw("fset").or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::None);
             let fdel = a.take_kw("fdel").or_else(|| a.pos.get(2).cloned()).unwrap_or(Value::None);
-            let doc = a.take_kw("doc").or_else(|| a.pos.get(3).cloned()).unwrap_or(Value::None);
+            let mut doc = a.take_kw("doc").or_else(|| a.pos.get(3).cloned()).unwrap_or(Value::None);
+            // Without an explicit doc, a property documents itself with its getter's docstring.
+            if doc.is_none() && !fget.is_none() {
+                doc = crate::attr::try_get_attr(vm, &fget, "__doc__")?.unwrap_or(Value::None);
+            }
             Ok(Value::Property(Rc::new(Property { fget, fset, fdel, doc })))
         },
         BuiltinKind::StaticMethod => |vm, _c, a| {
@@ -174,21 +178,77 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             if c.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
                 return exception_group_new(vm, c, a);
             }
+            if c.is_subclass(&vm.exc_class("OSError")) {
+                return os_error_new(vm, c, a);
+            }
             Ok(vm.new_exception(c, a.pos))
         },
         _ => return None,
     })
 }
 
+/// The OSError subclass CPython picks for an errno (`OSError(2, ...)` is a FileNotFoundError).
+fn os_error_subclass(errno: i64) -> Option<&'static str> {
+    Some(match errno {
+        1 | 13 => "PermissionError",
+        2 => "FileNotFoundError",
+        3 => "ProcessLookupError",
+        4 => "InterruptedError",
+        10 => "ChildProcessError",
+        11 | 114 | 115 => "BlockingIOError",
+        17 => "FileExistsError",
+        20 => "NotADirectoryError",
+        21 => "IsADirectoryError",
+        32 | 108 => "BrokenPipeError",
+        103 => "ConnectionAbortedError",
+        104 => "ConnectionResetError",
+        110 => "TimeoutError",
+        111 => "ConnectionRefusedError",
+        _ => return None,
+    })
+}
+
+/// `OSError(errno, strerror[, filename])`: a known errno selects the subclass, and a filename
+/// is kept as an attribute rather than in `args`.
+fn os_error_new(vm: &mut Vm, c: &Rc<Class>, a: Args) -> PyResult<Value> {
+    let mut cls = c.clone();
+    let errno = match a.pos.first() {
+        Some(Value::Int(n)) if (2..=5).contains(&a.pos.len()) => Some(*n),
+        _ => None,
+    };
+    if let Some(sub) = errno.and_then(os_error_subclass) {
+        if Rc::ptr_eq(c, &vm.exc_class("OSError")) {
+            cls = vm.exc_class(sub);
+        }
+    }
+    let filename = if errno.is_some() { a.pos.get(2).filter(|f| !f.is_none()).cloned() } else { None };
+    let args = if filename.is_some() { a.pos[..2].to_vec() } else { a.pos };
+    let e = vm.new_exception(&cls, args);
+    if let (Some(f), Value::Instance(i)) = (filename, &e) {
+        i.dict.borrow_mut().insert(crate::value::StrKey(vm.intern("filename")), f);
+    }
+    Ok(e)
+}
+
 fn exception_group_new(vm: &mut Vm, c: &Rc<Class>, a: Args) -> PyResult<Value> {
-    check_args(vm, c.name(), &a, 2, 2)?;
+    check_args(vm, "BaseExceptionGroup.__new__", &a, 2, 2)?;
     let msg = a.pos[0].clone();
     if !matches!(msg, Value::Str(_)) {
-        return Err(vm.type_error("argument 1 must be str"));
+        return Err(vm.type_error(format!("BaseExceptionGroup.__new__() argument 1 must be str, not {}", vm.type_name(&msg))));
     }
-    let items = ops::collect(vm, &a.pos[1])?;
+    // `args` keeps the sequence as given (a list stays a list in the repr).
+    let seq = a.pos[1].clone();
+    let items = match &seq {
+        Value::List(l) => l.borrow().clone(),
+        Value::Tuple(t) => t.to_vec(),
+        _ => return Err(vm.type_error("second argument (exceptions) must be a sequence")),
+    };
     if items.is_empty() {
         return Err(vm.value_error("second argument (exceptions) must be a non-empty sequence"));
+    }
+    let base = vm.exc_class("BaseException");
+    if let Some(i) = items.iter().position(|i| !vm.isinstance(i, &base)) {
+        return Err(vm.value_error(format!("Item {i} of second argument (exceptions) is not an exception")));
     }
     let exc_base = vm.exc_class("Exception");
     let mut cls = c.clone();
@@ -196,13 +256,10 @@ fn exception_group_new(vm: &mut Vm, c: &Rc<Class>, a: Args) -> PyResult<Value> {
     if Rc::ptr_eq(c, &vm.exc_class("BaseExceptionGroup")) && items.iter().all(|i| vm.isinstance(i, &exc_base)) {
         cls = vm.exc_class("ExceptionGroup");
     }
-    if cls.is_subclass(&exc_base) {
-        if let Some(bad) = items.iter().find(|i| !vm.isinstance(i, &exc_base)) {
-            let n = vm.type_name(bad);
-            return Err(vm.type_error(format!("Cannot nest BaseExceptions in an ExceptionGroup (got {n})")));
-        }
+    if cls.is_subclass(&exc_base) && items.iter().any(|i| !vm.isinstance(i, &exc_base)) {
+        return Err(vm.type_error("Cannot nest BaseExceptions in an ExceptionGroup"));
     }
-    Ok(vm.new_exception(&cls, vec![msg, Value::tuple(items)]))
+    Ok(vm.new_exception(&cls, vec![msg, seq]))
 }
 
 fn type_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {

@@ -31,22 +31,19 @@ pub fn install(vm: &mut Vm) {
     });
     vm.add_method(&object, "__setattr__", |vm, a| {
         check_args(vm, "__setattr__", &a, 3, 3)?;
-        let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
-        if let Value::Instance(i) = &a.pos[0] {
-            i.dict.borrow_mut().insert(StrKey(name.clone()), a.pos[2].clone());
-        }
+        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        crate::attr::generic_set_attr(vm, &a.pos[0], name, a.pos[2].clone())?;
         Ok(Value::None)
     });
     vm.add_method(&object, "__getattribute__", |vm, a| {
-        let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
-        crate::attr::get_attr(vm, &a.pos[0], &name.s)
+        check_args(vm, "__getattribute__", &a, 2, 2)?;
+        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        crate::attr::object_getattribute(vm, &a.pos[0], &name.s)
     });
     vm.add_method(&object, "__delattr__", |vm, a| {
-        let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
-        if let Value::Instance(i) = &a.pos[0] {
-            i.dict.borrow_mut().shift_remove(&*name.s);
-        }
-        let _ = vm;
+        check_args(vm, "__delattr__", &a, 2, 2)?;
+        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        crate::attr::generic_del_attr(vm, &a.pos[0], &name.s)?;
         Ok(Value::None)
     });
     let new = vm.native("__new__", |vm, a| {
@@ -73,7 +70,16 @@ pub fn install(vm: &mut Vm) {
         }
         Ok(Value::string(ops::to_str(vm, &a.pos[0])?))
     });
-    vm.add_method(&object, "__init_subclass__", |_vm, _a| Ok(Value::None));
+    vm.add_method(&object, "__init_subclass__", |vm, a| {
+        if !a.kw.is_empty() {
+            let name = match a.pos.first() {
+                Some(Value::Class(c)) => c.name().to_string(),
+                _ => "object".to_string(),
+            };
+            return Err(vm.type_error(format!("{name}.__init_subclass__() takes no keyword arguments")));
+        }
+        Ok(Value::None)
+    });
     let property = vm.types.property.clone();
     vm.add_method(&property, "setter", |vm, a| property_with(vm, a, 1));
     vm.add_method(&property, "getter", |vm, a| property_with(vm, a, 0));
@@ -96,6 +102,10 @@ pub fn install(vm: &mut Vm) {
         Ok(Value::list(v))
     });
     vm.add_method(&type_, "__subclasses__", |_vm, _a| Ok(Value::list(vec![])));
+}
+
+fn attr_name_error(vm: &Vm, got: &Value) -> Value {
+    vm.type_error(format!("attribute name must be string, not '{}'", vm.type_name(got)))
 }
 
 /// `prop.setter(f)` and friends: a copy of the property with one accessor replaced.

@@ -183,6 +183,10 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                     for (k, v) in items {
                         crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
                     }
+                    // Writes through the dict (`obj.__dict__[k] = v`, `.update(...)`) reach `obj`.
+                    if let Value::Dict(dd) = &d {
+                        dd.borrow_mut().set_owner(Rc::downgrade(i));
+                    }
                     Some(d)
                 }
                 "__module__" => i.class.lookup("__module__"),

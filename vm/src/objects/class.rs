@@ -69,6 +69,9 @@ pub struct DunderFlags {
     pub has_hash: bool,
     pub has_getattr: bool,
     pub has_setattr: bool,
+    pub has_delattr: bool,
+    /// A script-defined `__getattribute__` replaces the generic lookup entirely.
+    pub has_getattribute: bool,
 }
 
 impl Class {
@@ -131,6 +134,8 @@ impl Class {
             has_hash: user_defined("__hash__"),
             has_getattr: user_defined("__getattr__"),
             has_setattr: user_defined("__setattr__"),
+            has_delattr: user_defined("__delattr__"),
+            has_getattribute: user_defined("__getattribute__"),
         });
     }
     pub fn name(&self) -> &str {

@@ -6,8 +6,10 @@
 //! when only a script call can; the caller (`crate::ops::dict_ops`) then finishes the job.
 
 use std::cell::RefCell;
+use std::rc::Weak;
 
-use crate::value::Value;
+use crate::objects::class::Instance;
+use crate::value::{StrKey, Value};
 
 pub type PyDict = RefCell<DictData>;
 
@@ -21,13 +23,23 @@ pub struct Entry {
 const EMPTY: u32 = u32::MAX;
 const DELETED: u32 = u32::MAX - 1;
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct DictData {
     /// Entries in insertion order; `None` marks a deleted entry until the next resize compacts.
     entries: Vec<Option<Entry>>,
     /// Hash table of indices into `entries` (or EMPTY/DELETED); its length is a power of two or 0.
     indices: Vec<u32>,
     len: usize,
+    /// For the dict `obj.__dict__` returns: the instance whose attributes it shows. Instances keep
+    /// attributes in their own map, so every write to this dict is mirrored into that map.
+    owner: Option<Weak<Instance>>,
+}
+
+impl Clone for DictData {
+    /// A copy (`dict(obj.__dict__)`, `d.copy()`) is an ordinary dict: it mirrors nothing.
+    fn clone(&self) -> DictData {
+        DictData { entries: self.entries.clone(), indices: self.indices.clone(), len: self.len, owner: None }
+    }
 }
 
 /// Where a key is, or where the probe stopped.
@@ -94,12 +106,33 @@ impl DictData {
         }
     }
 
+    /// Makes this dict the `__dict__` view of `owner` (see the `owner` field).
+    pub fn set_owner(&mut self, owner: Weak<Instance>) {
+        self.owner = Some(owner);
+    }
+    /// Mirrors `key = value` (or its removal, when `value` is None) into the owner's attributes.
+    fn mirror(&self, key: &Value, value: Option<&Value>) {
+        let (Some(owner), Value::Str(name)) = (&self.owner, key) else { return };
+        let Some(inst) = owner.upgrade() else { return };
+        let Ok(mut attrs) = inst.dict.try_borrow_mut() else { return };
+        match value {
+            Some(v) => {
+                attrs.insert(StrKey(name.clone()), v.clone());
+            }
+            None => {
+                attrs.shift_remove(&*name.s);
+            }
+        }
+    }
     pub fn entry(&self, ix: usize) -> Option<&Entry> {
         self.entries.get(ix).and_then(|e| e.as_ref())
     }
     pub fn set_value_at(&mut self, ix: usize, value: Value) {
         if let Some(Some(e)) = self.entries.get_mut(ix) {
             e.value = value;
+        }
+        if let Some(Some(e)) = self.entries.get(ix) {
+            self.mirror(&e.key, Some(&e.value));
         }
     }
 
@@ -109,6 +142,7 @@ impl DictData {
             self.resize();
         }
         let ix = self.entries.len() as u32;
+        self.mirror(&key, Some(&value));
         self.entries.push(Some(Entry { hash, key, value }));
         self.place(hash, ix);
         self.len += 1;
@@ -143,6 +177,7 @@ impl DictData {
     /// Removes the entry at `ix`, returning it.
     pub fn remove_at(&mut self, ix: usize) -> Option<Entry> {
         let entry = self.entries.get_mut(ix)?.take()?;
+        self.mirror(&entry.key, None);
         let mask = self.indices.len() - 1;
         let mut i = (entry.hash as u64 as usize) & mask;
         let mut perturb = entry.hash as u64;
@@ -168,6 +203,9 @@ impl DictData {
     }
 
     pub fn clear(&mut self) {
+        for e in self.entries.iter().flatten() {
+            self.mirror(&e.key, None);
+        }
         self.entries.clear();
         self.indices.clear();
         self.len = 0;

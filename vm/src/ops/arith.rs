@@ -78,6 +78,7 @@ pub fn inplace_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> 
     if let (Value::List(l), 2) = (a, op) {
         let n = match as_i64(b) {
             Some(n) => n,
+            None if matches!(b, Value::Instance(_)) && vm.type_of(b).lookup("__index__").is_some() => super::index_value(vm, b, "")?,
             None => return Err(vm.type_error(format!("can't multiply sequence by non-int of type '{}'", vm.type_name(b)))),
         };
         let items = l.borrow().clone();
@@ -179,7 +180,13 @@ fn dunder_binary(vm: &mut Vm, a: &Value, b: &Value, op: u8, inplace: bool) -> Py
         }
     }
     if op == 2 && (matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_)) || matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_))) {
-        let other = if matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_)) { b } else { a };
+        let a_is_seq = matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_));
+        let (seq, other) = if a_is_seq { (a, b) } else { (b, a) };
+        // Anything with __index__ repeats a sequence, as an int does.
+        if matches!(other, Value::Instance(_)) && vm.type_of(other).lookup("__index__").is_some() {
+            let n = Value::Int(super::index_value(vm, other, "")?);
+            return if inplace { inplace_op(vm, seq, &n, 2) } else { binary_op(vm, seq, &n, 2) };
+        }
         return Err(vm.type_error(format!("can't multiply sequence by non-int of type '{}'", vm.type_name(other))));
     }
     if op == 7 {
@@ -309,7 +316,7 @@ fn small_int_op(vm: &mut Vm, x: i64, y: i64, op: u8) -> PyResult<Option<Value>> 
         }
         6 => {
             if y == 0 {
-                return Err(zero_div(vm, "integer division or modulo by zero"));
+                return Err(zero_div(vm, "integer modulo by zero"));
             }
             floor_divmod(x, y).map(|(_, r)| Value::Int(r))
         }
@@ -391,7 +398,7 @@ fn big_int_op(vm: &mut Vm, x: &BigInt, y: &BigInt, op: u8) -> PyResult<Value> {
         }
         6 => {
             if y.is_zero() {
-                return Err(zero_div(vm, "integer division or modulo by zero"));
+                return Err(zero_div(vm, "integer modulo by zero"));
             }
             x.mod_floor(y)
         }

@@ -565,9 +565,18 @@ pub fn get_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
         }
         Value::Instance(_) | Value::Class(_) => {
             let cls = vm.type_of(v);
-            if let Some(f) = cls.lookup("__iter__") {
-                let it = vm.call(&f, vec![v.clone()])?;
-                return Ok(it);
+            match cls.lookup("__iter__") {
+                // `__iter__ = None` declares the class not iterable.
+                Some(Value::None) => return Err(vm.type_error(format!("'{}' object is not iterable", cls.name()))),
+                Some(f) => {
+                    let it = vm.call(&f, vec![v.clone()])?;
+                    let is_iter = matches!(it, Value::Iterator(_) | Value::Generator(_)) || vm.type_of(&it).lookup("__next__").is_some();
+                    if !is_iter {
+                        return Err(vm.type_error(format!("iter() returned non-iterator of type '{}'", vm.type_name(&it))));
+                    }
+                    return Ok(it);
+                }
+                None => {}
             }
             if let Some(p) = crate::builtins::payload_value(v) {
                 return get_iter(vm, &p);

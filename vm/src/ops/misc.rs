@@ -56,6 +56,17 @@ pub fn make_exception(vm: &mut Vm, e: Value) -> PyResult<Value> {
     }
 }
 
+/// The value of a `raise ... from cause` operand (None stays None).
+pub fn make_cause(vm: &mut Vm, cause: Value) -> PyResult<Value> {
+    let base = vm.exc_class("BaseException");
+    match &cause {
+        Value::None => Ok(Value::None),
+        Value::Class(c) if c.is_subclass(&base) => vm.call(&cause, vec![]),
+        Value::Instance(i) if i.class.is_subclass(&base) => Ok(cause),
+        _ => Err(vm.type_error("exception causes must derive from BaseException")),
+    }
+}
+
 pub fn set_cause(exc: &Value, cause: Value) {
     if let Value::Instance(i) = exc {
         if let Some(d) = i.exception() {
@@ -131,7 +142,8 @@ pub fn special_method(vm: &mut Vm, obj: &Value, name: &str, protocol: &str) -> P
         None => {
             let tn = vm.type_name(obj);
             let msg = match name {
-                "__enter__" | "__exit__" | "__aenter__" | "__aexit__" => format!("'{tn}' object does not support {protocol}"),
+                "__enter__" | "__aenter__" => format!("'{tn}' object does not support {protocol}"),
+                "__exit__" | "__aexit__" => format!("'{tn}' object does not support {protocol} (missed {name} method)"),
                 "__aiter__" => format!("'async for' requires an object with __aiter__ method, got {tn}"),
                 "__anext__" => format!("'async for' received an invalid object from __aiter__: {tn}"),
                 _ => format!("'{tn}' object has no attribute '{name}'"),
@@ -168,7 +180,11 @@ pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
 /// Ok(Err(r)): it finished with result r.
 pub fn send_to_iterator(vm: &mut Vm, it: &Value, sent: Value) -> PyResult<Result<Value, Value>> {
     let r = if sent.is_none() {
-        iter_next_raw(vm, it)
+        match it {
+            // Call `__next__` itself: the StopIteration it raises carries the await's result.
+            Value::Instance(_) => vm.call_method(it, "__next__", vec![]),
+            _ => iter_next_raw(vm, it),
+        }
     } else {
         vm.call_method(it, "send", vec![sent])
     };

@@ -347,14 +347,21 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
             if let Some(data) = inst.exception() {
                 let args = data.borrow().args.clone();
                 let is_key_error = cls.is_subclass(&vm.exc_class("KeyError"));
+                // "msg (3 sub-exceptions)".
+                if cls.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
+                    let n = crate::exceptions::group_items(v).len();
+                    let msg = to_str(vm, &crate::exceptions::group_message(v))?;
+                    return Ok(format!("{msg} ({n} sub-exception{})", if n == 1 { "" } else { "s" }));
+                }
                 // OSError(errno, strerror[, filename]) reads "[Errno 2] No such file: 'x'".
                 if cls.is_subclass(&vm.exc_class("OSError")) {
                     if let Value::Tuple(t) = &args {
                         if (2..=3).contains(&t.len()) && matches!(t[0], Value::Int(_)) {
                             let strerror = to_str(vm, &t[1])?;
                             let mut s = format!("[Errno {}] {}", repr(vm, &t[0])?, strerror);
-                            if let Some(f) = t.get(2) {
-                                s.push_str(&format!(": {}", repr(vm, f)?));
+                            let filename = inst.get_own("filename").or_else(|| t.get(2).cloned());
+                            if let Some(f) = filename.filter(|f| !f.is_none()) {
+                                s.push_str(&format!(": {}", repr(vm, &f)?));
                             }
                             return Ok(s);
                         }
@@ -396,13 +403,13 @@ pub fn format_value(vm: &mut Vm, v: Value, conversion: u32, spec: Option<Value>)
         Some(Value::Str(s)) => s.s.to_string(),
         _ => String::new(),
     };
-    if spec.is_empty() {
-        if let Value::Str(_) = v {
-            return Ok(v);
-        }
-        return Ok(Value::string(to_str(vm, &v)?));
+    match v {
+        Value::Str(_) if spec.is_empty() => Ok(v),
+        // An instance may define __format__, which sees the empty spec too.
+        Value::Instance(_) => Ok(Value::string(super::format_spec::format(vm, &v, &spec)?)),
+        _ if spec.is_empty() => Ok(Value::string(to_str(vm, &v)?)),
+        _ => Ok(Value::string(super::format_spec::format(vm, &v, &spec)?)),
     }
-    Ok(Value::string(super::format_spec::format(vm, &v, &spec)?))
 }
 
 pub fn ascii(s: &str) -> String {

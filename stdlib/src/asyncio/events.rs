@@ -1,0 +1,499 @@
+//! The event loop: a FIFO ready queue of callbacks and a timer heap ordered by (deadline,
+//! creation), run as CPython's `BaseEventLoop._run_once` does (each round runs the callbacks that
+//! were ready when it began). Also `asyncio.run`, `get_running_loop` and the loop object's API.
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+use std::rc::Rc;
+
+use eddy_vm::objects::module::Module;
+use eddy_vm::{ops, Args, PyResult, Value, Vm};
+
+use super::futures::{self, Callback};
+use super::{classes, reactor, tasks};
+use crate::native_state;
+use crate::util;
+
+/// One ready-queue entry.
+pub enum Job {
+    /// A done callback of a future: `cb(fut)`.
+    FutCb(Callback, Value),
+    /// A task step, optionally throwing an exception into the coroutine.
+    Step(Value, Option<Value>),
+    /// `call_soon(func, *args)`, skipped if its handle was cancelled.
+    Call(Value, Vec<Value>, Rc<Cell<bool>>),
+}
+
+struct Timer {
+    when: f64,
+    seq: u64,
+    job: Job,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Timer {
+    /// Reversed, so the max-heap pops the earliest deadline (then the earliest created).
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.when.total_cmp(&self.when).then(o.seq.cmp(&self.seq))
+    }
+}
+
+/// The state of one event loop.
+pub struct LoopCore {
+    ready: RefCell<VecDeque<Job>>,
+    timers: RefCell<BinaryHeap<Timer>>,
+    seq: Cell<u64>,
+    stopping: Cell<bool>,
+    pub closed: Cell<bool>,
+    /// The task whose step is running.
+    pub current_task: RefCell<Option<Value>>,
+    /// Every task not yet done (the loop keeps them alive, unlike CPython's weak set).
+    pub tasks: RefCell<std::collections::BTreeMap<u64, Value>>,
+    /// The script-visible loop object.
+    pub obj: RefCell<Value>,
+}
+
+thread_local! {
+    static RUNNING: RefCell<Option<Rc<LoopCore>>> = const { RefCell::new(None) };
+    /// The loop `set_event_loop` installed (what `get_event_loop` returns outside a running loop).
+    static CURRENT: RefCell<Value> = const { RefCell::new(Value::None) };
+}
+
+/// The running loop, if any.
+pub fn running() -> Option<Rc<LoopCore>> {
+    RUNNING.with(|r| r.borrow().clone())
+}
+
+/// The running loop, or CPython's RuntimeError.
+pub fn running_or_err(vm: &Vm) -> PyResult<Rc<LoopCore>> {
+    running().ok_or_else(|| vm.error("RuntimeError", "no running event loop"))
+}
+
+impl LoopCore {
+    fn new() -> Rc<LoopCore> {
+        let core = Rc::new(LoopCore {
+            ready: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(BinaryHeap::new()),
+            seq: Cell::new(0),
+            stopping: Cell::new(false),
+            closed: Cell::new(false),
+            current_task: RefCell::new(None),
+            tasks: RefCell::new(std::collections::BTreeMap::new()),
+            obj: RefCell::new(Value::None),
+        });
+        let obj = util::new_native(&classes().event_loop, LoopRef(Some(core.clone())));
+        *core.obj.borrow_mut() = obj;
+        core
+    }
+
+    pub fn push(&self, job: Job) {
+        self.ready.borrow_mut().push_back(job);
+    }
+
+    /// Schedules `job` at loop time `when`.
+    pub fn push_timer(&self, when: f64, job: Job) {
+        let seq = self.seq.get();
+        self.seq.set(seq + 1);
+        self.timers.borrow_mut().push(Timer { when, seq, job });
+    }
+
+    /// One `_run_once`: move due timers to the ready queue (waiting for the first one if
+    /// nothing is ready), then run the callbacks that are ready now.
+    fn run_once(&self, vm: &mut Vm) -> PyResult<()> {
+        if self.ready.borrow().is_empty() && !self.stopping.get() {
+            let next = self.timers.borrow().peek().map(|t| t.when);
+            if let Some(when) = next {
+                reactor::wait_until(when);
+            }
+        }
+        let now = reactor::now();
+        loop {
+            let due = matches!(self.timers.borrow().peek(), Some(t) if t.when <= now);
+            if !due {
+                break;
+            }
+            if let Some(t) = self.timers.borrow_mut().pop() {
+                self.push(t.job);
+            }
+        }
+        let n = self.ready.borrow().len();
+        for _ in 0..n {
+            let Some(job) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
+            run_job(vm, job)?;
+        }
+        Ok(())
+    }
+
+    fn is_idle(&self) -> bool {
+        self.ready.borrow().is_empty() && self.timers.borrow().is_empty()
+    }
+}
+
+/// Runs one callback. Errors a callback raises are reported and the loop goes on, as CPython's
+/// `call_exception_handler` does; only SystemExit and KeyboardInterrupt escape.
+fn run_job(vm: &mut Vm, job: Job) -> PyResult<()> {
+    let r = match job {
+        Job::FutCb(cb, fut) => futures::run_callback(vm, cb, &fut),
+        Job::Step(task, exc) => tasks::step(vm, &task, exc),
+        Job::Call(f, args, cancelled) => {
+            if cancelled.get() {
+                return Ok(());
+            }
+            vm.call(&f, args).map(|_| ())
+        }
+    };
+    match r {
+        Err(e) if vm.exc_matches(&e, "SystemExit") || vm.exc_matches(&e, "KeyboardInterrupt") => {
+            Err(e)
+        }
+        Err(e) => {
+            let text = eddy_vm::traceback::format_exception(vm, &e);
+            vm.write_stderr(&format!("Exception in callback\n{text}"));
+            Ok(())
+        }
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Runs the loop until `fut` is done (`loop.run_until_complete`).
+pub fn run_until_complete(vm: &mut Vm, core: &Rc<LoopCore>, fut: &Value) -> PyResult<Value> {
+    let stopper = core.clone();
+    futures::add_callback(
+        vm,
+        fut,
+        Callback::Native(Rc::new(move |_vm, _f| {
+            stopper.stopping.set(true);
+            Ok(())
+        })),
+    )?;
+    core.stopping.set(false);
+    while !core.stopping.get() {
+        if core.is_idle() && !futures::is_done(fut) {
+            // Nothing can ever complete the future: CPython would block forever; Eddy reports
+            // where each task waits. (Pending I/O must count as "not idle" once the reactor
+            // has any.)
+            let msg = tasks::deadlock_report(vm, core);
+            return Err(vm.error("RuntimeError", msg));
+        }
+        core.run_once(vm)?;
+    }
+    core.stopping.set(false);
+    futures::result(vm, fut)
+}
+
+/// `asyncio.run(coro)`.
+fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let debug = a.take_kw("debug");
+    let _ = debug;
+    util::no_kwargs(vm, "run", &a)?;
+    util::arity(vm, "run", &a, 1, 1)?;
+    if running().is_some() {
+        return Err(vm.error(
+            "RuntimeError",
+            "asyncio.run() cannot be called from a running event loop",
+        ));
+    }
+    let coro = a.pos[0].clone();
+    if !tasks::is_coroutine(&coro) {
+        let r = ops::repr(vm, &coro)?;
+        return Err(vm.value_error(format!("a coroutine was expected, got {r}")));
+    }
+    let core = LoopCore::new();
+    RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
+    let result = (|| {
+        let task = tasks::new_task(vm, &core, coro, Value::None)?;
+        let r = run_until_complete(vm, &core, &task);
+        let cleanup = cancel_all_tasks(vm, &core);
+        let r = r?;
+        cleanup?;
+        Ok(r)
+    })();
+    tasks::report_unretrieved(vm, &core);
+    core.closed.set(true);
+    RUNNING.with(|r| *r.borrow_mut() = None);
+    core.tasks.borrow_mut().clear();
+    // The loop object points back at the core: break that cycle now the loop is closed.
+    *core.obj.borrow_mut() = Value::None;
+    core.ready.borrow_mut().clear();
+    core.timers.borrow_mut().clear();
+    result
+}
+
+/// `asyncio.runners._cancel_all_tasks`: cancel what is still pending and let it finish.
+fn cancel_all_tasks(vm: &mut Vm, core: &Rc<LoopCore>) -> PyResult<()> {
+    let pending: Vec<Value> = core
+        .tasks
+        .borrow()
+        .values()
+        .filter(|t| !futures::is_done(t))
+        .cloned()
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    for t in &pending {
+        tasks::cancel(vm, t, Value::None)?;
+    }
+    let gathered = tasks::gather_futures(vm, pending.clone(), true)?;
+    run_until_complete(vm, core, &gathered)?;
+    for t in &pending {
+        if futures::is_cancelled(t) {
+            continue;
+        }
+        if let Some(exc) = futures::exception_of(t) {
+            let line = eddy_vm::traceback::format_exception(vm, &exc);
+            let r = ops::repr(vm, t)?;
+            vm.write_stderr(&format!(
+                "unhandled exception during asyncio.run() shutdown\ntask: {r}\n{line}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---- handles and the loop object ----
+
+/// A `call_soon`/`call_later` handle: its cancelled flag and deadline.
+pub struct HandleState {
+    cancelled: Rc<Cell<bool>>,
+    when: Option<f64>,
+}
+native_state!(HandleState, |_s, _f| {}, |_c, _out| {});
+
+pub fn handle_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {
+    let cls = util::plain_class("Handle", "asyncio.events", vm.types.object.clone());
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("cancel", |vm, a| {
+                util::state(vm, &a.pos[0], "Handle", |h: &mut HandleState| {
+                    h.cancelled.set(true)
+                })?;
+                Ok(Value::None)
+            }),
+            ("cancelled", |vm, a| {
+                Ok(Value::Bool(util::state(
+                    vm,
+                    &a.pos[0],
+                    "Handle",
+                    |h: &mut HandleState| h.cancelled.get(),
+                )?))
+            }),
+            ("when", |vm, a| {
+                let w = util::state(vm, &a.pos[0], "TimerHandle", |h: &mut HandleState| h.when)?;
+                w.map(Value::Float)
+                    .ok_or_else(|| vm.attribute_error("'Handle' object has no attribute 'when'"))
+            }),
+        ],
+    );
+    cls
+}
+
+/// The loop object's state: the core it fronts (None once closed).
+pub struct LoopRef(Option<Rc<LoopCore>>);
+native_state!(LoopRef, |_s, _f| {}, |c, _out| {
+    c.0 = None;
+});
+
+fn core_of(vm: &Vm, v: &Value) -> PyResult<Rc<LoopCore>> {
+    util::state(vm, v, "_UnixSelectorEventLoop", |l: &mut LoopRef| {
+        l.0.clone()
+    })?
+    .ok_or_else(|| vm.error("RuntimeError", "Event loop is closed"))
+}
+
+/// Schedules `f(*args)` on `core`, at `when` if given; returns the handle object.
+fn schedule_call(core: &LoopCore, f: Value, args: Vec<Value>, when: Option<f64>) -> Value {
+    let cancelled = Rc::new(Cell::new(false));
+    let job = Job::Call(f, args, cancelled.clone());
+    match when {
+        Some(w) => core.push_timer(w, job),
+        None => core.push(job),
+    }
+    util::new_native(&classes().handle, HandleState { cancelled, when })
+}
+
+pub fn loop_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {
+    let cls = util::plain_class(
+        "_UnixSelectorEventLoop",
+        "asyncio.unix_events",
+        vm.types.object.clone(),
+    );
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("time", |_vm, _a| Ok(Value::Float(reactor::now()))),
+            ("call_soon", |vm, mut a| {
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                let f = a.pos.get(1).cloned().ok_or_else(|| {
+                    vm.type_error("call_soon() missing 1 required positional argument: 'callback'")
+                })?;
+                Ok(schedule_call(&core, f, a.pos[2..].to_vec(), None))
+            }),
+            ("call_later", |vm, mut a| {
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                if a.pos.len() < 3 {
+                    return Err(vm.type_error("call_later() missing required positional arguments: 'delay' and 'callback'"));
+                }
+                let delay = util::to_float(vm, &a.pos[1])?;
+                Ok(schedule_call(
+                    &core,
+                    a.pos[2].clone(),
+                    a.pos[3..].to_vec(),
+                    Some(reactor::now() + delay),
+                ))
+            }),
+            ("call_at", |vm, mut a| {
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                if a.pos.len() < 3 {
+                    return Err(vm.type_error(
+                        "call_at() missing required positional arguments: 'when' and 'callback'",
+                    ));
+                }
+                let when = util::to_float(vm, &a.pos[1])?;
+                Ok(schedule_call(
+                    &core,
+                    a.pos[2].clone(),
+                    a.pos[3..].to_vec(),
+                    Some(when),
+                ))
+            }),
+            ("create_future", |vm, a| {
+                core_of(vm, &a.pos[0])?;
+                Ok(futures::new_future())
+            }),
+            ("create_task", |vm, mut a| {
+                let name = a.take_kw("name").unwrap_or(Value::None);
+                a.take_kw("context");
+                let core = core_of(vm, &a.pos[0])?;
+                let coro = a.pos.get(1).cloned().ok_or_else(|| {
+                    vm.type_error("create_task() missing 1 required positional argument: 'coro'")
+                })?;
+                tasks::new_task(vm, &core, coro, name)
+            }),
+            ("run_until_complete", |vm, a| {
+                let core = core_of(vm, &a.pos[0])?;
+                if core.closed.get() {
+                    return Err(vm.error("RuntimeError", "Event loop is closed"));
+                }
+                if running().is_some() {
+                    return Err(vm.error("RuntimeError", "This event loop is already running"));
+                }
+                let what = a.pos.get(1).cloned().unwrap_or(Value::None);
+                RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
+                let r = tasks::ensure_future(vm, &what)
+                    .and_then(|fut| run_until_complete(vm, &core, &fut));
+                RUNNING.with(|r| *r.borrow_mut() = None);
+                r
+            }),
+            ("close", |vm, a| {
+                if running().is_some() {
+                    return Err(vm.error("RuntimeError", "Cannot close a running event loop"));
+                }
+                if let Ok(core) = core_of(vm, &a.pos[0]) {
+                    core.closed.set(true);
+                    core.ready.borrow_mut().clear();
+                    core.timers.borrow_mut().clear();
+                }
+                Ok(Value::None)
+            }),
+            ("stop", |vm, a| {
+                core_of(vm, &a.pos[0])?.stopping.set(true);
+                Ok(Value::None)
+            }),
+            ("is_running", |vm, a| {
+                let core = core_of(vm, &a.pos[0]);
+                Ok(Value::Bool(
+                    matches!((core, running()), (Ok(c), Some(r)) if Rc::ptr_eq(&c, &r)),
+                ))
+            }),
+            ("is_closed", |vm, a| {
+                Ok(Value::Bool(
+                    core_of(vm, &a.pos[0])
+                        .map(|c| c.closed.get())
+                        .unwrap_or(true),
+                ))
+            }),
+            ("get_debug", |_vm, _a| Ok(Value::Bool(false))),
+            ("__repr__", |vm, a| {
+                let running_now = matches!((core_of(vm, &a.pos[0]), running()), (Ok(c), Some(r)) if Rc::ptr_eq(&c, &r));
+                let closed = core_of(vm, &a.pos[0])
+                    .map(|c| c.closed.get())
+                    .unwrap_or(true);
+                Ok(Value::string(format!(
+                    "<_UnixSelectorEventLoop running={} closed={} debug=False>",
+                    py_bool(running_now),
+                    py_bool(closed)
+                )))
+            }),
+        ],
+    );
+    cls
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+pub fn install(vm: &mut Vm, m: &Module) {
+    util::defs(
+        vm,
+        m,
+        &[
+            ("run", run),
+            ("get_running_loop", |vm, a| {
+                util::arity(vm, "get_running_loop", &a, 0, 0)?;
+                let core = running_or_err(vm)?;
+                let obj = core.obj.borrow().clone();
+                Ok(obj)
+            }),
+            ("get_event_loop", |_vm, _a| {
+                if let Some(core) = running() {
+                    let obj = core.obj.borrow().clone();
+                    return Ok(obj);
+                }
+                let cur = CURRENT.with(|c| c.borrow().clone());
+                if !cur.is_none() {
+                    return Ok(cur);
+                }
+                let obj = LoopCore::new().obj.borrow().clone();
+                CURRENT.with(|c| *c.borrow_mut() = obj.clone());
+                Ok(obj)
+            }),
+            ("new_event_loop", |_vm, _a| {
+                Ok(LoopCore::new().obj.borrow().clone())
+            }),
+            ("set_event_loop", |_vm, a| {
+                CURRENT.with(|c| *c.borrow_mut() = a.pos.first().cloned().unwrap_or(Value::None));
+                Ok(Value::None)
+            }),
+            ("iscoroutinefunction", |_vm, a| {
+                Ok(Value::Bool(
+                    matches!(a.pos.first(), Some(Value::Function(f)) if f.code.flags.coroutine),
+                ))
+            }),
+        ],
+    );
+}

@@ -1,0 +1,495 @@
+//! `asyncio.Future`: a result slot with done callbacks, and the iterator `await fut` runs (it
+//! yields the future itself to the task, which resumes when the future completes).
+//! Tasks are Futures too: their state here carries a `TaskData` (tasks.rs).
+
+use std::rc::Rc;
+
+use eddy_vm::objects::class::Class;
+use eddy_vm::{ops, Args, PyResult, Value, Vm};
+
+use super::classes;
+use super::events::{self, Job};
+use super::tasks::{self, TaskData};
+use crate::native_state;
+use crate::util;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FutSt {
+    Pending,
+    Cancelled,
+    Finished,
+}
+
+/// A done callback written in Rust.
+pub type NativeCallback = Rc<dyn Fn(&mut Vm, &Value) -> PyResult<()>>;
+
+/// What runs when a future completes.
+#[derive(Clone)]
+pub enum Callback {
+    /// A script callable, called with the future.
+    Py(Value),
+    /// A task waiting on the future (`Task.__wakeup`).
+    Wakeup(Value),
+    /// Rust code (gather, run_until_complete).
+    Native(NativeCallback),
+}
+
+pub struct FutState {
+    pub state: FutSt,
+    pub result: Value,
+    pub exception: Option<Value>,
+    pub callbacks: Vec<Callback>,
+    pub cancel_msg: Value,
+    /// The CancelledError a task's coroutine raised, re-raised by `result()`.
+    pub cancelled_exc: Option<Value>,
+    /// An exception nobody has looked at yet (reported at exit).
+    pub log_tb: bool,
+    /// Set by `__await__` when it yields the future to the task.
+    pub blocking: bool,
+    /// gather's outer future: a cancel() reached its children.
+    pub cancel_requested: bool,
+    /// gather's outer future: the children cancel() is forwarded to.
+    pub children: Vec<Value>,
+    pub task: Option<TaskData>,
+}
+
+impl FutState {
+    pub fn new(task: Option<TaskData>) -> FutState {
+        FutState {
+            state: FutSt::Pending,
+            result: Value::None,
+            exception: None,
+            callbacks: Vec::new(),
+            cancel_msg: Value::None,
+            cancelled_exc: None,
+            log_tb: false,
+            blocking: false,
+            cancel_requested: false,
+            children: Vec::new(),
+            task,
+        }
+    }
+}
+
+native_state!(
+    FutState,
+    |s, f| {
+        f(&s.result);
+        f(&s.cancel_msg);
+        s.exception
+            .iter()
+            .chain(s.cancelled_exc.iter())
+            .chain(s.children.iter())
+            .for_each(&mut *f);
+        for cb in &s.callbacks {
+            match cb {
+                Callback::Py(v) | Callback::Wakeup(v) => f(v),
+                Callback::Native(_) => {}
+            }
+        }
+        if let Some(t) = &s.task {
+            t.traverse(f);
+        }
+    },
+    |c, out| {
+        out.push(std::mem::take(&mut c.result));
+        out.extend(c.exception.take());
+        out.extend(c.cancelled_exc.take());
+        out.append(&mut c.children);
+        c.callbacks.clear();
+        if let Some(t) = &mut c.task {
+            t.clear(out);
+        }
+    }
+);
+
+/// Runs `f` on the future state of `v` (None if `v` is not a future).
+pub fn with<R>(v: &Value, f: impl FnOnce(&mut FutState) -> R) -> Option<R> {
+    util::with_state(v, f)
+}
+
+pub fn is_future(v: &Value) -> bool {
+    with(v, |_| ()).is_some()
+}
+
+pub fn state_of(v: &Value) -> FutSt {
+    with(v, |s| s.state).unwrap_or(FutSt::Pending)
+}
+
+pub fn is_done(v: &Value) -> bool {
+    state_of(v) != FutSt::Pending
+}
+
+pub fn is_cancelled(v: &Value) -> bool {
+    state_of(v) == FutSt::Cancelled
+}
+
+pub fn exception_of(v: &Value) -> Option<Value> {
+    with(v, |s| s.exception.clone()).flatten()
+}
+
+pub fn new_future() -> Value {
+    util::new_native(&classes().future, FutState::new(None))
+}
+
+fn fut_arg(vm: &Vm, v: &Value) -> PyResult<()> {
+    if is_future(v) {
+        Ok(())
+    } else {
+        Err(vm.type_error(format!(
+            "descriptor requires a '_asyncio.Future' object but received a '{}'",
+            vm.type_name(v)
+        )))
+    }
+}
+
+/// Queues every done callback on the running loop, in registration order.
+pub fn schedule_callbacks(vm: &Vm, fut: &Value) -> PyResult<()> {
+    let cbs = with(fut, |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
+    if cbs.is_empty() {
+        return Ok(());
+    }
+    let core = events::running_or_err(vm)?;
+    for cb in cbs {
+        core.push(Job::FutCb(cb, fut.clone()));
+    }
+    Ok(())
+}
+
+/// `add_done_callback`: runs soon if the future is already done.
+pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
+    if is_done(fut) {
+        events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
+    } else {
+        with(fut, |s| s.callbacks.push(cb));
+    }
+    Ok(())
+}
+
+pub fn run_callback(vm: &mut Vm, cb: Callback, fut: &Value) -> PyResult<()> {
+    match cb {
+        Callback::Py(f) => vm.call(&f, vec![fut.clone()]).map(|_| ()),
+        Callback::Wakeup(task) => tasks::wakeup(vm, &task, fut),
+        Callback::Native(f) => f(vm, fut),
+    }
+}
+
+/// The C Future's wording for completing a future twice.
+fn invalid_state(vm: &Vm) -> Value {
+    vm.new_exception(&classes().invalid_state, vec![Value::str("invalid state")])
+}
+
+pub fn set_result(vm: &mut Vm, fut: &Value, v: Value) -> PyResult<()> {
+    if state_of(fut) != FutSt::Pending {
+        return Err(invalid_state(vm));
+    }
+    with(fut, |s| {
+        s.result = v;
+        s.state = FutSt::Finished;
+    });
+    schedule_callbacks(vm, fut)
+}
+
+pub fn set_exception(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<()> {
+    if state_of(fut) != FutSt::Pending {
+        return Err(invalid_state(vm));
+    }
+    let exc = ops::make_exception(vm, exc)?;
+    if vm.exc_matches(&exc, "StopIteration") {
+        return Err(vm.type_error(
+            "StopIteration interacts badly with generators and cannot be raised into a Future",
+        ));
+    }
+    with(fut, |s| {
+        s.exception = Some(exc);
+        s.state = FutSt::Finished;
+        s.log_tb = true;
+    });
+    schedule_callbacks(vm, fut)
+}
+
+/// `Future.cancel` (tasks override it in tasks.rs).
+pub fn cancel_future(vm: &Vm, fut: &Value, msg: Value) -> PyResult<bool> {
+    let ok = with(fut, |s| {
+        s.log_tb = false;
+        if s.state != FutSt::Pending {
+            return false;
+        }
+        s.state = FutSt::Cancelled;
+        s.cancel_msg = msg;
+        true
+    })
+    .unwrap_or(false);
+    if ok {
+        schedule_callbacks(vm, fut)?;
+    }
+    Ok(ok)
+}
+
+/// The CancelledError `result()` raises for a cancelled future.
+pub fn make_cancelled_error(vm: &Vm, fut: &Value) -> Value {
+    let (saved, msg) = with(fut, |s| (s.cancelled_exc.take(), s.cancel_msg.clone()))
+        .unwrap_or((None, Value::None));
+    if let Some(e) = saved {
+        return e;
+    }
+    let args = if msg.is_none() { vec![] } else { vec![msg] };
+    vm.new_exception(&classes().cancelled_error, args)
+}
+
+pub fn result(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
+    match state_of(fut) {
+        FutSt::Cancelled => Err(make_cancelled_error(vm, fut)),
+        FutSt::Pending => Err(vm.new_exception(
+            &classes().invalid_state,
+            vec![Value::str("Result is not ready.")],
+        )),
+        FutSt::Finished => {
+            let (r, e) = with(fut, |s| {
+                s.log_tb = false;
+                (s.result.clone(), s.exception.clone())
+            })
+            .unwrap_or((Value::None, None));
+            match e {
+                Some(e) => Err(e),
+                None => Ok(r),
+            }
+        }
+    }
+}
+
+pub fn exception(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
+    match state_of(fut) {
+        FutSt::Cancelled => Err(make_cancelled_error(vm, fut)),
+        FutSt::Pending => Err(vm.new_exception(
+            &classes().invalid_state,
+            vec![Value::str("Exception is not set.")],
+        )),
+        FutSt::Finished => Ok(with(fut, |s| {
+            s.log_tb = false;
+            s.exception.clone()
+        })
+        .flatten()
+        .unwrap_or(Value::None)),
+    }
+}
+
+/// The `<Future ...>` / `<Task ...>` repr's state part: "pending", "finished result=1", ...
+pub fn repr_info(vm: &mut Vm, fut: &Value) -> PyResult<String> {
+    let (st, r, e) = with(fut, |s| (s.state, s.result.clone(), s.exception.clone())).unwrap_or((
+        FutSt::Pending,
+        Value::None,
+        None,
+    ));
+    Ok(match st {
+        FutSt::Pending => "pending".into(),
+        FutSt::Cancelled => "cancelled".into(),
+        FutSt::Finished => match e {
+            Some(e) => format!("finished exception={}", ops::repr(vm, &e)?),
+            None => format!("finished result={}", reprlib(vm, &r)?),
+        },
+    })
+}
+
+/// `reprlib.repr` as futures use it: long reprs are cut to 20 characters with "...".
+fn reprlib(vm: &mut Vm, v: &Value) -> PyResult<String> {
+    let r = ops::repr(vm, v)?;
+    let chars: Vec<char> = r.chars().collect();
+    if chars.len() > 20 {
+        let head: String = chars[..8].iter().collect();
+        let tail: String = chars[chars.len() - 9..].iter().collect();
+        return Ok(format!("{head}...{tail}"));
+    }
+    Ok(r)
+}
+
+fn callback_repr(vm: &mut Vm, fut: &Value) -> PyResult<String> {
+    let cbs = with(fut, |s| s.callbacks.clone()).unwrap_or_default();
+    if cbs.is_empty() {
+        return Ok(String::new());
+    }
+    let mut names = Vec::new();
+    for cb in &cbs {
+        names.push(match cb {
+            Callback::Py(f) => match util::getattr_opt(vm, f, "__qualname__")? {
+                Some(Value::Str(s)) => format!("{}()", s.s),
+                _ => ops::repr(vm, f)?,
+            },
+            Callback::Wakeup(_) => "Task.task_wakeup()".into(),
+            Callback::Native(_) => "_done_callback()".into(),
+        });
+    }
+    let shown = if names.len() > 2 {
+        format!(
+            "{}, <{} more>, {}",
+            names[0],
+            names.len() - 2,
+            names[names.len() - 1]
+        )
+    } else {
+        names.join(", ")
+    };
+    Ok(format!(" cb=[{shown}]"))
+}
+
+pub fn future_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::native_class(vm, "Future", "asyncio", None, |vm, mut a| {
+        a.take_kw("loop");
+        let cls = util::new_cls(vm, &mut a)?;
+        Ok(util::new_native(&cls, FutState::new(None)))
+    });
+    install_methods(vm, &cls);
+    cls
+}
+
+/// The methods Future and Task share.
+pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
+    util::methods(
+        vm,
+        cls,
+        &[
+            ("done", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                Ok(Value::Bool(is_done(&a.pos[0])))
+            }),
+            ("cancelled", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                Ok(Value::Bool(is_cancelled(&a.pos[0])))
+            }),
+            ("result", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                result(vm, &a.pos[0])
+            }),
+            ("exception", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                exception(vm, &a.pos[0])
+            }),
+            ("set_result", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "set_result", &a, 2, 2)?;
+                if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
+                    return Err(
+                        vm.error("RuntimeError", "Task does not support set_result operation")
+                    );
+                }
+                set_result(vm, &a.pos[0], a.pos[1].clone())?;
+                Ok(Value::None)
+            }),
+            ("set_exception", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "set_exception", &a, 2, 2)?;
+                if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
+                    return Err(vm.error(
+                        "RuntimeError",
+                        "Task does not support set_exception operation",
+                    ));
+                }
+                set_exception(vm, &a.pos[0], a.pos[1].clone())?;
+                Ok(Value::None)
+            }),
+            ("cancel", |vm, mut a| {
+                fut_arg(vm, &a.pos[0])?;
+                let msg = util::arg(&mut a, 1, "msg").unwrap_or(Value::None);
+                Ok(Value::Bool(tasks::cancel(vm, &a.pos[0], msg)?))
+            }),
+            ("add_done_callback", |vm, mut a| {
+                a.take_kw("context");
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "add_done_callback", &a, 2, 2)?;
+                add_callback(vm, &a.pos[0], Callback::Py(a.pos[1].clone()))?;
+                Ok(Value::None)
+            }),
+            ("remove_done_callback", |vm, a| {
+                fut_arg(vm, &a.pos[0])?;
+                util::arity(vm, "remove_done_callback", &a, 2, 2)?;
+                let cbs = with(&a.pos[0], |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
+                let mut kept = Vec::new();
+                let mut removed = 0;
+                for cb in cbs {
+                    let hit = match &cb {
+                        Callback::Py(f) => ops::eq(vm, f, &a.pos[1])?,
+                        _ => false,
+                    };
+                    if hit {
+                        removed += 1;
+                    } else {
+                        kept.push(cb);
+                    }
+                }
+                with(&a.pos[0], |s| {
+                    kept.append(&mut s.callbacks);
+                    s.callbacks = kept;
+                });
+                Ok(Value::Int(removed))
+            }),
+            ("get_loop", |vm, _a| {
+                let core = events::running_or_err(vm)?;
+                let obj = core.obj.borrow().clone();
+                Ok(obj)
+            }),
+            ("__await__", future_await),
+            ("__iter__", future_await),
+            ("__repr__", |vm, a| {
+                let fut = &a.pos[0];
+                if with(fut, |s| s.task.is_some()) == Some(true) {
+                    return tasks::task_repr(vm, fut).map(Value::string);
+                }
+                let info = repr_info(vm, fut)?;
+                let cbs = callback_repr(vm, fut)?;
+                Ok(Value::string(format!("<Future {info}{cbs}>")))
+            }),
+        ],
+    );
+}
+
+/// `fut.__await__()`: an iterator that yields the future until it is done.
+fn future_await(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    fut_arg(vm, &a.pos[0])?;
+    Ok(util::new_native(
+        &classes().future_iter,
+        IterState(a.pos[0].clone()),
+    ))
+}
+
+pub struct IterState(Value);
+native_state!(IterState, |s, f| { f(&s.0) }, |c, out| {
+    out.push(std::mem::take(&mut c.0));
+});
+
+/// One step of `await fut`: yield the future while pending, then return its result.
+fn iter_next(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    let fut = util::state(vm, &a.pos[0], "FutureIter", |s: &mut IterState| s.0.clone())?;
+    if !is_done(&fut) {
+        with(&fut, |s| s.blocking = true);
+        return Ok(fut);
+    }
+    let r = result(vm, &fut)?;
+    Err(vm.stop_iteration(r))
+}
+
+pub fn future_iter_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::plain_class("FutureIter", "_asyncio", vm.types.object.clone());
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("__next__", iter_next),
+            ("send", |vm, a| {
+                iter_next(
+                    vm,
+                    Args {
+                        pos: a.pos[..1].to_vec(),
+                        kw: vec![],
+                    },
+                )
+            }),
+            ("__iter__", util::iter_self),
+            ("throw", |vm, a| {
+                let e = a.pos.get(1).cloned().unwrap_or(Value::None);
+                let e = ops::make_exception(vm, e)?;
+                Err(e)
+            }),
+        ],
+    );
+    cls
+}

@@ -1,0 +1,99 @@
+//! `asyncio`, native: an event loop with CPython's callback ordering (events.rs), Future and
+//! Task (futures.rs, tasks.rs), and the coroutine-level helpers (locks.rs, queues.rs,
+//! taskgroups.rs, timeouts.rs) whose bodies are short Python run over the native core, as
+//! CPython splits `_asyncio` (C) from `asyncio/*.py`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use eddy_vm::objects::class::{BuiltinKind, Class};
+use eddy_vm::objects::module::Module;
+use eddy_vm::{PyResult, Value, Vm};
+
+pub mod events;
+pub mod futures;
+pub mod locks;
+pub mod queues;
+pub mod reactor;
+pub mod taskgroups;
+pub mod tasks;
+pub mod timeouts;
+
+/// The classes Rust code needs to make instances of or test against.
+pub struct Classes {
+    pub future: Rc<Class>,
+    pub task: Rc<Class>,
+    pub future_iter: Rc<Class>,
+    pub handle: Rc<Class>,
+    pub event_loop: Rc<Class>,
+    pub sleep0: Rc<Class>,
+    pub cancelled_error: Rc<Class>,
+    pub invalid_state: Rc<Class>,
+}
+
+thread_local! {
+    static CLASSES: RefCell<Option<Rc<Classes>>> = const { RefCell::new(None) };
+}
+
+/// The asyncio classes (the module is initialised before any of its functions can run).
+pub fn classes() -> Rc<Classes> {
+    CLASSES
+        .with(|c| c.borrow().clone())
+        .expect("asyncio initialised")
+}
+
+fn exception_class(vm: &Vm, name: &str, base: &str) -> Rc<Class> {
+    let cls = eddy_vm::types::new_class(
+        name,
+        vec![vm.exc_class(base)],
+        BuiltinKind::BaseException,
+        true,
+    );
+    cls.set_attr(vm.intern("__module__"), Value::str("asyncio.exceptions"));
+    cls
+}
+
+pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
+    let m = Rc::new(Module::new("asyncio"));
+    let cancelled_error = exception_class(vm, "CancelledError", "BaseException");
+    let invalid_state = exception_class(vm, "InvalidStateError", "Exception");
+    for (name, cls) in [
+        ("CancelledError", &cancelled_error),
+        ("InvalidStateError", &invalid_state),
+    ] {
+        m.set(name, Value::Class(cls.clone()));
+    }
+    for name in ["QueueEmpty", "QueueFull"] {
+        let cls = exception_class(vm, name, "Exception");
+        cls.set_attr(vm.intern("__module__"), Value::str("asyncio.queues"));
+        m.set(name, Value::Class(cls));
+    }
+    m.set("TimeoutError", Value::Class(vm.exc_class("TimeoutError")));
+    let future = futures::future_class(vm);
+    let classes = Classes {
+        task: tasks::task_class(vm, &future),
+        future_iter: futures::future_iter_class(vm),
+        handle: events::handle_class(vm),
+        event_loop: events::loop_class(vm),
+        sleep0: tasks::sleep0_class(vm),
+        future,
+        cancelled_error,
+        invalid_state,
+    };
+    m.set("Future", Value::Class(classes.future.clone()));
+    m.set("Task", Value::Class(classes.task.clone()));
+    CLASSES.with(|c| *c.borrow_mut() = Some(Rc::new(classes)));
+    events::install(vm, &m);
+    tasks::install(vm, &m);
+    for (file, src) in [
+        ("<asyncio.tasks>", tasks::PY),
+        ("<asyncio.locks>", locks::PY),
+        ("<asyncio.queues>", queues::PY),
+        ("<asyncio.taskgroups>", taskgroups::PY),
+        ("<asyncio.timeouts>", timeouts::PY),
+    ] {
+        let code = eddy_vm::import::compile_source(vm, file, src)?;
+        vm.run_module_code(code, m.clone())?;
+    }
+    Ok(m)
+}
