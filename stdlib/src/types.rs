@@ -43,6 +43,12 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         if !callable {
             return Err(vm.type_error("types.coroutine() expects a callable"));
         }
+        // A generator function's generators become awaitable (CPython's CO_ITERABLE_COROUTINE).
+        if let Value::Function(func) = f {
+            if func.code.flags.generator {
+                ops::mark_iterable_coroutine(&func.code);
+            }
+        }
         Ok(f.clone())
     });
     eddy_vm::import::run_source_in(vm, &m, "<eddy types>", SOURCE)?;
