@@ -174,7 +174,22 @@ def _make_init(cls, fields, std_fields, kw_only_fields, frozen, has_post_init):
     names = [f.name for f in std_fields] + [f.name for f in kw_only_fields]
     initvars = [f.name for f in fields if f._field_type is _FIELD_INITVAR]
 
+    # Fast path: every field given positionally, nothing computed.
+    simple = (not kw_only_fields and not initvars
+              and all(f._field_type is _FIELD and f.init for f in fields))
+    pos_names = tuple(f.name for f in std_fields)
+
     def __init__(self, *args, **kwargs):
+        if simple and not kwargs and len(args) == n_pos:
+            if frozen:
+                for name, value in zip(pos_names, args):
+                    object.__setattr__(self, name, value)
+            else:
+                for name, value in zip(pos_names, args):
+                    setattr(self, name, value)
+            if has_post_init:
+                self.__post_init__()
+            return
         if len(args) > n_pos:
             if n_required < n_pos:
                 takes = f'from {n_required + 1} to {n_pos + 1} positional arguments'
