@@ -42,6 +42,15 @@ def copy(x):
 
 def _reconstruct(x, memo):
     cls = type(x)
+    if hasattr(x, 'appendleft') and hasattr(x, 'maxlen'):
+        # A deque (its items live in Rust state, not in __dict__).
+        items = list(x)
+        if memo is not None:
+            items = deepcopy(items, memo)
+        y = cls(items, x.maxlen)
+        if memo is not None:
+            memo[id(x)] = y
+        return y
     if isinstance(x, tuple) and hasattr(x, '_fields'):
         args = list(x)
         if memo is not None:
