@@ -288,6 +288,10 @@ fn len(vm: &mut Vm, a: Args) -> PyResult<Value> {
         Value::Set(s) | Value::FrozenSet(s) => s.borrow().len(),
         Value::Bytes(b) => b.len(),
         Value::Range(r) => r.len() as usize,
+        Value::Class(c) if c.lookup("__class_len__").is_some() => {
+            let f = c.lookup("__class_len__").unwrap_or(Value::None);
+            return vm.call(&f, vec![v.clone()]);
+        }
         Value::Instance(_) => {
             let v = v.clone();
             if let Some(f) = vm.type_of(&v).lookup("__len__") {

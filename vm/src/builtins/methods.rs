@@ -49,7 +49,12 @@ pub fn install(vm: &mut Vm) {
     let new = vm.native("__new__", |vm, a| {
         let Some(Value::Class(c)) = a.pos.first() else { return Err(vm.type_error("object.__new__(X): X is not a type object")) };
         let c = c.clone();
-        crate::call::new_instance(vm, &c, &Args::default())
+        // `int.__new__(C, 5)` and friends: a built-in base takes its value from the arguments.
+        let rest = match c.kind {
+            crate::objects::class::BuiltinKind::Object => Args::default(),
+            _ => Args::new(a.pos[1..].to_vec()),
+        };
+        crate::call::new_instance(vm, &c, &rest)
     });
     object.dict.borrow_mut().insert(StrKey(vm.intern("__new__")), Value::StaticMethod(Rc::new(new)));
     vm.add_method(&object, "__repr__", |vm, a| {
