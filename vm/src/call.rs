@@ -164,17 +164,9 @@ impl Vm {
         let cells = new_cells(f, &locals);
         let base = self.stack.len();
         self.stack.extend(locals);
-        self.frames.push(Frame {
-            code: f.code.clone(),
-            ip: 0,
-            base,
-            ret_sp,
-            cells,
-            globals: f.globals.clone(),
-            namespace: None,
-            mode,
-            generator: None,
-        });
+        let mut frame = Frame::new(f.code.clone(), f.globals.clone(), base, ret_sp, mode);
+        frame.set_cells(cells);
+        self.frames.push(frame);
         Ok(())
     }
 
@@ -189,17 +181,8 @@ impl Vm {
         } else {
             GenKind::Generator
         };
-        let frame = Frame {
-            code: f.code.clone(),
-            ip: 0,
-            base: 0,
-            ret_sp: 0,
-            cells,
-            globals: f.globals.clone(),
-            namespace: None,
-            mode: ReturnMode::Push,
-            generator: None,
-        };
+        let mut frame = Frame::new(f.code.clone(), f.globals.clone(), 0, 0, ReturnMode::Push);
+        frame.set_cells(cells);
         let gen = Rc::new(Generator {
             kind,
             name: f.name.borrow().clone(),
@@ -312,7 +295,9 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
     // Run the body as a frame with the namespace attached.
     let ret_sp = vm.stack.len();
     vm.push_function_frame(body, Args::default(), ret_sp, ReturnMode::Entry)?;
-    vm.frames.last_mut().unwrap().namespace = Some(namespace.clone());
+    if let Some(frame) = vm.frames.last_mut() {
+        frame.extra_mut().namespace = Some(namespace.clone());
+    }
     vm.native_depth += 1;
     let r = vm.run();
     vm.native_depth -= 1;

@@ -22,6 +22,7 @@ pub fn disassemble(code: &Code) -> String {
 
 fn describe(code: &Code, ins: &Instr) -> String {
     let name_at = |k: u32| code.names.get(k as usize).map(|n| n.s.to_string()).unwrap_or_default();
+    let local = |s: u32| code.varnames.get(s as usize).map(|n| n.s.to_string()).unwrap_or_default();
     match *ins {
         Instr::LoadConst(k) => match code.consts.get(k as usize) {
             Some(Value::Code(c)) => format!("<code object {}>", c.name.s),
@@ -33,7 +34,10 @@ fn describe(code: &Code, ins: &Instr) -> String {
             Some(Value::Tuple(_)) => "(tuple)".into(),
             _ => String::new(),
         },
-        Instr::LoadFast(s) | Instr::StoreFast(s) | Instr::DeleteFast(s) => code.varnames.get(s as usize).map(|n| n.s.to_string()).unwrap_or_default(),
+        Instr::LoadFast(s) | Instr::StoreFast(s) | Instr::DeleteFast(s) | Instr::ReturnFast(s) => local(s),
+        Instr::LoadFastLoadFast(ab) => format!("{}, {}", local(ab & 0xffff), local(ab >> 16)),
+        Instr::LoadFastBinaryConst(x) => format!("{} {} {}", local(x & 0xff), crate::ops::OP_SYMBOLS.get(((x >> 8) & 15) as usize).unwrap_or(&"?"), const_text(code, x >> 12)),
+        Instr::LoadFastCompareConst(x) => format!("{} {} {}", local(x & 0xff), ["==", "!=", "<", "<=", ">", ">="].get(((x >> 8) & 7) as usize).unwrap_or(&"?"), const_text(code, x >> 11)),
         Instr::LoadDeref(i) | Instr::StoreDeref(i) | Instr::DeleteDeref(i) | Instr::LoadClosure(i) => {
             let n = code.cellvars.len();
             if (i as usize) < n {

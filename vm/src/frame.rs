@@ -3,6 +3,9 @@
 //! Frames share one value stack (`Vm::stack`): a frame's locals are the slots
 //! `stack[base .. base + nlocals]` and its operands follow them. A call leaves the arguments where
 //! the caller pushed them, so they become the callee's first locals without a copy (as in Lua).
+//!
+//! A frame is pushed and popped on every script call, so it is kept small (56 bytes): what only
+//! closures, class bodies and generators need lives in a boxed `FrameExtra`, absent otherwise.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,12 +16,13 @@ use crate::objects::module::Module;
 use crate::value::{AttrMap, Value};
 
 /// What happens to a frame's result when it returns (or, for a generator frame, yields).
-#[derive(Clone)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReturnMode {
     /// Cut the stack back to `ret_sp` and push the result there (an ordinary call).
     Push,
-    /// `__init__` returned: check the result is None, then push this instance.
-    Init(Value),
+    /// `__init__` returned: check the result is None and push nothing; the new instance already
+    /// sits just below `ret_sp` (the call put it there).
+    Init,
     /// Return from `Vm::run` to the native code that started this frame.
     Entry,
     /// A generator resumed by FOR_ITER: a yield pushes the value; a return pops the iterator in the
@@ -29,20 +33,75 @@ pub enum ReturnMode {
     Send(u32),
 }
 
+/// The parts of a frame that ordinary calls do not need.
+#[derive(Default)]
+pub struct FrameExtra {
+    /// Cells: the code's cellvars, then its freevars.
+    pub cells: Vec<Rc<RefCell<Value>>>,
+    /// The class namespace while a class body runs.
+    pub namespace: Option<Rc<RefCell<AttrMap>>>,
+    /// Set while this frame belongs to a running generator or coroutine.
+    pub generator: Option<Rc<Generator>>,
+}
+
 pub struct Frame {
     pub code: Rc<Code>,
+    pub globals: Rc<Module>,
     /// Index of the next instruction.
     pub ip: usize,
     /// Stack index of local slot 0.
     pub base: usize,
     /// Stack length to restore when the frame ends (below the callee slot, for calls).
     pub ret_sp: usize,
-    /// Cells: the code's cellvars, then its freevars.
-    pub cells: Vec<Rc<RefCell<Value>>>,
-    pub globals: Rc<Module>,
-    /// The class namespace while a class body runs.
-    pub namespace: Option<Rc<RefCell<AttrMap>>>,
     pub mode: ReturnMode,
-    /// Set when this frame belongs to a generator or coroutine.
-    pub generator: Option<Rc<Generator>>,
+    /// Cells, class namespace and generator, when the frame has any.
+    pub extra: Option<Box<FrameExtra>>,
+}
+
+const _: () = assert!(std::mem::size_of::<Frame>() <= 56);
+
+impl Frame {
+    /// A frame for `code` starting at its first instruction, with no cells.
+    #[inline]
+    pub fn new(
+        code: Rc<Code>,
+        globals: Rc<Module>,
+        base: usize,
+        ret_sp: usize,
+        mode: ReturnMode,
+    ) -> Frame {
+        Frame {
+            code,
+            globals,
+            ip: 0,
+            base,
+            ret_sp,
+            mode,
+            extra: None,
+        }
+    }
+    /// The frame's cells (cellvars, then freevars).
+    #[inline]
+    pub fn cells(&self) -> &[Rc<RefCell<Value>>] {
+        match &self.extra {
+            Some(e) => &e.cells,
+            None => &[],
+        }
+    }
+    /// Sets the cells (a no-op for none, so plain calls stay allocation-free).
+    pub fn set_cells(&mut self, cells: Vec<Rc<RefCell<Value>>>) {
+        if !cells.is_empty() || self.extra.is_some() {
+            self.extra_mut().cells = cells;
+        }
+    }
+    pub fn namespace(&self) -> Option<&Rc<RefCell<AttrMap>>> {
+        self.extra.as_ref().and_then(|e| e.namespace.as_ref())
+    }
+    pub fn generator(&self) -> Option<&Rc<Generator>> {
+        self.extra.as_ref().and_then(|e| e.generator.as_ref())
+    }
+    /// The extra part, created on first use.
+    pub fn extra_mut(&mut self) -> &mut FrameExtra {
+        self.extra.get_or_insert_with(Default::default)
+    }
 }

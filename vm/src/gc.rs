@@ -175,7 +175,7 @@ fn trace(v: &Value, f: &mut dyn FnMut(&Value)) {
             if let Ok(inner) = g.inner.try_borrow() {
                 inner.saved.iter().for_each(&mut *f);
                 if let Some(frame) = &inner.frame {
-                    for c in &frame.cells {
+                    for c in frame.cells() {
                         f(&Value::Cell(c.clone()));
                     }
                 }

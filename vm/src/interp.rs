@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::code::Code;
 use crate::frame::{Frame, ReturnMode};
 use crate::objects::function::{Args, Function};
 use crate::objects::generator::{GenState, Generator};
@@ -14,6 +15,14 @@ use crate::ops;
 use crate::value::{StrKey, Value};
 use crate::vm::Vm;
 use crate::PyResult;
+
+/// What an out-of-line instruction asks the loop to do next.
+enum Flow {
+    /// Reload the top frame's state and go on.
+    Continue,
+    /// The entry frame is done: return this from `execute`.
+    Return(Value),
+}
 
 /// What a CALL found it could do without recursing.
 enum CallPlan {
@@ -66,7 +75,7 @@ impl Vm {
             }
             let frame = self.frames.pop().unwrap();
             self.stack.truncate(frame.ret_sp);
-            if let Some(gen) = &frame.generator {
+            if let Some(gen) = frame.generator() {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
                 if self.exc_matches(&exc, "StopIteration") || (gen.kind == crate::objects::generator::GenKind::AsyncGenerator && self.exc_matches(&exc, "StopAsyncIteration")) {
@@ -90,14 +99,26 @@ impl Vm {
     /// (the top frame's `ip` is just past the raising instruction).
     fn execute(&mut self, entry: usize) -> PyResult<Value> {
         let mut fi = self.frames.len() - 1;
-        let mut code = self.frames[fi].code.clone();
+        // `code` borrows the top frame's code object without holding a reference count of its own
+        // (a clone and drop per call and return was measurable). Every assignment below follows
+        // the same argument:
+        // SAFETY: the pointer comes from the `Rc<Code>` of frame `fi`, the top frame. That frame
+        // keeps the code alive for as long as it is on the frame stack, and only this loop removes
+        // it (Return and YieldValue pop it and reload before `code` is used again; nested runs
+        // started by native code pop only the frames they pushed above it, see `unwind`). Moving
+        // the `Frame` when `frames` grows does not move the heap `Code` the pointer targets.
+        let mut code: &Code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
+        // The instruction slice, kept apart from `code` so its pointer and length stay in registers.
+        let mut instrs: &[Instr] = &code.instrs;
         let mut ip = self.frames[fi].ip;
         let mut base = self.frames[fi].base;
 
         macro_rules! reload {
             () => {{
                 fi = self.frames.len() - 1;
-                code = self.frames[fi].code.clone();
+                // SAFETY: as for the first assignment of `code` above.
+                code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
+                instrs = &code.instrs;
                 ip = self.frames[fi].ip;
                 base = self.frames[fi].base;
             }};
@@ -130,7 +151,7 @@ impl Vm {
         }
 
         loop {
-            let ins = code.instrs[ip];
+            let ins = instrs[ip];
             ip += 1;
             match ins {
                 Instr::Nop => {}
@@ -156,26 +177,81 @@ impl Vm {
                     let v = &self.stack[base + slot as usize];
                     if v.is_null() {
                         save!();
-                        let name = code.varnames[slot as usize].s.to_string();
-                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
+                        return Err(self.unbound_local(code, slot));
                     }
                     let v = v.clone();
                     self.stack.push(v);
+                }
+                Instr::LoadFastLoadFast(ab) => {
+                    let (a, b) = (ab & 0xffff, ab >> 16);
+                    let va = &self.stack[base + a as usize];
+                    if va.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, a));
+                    }
+                    let va = va.clone();
+                    self.stack.push(va);
+                    let vb = &self.stack[base + b as usize];
+                    if vb.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, b));
+                    }
+                    let vb = vb.clone();
+                    self.stack.push(vb);
+                }
+                Instr::LoadFastBinaryConst(x) => {
+                    // `locals[slot] op consts[k]`: operand is slot | op << 8 | k << 12.
+                    let op = (x >> 8) & 15;
+                    let k = &code.consts[(x >> 12) as usize];
+                    let v = &self.stack[base + (x & 0xff) as usize];
+                    let fast = match (v, k) {
+                        (Value::Int(a), Value::Int(b)) => int_fast_op(op, *a, *b),
+                        (Value::Float(a), Value::Float(b)) => float_fast_op(op, *a, *b),
+                        _ => None,
+                    };
+                    if let Some(r) = fast {
+                        self.stack.push(r);
+                        continue;
+                    }
+                    if v.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, x & 0xff));
+                    }
+                    let a = v.clone();
+                    save!();
+                    let r = tri!(ops::binary_op(self, &a, k, op as u8));
+                    self.stack.push(r);
+                }
+                Instr::LoadFastCompareConst(x) => {
+                    // `locals[slot] cmp consts[k]`: operand is slot | op << 8 | k << 11.
+                    let op = (x >> 8) & 7;
+                    let k = &code.consts[(x >> 11) as usize];
+                    let v = &self.stack[base + (x & 0xff) as usize];
+                    if let (Value::Int(a), Value::Int(b)) = (v, k) {
+                        let r = int_compare(op, *a, *b);
+                        // A conditional jump usually follows: take it now, without the bool.
+                        match instrs.get(ip) {
+                            Some(&Instr::PopJumpIfFalse(t)) => ip = if r { ip + 1 } else { t as usize },
+                            Some(&Instr::PopJumpIfTrue(t)) => ip = if r { t as usize } else { ip + 1 },
+                            _ => self.stack.push(Value::Bool(r)),
+                        }
+                        continue;
+                    }
+                    if v.is_null() {
+                        save!();
+                        return Err(self.unbound_local(code, x & 0xff));
+                    }
+                    let a = v.clone();
+                    save!();
+                    let r = tri!(ops::compare(self, &a, k, op as u8));
+                    self.stack.push(r);
                 }
                 Instr::StoreFast(slot) => {
                     let v = pop!();
                     std::mem::replace(&mut self.stack[base + slot as usize], v).discard();
                 }
-                Instr::DeleteFast(slot) => {
-                    if self.stack[base + slot as usize].is_null() {
-                        save!();
-                        let name = code.varnames[slot as usize].s.to_string();
-                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
-                    }
-                    self.stack[base + slot as usize] = Value::Null;
-                }
                 Instr::LoadDeref(i) => {
-                    let v = self.frames[fi].cells[i as usize].borrow().clone();
+                    let v = self.frames[fi].cells()[i as usize].borrow().clone();
                     if v.is_null() {
                         save!();
                         return Err(self.unbound_cell(&code, i as usize));
@@ -184,14 +260,7 @@ impl Vm {
                 }
                 Instr::StoreDeref(i) => {
                     let v = pop!();
-                    *self.frames[fi].cells[i as usize].borrow_mut() = v;
-                }
-                Instr::DeleteDeref(i) => {
-                    *self.frames[fi].cells[i as usize].borrow_mut() = Value::Null;
-                }
-                Instr::LoadClosure(i) => {
-                    let c = self.frames[fi].cells[i as usize].clone();
-                    self.stack.push(Value::Cell(c));
+                    *self.frames[fi].cells()[i as usize].borrow_mut() = v;
                 }
                 Instr::LoadGlobal(k) => {
                     // Fast path: the cached position of this name is valid while no module
@@ -201,9 +270,7 @@ impl Vm {
                         let ns = if cache.in_builtins { &self.builtins } else { &self.frames[fi].globals };
                         let dict = ns.dict.borrow();
                         if let Some((_, v)) = dict.get_index(cache.index as usize) {
-                            let v = v.clone();
-                            drop(dict);
-                            self.stack.push(v);
+                            self.stack.push(v.clone());
                             continue;
                         }
                     }
@@ -240,56 +307,6 @@ impl Vm {
                     let name = code.names[k as usize].clone();
                     self.frames[fi].globals.store(name, v);
                 }
-                Instr::DeleteGlobal(k) => {
-                    let name = &code.names[k as usize];
-                    if !self.frames[fi].globals.remove(&name.s) {
-                        save!();
-                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                    }
-                }
-                Instr::LoadName(k) => {
-                    let name = code.names[k as usize].clone();
-                    let mut found = None;
-                    if let Some(ns) = &self.frames[fi].namespace {
-                        found = ns.borrow().get(&*name.s).cloned();
-                    }
-                    if found.is_none() {
-                        found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
-                    }
-                    if found.is_none() {
-                        found = self.builtins.dict.borrow().get(&*name.s).cloned();
-                    }
-                    match found {
-                        Some(v) => self.stack.push(v),
-                        None => {
-                            save!();
-                            return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                        }
-                    }
-                }
-                Instr::StoreName(k) => {
-                    let v = pop!();
-                    let name = code.names[k as usize].clone();
-                    match &self.frames[fi].namespace {
-                        Some(ns) => {
-                            ns.borrow_mut().insert(StrKey(name), v);
-                        }
-                        None => {
-                            self.frames[fi].globals.store(name, v);
-                        }
-                    }
-                }
-                Instr::DeleteName(k) => {
-                    let name = code.names[k as usize].clone();
-                    let removed = match &self.frames[fi].namespace {
-                        Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
-                        None => self.frames[fi].globals.remove(&name.s),
-                    };
-                    if !removed {
-                        save!();
-                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                    }
-                }
                 Instr::LoadAttr(k) => {
                     let obj = pop!();
                     let name = code.names[k as usize].clone();
@@ -303,12 +320,6 @@ impl Vm {
                     let name = code.names[k as usize].clone();
                     save!();
                     tri!(crate::attr::set_attr(self, &obj, &name, v));
-                }
-                Instr::DeleteAttr(k) => {
-                    let obj = pop!();
-                    let name = code.names[k as usize].clone();
-                    save!();
-                    tri!(crate::attr::del_attr(self, &obj, &name.s));
                 }
                 Instr::LoadMethod(k) => {
                     let obj = pop!();
@@ -346,18 +357,6 @@ impl Vm {
                     let v = pop!();
                     save!();
                     tri!(ops::setitem(self, &obj, key, v));
-                }
-                Instr::DeleteSubscr => {
-                    let key = pop!();
-                    let obj = pop!();
-                    save!();
-                    tri!(ops::delitem(self, &obj, &key));
-                }
-                Instr::BuildSlice(n) => {
-                    let step = if n == 3 { pop!() } else { Value::None };
-                    let stop = pop!();
-                    let start = pop!();
-                    self.stack.push(Value::Slice(Rc::new(crate::objects::misc::Slice { start, stop, step })));
                 }
                 Instr::Binary(op) | Instr::InplaceBinary(op) => {
                     // Fast path on the stack in place: both operands are immediates, so they are
@@ -418,7 +417,7 @@ impl Vm {
                             _ => x >= y,
                         };
                         // A conditional jump usually follows: take it now, without storing the bool.
-                        match code.instrs.get(ip) {
+                        match instrs.get(ip) {
                             Some(&Instr::PopJumpIfFalse(t)) => {
                                 std::mem::forget(self.stack.pop());
                                 ip = if r { ip + 1 } else { t as usize };
@@ -460,7 +459,7 @@ impl Vm {
                     };
                     if let Some(r) = fast {
                         std::mem::forget(self.stack.pop());
-                        match code.instrs.get(ip) {
+                        match instrs.get(ip) {
                             Some(&Instr::PopJumpIfFalse(t)) => {
                                 std::mem::forget(self.stack.pop());
                                 ip = if r { ip + 1 } else { t as usize };
@@ -499,6 +498,337 @@ impl Vm {
                     let items = self.stack.split_off(self.stack.len() - n as usize);
                     self.stack.push(Value::list(items));
                 }
+                Instr::ListAppend(n) => {
+                    let v = pop!();
+                    let len = self.stack.len();
+                    if let Value::List(l) = &self.stack[len - n as usize] {
+                        l.borrow_mut().push(v);
+                    }
+                }
+                Instr::UnpackSequence(n) => {
+                    let seq = pop!();
+                    save!();
+                    tri!(ops::unpack(self, seq, n as usize, None));
+                }
+                Instr::Jump(t) => ip = t as usize,
+                Instr::PopJumpIfFalse(t) => {
+                    let v = pop!();
+                    let b = match v {
+                        Value::Bool(b) => b,
+                        Value::Int(i) => i != 0,
+                        _ => {
+                            save!();
+                            tri!(ops::truthy(self, &v))
+                        }
+                    };
+                    if !b {
+                        ip = t as usize;
+                    }
+                }
+                Instr::PopJumpIfTrue(t) => {
+                    let v = pop!();
+                    let b = match v {
+                        Value::Bool(b) => b,
+                        Value::Int(i) => i != 0,
+                        _ => {
+                            save!();
+                            tri!(ops::truthy(self, &v))
+                        }
+                    };
+                    if b {
+                        ip = t as usize;
+                    }
+                }
+                Instr::JumpIfFalseOrPop(t) => {
+                    save!();
+                    let tv = top!().clone();
+                    let b = tri!(ops::truthy(self, &tv));
+                    if !b {
+                        ip = t as usize;
+                    } else {
+                        self.stack.pop();
+                    }
+                }
+                Instr::JumpIfTrueOrPop(t) => {
+                    save!();
+                    let tv = top!().clone();
+                    let b = tri!(ops::truthy(self, &tv));
+                    if b {
+                        ip = t as usize;
+                    } else {
+                        self.stack.pop();
+                    }
+                }
+                Instr::GetIter => {
+                    let v = pop!();
+                    save!();
+                    let it = tri!(ops::get_iter(self, &v));
+                    self.stack.push(it);
+                }
+                Instr::ForIter(t) => {
+                    let it = top!().clone();
+                    if let Value::Generator(g) = &it {
+                        if g.kind == crate::objects::generator::GenKind::Generator {
+                            save!();
+                            match tri!(self.resume_generator(g, Value::None, ReturnMode::ForIter(t))) {
+                                Some(_) => {
+                                    reload!();
+                                }
+                                None => {
+                                    // Already finished.
+                                    self.stack.pop();
+                                    ip = t as usize;
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                    save!();
+                    match tri!(ops::iter_next(self, &it)) {
+                        Some(v) => self.stack.push(v),
+                        None => {
+                            self.stack.pop();
+                            ip = t as usize;
+                        }
+                    }
+                }
+                Instr::Return | Instr::ReturnFast(_) => {
+                    let result = match ins {
+                        Instr::ReturnFast(slot) => {
+                            // The frame's locals die with it: take the value instead of cloning.
+                            let v = std::mem::take(&mut self.stack[base + slot as usize]);
+                            if v.is_null() {
+                                save!();
+                                return Err(self.unbound_local(code, slot));
+                            }
+                            v
+                        }
+                        _ => pop!(),
+                    };
+                    let Some(frame) = self.frames.pop() else { return Ok(result) };
+                    if frame.extra.is_some() || frame.mode != ReturnMode::Push {
+                        match self.return_slow(frame, result, entry) {
+                            Ok(Some(v)) => return Ok(v),
+                            Ok(None) => {
+                                reload!();
+                                continue;
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    // An ordinary call: drop the frame's slots and the callee, push the result.
+                    while self.stack.len() > frame.ret_sp {
+                        if let Some(v) = self.stack.pop() {
+                            v.discard();
+                        }
+                    }
+                    self.stack.push(result);
+                    // Dropped field by field, as the generic frame destructor is an out-of-line
+                    // call. `extra` was checked to be None above, so forgetting it leaks nothing.
+                    let Frame { code: frame_code, globals, extra, .. } = frame;
+                    drop(frame_code);
+                    drop(globals);
+                    std::mem::forget(extra);
+                    if self.frames.len() < entry {
+                        return Ok(Value::None);
+                    }
+                    reload!();
+                    if crate::objects::generator::has_pending_close() {
+                        self.close_dropped_generators();
+                    }
+                }
+                Instr::Call(argc) => {
+                    // Fast path: a script function taking exactly these positional arguments.
+                    // The arguments already sit where the callee's first locals go.
+                    let at = self.stack.len() - argc as usize - 1;
+                    if let Value::Function(f) = &self.stack[at] {
+                        if f.code.simple_call && f.code.argcount == argc && self.frames.len() < self.recursion_limit {
+                            let mut frame = Frame::new(f.code.clone(), f.globals.clone(), at + 1, at, ReturnMode::Push);
+                            if !f.closure.is_empty() {
+                                frame.set_cells(f.closure.clone());
+                            }
+                            save!();
+                            let nlocals = frame.code.nlocals();
+                            for _ in argc as usize..nlocals {
+                                self.stack.push(Value::Null);
+                            }
+                            // SAFETY: `frame` is pushed on the frame stack just below and becomes
+                            // the top frame `fi`; see the first assignment of `code`.
+                            code = unsafe { &*Rc::as_ptr(&frame.code) };
+                            instrs = &code.instrs;
+                            self.frames.push(frame);
+                            fi = self.frames.len() - 1;
+                            ip = 0;
+                            base = at + 1;
+                            continue;
+                        }
+                    }
+                    save!();
+                    let callee_at = self.stack.len() - argc as usize - 1;
+                    match tri!(self.call_at(callee_at, argc as usize, Vec::new())) {
+                        CallPlan::Pushed => reload!(),
+                        CallPlan::Done(v) => self.stack.push(v),
+                    }
+                }
+                Instr::CallMethod(argc) => {
+                    save!();
+                    let len = self.stack.len();
+                    let at = len - argc as usize - 2;
+                    if self.stack[at].is_null() {
+                        // Not a method: `NULL callable args...`.
+                        self.stack.remove(at);
+                        match tri!(self.call_at(at, argc as usize, Vec::new())) {
+                            CallPlan::Pushed => reload!(),
+                            CallPlan::Done(v) => self.stack.push(v),
+                        }
+                    } else {
+                        match tri!(self.call_at(at, argc as usize + 1, Vec::new())) {
+                            CallPlan::Pushed => reload!(),
+                            CallPlan::Done(v) => self.stack.push(v),
+                        }
+                    }
+                }
+                _ => {
+                    // Everything else runs out of line, which keeps this loop small enough for
+                    // its state (`code`, `ip`, `base`) to stay in registers.
+                    save!();
+                    match self.exec_cold(ins) {
+                        Ok(Flow::Continue) => reload!(),
+                        Ok(Flow::Return(v)) => return Ok(v),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The instructions the hot loop leaves out: runs one with the top frame's `ip` already
+    /// saved (just past `ins`), and leaves the new `ip` in the top frame for the loop to reload.
+    #[inline(never)]
+    fn exec_cold(&mut self, ins: Instr) -> PyResult<Flow> {
+        let mut fi = self.frames.len() - 1;
+        let mut code = self.frames[fi].code.clone();
+        let mut ip = self.frames[fi].ip;
+        let base = self.frames[fi].base;
+
+        macro_rules! reload {
+            () => {{
+                fi = self.frames.len() - 1;
+                code = self.frames[fi].code.clone();
+                ip = self.frames[fi].ip;
+            }};
+        }
+        macro_rules! save {
+            () => {
+                self.frames[fi].ip = ip;
+            };
+        }
+        macro_rules! pop {
+            () => {
+                self.stack.pop().unwrap_or_default()
+            };
+        }
+        macro_rules! top {
+            () => {
+                self.stack.last().unwrap()
+            };
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        save!();
+                        return Err(e);
+                    }
+                }
+            };
+        }
+
+        match ins {
+                Instr::DeleteFast(slot) => {
+                    if self.stack[base + slot as usize].is_null() {
+                        save!();
+                        let name = code.varnames[slot as usize].s.to_string();
+                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
+                    }
+                    self.stack[base + slot as usize] = Value::Null;
+                }
+                Instr::DeleteDeref(i) => {
+                    *self.frames[fi].cells()[i as usize].borrow_mut() = Value::Null;
+                }
+                Instr::LoadClosure(i) => {
+                    let c = self.frames[fi].cells()[i as usize].clone();
+                    self.stack.push(Value::Cell(c));
+                }
+                Instr::DeleteGlobal(k) => {
+                    let name = &code.names[k as usize];
+                    if !self.frames[fi].globals.remove(&name.s) {
+                        save!();
+                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                    }
+                }
+                Instr::LoadName(k) => {
+                    let name = code.names[k as usize].clone();
+                    let mut found = None;
+                    if let Some(ns) = self.frames[fi].namespace() {
+                        found = ns.borrow().get(&*name.s).cloned();
+                    }
+                    if found.is_none() {
+                        found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
+                    }
+                    if found.is_none() {
+                        found = self.builtins.dict.borrow().get(&*name.s).cloned();
+                    }
+                    match found {
+                        Some(v) => self.stack.push(v),
+                        None => {
+                            save!();
+                            return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                        }
+                    }
+                }
+                Instr::StoreName(k) => {
+                    let v = pop!();
+                    let name = code.names[k as usize].clone();
+                    match self.frames[fi].namespace() {
+                        Some(ns) => {
+                            ns.borrow_mut().insert(StrKey(name), v);
+                        }
+                        None => {
+                            self.frames[fi].globals.store(name, v);
+                        }
+                    }
+                }
+                Instr::DeleteName(k) => {
+                    let name = code.names[k as usize].clone();
+                    let removed = match self.frames[fi].namespace() {
+                        Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
+                        None => self.frames[fi].globals.remove(&name.s),
+                    };
+                    if !removed {
+                        save!();
+                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                    }
+                }
+                Instr::DeleteAttr(k) => {
+                    let obj = pop!();
+                    let name = code.names[k as usize].clone();
+                    save!();
+                    tri!(crate::attr::del_attr(self, &obj, &name.s));
+                }
+                Instr::DeleteSubscr => {
+                    let key = pop!();
+                    let obj = pop!();
+                    save!();
+                    tri!(ops::delitem(self, &obj, &key));
+                }
+                Instr::BuildSlice(n) => {
+                    let step = if n == 3 { pop!() } else { Value::None };
+                    let stop = pop!();
+                    let start = pop!();
+                    self.stack.push(Value::Slice(Rc::new(crate::objects::misc::Slice { start, stop, step })));
+                }
                 Instr::BuildSet(n) => {
                     let items = self.stack.split_off(self.stack.len() - n as usize);
                     save!();
@@ -524,13 +854,6 @@ impl Vm {
                         }
                     }
                     self.stack.push(Value::string(s));
-                }
-                Instr::ListAppend(n) => {
-                    let v = pop!();
-                    let len = self.stack.len();
-                    if let Value::List(l) = &self.stack[len - n as usize] {
-                        l.borrow_mut().push(v);
-                    }
                 }
                 Instr::SetAdd(n) => {
                     let v = pop!();
@@ -589,11 +912,6 @@ impl Vm {
                         self.stack.push(Value::tuple(items));
                     }
                 }
-                Instr::UnpackSequence(n) => {
-                    let seq = pop!();
-                    save!();
-                    tri!(ops::unpack(self, seq, n as usize, None));
-                }
                 Instr::UnpackEx(counts) => {
                     let seq = pop!();
                     save!();
@@ -608,186 +926,11 @@ impl Vm {
                     let s = tri!(ops::format_value(self, v, flags & 3, spec));
                     self.stack.push(s);
                 }
-                Instr::Jump(t) => ip = t as usize,
-                Instr::PopJumpIfFalse(t) => {
-                    let v = pop!();
-                    let b = match v {
-                        Value::Bool(b) => b,
-                        Value::Int(i) => i != 0,
-                        _ => {
-                            save!();
-                            tri!(ops::truthy(self, &v))
-                        }
-                    };
-                    if !b {
-                        ip = t as usize;
-                    }
-                }
-                Instr::PopJumpIfTrue(t) => {
-                    let v = pop!();
-                    let b = match v {
-                        Value::Bool(b) => b,
-                        Value::Int(i) => i != 0,
-                        _ => {
-                            save!();
-                            tri!(ops::truthy(self, &v))
-                        }
-                    };
-                    if b {
-                        ip = t as usize;
-                    }
-                }
-                Instr::JumpIfFalseOrPop(t) => {
-                    save!();
-                    let tv = top!().clone();
-                    let b = tri!(ops::truthy(self, &tv));
-                    if !b {
-                        ip = t as usize;
-                    } else {
-                        self.stack.pop();
-                    }
-                }
-                Instr::JumpIfTrueOrPop(t) => {
-                    save!();
-                    let tv = top!().clone();
-                    let b = tri!(ops::truthy(self, &tv));
-                    if b {
-                        ip = t as usize;
-                    } else {
-                        self.stack.pop();
-                    }
-                }
                 Instr::ToBool => {
                     let v = pop!();
                     save!();
                     let b = tri!(ops::truthy(self, &v));
                     self.stack.push(Value::Bool(b));
-                }
-                Instr::GetIter => {
-                    let v = pop!();
-                    save!();
-                    let it = tri!(ops::get_iter(self, &v));
-                    self.stack.push(it);
-                }
-                Instr::ForIter(t) => {
-                    let it = top!().clone();
-                    if let Value::Generator(g) = &it {
-                        if g.kind == crate::objects::generator::GenKind::Generator {
-                            save!();
-                            match tri!(self.resume_generator(g, Value::None, ReturnMode::ForIter(t))) {
-                                Some(_) => {
-                                    reload!();
-                                }
-                                None => {
-                                    // Already finished.
-                                    self.stack.pop();
-                                    ip = t as usize;
-                                }
-                            }
-                            continue;
-                        }
-                    }
-                    save!();
-                    match tri!(ops::iter_next(self, &it)) {
-                        Some(v) => self.stack.push(v),
-                        None => {
-                            self.stack.pop();
-                            ip = t as usize;
-                        }
-                    }
-                }
-                Instr::Return => {
-                    let result = pop!();
-                    let frame = self.frames.pop().unwrap();
-                    while self.stack.len() > frame.ret_sp {
-                        if let Some(v) = self.stack.pop() {
-                            v.discard();
-                        }
-                    }
-                    if let Some(gen) = &frame.generator {
-                        gen.inner.borrow_mut().state = GenState::Finished;
-                        match frame.mode {
-                            ReturnMode::ForIter(t) => {
-                                self.stack.pop();
-                                self.frames.last_mut().unwrap().ip = t as usize;
-                            }
-                            ReturnMode::Send(t) => {
-                                self.stack.pop();
-                                self.stack.push(result);
-                                self.frames.last_mut().unwrap().ip = t as usize;
-                            }
-                            ReturnMode::Entry => {
-                                self.gen_returned = true;
-                                return Ok(result);
-                            }
-                            _ => {
-                                self.stack.push(result);
-                            }
-                        }
-                        reload!();
-                        continue;
-                    }
-                    match frame.mode {
-                        ReturnMode::Push => self.stack.push(result),
-                        ReturnMode::Init(inst) => {
-                            if !result.is_none() {
-                                return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
-                            }
-                            self.stack.push(inst);
-                        }
-                        ReturnMode::Entry => return Ok(result),
-                        ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
-                    }
-                    if self.frames.len() < entry {
-                        return Ok(Value::None);
-                    }
-                    reload!();
-                    if crate::objects::generator::has_pending_close() {
-                        self.close_dropped_generators();
-                    }
-                }
-                Instr::Call(argc) => {
-                    // Fast path: a script function taking exactly these positional arguments.
-                    // The arguments already sit where the callee's first locals go.
-                    let at = self.stack.len() - argc as usize - 1;
-                    if let Value::Function(f) = &self.stack[at] {
-                        if f.code.simple_call && f.code.argcount == argc && self.frames.len() < self.recursion_limit {
-                            let code2 = f.code.clone();
-                            let globals = f.globals.clone();
-                            let cells = if f.closure.is_empty() { Vec::new() } else { f.closure.clone() };
-                            save!();
-                            for _ in argc as usize..code2.nlocals() {
-                                self.stack.push(Value::Null);
-                            }
-                            self.frames.push(Frame { code: code2, ip: 0, base: at + 1, ret_sp: at, cells, globals, namespace: None, mode: ReturnMode::Push, generator: None });
-                            reload!();
-                            continue;
-                        }
-                    }
-                    save!();
-                    let callee_at = self.stack.len() - argc as usize - 1;
-                    match tri!(self.call_at(callee_at, argc as usize, Vec::new())) {
-                        CallPlan::Pushed => reload!(),
-                        CallPlan::Done(v) => self.stack.push(v),
-                    }
-                }
-                Instr::CallMethod(argc) => {
-                    save!();
-                    let len = self.stack.len();
-                    let at = len - argc as usize - 2;
-                    if self.stack[at].is_null() {
-                        // Not a method: `NULL callable args...`.
-                        self.stack.remove(at);
-                        match tri!(self.call_at(at, argc as usize, Vec::new())) {
-                            CallPlan::Pushed => reload!(),
-                            CallPlan::Done(v) => self.stack.push(v),
-                        }
-                    } else {
-                        match tri!(self.call_at(at, argc as usize + 1, Vec::new())) {
-                            CallPlan::Pushed => reload!(),
-                            CallPlan::Done(v) => self.stack.push(v),
-                        }
-                    }
                 }
                 Instr::CallKw(argc) => {
                     save!();
@@ -956,12 +1099,12 @@ impl Vm {
                     let v = pop!();
                     let mut frame = self.frames.pop().unwrap();
                     frame.ip = ip;
-                    let gen = frame.generator.clone().expect("yield outside generator frame");
+                    let gen = frame.generator().cloned().expect("yield outside generator frame");
                     let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
                     let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
                     // The suspended frame must not own its generator (a reference cycle); the
                     // next resume sets it again.
-                    frame.generator = None;
+                    frame.extra_mut().generator = None;
                     {
                         let mut inner = gen.inner.borrow_mut();
                         inner.frame = Some(frame);
@@ -971,7 +1114,7 @@ impl Vm {
                     match mode {
                         ReturnMode::Entry => {
                             self.gen_returned = false;
-                            return Ok(v);
+                            return Ok(Flow::Return(v));
                         }
                         _ => {
                             self.stack.push(v);
@@ -1082,8 +1225,73 @@ impl Vm {
                     }
                 }
                 Instr::GenStopGuard => {}
+            _ => {}
+        }
+        save!();
+        let _ = (&code, base);
+        Ok(Flow::Continue)
+    }
+
+    /// Returning from a frame that is not a plain call: a generator, an `__init__`, or the entry
+    /// frame. Some(v): `execute` returns v. None: the loop goes on in the (new) top frame.
+    #[inline(never)]
+    fn return_slow(&mut self, frame: Frame, result: Value, entry: usize) -> PyResult<Option<Value>> {
+        while self.stack.len() > frame.ret_sp {
+            if let Some(v) = self.stack.pop() {
+                v.discard();
             }
         }
+        if let Some(gen) = frame.generator() {
+            gen.inner.borrow_mut().state = GenState::Finished;
+            match frame.mode {
+                ReturnMode::ForIter(t) => {
+                    self.stack.pop();
+                    if let Some(f) = self.frames.last_mut() {
+                        f.ip = t as usize;
+                    }
+                }
+                ReturnMode::Send(t) => {
+                    self.stack.pop();
+                    self.stack.push(result);
+                    if let Some(f) = self.frames.last_mut() {
+                        f.ip = t as usize;
+                    }
+                }
+                ReturnMode::Entry => {
+                    self.gen_returned = true;
+                    return Ok(Some(result));
+                }
+                _ => {
+                    self.stack.push(result);
+                }
+            }
+            return Ok(None);
+        }
+        match frame.mode {
+            ReturnMode::Push => self.stack.push(result),
+            ReturnMode::Init => {
+                // The instance is already on the stack, just below `ret_sp`.
+                if !result.is_none() {
+                    return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
+                }
+            }
+            ReturnMode::Entry => return Ok(Some(result)),
+            ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
+        }
+        drop(frame);
+        if self.frames.len() < entry {
+            return Ok(Some(Value::None));
+        }
+        if crate::objects::generator::has_pending_close() {
+            self.close_dropped_generators();
+        }
+        Ok(None)
+    }
+
+    #[cold]
+    fn unbound_local(&self, code: &Code, slot: u32) -> Value {
+        let name = code.varnames.get(slot as usize).map(|n| n.s.to_string()).unwrap_or_default();
+        self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value"))
     }
 
     /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
@@ -1174,12 +1382,18 @@ impl Vm {
             }
             Value::Class(c) if c.is_user && !matches!(c.kind, crate::objects::class::BuiltinKind::BaseException) && !c.lookup("__new__").map(|n| crate::call::is_script_new(&n)).unwrap_or(false) => {
                 let c = c.clone();
-                if let Some(Value::Function(init)) = c.lookup("__init__") {
-                    // Subclasses of immutable built-ins (str, int...) get their value from the call's arguments.
-                    let new_args = if c.kind == crate::objects::class::BuiltinKind::Object { Args::default() } else { Args::new(self.stack[at + 1..at + 1 + npos].to_vec()) };
-                    let inst = crate::call::new_instance(self, &c, &new_args)?;
-                    self.stack[at] = inst.clone();
-                    return self.call_function_at(&init, at, at, npos + 1, kw, ReturnMode::Init(inst));
+                match c.lookup("__init__") {
+                    Some(Value::Function(init)) if !(init.code.flags.generator || init.code.flags.coroutine || init.code.flags.async_generator) => {
+                        // Subclasses of immutable built-ins (str, int...) get their value from the call's arguments.
+                        let new_args = if c.kind == crate::objects::class::BuiltinKind::Object { Args::default() } else { Args::new(self.stack[at + 1..at + 1 + npos].to_vec()) };
+                        let inst = crate::call::new_instance(self, &c, &new_args)?;
+                        // `inst inst args...`: the lower copy is the call's result, the upper one
+                        // is `self` (the frame returns to just above the lower one).
+                        self.stack[at] = inst.clone();
+                        self.stack.insert(at + 1, inst);
+                        return self.call_function_at(&init, at + 1, at + 1, npos + 1, kw, ReturnMode::Init);
+                    }
+                    _ => {}
                 }
                 let args = self.stack.split_off(at + 1);
                 self.stack.pop();
@@ -1212,17 +1426,11 @@ impl Vm {
             for _ in n..code.nlocals() {
                 self.stack.push(Value::Null);
             }
-            self.frames.push(Frame {
-                code: code.clone(),
-                ip: 0,
-                base,
-                ret_sp,
-                cells: if f.closure.is_empty() { Vec::new() } else { f.closure.clone() },
-                globals: f.globals.clone(),
-                namespace: None,
-                mode,
-                generator: None,
-            });
+            let mut frame = Frame::new(code.clone(), f.globals.clone(), base, ret_sp, mode);
+            if !f.closure.is_empty() {
+                frame.set_cells(f.closure.clone());
+            }
+            self.frames.push(frame);
             return Ok(CallPlan::Pushed);
         }
         let pos = self.stack.split_off(args_at);
@@ -1266,7 +1474,7 @@ impl Vm {
         frame.base = base;
         frame.ret_sp = base;
         frame.mode = mode;
-        frame.generator = Some(gen.clone());
+        frame.extra_mut().generator = Some(gen.clone());
         self.stack.append(&mut inner.saved);
         if was_suspended {
             self.stack.push(sent);
@@ -1411,5 +1619,18 @@ fn float_fast_op(op: u32, x: f64, y: f64) -> Option<Value> {
         2 => Some(Value::Float(x * y)),
         4 if y != 0.0 => Some(Value::Float(x / y)),
         _ => None,
+    }
+}
+
+/// Int comparison by `CmpOp` index (Eq..GtE).
+#[inline(always)]
+fn int_compare(op: u32, x: i64, y: i64) -> bool {
+    match op {
+        0 => x == y,
+        1 => x != y,
+        2 => x < y,
+        3 => x <= y,
+        4 => x > y,
+        _ => x >= y,
     }
 }

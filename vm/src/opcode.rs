@@ -99,6 +99,16 @@ opcodes! {
     BinaryConst(op_k) => 0,
     /// `a -> a cmp consts[k]`: operand is op | k << 3 (a LoadConst fused into Compare).
     CompareConst(op_k) => 0,
+    /// `-> locals[a] locals[b]`: operand is a | b << 16 (two LoadFasts fused).
+    LoadFastLoadFast(ab) => 2,
+    /// `-> locals[slot] op consts[k]`: operand is slot | op << 8 | k << 12 (LoadFast fused into
+    /// BinaryConst).
+    LoadFastBinaryConst(x) => 1,
+    /// `-> locals[slot] cmp consts[k]`: operand is slot | op << 8 | k << 11 (LoadFast fused into
+    /// CompareConst).
+    LoadFastCompareConst(x) => 1,
+    /// Return locals[slot] from the frame (LoadFast fused into Return).
+    ReturnFast(slot) => 0,
     /// `a -> op a`: 0 invert, 1 not, 2 plus, 3 minus.
     Unary(op) => 0,
     /// `a b -> a cmp b`, op a `CmpOp` index (Eq..GtE only).

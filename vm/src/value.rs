@@ -66,11 +66,14 @@ impl Clone for Value {
     /// Immediates are copied inline; only pointer values take the out-of-line path.
     #[inline(always)]
     fn clone(&self) -> Value {
+        if self.is_immediate() {
+            // One tag test and a 16-byte copy, instead of a jump table that rebuilds the variant.
+            // SAFETY: the immediate variants hold only `Copy` data (bool, i64, f64, or nothing)
+            // and have no destructor, so a bitwise duplicate is exactly what `Clone` would build,
+            // and the original stays valid.
+            return unsafe { std::ptr::read(self) };
+        }
         match self {
-            Value::Int(i) => Value::Int(*i),
-            Value::Float(f) => Value::Float(*f),
-            Value::Bool(b) => Value::Bool(*b),
-            Value::None => Value::None,
             Value::Function(f) => Value::Function(f.clone()),
             _ => self.clone_pointer(),
         }

@@ -237,17 +237,9 @@ impl Vm {
         for _ in 0..code.nlocals() {
             self.stack.push(Value::Null);
         }
-        let frame = Frame {
-            cells: (0..code.ncells()).map(|_| Rc::new(RefCell::new(Value::Null))).collect(),
-            code,
-            ip: 0,
-            base,
-            ret_sp: base,
-            globals: module,
-            namespace: None,
-            mode: ReturnMode::Entry,
-            generator: None,
-        };
+        let cells = (0..code.ncells()).map(|_| Rc::new(RefCell::new(Value::Null))).collect();
+        let mut frame = Frame::new(code, module, base, base, ReturnMode::Entry);
+        frame.set_cells(cells);
         self.frames.push(frame);
         self.run()
     }

@@ -248,23 +248,61 @@ impl<'a> Compiler<'a> {
     }
 
     fn emit(&mut self, ins: Instr) -> usize {
+        let source = self.source.clone();
         let u = self.unit();
         let h = u.handler_stack.last().copied();
-        // Peephole: `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op`
-        // becomes `CompareConst`, unless a jump lands between the two.
+        // Peephole fusion of the new instruction into the ones before it, when no jump lands
+        // between them, they share a handler region and (for those that can raise on their own)
+        // sit on one source line, so tracebacks are unchanged.
+        let joinable = |u: &Unit, at: usize| at > 0 && !u.labels.contains(&Some(at as u32)) && u.handlers_at[at - 1] == h;
+        let same_line = |u: &Unit, at: usize| source.line_col(u.spans[at].start).0 == source.line_col(u.span.start).0;
+        let n = u.instrs.len();
+        // `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op` becomes
+        // `CompareConst`; with a `LoadFast` before them, `LoadFastBinaryConst`/`LoadFastCompareConst`.
         if let (Instr::Binary(op) | Instr::Compare(op), Some(&Instr::LoadConst(k))) = (ins, u.instrs.last()) {
-            let no_label_here = !u.labels.contains(&Some(u.instrs.len() as u32));
-            let same_handler = u.handlers_at.last().copied() == Some(h);
-            if no_label_here && same_handler && k < (1 << 24) {
-                let fused = match ins {
-                    Instr::Binary(op) => Instr::BinaryConst(op | (k << 4)),
-                    _ => Instr::CompareConst(op | (k << 3)),
+            if joinable(u, n) && k < (1 << 24) {
+                let c = n - 1;
+                let is_binary = matches!(ins, Instr::Binary(_));
+                let prev_slot = match u.instrs.get(c.wrapping_sub(1)) {
+                    Some(&Instr::LoadFast(s)) => Some(s),
+                    Some(&Instr::LoadFastLoadFast(ab)) => Some(ab >> 16),
+                    _ => None,
                 };
-                let _ = op;
-                let n = u.instrs.len() - 1;
-                u.instrs[n] = fused;
-                u.spans[n] = u.span;
-                return n;
+                let k_fits = if is_binary { k < (1 << 20) } else { k < (1 << 21) };
+                if let Some(slot) = prev_slot.filter(|&s| s < 256 && k_fits && joinable(u, c) && same_line(u, c - 1)) {
+                    let fused = if is_binary { Instr::LoadFastBinaryConst(slot | op << 8 | k << 12) } else { Instr::LoadFastCompareConst(slot | op << 8 | k << 11) };
+                    if let Instr::LoadFastLoadFast(ab) = u.instrs[c - 1] {
+                        // Split the pair: the first load stays, the second joins the operation.
+                        u.instrs[c - 1] = Instr::LoadFast(ab & 0xffff);
+                        u.instrs[c] = fused;
+                        u.spans[c] = u.span;
+                        return c;
+                    }
+                    u.instrs.truncate(c);
+                    u.spans.truncate(c);
+                    u.handlers_at.truncate(c);
+                    u.instrs[c - 1] = fused;
+                    u.spans[c - 1] = u.span;
+                    return c - 1;
+                }
+                let fused = if is_binary { Instr::BinaryConst(op | (k << 4)) } else { Instr::CompareConst(op | (k << 3)) };
+                u.instrs[c] = fused;
+                u.spans[c] = u.span;
+                return c;
+            }
+        }
+        // `LoadFast a; LoadFast b` becomes `LoadFastLoadFast`.
+        if let (Instr::LoadFast(b), Some(&Instr::LoadFast(a))) = (ins, u.instrs.last()) {
+            if joinable(u, n) && a < (1 << 16) && b < (1 << 16) && same_line(u, n - 1) {
+                u.instrs[n - 1] = Instr::LoadFastLoadFast(a | b << 16);
+                return n - 1;
+            }
+        }
+        // `LoadFast slot; Return` becomes `ReturnFast`.
+        if let (Instr::Return, Some(&Instr::LoadFast(slot))) = (ins, u.instrs.last()) {
+            if joinable(u, n) {
+                u.instrs[n - 1] = Instr::ReturnFast(slot);
+                return n - 1;
             }
         }
         u.instrs.push(ins);
