@@ -7,6 +7,7 @@ pub mod asyncio;
 pub mod collections;
 pub mod copy;
 pub mod dataclasses;
+pub mod r#enum;
 pub mod functools;
 pub mod itertools;
 pub mod json;
@@ -30,6 +31,7 @@ pub fn install(vm: &mut Vm) {
         ("collections", collections::init),
         ("copy", copy::init),
         ("dataclasses", dataclasses::init),
+        ("enum", r#enum::init),
         ("functools", functools::init),
         ("itertools", itertools::init),
         ("json", json::init),

@@ -43,10 +43,80 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         if !callable {
             return Err(vm.type_error("types.coroutine() expects a callable"));
         }
+        // A generator function's generators become awaitable (CPython's CO_ITERABLE_COROUTINE).
+        if let Value::Function(func) = f {
+            if func.code.flags.generator {
+                ops::mark_iterable_coroutine(&func.code);
+            }
+        }
         Ok(f.clone())
     });
+    eddy_vm::import::run_source_in(vm, &m, "<eddy types>", SOURCE)?;
     Ok(m)
 }
+
+/// The parts of `types` written in Python: MappingProxyType, a read-only view of a mapping.
+const SOURCE: &str = r##"
+class MappingProxyType:
+    def __init__(self, mapping):
+        if not hasattr(mapping, 'keys') or not hasattr(mapping, '__getitem__'):
+            raise TypeError(f"mappingproxy() argument must be a mapping, not {type(mapping).__name__}")
+        self._mapping = mapping
+
+    def __getitem__(self, key):
+        return self._mapping[key]
+
+    def __setitem__(self, key, value):
+        raise TypeError("'mappingproxy' object does not support item assignment")
+
+    def __delitem__(self, key):
+        raise TypeError("'mappingproxy' object does not support item deletion")
+
+    def __iter__(self):
+        return iter(self._mapping)
+
+    def __len__(self):
+        return len(self._mapping)
+
+    def __contains__(self, key):
+        return key in self._mapping
+
+    def __eq__(self, other):
+        if isinstance(other, MappingProxyType):
+            other = other._mapping
+        return self._mapping == other
+
+    def __repr__(self):
+        return f'mappingproxy({self._mapping!r})'
+
+    def __str__(self):
+        return str(self._mapping)
+
+    def __or__(self, other):
+        if isinstance(other, MappingProxyType):
+            other = other._mapping
+        return dict(self._mapping) | dict(other)
+
+    def keys(self):
+        return self._mapping.keys()
+
+    def values(self):
+        return self._mapping.values()
+
+    def items(self):
+        return self._mapping.items()
+
+    def get(self, key, default=None):
+        return self._mapping.get(key, default)
+
+    def copy(self):
+        return self._mapping.copy()
+
+
+MappingProxyType.__name__ = 'mappingproxy'
+MappingProxyType.__qualname__ = 'mappingproxy'
+MappingProxyType.__module__ = 'builtins'
+"##;
 
 /// The SimpleNamespace class (shared with `sys.implementation`).
 pub fn namespace_class(vm: &Vm) -> Rc<Class> {
@@ -80,25 +150,9 @@ fn namespace_init(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let Value::Instance(inst) = &a.pos[0] else {
         return Err(vm.type_error("bad namespace"));
     };
-    if a.pos.len() > 2 {
-        return Err(vm.type_error(format!(
-            "SimpleNamespace expected at most 1 argument, got {}",
-            a.pos.len() - 1
-        )));
-    }
-    if let Some(mapping) = a.pos.get(1) {
-        let Some(items) = util::dict_items(mapping) else {
-            return Err(vm.type_error(format!(
-                "'{}' object is not a mapping",
-                vm.type_name(mapping)
-            )));
-        };
-        for (k, v) in items {
-            let Value::Str(k) = k else {
-                return Err(vm.type_error("keywords must be strings"));
-            };
-            inst.dict.borrow_mut().insert(StrKey(k), v);
-        }
+    // CPython 3.11 takes keywords only (a positional mapping arrived in 3.13).
+    if a.pos.len() > 1 {
+        return Err(vm.type_error("no positional arguments expected"));
     }
     for (k, v) in a.kw {
         inst.dict.borrow_mut().insert(StrKey(k), v);

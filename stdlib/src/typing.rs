@@ -213,6 +213,18 @@ fn alias_class(vm: &Vm) -> Rc<Class> {
                     )?))
                 }),
                 ("__call__", alias_call),
+                // Two aliases are equal when they spell the same type (`Optional[int]` twice).
+                ("__eq__", |vm, a| {
+                    if vm.type_of(&a.pos[0]).name() != vm.type_of(&a.pos[1]).name() {
+                        return Ok(Value::NotImplemented);
+                    }
+                    let (x, y) = (ops::repr(vm, &a.pos[0])?, ops::repr(vm, &a.pos[1])?);
+                    Ok(Value::Bool(x == y))
+                }),
+                ("__hash__", |vm, a| {
+                    let r = ops::repr(vm, &a.pos[0])?;
+                    Ok(Value::Int(ops::hash(vm, &Value::string(r))?))
+                }),
                 ("__or__", |vm, a| union_of(vm, &a)),
                 ("__ror__", |vm, a| union_of(vm, &a)),
                 ("__mro_entries__", |_vm, _a| Ok(Value::tuple(vec![]))),

@@ -88,6 +88,17 @@ fn load_file(vm: &mut Vm, name: &str, path: &std::path::Path) -> PyResult<Value>
     Ok(v)
 }
 
+/// Compiles `source` and runs it in `module`: standard-library modules written partly in Python
+/// (dataclasses, enum) use this. `filename` is what tracebacks show.
+pub fn run_source_in(vm: &mut Vm, module: &Rc<Module>, filename: &str, source: &str) -> PyResult<()> {
+    let Some(compiler) = COMPILER.with(|c| c.get()) else {
+        return Err(vm.error("ImportError", "no compiler available to build script modules"));
+    };
+    let code = compiler(filename, source).map_err(|msg| vm.error("SyntaxError", msg))?;
+    vm.run_module_code(code, module.clone())?;
+    Ok(())
+}
+
 /// `from module import name`.
 pub fn import_from(vm: &mut Vm, module: &Value, name: &str) -> PyResult<Value> {
     if let Some(v) = crate::attr::try_get_attr(vm, module, name)? {

@@ -288,6 +288,10 @@ fn len(vm: &mut Vm, a: Args) -> PyResult<Value> {
         Value::Set(s) | Value::FrozenSet(s) => s.borrow().len(),
         Value::Bytes(b) => b.len(),
         Value::Range(r) => r.len() as usize,
+        Value::Class(c) if c.lookup("__class_len__").is_some() => {
+            let f = c.lookup("__class_len__").unwrap_or(Value::None);
+            return vm.call(&f, vec![v.clone()]);
+        }
         Value::Instance(_) => {
             let v = v.clone();
             if let Some(f) = vm.type_of(&v).lookup("__len__") {
@@ -319,7 +323,10 @@ fn class_list(vm: &mut Vm, v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::obj
             Ok(out)
         }
         Value::None => Ok(vec![vm.types.none.clone()]),
-        _ => Err(vm.type_error(format!("{fname}() arg 2 must be a type, a tuple of types, or a union"))),
+        _ => match super::methods::union_args(v) {
+            Some(members) => class_list(vm, &Value::tuple(members), fname),
+            None => Err(vm.type_error(format!("{fname}() arg 2 must be a type, a tuple of types, or a union"))),
+        },
     }
 }
 

@@ -49,7 +49,12 @@ pub fn install(vm: &mut Vm) {
     let new = vm.native("__new__", |vm, a| {
         let Some(Value::Class(c)) = a.pos.first() else { return Err(vm.type_error("object.__new__(X): X is not a type object")) };
         let c = c.clone();
-        crate::call::new_instance(vm, &c, &Args::default())
+        // `int.__new__(C, 5)` and friends: a built-in base takes its value from the arguments.
+        let rest = match c.kind {
+            crate::objects::class::BuiltinKind::Object => Args::default(),
+            _ => Args::new(a.pos[1..].to_vec()),
+        };
+        crate::call::new_instance(vm, &c, &rest)
     });
     object.dict.borrow_mut().insert(StrKey(vm.intern("__new__")), Value::StaticMethod(Rc::new(new)));
     vm.add_method(&object, "__repr__", |vm, a| {
@@ -75,6 +80,7 @@ pub fn install(vm: &mut Vm) {
         }
         Ok(Value::None)
     });
+    install_union(vm);
     let property = vm.types.property.clone();
     vm.add_method(&property, "setter", |vm, a| property_with(vm, a, 1));
     vm.add_method(&property, "getter", |vm, a| property_with(vm, a, 0));
@@ -567,4 +573,98 @@ fn mod_inverse(b: &num_bigint::BigInt, m: &num_bigint::BigInt) -> Option<num_big
         return None;
     }
     Some(g.x.mod_floor(&m_abs))
+}
+
+// ---- `X | Y` on types: types.UnionType (PEP 604) ----
+
+thread_local! {
+    static UNION: std::cell::RefCell<Option<Rc<Class>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The class of `int | None`-style unions; its instances keep their members in `__args__`.
+pub fn union_class(vm: &mut Vm) -> Rc<Class> {
+    if let Some(c) = UNION.with(|u| u.borrow().clone()) {
+        return c;
+    }
+    let c = crate::types::new_class("UnionType", vec![vm.types.object.clone()], crate::objects::class::BuiltinKind::Object, true);
+    c.set_attr(vm.intern("__module__"), Value::str("types"));
+    vm.add_method(&c, "__or__", |vm, a| make_union(vm, &a.pos[0], &a.pos[1]));
+    vm.add_method(&c, "__ror__", |vm, a| make_union(vm, &a.pos[1], &a.pos[0]));
+    vm.add_method(&c, "__eq__", |vm, a| {
+        let (x, y) = (union_args(&a.pos[0]), union_args(&a.pos[1]));
+        match (x, y) {
+            (Some(x), Some(y)) => {
+                let same = x.len() == y.len() && x.iter().all(|m| y.iter().any(|n| m.is(n)));
+                let _ = vm;
+                Ok(Value::Bool(same))
+            }
+            _ => Ok(Value::NotImplemented),
+        }
+    });
+    vm.add_method(&c, "__hash__", |vm, a| {
+        let args = union_args(&a.pos[0]).unwrap_or_default();
+        let mut h: i64 = 0;
+        for m in &args {
+            h ^= ops::hash(vm, m)?;
+        }
+        Ok(Value::Int(h))
+    });
+    vm.add_method(&c, "__repr__", |vm, a| {
+        let args = union_args(&a.pos[0]).unwrap_or_default();
+        let mut parts = Vec::new();
+        for m in &args {
+            parts.push(match m {
+                Value::Class(c) if Rc::ptr_eq(c, &vm.types.none) => "None".to_string(),
+                Value::Class(c) => ops::class_display_name(c),
+                other => ops::repr(vm, other)?,
+            });
+        }
+        Ok(Value::string(parts.join(" | ")))
+    });
+    c.refresh_flags();
+    UNION.with(|u| *u.borrow_mut() = Some(c.clone()));
+    c
+}
+
+/// The members of a union, or None if `v` is not one.
+pub fn union_args(v: &Value) -> Option<Vec<Value>> {
+    let Value::Instance(i) = v else { return None };
+    let is_union = UNION.with(|u| u.borrow().as_ref().map(|c| Rc::ptr_eq(c, &i.class)).unwrap_or(false));
+    if !is_union {
+        return None;
+    }
+    match i.dict.borrow().get("__args__") {
+        Some(Value::Tuple(t)) => Some(t.to_vec()),
+        _ => None,
+    }
+}
+
+fn union_member(vm: &Vm, v: &Value) -> Option<Vec<Value>> {
+    match v {
+        Value::Class(_) => Some(vec![v.clone()]),
+        Value::None => Some(vec![Value::Class(vm.types.none.clone())]),
+        _ => union_args(v),
+    }
+}
+
+pub fn make_union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Value> {
+    let (Some(x), Some(y)) = (union_member(vm, a), union_member(vm, b)) else { return Ok(Value::NotImplemented) };
+    let mut args: Vec<Value> = Vec::new();
+    for m in x.into_iter().chain(y) {
+        if !args.iter().any(|n| n.is(&m)) {
+            args.push(m);
+        }
+    }
+    let cls = union_class(vm);
+    let inst = crate::call::new_instance(vm, &cls, &Args::default())?;
+    if let Value::Instance(i) = &inst {
+        i.dict.borrow_mut().insert(StrKey(vm.intern("__args__")), Value::tuple(args));
+    }
+    Ok(inst)
+}
+
+pub fn install_union(vm: &mut Vm) {
+    let t = vm.types.type_.clone();
+    vm.add_method(&t, "__or__", |vm, a| make_union(vm, &a.pos[0], &a.pos[1]));
+    vm.add_method(&t, "__ror__", |vm, a| make_union(vm, &a.pos[1], &a.pos[0]));
 }

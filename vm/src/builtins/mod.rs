@@ -30,6 +30,7 @@ mod str_methods;
 mod unicode_data;
 
 pub use format::percent_format;
+pub use methods::{make_union, union_args};
 pub use generator_methods::close as close_generator;
 pub use generator_methods::wrap_async_gen_value;
 pub use str_case::{decimal_value, is_printable};
@@ -236,7 +237,18 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             "__closure__" => Some(if f.closure.is_empty() { Value::None } else { Value::tuple(f.closure.iter().map(|c| Value::Cell(c.clone())).collect()) }),
             "__code__" => Some(Value::Code(f.code.clone())),
             "__globals__" => Some(Value::Module(f.globals.clone())),
-            "__annotations__" => Some(vm.new_dict()),
+            "__annotations__" => {
+                let existing = f.dict.borrow().get("__annotations__").cloned();
+                match existing {
+                    Some(d) => Some(d),
+                    None => {
+                        // Created on first access and kept, as CPython does.
+                        let d = vm.new_dict();
+                        f.dict.borrow_mut().insert(crate::value::StrKey(vm.intern("__annotations__")), d.clone());
+                        Some(d)
+                    }
+                }
+            }
             "__dict__" => {
                 let d = vm.new_dict();
                 let items: Vec<_> = f.dict.borrow().iter().map(|(k, v)| (k.0.clone(), v.clone())).collect();

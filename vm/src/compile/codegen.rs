@@ -1245,6 +1245,26 @@ impl<'a> Compiler<'a> {
         let code = self.pop_unit();
         self.unit().span = span;
         self.make_function(code, &f.params)?;
+        // fn.__annotations__ = {param: annotation, ..., "return": annotation}, evaluated now.
+        let p = &f.params;
+        let annotated: Vec<&Param> = p.posonly.iter().chain(&p.args).chain(p.vararg.iter()).chain(&p.kwonly).chain(p.kwarg.iter()).filter(|x| x.annotation.is_some()).collect();
+        if !annotated.is_empty() || f.returns.is_some() {
+            let mut n = 0;
+            for param in annotated {
+                self.load_const(Value::str(&param.name));
+                self.expr(param.annotation.as_ref().unwrap())?;
+                n += 1;
+            }
+            if let Some(r) = &f.returns {
+                self.load_const(Value::str("return"));
+                self.expr(r)?;
+                n += 1;
+            }
+            self.emit(Instr::BuildMap(n));
+            self.emit(Instr::Copy(2));
+            let k = self.name_index("__annotations__");
+            self.emit(Instr::StoreAttr(k));
+        }
         if let Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(doc)), .. }), .. }) = f.body.first() {
             // fn.__doc__ = docstring (the function stays on the stack).
             self.load_const(Value::str(doc));

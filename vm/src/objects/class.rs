@@ -129,8 +129,10 @@ impl Class {
             }
             found.unwrap_or(false)
         };
+        // A native __eq__ defined by a Rust class (not object's default) also needs calling.
+        let custom_eq = user_defined("__eq__") || (self.is_user && matches!(self.lookup_custom("__eq__"), Some(Value::Native(_))));
         self.slots.set(DunderFlags {
-            has_eq: user_defined("__eq__"),
+            has_eq: custom_eq,
             has_hash: user_defined("__hash__"),
             has_getattr: user_defined("__getattr__"),
             has_setattr: user_defined("__setattr__"),

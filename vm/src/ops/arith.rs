@@ -59,6 +59,16 @@ fn as_i64(v: &Value) -> Option<i64> {
 }
 
 pub fn binary_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
+    // `int | None` and friends build a union (types.UnionType) for annotations and isinstance.
+    if op == 10 {
+        let is_type = |v: &Value| matches!(v, Value::Class(_)) || crate::builtins::union_args(v).is_some();
+        if (is_type(a) && (is_type(b) || b.is_none())) || (a.is_none() && is_type(b)) {
+            let r = crate::builtins::make_union(vm, a, b)?;
+            if !matches!(r, Value::NotImplemented) {
+                return Ok(r);
+            }
+        }
+    }
     if let Some(r) = numeric_op(vm, a, b, op)? {
         return Ok(r);
     }

@@ -419,7 +419,8 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
             let cls = inst.class.clone();
             match cls.lookup("__hash__") {
                 Some(Value::None) => return Err(vm.type_error(format!("unhashable type: '{}'", cls.name()))),
-                Some(f @ Value::Function(_)) => {
+                // A script __hash__, or a native one defined by a Rust class (not object's default).
+                Some(f @ (Value::Function(_) | Value::Native(_))) if matches!(f, Value::Function(_)) || cls.lookup_custom("__hash__").is_some() => {
                     let r = vm.call(&f, vec![v.clone()])?;
                     match r {
                         Value::Int(i) => hash_int(i),

@@ -543,6 +543,11 @@ pub fn contains(vm: &mut Vm, container: &Value, item: &Value) -> PyResult<bool> 
                 Ok(false)
             }
         },
+        Value::Class(c) if c.lookup("__class_contains__").is_some() => {
+            let f = c.lookup("__class_contains__").unwrap_or(Value::None);
+            let r = vm.call(&f, vec![container.clone(), item.clone()])?;
+            super::truthy(vm, &r)
+        }
         _ => {
             let cls = vm.type_of(container);
             if let Some(f) = cls.lookup("__contains__") {
@@ -569,7 +574,9 @@ fn native_iter(it: NativeIter) -> Value {
     Value::Iterator(Rc::new(RefCell::new(it)))
 }
 
-/// `iter(v)`.
+/// `iter(v)`. A class may define `__class_iter__` (and `__class_len__`, `__class_contains__`,
+/// `__class_repr__`): Eddy has no metaclasses, so these stand in for a metaclass's dunders on the
+/// class object itself (the stdlib's `enum` uses them for `for m in Color`).
 pub fn get_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
     Ok(match v {
         Value::List(_) => native_iter(NativeIter::List { list: v.clone(), index: 0 }),
@@ -580,6 +587,10 @@ pub fn get_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
         Value::Dict(d) => native_iter(NativeIter::Dict { dict: v.clone(), pos: 0, kind: 0, len_at_start: d.borrow().len() }),
         Value::Set(s) | Value::FrozenSet(s) => native_iter(NativeIter::Dict { dict: v.clone(), pos: 0, kind: 0, len_at_start: s.borrow().len() }),
         Value::Iterator(_) | Value::Generator(_) => v.clone(),
+        Value::Class(c) if c.lookup("__class_iter__").is_some() => {
+            let f = c.lookup("__class_iter__").unwrap_or(Value::None);
+            return vm.call(&f, vec![v.clone()]);
+        }
         Value::Instance(_) | Value::Class(_) => {
             let cls = vm.type_of(v);
             match cls.lookup("__iter__") {

@@ -4,6 +4,7 @@ use crate::objects::function::BoundMethod;
 use crate::value::Value;
 use crate::vm::Vm;
 use crate::PyResult;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// `bool(v)`.
@@ -153,6 +154,21 @@ pub fn special_method(vm: &mut Vm, obj: &Value, name: &str, protocol: &str) -> P
     }
 }
 
+thread_local! {
+    /// Code objects of generator functions decorated with `types.coroutine` (CPython's
+    /// CO_ITERABLE_COROUTINE flag): their generators may be awaited.
+    static ITERABLE_COROUTINES: RefCell<std::collections::HashSet<usize>> = RefCell::new(std::collections::HashSet::new());
+}
+
+/// Lets generators made by `code` be awaited (`types.coroutine`).
+pub fn mark_iterable_coroutine(code: &Rc<crate::code::Code>) {
+    ITERABLE_COROUTINES.with(|s| s.borrow_mut().insert(Rc::as_ptr(code) as usize));
+}
+
+fn is_iterable_coroutine(code: &Rc<crate::code::Code>) -> bool {
+    ITERABLE_COROUTINES.with(|s| s.borrow().contains(&(Rc::as_ptr(code) as usize)))
+}
+
 /// `await v`: coroutines pass through; other objects need `__await__`.
 pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
     match &v {
@@ -164,6 +180,9 @@ pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
         }
         Value::Generator(g) if g.kind == crate::objects::generator::GenKind::Generator && g.inner.borrow().frame.as_ref().map(|f| f.code.flags.generator).unwrap_or(false) => {
             // types.coroutine-decorated generators are awaitable; plain generators are not.
+            if g.inner.borrow().frame.as_ref().map(|f| is_iterable_coroutine(&f.code)).unwrap_or(false) {
+                return Ok(v);
+            }
             Err(vm.type_error(format!("object {} can't be used in 'await' expression", vm.type_name(&v))))
         }
         _ => {

@@ -223,7 +223,14 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 _ => format!("<bound method {} of {}>", fname, repr(vm, &m.receiver)?),
             }
         }
-        Value::Class(c) => format!("<class '{}'>", class_display_name(c)),
+        Value::Class(c) => match c.lookup("__class_repr__") {
+            // A stand-in for a metaclass __repr__ (see ops::get_iter).
+            Some(f) => match vm.call(&f, vec![v.clone()])? {
+                Value::Str(s) => s.s.to_string(),
+                other => return Err(vm.type_error(format!("__repr__ returned non-string (type {})", vm.type_name(&other)))),
+            },
+            None => format!("<class '{}'>", class_display_name(c)),
+        },
         Value::Module(m) => format!("<module '{}'>", m.name.s),
         Value::Generator(g) => {
             let kind = match g.kind {
