@@ -421,8 +421,11 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
                 Some(Value::None) => return Err(vm.type_error(format!("unhashable type: '{}'", cls.name()))),
                 // A script __hash__, or a native one defined by a Rust class (not object's default).
                 Some(f @ (Value::Function(_) | Value::Native(_))) if matches!(f, Value::Function(_)) || cls.lookup_custom("__hash__").is_some() => {
+                    let native = matches!(f, Value::Native(_));
                     let r = vm.call(&f, vec![v.clone()])?;
                     match r {
+                        // A native hash is already final; a script's result is reduced as CPython does.
+                        Value::Int(i) if native => i,
                         Value::Int(i) => hash_int(i),
                         Value::BigInt(b) => hash_bigint(&b),
                         Value::Bool(b) => b as i64,
