@@ -12,8 +12,14 @@ use crate::PyResult;
 /// Binds a value found on a class to the object it was looked up through.
 fn bind(vm: &mut Vm, found: Value, obj: &Value, cls: &Rc<Class>) -> PyResult<Value> {
     Ok(match found {
-        Value::Function(_) | Value::Native(_) => Value::BoundMethod(Rc::new(BoundMethod { func: found, receiver: obj.clone() })),
-        Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod { func: (*f).clone(), receiver: Value::Class(cls.clone()) })),
+        Value::Function(_) | Value::Native(_) => Value::BoundMethod(Rc::new(BoundMethod {
+            func: found,
+            receiver: obj.clone(),
+        })),
+        Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod {
+            func: (*f).clone(),
+            receiver: Value::Class(cls.clone()),
+        })),
         Value::StaticMethod(f) => (*f).clone(),
         Value::Property(p) => {
             if p.fget.is_none() {
@@ -25,7 +31,10 @@ fn bind(vm: &mut Vm, found: Value, obj: &Value, cls: &Rc<Class>) -> PyResult<Val
         Value::Instance(_) => {
             // A user-defined descriptor with __get__.
             if let Some(get) = lookup_special(vm, &found, "__get__") {
-                vm.call(&get, vec![found.clone(), obj.clone(), Value::Class(cls.clone())])?
+                vm.call(
+                    &get,
+                    vec![found.clone(), obj.clone(), Value::Class(cls.clone())],
+                )?
             } else {
                 found
             }
@@ -66,8 +75,15 @@ pub fn object_getattribute(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Val
 /// and whatever `__getattr__` raises reaches the caller unchanged (as in CPython).
 fn get_attr_hooked(vm: &mut Vm, obj: &Value, cls: &Rc<Class>, name: &str) -> PyResult<Value> {
     let flags = cls.slots.get();
-    let getattr = if flags.has_getattr { cls.lookup("__getattr__") } else { None };
-    let first = match cls.lookup("__getattribute__").filter(|_| flags.has_getattribute) {
+    let getattr = if flags.has_getattr {
+        cls.lookup("__getattr__")
+    } else {
+        None
+    };
+    let first = match cls
+        .lookup("__getattribute__")
+        .filter(|_| flags.has_getattribute)
+    {
         Some(ga) => vm.call(&ga, vec![obj.clone(), Value::str(name)]),
         None => match generic_get_attr(vm, obj, name)? {
             Some(v) => return Ok(v),
@@ -77,7 +93,9 @@ fn get_attr_hooked(vm: &mut Vm, obj: &Value, cls: &Rc<Class>, name: &str) -> PyR
         },
     };
     match (first, getattr) {
-        (Err(e), Some(ga)) if e.is_none() || vm.exc_matches(&e, "AttributeError") => vm.call(&ga, vec![obj.clone(), Value::str(name)]),
+        (Err(e), Some(ga)) if e.is_none() || vm.exc_matches(&e, "AttributeError") => {
+            vm.call(&ga, vec![obj.clone(), Value::str(name)])
+        }
         (r, _) => r,
     }
 }
@@ -90,8 +108,12 @@ pub fn no_attribute(vm: &Vm, obj: &Value, name: &str) -> Value {
     };
     let exc = vm.attribute_error(msg);
     if let Value::Instance(i) = &exc {
-        i.dict.borrow_mut().insert(StrKey(Rc::new(PyStr::new("name"))), Value::str(name));
-        i.dict.borrow_mut().insert(StrKey(Rc::new(PyStr::new("obj"))), obj.clone());
+        i.dict
+            .borrow_mut()
+            .insert(StrKey(Rc::new(PyStr::new("name"))), Value::str(name));
+        i.dict
+            .borrow_mut()
+            .insert(StrKey(Rc::new(PyStr::new("obj"))), obj.clone());
     }
     exc
 }
@@ -116,7 +138,10 @@ pub fn try_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
 fn is_data_descriptor(vm: &Vm, v: &Value) -> bool {
     match v {
         Value::Property(_) => true,
-        Value::Instance(_) => lookup_special(vm, v, "__set__").is_some() || lookup_special(vm, v, "__delete__").is_some(),
+        Value::Instance(_) => {
+            lookup_special(vm, v, "__set__").is_some()
+                || lookup_special(vm, v, "__delete__").is_some()
+        }
         _ => false,
     }
 }
@@ -142,7 +167,10 @@ fn generic_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
         Value::Class(cls) => {
             if let Some(v) = cls.lookup(name) {
                 return Ok(Some(match v {
-                    Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod { func: (*f).clone(), receiver: obj.clone() })),
+                    Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod {
+                        func: (*f).clone(),
+                        receiver: obj.clone(),
+                    })),
                     Value::StaticMethod(f) => (*f).clone(),
                     Value::Instance(_) => {
                         if let Some(get) = lookup_special(vm, &v, "__get__") {
@@ -189,13 +217,19 @@ fn generic_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
 
 /// `object.__setattr__(obj, name, value)`: a data descriptor on the type, else the instance dict.
 pub fn generic_set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyResult<()> {
-    let Value::Instance(inst) = obj else { return set_attr(vm, obj, name, value) };
+    let Value::Instance(inst) = obj else {
+        return set_attr(vm, obj, name, value);
+    };
     let cls = inst.class.clone();
     if let Some(found) = cls.lookup(&name.s) {
         match found {
             Value::Property(p) => {
                 if p.fset.is_none() {
-                    return Err(vm.attribute_error(format!("property '{}' of '{}' object has no setter", name.s, cls.name())));
+                    return Err(vm.attribute_error(format!(
+                        "property '{}' of '{}' object has no setter",
+                        name.s,
+                        cls.name()
+                    )));
                 }
                 let s = p.fset.clone();
                 vm.call(&s, vec![obj.clone(), value])?;
@@ -253,7 +287,11 @@ pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyR
         }
         Value::Class(cls) => {
             if !cls.is_user {
-                return Err(vm.type_error(format!("cannot set '{}' attribute of immutable type '{}'", name.s, cls.name())));
+                return Err(vm.type_error(format!(
+                    "cannot set '{}' attribute of immutable type '{}'",
+                    name.s,
+                    cls.name()
+                )));
             }
             cls.set_attr(name.clone(), value);
             Ok(())
@@ -282,9 +320,17 @@ pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyR
         _ => {
             let cls = vm.type_of(obj);
             if cls.lookup(&name.s).is_some() {
-                Err(vm.attribute_error(format!("'{}' object attribute '{}' is read-only", cls.name(), name.s)))
+                Err(vm.attribute_error(format!(
+                    "'{}' object attribute '{}' is read-only",
+                    cls.name(),
+                    name.s
+                )))
             } else {
-                Err(vm.attribute_error(format!("'{}' object has no attribute '{}'", cls.name(), name.s)))
+                Err(vm.attribute_error(format!(
+                    "'{}' object has no attribute '{}'",
+                    cls.name(),
+                    name.s
+                )))
             }
         }
     }
@@ -292,11 +338,17 @@ pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyR
 
 /// `object.__delattr__(obj, name)`: a data descriptor's deleter, else the instance dict.
 pub fn generic_del_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<()> {
-    let Value::Instance(inst) = obj else { return del_attr(vm, obj, name) };
+    let Value::Instance(inst) = obj else {
+        return del_attr(vm, obj, name);
+    };
     match inst.class.lookup(name) {
         Some(Value::Property(p)) => {
             if p.fdel.is_none() {
-                return Err(vm.attribute_error(format!("property '{}' of '{}' object has no deleter", name, inst.class.name())));
+                return Err(vm.attribute_error(format!(
+                    "property '{}' of '{}' object has no deleter",
+                    name,
+                    inst.class.name()
+                )));
             }
             let d = p.fdel.clone();
             vm.call(&d, vec![obj.clone()])?;

@@ -26,7 +26,11 @@ fn name_list(names: &[String]) -> String {
     match quoted.len() {
         1 => quoted[0].clone(),
         2 => format!("{} and {}", quoted[0], quoted[1]),
-        _ => format!("{}, and {}", quoted[..quoted.len() - 1].join(", "), quoted[quoted.len() - 1]),
+        _ => format!(
+            "{}, and {}",
+            quoted[..quoted.len() - 1].join(", "),
+            quoted[quoted.len() - 1]
+        ),
     }
 }
 
@@ -57,9 +61,20 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
         next_slot += 1;
     } else if !extra.is_empty() {
         let ndefaults = f.defaults.len();
-        let given_kw = kw.iter().filter(|(k, _)| code.varnames[..argcount + kwonly].iter().any(|n| n.s == k.s)).count();
+        let given_kw = kw
+            .iter()
+            .filter(|(k, _)| {
+                code.varnames[..argcount + kwonly]
+                    .iter()
+                    .any(|n| n.s == k.s)
+            })
+            .count();
         let takes = if ndefaults > 0 {
-            format!("from {} to {} positional arguments", argcount - ndefaults, argcount)
+            format!(
+                "from {} to {} positional arguments",
+                argcount - ndefaults,
+                argcount
+            )
         } else {
             plural(argcount, "positional argument")
         };
@@ -72,13 +87,23 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
         return Err(vm.type_error(msg));
     }
     let kw_names: Vec<String> = kw.iter().map(|(k, _)| k.s.to_string()).collect();
-    let kwargs_dict = if code.flags.varkw { Some(vm.new_dict()) } else { None };
+    let kwargs_dict = if code.flags.varkw {
+        Some(vm.new_dict())
+    } else {
+        None
+    };
     for (k, v) in kw {
-        let slot = code.varnames[posonly..argcount + kwonly].iter().position(|n| n.s == k.s).map(|i| i + posonly);
+        let slot = code.varnames[posonly..argcount + kwonly]
+            .iter()
+            .position(|n| n.s == k.s)
+            .map(|i| i + posonly);
         match slot {
             Some(i) => {
                 if !locals[i].is_null() {
-                    return Err(vm.type_error(format!("{fname}() got multiple values for argument '{}'", k.s)));
+                    return Err(vm.type_error(format!(
+                        "{fname}() got multiple values for argument '{}'",
+                        k.s
+                    )));
                 }
                 locals[i] = v;
             }
@@ -86,10 +111,17 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
                 Some(d) => crate::ops::dict_set(vm, d, Value::Str(k), v)?,
                 None => {
                     if code.varnames[..posonly].iter().any(|n| n.s == k.s) {
-                        let all: Vec<&str> = code.varnames[..posonly].iter().filter(|n| kw_names.iter().any(|k| **k == *n.s)).map(|n| &*n.s).collect();
+                        let all: Vec<&str> = code.varnames[..posonly]
+                            .iter()
+                            .filter(|n| kw_names.iter().any(|k| **k == *n.s))
+                            .map(|n| &*n.s)
+                            .collect();
                         return Err(vm.type_error(format!("{fname}() got some positional-only arguments passed as keyword arguments: '{}'", all.join(", "))));
                     }
-                    return Err(vm.type_error(format!("{fname}() got an unexpected keyword argument '{}'", k.s)));
+                    return Err(vm.type_error(format!(
+                        "{fname}() got an unexpected keyword argument '{}'",
+                        k.s
+                    )));
                 }
             },
         }
@@ -142,7 +174,11 @@ fn new_cells(f: &Function, locals: &[Value]) -> Vec<Rc<RefCell<Value>>> {
     if code.cellvars.is_empty() && f.closure.is_empty() {
         return Vec::new();
     }
-    let mut cells: Vec<Rc<RefCell<Value>>> = code.cellvars.iter().map(|_| Rc::new(RefCell::new(Value::Null))).collect();
+    let mut cells: Vec<Rc<RefCell<Value>>> = code
+        .cellvars
+        .iter()
+        .map(|_| Rc::new(RefCell::new(Value::Null)))
+        .collect();
     for &(cell, slot) in &code.cell_params {
         *cells[cell as usize].borrow_mut() = locals[slot as usize].clone();
     }
@@ -156,7 +192,13 @@ fn new_cells(f: &Function, locals: &[Value]) -> Vec<Rc<RefCell<Value>>> {
 impl Vm {
     /// Pushes a frame for script function `f` with `args` bound. The caller's stack above
     /// `ret_sp` is discarded when the frame returns. Errors (bad arguments, recursion) push nothing.
-    pub fn push_function_frame(&mut self, f: &Rc<Function>, args: Args, ret_sp: usize, mode: ReturnMode) -> PyResult<()> {
+    pub fn push_function_frame(
+        &mut self,
+        f: &Rc<Function>,
+        args: Args,
+        ret_sp: usize,
+        mode: ReturnMode,
+    ) -> PyResult<()> {
         if self.frames.len() >= self.recursion_limit {
             return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
         }
@@ -187,7 +229,12 @@ impl Vm {
             kind,
             name: f.name.borrow().clone(),
             qualname: f.qualname.borrow().clone(),
-            inner: RefCell::new(GenInner { state: GenState::Created, frame: Some(frame), saved: locals, awaited: false }),
+            inner: RefCell::new(GenInner {
+                state: GenState::Created,
+                frame: Some(frame),
+                saved: locals,
+                awaited: false,
+            }),
         });
         Ok(crate::gc::track_generator(gen))
     }
@@ -210,7 +257,13 @@ pub fn instantiate(vm: &mut Vm, cls: &Rc<Class>, args: Args) -> PyResult<Value> 
             };
             let mut pos = vec![Value::Class(cls.clone())];
             pos.extend(args.pos.iter().cloned());
-            let inst = vm.call_args(&f, Args { pos, kw: args.kw.clone() })?;
+            let inst = vm.call_args(
+                &f,
+                Args {
+                    pos,
+                    kw: args.kw.clone(),
+                },
+            )?;
             if vm.isinstance(&inst, cls) {
                 call_init(vm, &inst, args)?;
             }
@@ -230,7 +283,10 @@ pub fn call_init(vm: &mut Vm, inst: &Value, args: Args) -> PyResult<()> {
             args.pos.insert(0, inst.clone());
             let r = vm.call_args(&init, args)?;
             if !r.is_none() {
-                return Err(vm.type_error(format!("__init__() should return None, not '{}'", vm.type_name(&r))));
+                return Err(vm.type_error(format!(
+                    "__init__() should return None, not '{}'",
+                    vm.type_name(&r)
+                )));
             }
         }
         Some(init @ Value::Native(_)) if !is_object_init(vm, &init) => {
@@ -251,13 +307,21 @@ pub fn call_init(vm: &mut Vm, inst: &Value, args: Args) -> PyResult<()> {
 /// A fresh instance of a user class, with the payload its built-in base needs.
 pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value> {
     let payload = match cls.kind {
-        BuiltinKind::BaseException => Payload::Exception(RefCell::new(ExceptionData::new(Value::tuple(args.pos.clone())))),
+        BuiltinKind::BaseException => Payload::Exception(RefCell::new(ExceptionData::new(
+            Value::tuple(args.pos.clone()),
+        ))),
         BuiltinKind::Dict => match vm.new_dict() {
             Value::Dict(d) => Payload::Dict(d),
             _ => Payload::None,
         },
         BuiltinKind::List => Payload::List(Rc::new(RefCell::new(Vec::new()))),
-        BuiltinKind::Tuple => match Value::tuple(args.pos.first().map(|v| crate::ops::collect(vm, v)).transpose()?.unwrap_or_default()) {
+        BuiltinKind::Tuple => match Value::tuple(
+            args.pos
+                .first()
+                .map(|v| crate::ops::collect(vm, v))
+                .transpose()?
+                .unwrap_or_default(),
+        ) {
             Value::Tuple(t) => Payload::Tuple(t),
             _ => Payload::None,
         },
@@ -266,15 +330,29 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
             Some(v) => Value::string(crate::ops::to_str(vm, v)?),
             None => Value::str(""),
         })),
-        _ => Payload::Value(RefCell::new(args.pos.first().cloned().unwrap_or(Value::None))),
+        _ => Payload::Value(RefCell::new(
+            args.pos.first().cloned().unwrap_or(Value::None),
+        )),
     };
-    let inst = Instance { class: cls.clone(), dict: RefCell::new(AttrMap::default()), payload };
+    let inst = Instance {
+        class: cls.clone(),
+        dict: RefCell::new(AttrMap::default()),
+        payload,
+    };
     Ok(crate::gc::track_instance(Rc::new(inst)))
 }
 
 /// `class Name(bases): body` — runs the body function with a fresh namespace and builds the class.
-pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwargs: &Value) -> PyResult<Value> {
-    let Value::Function(body) = body else { return Err(vm.type_error("class body is not a function")) };
+pub fn build_class(
+    vm: &mut Vm,
+    body: &Value,
+    name: &Value,
+    bases: &Value,
+    kwargs: &Value,
+) -> PyResult<Value> {
+    let Value::Function(body) = body else {
+        return Err(vm.type_error("class body is not a function"));
+    };
     let name = name.as_str().unwrap_or("?").to_string();
     let mut base_classes = Vec::new();
     if let Value::Tuple(t) = bases {
@@ -283,7 +361,11 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
                 Value::Class(c) => base_classes.push(c.clone()),
                 // typing.Generic[T] and friends evaluate to placeholders; they add nothing at run time.
                 Value::Instance(_) | Value::None => {}
-                other => return Err(vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))),
+                other => {
+                    return Err(
+                        vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))
+                    )
+                }
             }
         }
     }
@@ -303,10 +385,22 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
     vm.native_depth -= 1;
     r?;
     let ns = namespace.borrow().clone();
-    let kind = base_classes.iter().map(|b| b.kind).find(|k| *k != BuiltinKind::Object).unwrap_or(BuiltinKind::Object);
+    let kind = base_classes
+        .iter()
+        .map(|b| b.kind)
+        .find(|k| *k != BuiltinKind::Object)
+        .unwrap_or(BuiltinKind::Object);
     for b in &base_classes {
-        if !b.is_user && matches!(b.kind, BuiltinKind::Bool | BuiltinKind::Function | BuiltinKind::Generator) {
-            return Err(vm.type_error(format!("type '{}' is not an acceptable base type", b.name())));
+        if !b.is_user
+            && matches!(
+                b.kind,
+                BuiltinKind::Bool | BuiltinKind::Function | BuiltinKind::Generator
+            )
+        {
+            return Err(vm.type_error(format!(
+                "type '{}' is not an acceptable base type",
+                b.name()
+            )));
         }
     }
     if let Some(msg) = crate::types::mro_error(&base_classes) {
@@ -314,7 +408,11 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
     }
     let cls = crate::types::new_class(&name, base_classes, kind, true);
     let mut classcell = None;
-    let (has_eq, has_hash, has_doc) = (ns.contains_key("__eq__"), ns.contains_key("__hash__"), ns.contains_key("__doc__"));
+    let (has_eq, has_hash, has_doc) = (
+        ns.contains_key("__eq__"),
+        ns.contains_key("__hash__"),
+        ns.contains_key("__doc__"),
+    );
     for (k, v) in ns {
         if &*k.0.s == "__classcell__" {
             classcell = Some(v);
@@ -323,20 +421,31 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
         // Plain functions named like special static/class methods are wrapped as CPython does.
         let v = match (&*k.0.s, v) {
             ("__new__", Value::Function(f)) => Value::StaticMethod(Rc::new(Value::Function(f))),
-            ("__init_subclass__" | "__class_getitem__", Value::Function(f)) => Value::ClassMethod(Rc::new(Value::Function(f))),
+            ("__init_subclass__" | "__class_getitem__", Value::Function(f)) => {
+                Value::ClassMethod(Rc::new(Value::Function(f)))
+            }
             (_, v) => v,
         };
         cls.dict.borrow_mut().insert(k, v);
     }
     // A class without a docstring has `__doc__ = None` of its own (it is not inherited).
     if !has_doc {
-        cls.dict.borrow_mut().insert(StrKey(vm.intern("__doc__")), Value::None);
+        cls.dict
+            .borrow_mut()
+            .insert(StrKey(vm.intern("__doc__")), Value::None);
     }
     // Defining __eq__ without __hash__ makes instances unhashable, as `type.__new__` does.
     if has_eq && !has_hash {
-        cls.dict.borrow_mut().insert(StrKey(vm.intern("__hash__")), Value::None);
+        cls.dict
+            .borrow_mut()
+            .insert(StrKey(vm.intern("__hash__")), Value::None);
     }
-    if let Some(q) = cls.dict.borrow().get("__qualname__").and_then(|q| q.as_str().map(|s| s.to_string())) {
+    if let Some(q) = cls
+        .dict
+        .borrow()
+        .get("__qualname__")
+        .and_then(|q| q.as_str().map(|s| s.to_string()))
+    {
         *cls.qualname.borrow_mut() = Rc::new(PyStr::new(q));
     }
     cls.refresh_flags();
@@ -345,11 +454,19 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
     }
     // __set_name__ hooks and __init_subclass__ of the parent.
     let class_value = Value::Class(cls.clone());
-    let items: Vec<(StrKey, Value)> = cls.dict.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let items: Vec<(StrKey, Value)> = cls
+        .dict
+        .borrow()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     for (k, v) in items {
         if let Value::Instance(_) = &v {
             if let Some(hook) = crate::attr::lookup_special(vm, &v, "__set_name__") {
-                vm.call(&hook, vec![v.clone(), class_value.clone(), Value::Str(k.0.clone())])?;
+                vm.call(
+                    &hook,
+                    vec![v.clone(), class_value.clone(), Value::Str(k.0.clone())],
+                )?;
             }
         }
     }
@@ -372,8 +489,15 @@ pub fn build_class(vm: &mut Vm, body: &Value, name: &Value, bases: &Value, kwarg
     }
     // Only object.__init_subclass__ is left, and it accepts no keywords.
     if let Value::Dict(d) = kwargs {
-        if d.borrow().items().iter().any(|(k, _)| k.as_str() != Some("metaclass")) {
-            return Err(vm.type_error(format!("{}.__init_subclass__() takes no keyword arguments", name)));
+        if d.borrow()
+            .items()
+            .iter()
+            .any(|(k, _)| k.as_str() != Some("metaclass"))
+        {
+            return Err(vm.type_error(format!(
+                "{}.__init_subclass__() takes no keyword arguments",
+                name
+            )));
         }
     }
     Ok(class_value)

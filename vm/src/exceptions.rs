@@ -82,8 +82,16 @@ fn split(vm: &mut Vm, exc: &Value, typ: &Value) -> PyResult<(Value, Value)> {
             matched.push(m);
         }
     }
-    let rest = if rest.is_empty() { Value::None } else { derive(vm, exc, rest) };
-    let matched = if matched.is_empty() { Value::None } else { derive(vm, exc, matched) };
+    let rest = if rest.is_empty() {
+        Value::None
+    } else {
+        derive(vm, exc, rest)
+    };
+    let matched = if matched.is_empty() {
+        Value::None
+    } else {
+        derive(vm, exc, matched)
+    };
     Ok((rest, matched))
 }
 
@@ -94,14 +102,23 @@ pub fn split_group(vm: &mut Vm, rest: Value, typ: &Value) -> PyResult<(Value, Va
     }
     if let Value::Class(c) = typ {
         if c.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
-            return Err(vm.type_error("catching ExceptionGroup with except* is not allowed. Use except instead."));
+            return Err(vm.type_error(
+                "catching ExceptionGroup with except* is not allowed. Use except instead.",
+            ));
         }
     }
     if !is_group(vm, &rest) {
         // A naked exception matched by except* is wrapped in a group.
         if matches_type(vm, &rest, typ)? {
-            let eg_class: Rc<Class> = if vm.isinstance(&rest, &vm.exc_class("Exception")) { vm.exc_class("ExceptionGroup") } else { vm.exc_class("BaseExceptionGroup") };
-            let g = vm.new_exception(&eg_class, vec![Value::str(""), Value::tuple(vec![rest.clone()])]);
+            let eg_class: Rc<Class> = if vm.isinstance(&rest, &vm.exc_class("Exception")) {
+                vm.exc_class("ExceptionGroup")
+            } else {
+                vm.exc_class("BaseExceptionGroup")
+            };
+            let g = vm.new_exception(
+                &eg_class,
+                vec![Value::str(""), Value::tuple(vec![rest.clone()])],
+            );
             return Ok((Value::None, g));
         }
         return Ok((rest, Value::None));
@@ -112,7 +129,12 @@ pub fn split_group(vm: &mut Vm, rest: Value, typ: &Value) -> PyResult<(Value, Va
 /// PREP_RERAISE_STAR: `list` holds what each clause raised, then what no clause matched.
 pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     let items: Vec<Value> = match list {
-        Value::List(l) => l.borrow().iter().filter(|v| !v.is_none()).cloned().collect(),
+        Value::List(l) => l
+            .borrow()
+            .iter()
+            .filter(|v| !v.is_none())
+            .cloned()
+            .collect(),
         _ => Vec::new(),
     };
     if items.is_empty() {
@@ -129,13 +151,20 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     let mut raised = Vec::new();
     for item in items {
         let leaves = leaf_ids(&item);
-        if is_group(vm, &item) && !leaves.is_empty() && leaves.iter().all(|l| orig_leaves.contains(l)) {
+        if is_group(vm, &item)
+            && !leaves.is_empty()
+            && leaves.iter().all(|l| orig_leaves.contains(l))
+        {
             reraised.extend(leaves);
         } else {
             raised.push(item);
         }
     }
-    let kept = if reraised.is_empty() { Value::None } else { project(vm, orig, &reraised) };
+    let kept = if reraised.is_empty() {
+        Value::None
+    } else {
+        project(vm, orig, &reraised)
+    };
     if raised.is_empty() {
         return kept;
     }
@@ -151,7 +180,11 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
         return raised.remove(0);
     }
     let base = vm.exc_class("Exception");
-    let cls = if raised.iter().all(|e| vm.isinstance(e, &base)) { vm.exc_class("ExceptionGroup") } else { vm.exc_class("BaseExceptionGroup") };
+    let cls = if raised.iter().all(|e| vm.isinstance(e, &base)) {
+        vm.exc_class("ExceptionGroup")
+    } else {
+        vm.exc_class("BaseExceptionGroup")
+    };
     vm.new_exception(&cls, vec![Value::str(""), Value::list(raised)])
 }
 
@@ -167,9 +200,17 @@ fn leaf_ids(v: &Value) -> Vec<usize> {
 fn project(vm: &mut Vm, orig: &Value, keep: &[usize]) -> Value {
     let items = group_items(orig);
     if items.is_empty() {
-        return if orig.ptr_id().map(|id| keep.contains(&id)).unwrap_or(false) { orig.clone() } else { Value::None };
+        return if orig.ptr_id().map(|id| keep.contains(&id)).unwrap_or(false) {
+            orig.clone()
+        } else {
+            Value::None
+        };
     }
-    let parts: Vec<Value> = items.iter().map(|i| project(vm, i, keep)).filter(|v| !v.is_none()).collect();
+    let parts: Vec<Value> = items
+        .iter()
+        .map(|i| project(vm, i, keep))
+        .filter(|v| !v.is_none())
+        .collect();
     if parts.is_empty() {
         return Value::None;
     }

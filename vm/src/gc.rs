@@ -7,8 +7,8 @@
 //!
 //! Because it works from reference counts, it needs no root set and may run at any allocation.
 
-use std::cell::RefCell;
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use crate::objects::class::{Instance, Payload};
@@ -111,7 +111,17 @@ pub fn track_cell(c: &Rc<RefCell<Value>>) {
 }
 
 fn may_hold_cycle(v: &Value) -> bool {
-    matches!(v, Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Instance(_) | Value::Function(_) | Value::Generator(_) | Value::Set(_) | Value::BoundMethod(_))
+    matches!(
+        v,
+        Value::List(_)
+            | Value::Tuple(_)
+            | Value::Dict(_)
+            | Value::Instance(_)
+            | Value::Function(_)
+            | Value::Generator(_)
+            | Value::Set(_)
+            | Value::BoundMethod(_)
+    )
 }
 
 /// Calls `f` on every value `v` references directly.
@@ -275,7 +285,8 @@ pub fn collect() -> usize {
         std::mem::take(&mut gc.objects)
     });
     let live: Vec<Value> = tracked.iter().filter_map(|t| t.upgrade()).collect();
-    let mut index: HashMap<usize, usize> = HashMap::with_capacity_and_hasher(live.len(), Default::default());
+    let mut index: HashMap<usize, usize> =
+        HashMap::with_capacity_and_hasher(live.len(), Default::default());
     for (i, v) in live.iter().enumerate() {
         if let Some(id) = v.ptr_id() {
             index.insert(id, i);

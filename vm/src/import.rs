@@ -58,7 +58,9 @@ pub fn import_module(vm: &mut Vm, name: &str) -> PyResult<Value> {
     }
     let e = vm.error("ModuleNotFoundError", format!("No module named '{name}'"));
     if let Value::Instance(i) = &e {
-        i.dict.borrow_mut().insert(crate::value::StrKey(vm.intern("name")), Value::str(name));
+        i.dict
+            .borrow_mut()
+            .insert(crate::value::StrKey(vm.intern("name")), Value::str(name));
     }
     Err(e)
 }
@@ -67,14 +69,28 @@ fn load_file(vm: &mut Vm, name: &str, path: &std::path::Path) -> PyResult<Value>
     let text = match std::fs::read(path) {
         Ok(b) => match String::from_utf8(b) {
             Ok(s) => s,
-            Err(_) => return Err(vm.error("SyntaxError", format!("{}: file is not valid UTF-8", path.display()))),
+            Err(_) => {
+                return Err(vm.error(
+                    "SyntaxError",
+                    format!("{}: file is not valid UTF-8", path.display()),
+                ))
+            }
         },
-        Err(e) => return Err(vm.error("ImportError", format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(vm.error(
+                "ImportError",
+                format!("cannot read {}: {e}", path.display()),
+            ))
+        }
     };
     let Some(compiler) = COMPILER.with(|c| c.get()) else {
-        return Err(vm.error("ImportError", "no compiler available to import script modules"));
+        return Err(vm.error(
+            "ImportError",
+            "no compiler available to import script modules",
+        ));
     };
-    let code = compiler(&path.display().to_string(), &text).map_err(|msg| vm.error("SyntaxError", msg))?;
+    let code =
+        compiler(&path.display().to_string(), &text).map_err(|msg| vm.error("SyntaxError", msg))?;
     let module = Rc::new(Module::new(name));
     let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     module.set("__file__", Value::string(full.display().to_string()));
@@ -90,9 +106,17 @@ fn load_file(vm: &mut Vm, name: &str, path: &std::path::Path) -> PyResult<Value>
 
 /// Compiles `source` and runs it in `module`: standard-library modules written partly in Python
 /// (dataclasses, enum) use this. `filename` is what tracebacks show.
-pub fn run_source_in(vm: &mut Vm, module: &Rc<Module>, filename: &str, source: &str) -> PyResult<()> {
+pub fn run_source_in(
+    vm: &mut Vm,
+    module: &Rc<Module>,
+    filename: &str,
+    source: &str,
+) -> PyResult<()> {
     let Some(compiler) = COMPILER.with(|c| c.get()) else {
-        return Err(vm.error("ImportError", "no compiler available to build script modules"));
+        return Err(vm.error(
+            "ImportError",
+            "no compiler available to build script modules",
+        ));
     };
     let code = compiler(filename, source).map_err(|msg| vm.error("SyntaxError", msg))?;
     vm.run_module_code(code, module.clone())?;
@@ -114,10 +138,19 @@ pub fn import_from(vm: &mut Vm, module: &Value, name: &str) -> PyResult<Value> {
     }
     // CPython names the file a script module came from.
     let file = match module {
-        Value::Module(m) => m.get("__file__").and_then(|f| f.as_str().map(|s| format!(" ({s})"))),
+        Value::Module(m) => m
+            .get("__file__")
+            .and_then(|f| f.as_str().map(|s| format!(" ({s})"))),
         _ => None,
     };
     let file = file.unwrap_or_else(|| " (unknown location)".to_string());
-    let file = if vm.native_modules.contains_key(&mname) { String::new() } else { file };
-    Err(vm.error("ImportError", format!("cannot import name '{name}' from '{mname}'{file}")))
+    let file = if vm.native_modules.contains_key(&mname) {
+        String::new()
+    } else {
+        file
+    };
+    Err(vm.error(
+        "ImportError",
+        format!("cannot import name '{name}' from '{mname}'{file}"),
+    ))
 }

@@ -56,12 +56,19 @@ impl Vm {
         let mut first = true;
         let mut exc = exc;
         loop {
-            let Some(frame) = self.frames.last_mut() else { return Err(exc) };
+            let Some(frame) = self.frames.last_mut() else {
+                return Err(exc);
+            };
             let ip = frame.ip.saturating_sub(1);
             if !(first && reraising) {
                 if let Value::Instance(inst) = &exc {
                     if let Some(data) = inst.exception() {
-                        data.borrow_mut().traceback.push(crate::objects::exception::TraceEntry { code: frame.code.clone(), ip });
+                        data.borrow_mut()
+                            .traceback
+                            .push(crate::objects::exception::TraceEntry {
+                                code: frame.code.clone(),
+                                ip,
+                            });
                     }
                 }
             }
@@ -78,11 +85,20 @@ impl Vm {
             if let Some(gen) = frame.generator() {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
-                if self.exc_matches(&exc, "StopIteration") || (gen.kind == crate::objects::generator::GenKind::AsyncGenerator && self.exc_matches(&exc, "StopAsyncIteration")) {
+                if self.exc_matches(&exc, "StopIteration")
+                    || (gen.kind == crate::objects::generator::GenKind::AsyncGenerator
+                        && self.exc_matches(&exc, "StopAsyncIteration"))
+                {
                     let what = match gen.kind {
-                        crate::objects::generator::GenKind::Generator => "generator raised StopIteration",
-                        crate::objects::generator::GenKind::Coroutine => "coroutine raised StopIteration",
-                        crate::objects::generator::GenKind::AsyncGenerator => "async generator raised StopAsyncIteration",
+                        crate::objects::generator::GenKind::Generator => {
+                            "generator raised StopIteration"
+                        }
+                        crate::objects::generator::GenKind::Coroutine => {
+                            "coroutine raised StopIteration"
+                        }
+                        crate::objects::generator::GenKind::AsyncGenerator => {
+                            "async generator raised StopAsyncIteration"
+                        }
                     };
                     let new = self.error("RuntimeError", what);
                     ops::set_cause(&new, exc.clone());
@@ -240,8 +256,12 @@ impl Vm {
                         let r = int_compare(op, *a, *b);
                         // A conditional jump usually follows: take it now, without the bool.
                         match instrs.get(ip) {
-                            Some(&Instr::PopJumpIfFalse(t)) => ip = if r { ip + 1 } else { t as usize },
-                            Some(&Instr::PopJumpIfTrue(t)) => ip = if r { t as usize } else { ip + 1 },
+                            Some(&Instr::PopJumpIfFalse(t)) => {
+                                ip = if r { ip + 1 } else { t as usize }
+                            }
+                            Some(&Instr::PopJumpIfTrue(t)) => {
+                                ip = if r { t as usize } else { ip + 1 }
+                            }
                             _ => self.stack.push(Value::Bool(r)),
                         }
                         continue;
@@ -276,7 +296,11 @@ impl Vm {
                     // namespace has changed shape.
                     let cache = code.global_cache[k as usize].get();
                     if cache.epoch == crate::objects::module::epoch() {
-                        let ns = if cache.in_builtins { &self.builtins } else { &self.frames[fi].globals };
+                        let ns = if cache.in_builtins {
+                            &self.builtins
+                        } else {
+                            &self.frames[fi].globals
+                        };
                         let dict = ns.dict.borrow();
                         if let Some((_, v)) = dict.get_index(cache.index as usize) {
                             self.stack.push(v.clone());
@@ -285,20 +309,36 @@ impl Vm {
                     }
                     let name = &code.names[k as usize];
                     let key = crate::value::StrRef(name);
-                    let found = self.frames[fi].globals.dict.borrow().get_full(&key).map(|(i, _, v)| (i, v.clone()));
+                    let found = self.frames[fi]
+                        .globals
+                        .dict
+                        .borrow()
+                        .get_full(&key)
+                        .map(|(i, _, v)| (i, v.clone()));
                     let v = match found {
                         Some((i, v)) => {
-                            code.global_cache[k as usize].set(crate::code::GlobalCache { epoch: crate::objects::module::epoch(), index: i as u32, in_builtins: false });
+                            code.global_cache[k as usize].set(crate::code::GlobalCache {
+                                epoch: crate::objects::module::epoch(),
+                                index: i as u32,
+                                in_builtins: false,
+                            });
                             v
                         }
                         None => match self.builtins.dict.borrow().get_full(&key) {
                             Some((i, _, v)) => {
-                                code.global_cache[k as usize].set(crate::code::GlobalCache { epoch: crate::objects::module::epoch(), index: i as u32, in_builtins: true });
+                                code.global_cache[k as usize].set(crate::code::GlobalCache {
+                                    epoch: crate::objects::module::epoch(),
+                                    index: i as u32,
+                                    in_builtins: true,
+                                });
                                 v.clone()
                             }
                             None => {
                                 save!();
-                                return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                                return Err(self.error(
+                                    "NameError",
+                                    format!("name '{}' is not defined", name.s),
+                                ));
                             }
                         },
                     };
@@ -308,7 +348,12 @@ impl Vm {
                     let v = pop!();
                     let cache = code.global_cache[k as usize].get();
                     if cache.epoch == crate::objects::module::epoch() && !cache.in_builtins {
-                        if let Some((_, slot)) = self.frames[fi].globals.dict.borrow_mut().get_index_mut(cache.index as usize) {
+                        if let Some((_, slot)) = self.frames[fi]
+                            .globals
+                            .dict
+                            .borrow_mut()
+                            .get_index_mut(cache.index as usize)
+                        {
                             *slot = v;
                             continue;
                         }
@@ -337,7 +382,12 @@ impl Vm {
                     // Fast path: a plain function on the class, not shadowed by the instance.
                     let cls = self.type_of(&obj);
                     let found = match &obj {
-                        Value::Instance(i) if !i.class.slots.get().has_getattribute && !i.dict.borrow().contains_key(&*name.s) => cls.lookup(&name.s),
+                        Value::Instance(i)
+                            if !i.class.slots.get().has_getattribute
+                                && !i.dict.borrow().contains_key(&*name.s) =>
+                        {
+                            cls.lookup(&name.s)
+                        }
                         Value::Instance(_) | Value::Class(_) | Value::Module(_) => None,
                         _ => cls.lookup(&name.s),
                     };
@@ -375,14 +425,20 @@ impl Vm {
                         (&Value::Int(x), &Value::Int(y)) => {
                             if let Some(r) = int_fast_op(op, x, y) {
                                 std::mem::forget(self.stack.pop());
-                                std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Int(r)));
+                                std::mem::forget(std::mem::replace(
+                                    &mut self.stack[len - 2],
+                                    Value::Int(r),
+                                ));
                                 continue;
                             }
                         }
                         (&Value::Float(x), &Value::Float(y)) => {
                             if let Some(r) = float_fast_op(op, x, y) {
                                 std::mem::forget(self.stack.pop());
-                                std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Float(r)));
+                                std::mem::forget(std::mem::replace(
+                                    &mut self.stack[len - 2],
+                                    Value::Float(r),
+                                ));
                                 continue;
                             }
                         }
@@ -391,7 +447,11 @@ impl Vm {
                     let b = pop!();
                     let a = pop!();
                     save!();
-                    let v = if matches!(ins, Instr::Binary(_)) { tri!(ops::binary_op(self, &a, &b, op as u8)) } else { tri!(ops::inplace_op(self, &a, &b, op as u8)) };
+                    let v = if matches!(ins, Instr::Binary(_)) {
+                        tri!(ops::binary_op(self, &a, &b, op as u8))
+                    } else {
+                        tri!(ops::inplace_op(self, &a, &b, op as u8))
+                    };
                     self.stack.push(v);
                 }
                 Instr::Unary(op) => {
@@ -490,7 +550,10 @@ impl Vm {
                                 std::mem::forget(self.stack.pop());
                                 ip = if r { t as usize } else { ip + 1 };
                             }
-                            _ => std::mem::forget(std::mem::replace(&mut self.stack[len - 2], Value::Bool(r))),
+                            _ => std::mem::forget(std::mem::replace(
+                                &mut self.stack[len - 2],
+                                Value::Bool(r),
+                            )),
                         }
                         continue;
                     }
@@ -592,7 +655,11 @@ impl Vm {
                     if let Value::Generator(g) = &it {
                         if g.kind == crate::objects::generator::GenKind::Generator {
                             save!();
-                            match tri!(self.resume_generator(g, Value::None, ReturnMode::ForIter(t))) {
+                            match tri!(self.resume_generator(
+                                g,
+                                Value::None,
+                                ReturnMode::ForIter(t)
+                            )) {
                                 Some(_) => {
                                     reload!();
                                 }
@@ -635,7 +702,9 @@ impl Vm {
                             _ => pop!(),
                         },
                     };
-                    let Some(frame) = self.frames.pop() else { return Ok(result) };
+                    let Some(frame) = self.frames.pop() else {
+                        return Ok(result);
+                    };
                     if frame.extra.is_some() || frame.mode != ReturnMode::Push {
                         match self.return_slow(frame, result, entry) {
                             Ok(Some(v)) => return Ok(v),
@@ -655,7 +724,12 @@ impl Vm {
                     self.stack.push(result);
                     // Dropped field by field, as the generic frame destructor is an out-of-line
                     // call. `extra` was checked to be None above, so forgetting it leaks nothing.
-                    let Frame { code: frame_code, globals, extra, .. } = frame;
+                    let Frame {
+                        code: frame_code,
+                        globals,
+                        extra,
+                        ..
+                    } = frame;
                     drop(frame_code);
                     drop(globals);
                     std::mem::forget(extra);
@@ -672,10 +746,20 @@ impl Vm {
                     // The arguments already sit where the callee's first locals go.
                     let at = self.stack.len() - argc as usize - 1;
                     if let Value::Function(f) = &self.stack[at] {
-                        if f.code.simple_call && f.code.argcount == argc && self.frames.len() < self.recursion_limit {
+                        if f.code.simple_call
+                            && f.code.argcount == argc
+                            && self.frames.len() < self.recursion_limit
+                        {
                             let new_code = f.code.clone();
                             let globals = f.globals.clone();
-                            let extra = if f.closure.is_empty() { None } else { Some(Box::new(FrameExtra { cells: f.closure.clone(), ..Default::default() })) };
+                            let extra = if f.closure.is_empty() {
+                                None
+                            } else {
+                                Some(Box::new(FrameExtra {
+                                    cells: f.closure.clone(),
+                                    ..Default::default()
+                                }))
+                            };
                             save!();
                             let nlocals = new_code.nlocals();
                             for _ in argc as usize..nlocals {
@@ -685,7 +769,18 @@ impl Vm {
                             // the new top frame `fi`; see the first assignment of `code`.
                             code = unsafe { &*Rc::as_ptr(&new_code) };
                             instrs = &code.instrs;
-                            push_frame_in_place(&mut self.frames, Frame { code: new_code, globals, ip: 0, base: at + 1, ret_sp: at, mode: ReturnMode::Push, extra });
+                            push_frame_in_place(
+                                &mut self.frames,
+                                Frame {
+                                    code: new_code,
+                                    globals,
+                                    ip: 0,
+                                    base: at + 1,
+                                    ret_sp: at,
+                                    mode: ReturnMode::Push,
+                                    extra,
+                                },
+                            );
                             fi = self.frames.len() - 1;
                             ip = 0;
                             base = at + 1;
@@ -775,485 +870,538 @@ impl Vm {
         }
 
         match ins {
-                Instr::DeleteFast(slot) => {
-                    if self.stack[base + slot as usize].is_null() {
+            Instr::DeleteFast(slot) => {
+                if self.stack[base + slot as usize].is_null() {
+                    save!();
+                    let name = code.varnames[slot as usize].s.to_string();
+                    return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
+                }
+                self.stack[base + slot as usize] = Value::Null;
+            }
+            Instr::DeleteDeref(i) => {
+                *self.frames[fi].cells()[i as usize].borrow_mut() = Value::Null;
+            }
+            Instr::LoadClosure(i) => {
+                let c = self.frames[fi].cells()[i as usize].clone();
+                self.stack.push(Value::Cell(c));
+            }
+            Instr::DeleteGlobal(k) => {
+                let name = &code.names[k as usize];
+                if !self.frames[fi].globals.remove(&name.s) {
+                    save!();
+                    return Err(
+                        self.error("NameError", format!("name '{}' is not defined", name.s))
+                    );
+                }
+            }
+            Instr::LoadName(k) => {
+                let name = code.names[k as usize].clone();
+                let mut found = None;
+                if let Some(ns) = self.frames[fi].namespace() {
+                    found = ns.borrow().get(&*name.s).cloned();
+                }
+                if found.is_none() {
+                    found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
+                }
+                if found.is_none() {
+                    found = self.builtins.dict.borrow().get(&*name.s).cloned();
+                }
+                match found {
+                    Some(v) => self.stack.push(v),
+                    None => {
                         save!();
-                        let name = code.varnames[slot as usize].s.to_string();
-                        return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
-                    }
-                    self.stack[base + slot as usize] = Value::Null;
-                }
-                Instr::DeleteDeref(i) => {
-                    *self.frames[fi].cells()[i as usize].borrow_mut() = Value::Null;
-                }
-                Instr::LoadClosure(i) => {
-                    let c = self.frames[fi].cells()[i as usize].clone();
-                    self.stack.push(Value::Cell(c));
-                }
-                Instr::DeleteGlobal(k) => {
-                    let name = &code.names[k as usize];
-                    if !self.frames[fi].globals.remove(&name.s) {
-                        save!();
-                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
+                        return Err(
+                            self.error("NameError", format!("name '{}' is not defined", name.s))
+                        );
                     }
                 }
-                Instr::LoadName(k) => {
-                    let name = code.names[k as usize].clone();
-                    let mut found = None;
-                    if let Some(ns) = self.frames[fi].namespace() {
-                        found = ns.borrow().get(&*name.s).cloned();
+            }
+            Instr::StoreName(k) => {
+                let v = pop!();
+                let name = code.names[k as usize].clone();
+                match self.frames[fi].namespace() {
+                    Some(ns) => {
+                        ns.borrow_mut().insert(StrKey(name), v);
                     }
-                    if found.is_none() {
-                        found = self.frames[fi].globals.dict.borrow().get(&*name.s).cloned();
-                    }
-                    if found.is_none() {
-                        found = self.builtins.dict.borrow().get(&*name.s).cloned();
-                    }
-                    match found {
-                        Some(v) => self.stack.push(v),
-                        None => {
-                            save!();
-                            return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                        }
+                    None => {
+                        self.frames[fi].globals.store(name, v);
                     }
                 }
-                Instr::StoreName(k) => {
-                    let v = pop!();
-                    let name = code.names[k as usize].clone();
-                    match self.frames[fi].namespace() {
-                        Some(ns) => {
-                            ns.borrow_mut().insert(StrKey(name), v);
-                        }
-                        None => {
-                            self.frames[fi].globals.store(name, v);
-                        }
-                    }
-                }
-                Instr::DeleteName(k) => {
-                    let name = code.names[k as usize].clone();
-                    let removed = match self.frames[fi].namespace() {
-                        Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
-                        None => self.frames[fi].globals.remove(&name.s),
-                    };
-                    if !removed {
-                        save!();
-                        return Err(self.error("NameError", format!("name '{}' is not defined", name.s)));
-                    }
-                }
-                Instr::DeleteAttr(k) => {
-                    let obj = pop!();
-                    let name = code.names[k as usize].clone();
+            }
+            Instr::DeleteName(k) => {
+                let name = code.names[k as usize].clone();
+                let removed = match self.frames[fi].namespace() {
+                    Some(ns) => ns.borrow_mut().shift_remove(&*name.s).is_some(),
+                    None => self.frames[fi].globals.remove(&name.s),
+                };
+                if !removed {
                     save!();
-                    tri!(crate::attr::del_attr(self, &obj, &name.s));
+                    return Err(
+                        self.error("NameError", format!("name '{}' is not defined", name.s))
+                    );
                 }
-                Instr::DeleteSubscr => {
-                    let key = pop!();
-                    let obj = pop!();
-                    save!();
-                    tri!(ops::delitem(self, &obj, &key));
-                }
-                Instr::BuildSlice(n) => {
-                    let step = if n == 3 { pop!() } else { Value::None };
-                    let stop = pop!();
-                    let start = pop!();
-                    self.stack.push(Value::Slice(Rc::new(crate::objects::misc::Slice { start, stop, step })));
-                }
-                Instr::BuildSet(n) => {
-                    let items = self.stack.split_off(self.stack.len() - n as usize);
-                    save!();
-                    let s = tri!(ops::new_set(self, items));
-                    self.stack.push(s);
-                }
-                Instr::BuildMap(n) => {
-                    let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
-                    save!();
-                    let d = self.new_dict();
-                    let mut it = items.into_iter();
-                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        tri!(ops::dict_set(self, &d, k, v));
-                    }
-                    self.stack.push(d);
-                }
-                Instr::BuildString(n) => {
-                    let items = self.stack.split_off(self.stack.len() - n as usize);
-                    let mut s = String::new();
-                    for i in &items {
-                        if let Value::Str(p) = i {
-                            s.push_str(&p.s);
-                        }
-                    }
-                    self.stack.push(Value::string(s));
-                }
-                Instr::SetAdd(n) => {
-                    let v = pop!();
-                    let s = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    tri!(ops::set_add(self, &s, v));
-                }
-                Instr::MapAdd(n) => {
-                    let v = pop!();
-                    let k = pop!();
-                    let d = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
+            }
+            Instr::DeleteAttr(k) => {
+                let obj = pop!();
+                let name = code.names[k as usize].clone();
+                save!();
+                tri!(crate::attr::del_attr(self, &obj, &name.s));
+            }
+            Instr::DeleteSubscr => {
+                let key = pop!();
+                let obj = pop!();
+                save!();
+                tri!(ops::delitem(self, &obj, &key));
+            }
+            Instr::BuildSlice(n) => {
+                let step = if n == 3 { pop!() } else { Value::None };
+                let stop = pop!();
+                let start = pop!();
+                self.stack
+                    .push(Value::Slice(Rc::new(crate::objects::misc::Slice {
+                        start,
+                        stop,
+                        step,
+                    })));
+            }
+            Instr::BuildSet(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                save!();
+                let s = tri!(ops::new_set(self, items));
+                self.stack.push(s);
+            }
+            Instr::BuildMap(n) => {
+                let items = self.stack.split_off(self.stack.len() - 2 * n as usize);
+                save!();
+                let d = self.new_dict();
+                let mut it = items.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     tri!(ops::dict_set(self, &d, k, v));
                 }
-                Instr::ListExtend(n) => {
-                    let v = pop!();
-                    let l = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    // `f(*x)` alone: the list is empty and becomes the call's arguments next.
-                    let sole_call_arg = matches!(code.instrs.get(ip), Some(Instr::ListToTuple))
-                        && matches!(code.instrs.get(ip + 1), Some(Instr::CallEx(_) | Instr::BuildMap(0)))
-                        && matches!(&l, Value::List(x) if x.borrow().is_empty());
-                    let func = self.stack.len().checked_sub(n as usize + 1).filter(|_| sole_call_arg).map(|i| self.stack[i].clone());
-                    let items = match func {
-                        Some(func) => tri!(ops::collect_star_call(self, &func, &v)),
-                        None => tri!(ops::collect_star(self, &v)),
-                    };
-                    if let Value::List(l) = l {
-                        l.borrow_mut().extend(items);
+                self.stack.push(d);
+            }
+            Instr::BuildString(n) => {
+                let items = self.stack.split_off(self.stack.len() - n as usize);
+                let mut s = String::new();
+                for i in &items {
+                    if let Value::Str(p) = i {
+                        s.push_str(&p.s);
                     }
                 }
-                Instr::SetUpdate(n) => {
-                    let v = pop!();
-                    let s = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    if let Some(d) = ops::set_data(&s) {
-                        tri!(ops::set_update(self, &d, &v));
-                    }
+                self.stack.push(Value::string(s));
+            }
+            Instr::SetAdd(n) => {
+                let v = pop!();
+                let s = self.stack[self.stack.len() - n as usize].clone();
+                save!();
+                tri!(ops::set_add(self, &s, v));
+            }
+            Instr::MapAdd(n) => {
+                let v = pop!();
+                let k = pop!();
+                let d = self.stack[self.stack.len() - n as usize].clone();
+                save!();
+                tri!(ops::dict_set(self, &d, k, v));
+            }
+            Instr::ListExtend(n) => {
+                let v = pop!();
+                let l = self.stack[self.stack.len() - n as usize].clone();
+                save!();
+                // `f(*x)` alone: the list is empty and becomes the call's arguments next.
+                let sole_call_arg = matches!(code.instrs.get(ip), Some(Instr::ListToTuple))
+                    && matches!(
+                        code.instrs.get(ip + 1),
+                        Some(Instr::CallEx(_) | Instr::BuildMap(0))
+                    )
+                    && matches!(&l, Value::List(x) if x.borrow().is_empty());
+                let func = self
+                    .stack
+                    .len()
+                    .checked_sub(n as usize + 1)
+                    .filter(|_| sole_call_arg)
+                    .map(|i| self.stack[i].clone());
+                let items = match func {
+                    Some(func) => tri!(ops::collect_star_call(self, &func, &v)),
+                    None => tri!(ops::collect_star(self, &v)),
+                };
+                if let Value::List(l) = l {
+                    l.borrow_mut().extend(items);
                 }
-                Instr::DictUpdate(n) | Instr::DictMerge(n) => {
-                    let v = pop!();
-                    let d = self.stack[self.stack.len() - n as usize].clone();
-                    save!();
-                    if let Instr::DictMerge(_) = ins {
-                        // Only calls merge: [func, args, kwargs] are on the stack.
-                        let func = self.stack[self.stack.len() - n as usize - 2].clone();
-                        tri!(ops::call_kwargs_merge(self, &func, &d, &v));
-                    } else {
-                        tri!(ops::dict_update_from(self, &d, &v, false));
-                    }
+            }
+            Instr::SetUpdate(n) => {
+                let v = pop!();
+                let s = self.stack[self.stack.len() - n as usize].clone();
+                save!();
+                if let Some(d) = ops::set_data(&s) {
+                    tri!(ops::set_update(self, &d, &v));
                 }
-                Instr::ListToTuple => {
-                    let l = pop!();
-                    if let Value::List(l) = l {
-                        let items = std::mem::take(&mut *l.borrow_mut());
-                        self.stack.push(Value::tuple(items));
-                    }
+            }
+            Instr::DictUpdate(n) | Instr::DictMerge(n) => {
+                let v = pop!();
+                let d = self.stack[self.stack.len() - n as usize].clone();
+                save!();
+                if let Instr::DictMerge(_) = ins {
+                    // Only calls merge: [func, args, kwargs] are on the stack.
+                    let func = self.stack[self.stack.len() - n as usize - 2].clone();
+                    tri!(ops::call_kwargs_merge(self, &func, &d, &v));
+                } else {
+                    tri!(ops::dict_update_from(self, &d, &v, false));
                 }
-                Instr::UnpackEx(counts) => {
-                    let seq = pop!();
-                    save!();
-                    let before = (counts & 0xff) as usize;
-                    let after = (counts >> 8) as usize;
-                    tri!(ops::unpack(self, seq, before, Some(after)));
+            }
+            Instr::ListToTuple => {
+                let l = pop!();
+                if let Value::List(l) = l {
+                    let items = std::mem::take(&mut *l.borrow_mut());
+                    self.stack.push(Value::tuple(items));
                 }
-                Instr::FormatValue(flags) => {
-                    let spec = if flags & 4 != 0 { Some(pop!()) } else { None };
-                    let v = pop!();
-                    save!();
-                    let s = tri!(ops::format_value(self, v, flags & 3, spec));
-                    self.stack.push(s);
+            }
+            Instr::UnpackEx(counts) => {
+                let seq = pop!();
+                save!();
+                let before = (counts & 0xff) as usize;
+                let after = (counts >> 8) as usize;
+                tri!(ops::unpack(self, seq, before, Some(after)));
+            }
+            Instr::FormatValue(flags) => {
+                let spec = if flags & 4 != 0 { Some(pop!()) } else { None };
+                let v = pop!();
+                save!();
+                let s = tri!(ops::format_value(self, v, flags & 3, spec));
+                self.stack.push(s);
+            }
+            Instr::ToBool => {
+                let v = pop!();
+                save!();
+                let b = tri!(ops::truthy(self, &v));
+                self.stack.push(Value::Bool(b));
+            }
+            Instr::CallKw(argc) => {
+                save!();
+                let names = pop!();
+                let names: Vec<Value> = match &names {
+                    Value::Tuple(t) => t.to_vec(),
+                    _ => Vec::new(),
+                };
+                let nkw = names.len();
+                let kwvals = self.stack.split_off(self.stack.len() - nkw);
+                let kw = names
+                    .into_iter()
+                    .zip(kwvals)
+                    .filter_map(|(k, v)| match k {
+                        Value::Str(s) => Some((s, v)),
+                        _ => None,
+                    })
+                    .collect();
+                let npos = argc as usize - nkw;
+                let callee_at = self.stack.len() - npos - 1;
+                match tri!(self.call_at(callee_at, npos, kw)) {
+                    CallPlan::Pushed => reload!(),
+                    CallPlan::Done(v) => self.stack.push(v),
                 }
-                Instr::ToBool => {
-                    let v = pop!();
-                    save!();
-                    let b = tri!(ops::truthy(self, &v));
-                    self.stack.push(Value::Bool(b));
-                }
-                Instr::CallKw(argc) => {
-                    save!();
-                    let names = pop!();
-                    let names: Vec<Value> = match &names {
-                        Value::Tuple(t) => t.to_vec(),
-                        _ => Vec::new(),
-                    };
-                    let nkw = names.len();
-                    let kwvals = self.stack.split_off(self.stack.len() - nkw);
-                    let kw = names
-                        .into_iter()
-                        .zip(kwvals)
-                        .filter_map(|(k, v)| match k {
-                            Value::Str(s) => Some((s, v)),
-                            _ => None,
-                        })
-                        .collect();
-                    let npos = argc as usize - nkw;
-                    let callee_at = self.stack.len() - npos - 1;
-                    match tri!(self.call_at(callee_at, npos, kw)) {
-                        CallPlan::Pushed => reload!(),
-                        CallPlan::Done(v) => self.stack.push(v),
-                    }
-                }
-                Instr::CallEx(flags) => {
-                    save!();
-                    let kwargs = if flags & 1 != 0 { pop!() } else { Value::None };
-                    let args = pop!();
-                    let mut kw = Vec::new();
-                    if let Value::Dict(d) = &kwargs {
-                        for (k, v) in d.borrow().items() {
-                            match k {
-                                Value::Str(s) => kw.push((s, v)),
-                                _ => {
-                                    return Err(self.type_error("keywords must be strings"));
-                                }
+            }
+            Instr::CallEx(flags) => {
+                save!();
+                let kwargs = if flags & 1 != 0 { pop!() } else { Value::None };
+                let args = pop!();
+                let mut kw = Vec::new();
+                if let Value::Dict(d) = &kwargs {
+                    for (k, v) in d.borrow().items() {
+                        match k {
+                            Value::Str(s) => kw.push((s, v)),
+                            _ => {
+                                return Err(self.type_error("keywords must be strings"));
                             }
                         }
                     }
-                    let pos = match &args {
-                        Value::Tuple(t) => t.to_vec(),
-                        _ => Vec::new(),
-                    };
-                    let n = pos.len();
-                    self.stack.extend(pos);
-                    let callee_at = self.stack.len() - n - 1;
-                    match tri!(self.call_at(callee_at, n, kw)) {
-                        CallPlan::Pushed => reload!(),
-                        CallPlan::Done(v) => self.stack.push(v),
+                }
+                let pos = match &args {
+                    Value::Tuple(t) => t.to_vec(),
+                    _ => Vec::new(),
+                };
+                let n = pos.len();
+                self.stack.extend(pos);
+                let callee_at = self.stack.len() - n - 1;
+                match tri!(self.call_at(callee_at, n, kw)) {
+                    CallPlan::Pushed => reload!(),
+                    CallPlan::Done(v) => self.stack.push(v),
+                }
+            }
+            Instr::MakeFunction(flags) => {
+                let code_v = pop!();
+                let closure = if flags & 8 != 0 { pop!() } else { Value::None };
+                let kwdefaults = if flags & 2 != 0 { pop!() } else { Value::None };
+                let defaults = if flags & 1 != 0 { pop!() } else { Value::None };
+                let f = self.make_function(&code_v, fi, defaults, kwdefaults, closure);
+                self.stack.push(f);
+            }
+            Instr::BuildClass => {
+                let kwargs = pop!();
+                let bases = pop!();
+                let name = pop!();
+                let body = pop!();
+                save!();
+                let c = tri!(crate::call::build_class(
+                    self, &body, &name, &bases, &kwargs
+                ));
+                self.stack.push(c);
+            }
+            Instr::Raise(kind) => {
+                save!();
+                let exc = match kind {
+                    0 => {
+                        if self.handled.is_none() {
+                            return Err(
+                                self.error("RuntimeError", "No active exception to reraise")
+                            );
+                        }
+                        self.reraising = true;
+                        self.handled.clone()
+                    }
+                    1 => {
+                        let e = pop!();
+                        tri!(ops::make_exception(self, e))
+                    }
+                    _ => {
+                        let cause = pop!();
+                        let e = pop!();
+                        let e = tri!(ops::make_exception(self, e));
+                        let cause = tri!(ops::make_cause(self, cause));
+                        ops::set_cause(&e, cause);
+                        e
+                    }
+                };
+                ops::set_context(&exc, &self.handled);
+                return Err(exc);
+            }
+            Instr::Reraise => {
+                let exc = pop!();
+                save!();
+                self.reraising = true;
+                return Err(exc);
+            }
+            Instr::PushExcInfo => {
+                let exc = pop!();
+                let prev = std::mem::replace(&mut self.handled, exc.clone());
+                self.stack.push(prev);
+                self.stack.push(exc);
+            }
+            Instr::PopExcept => {
+                let prev = pop!();
+                self.handled = prev;
+            }
+            Instr::CheckExcMatch => {
+                let typ = pop!();
+                save!();
+                let e = top!().clone();
+                let r = tri!(ops::exception_matches(self, &e, &typ));
+                self.stack.push(Value::Bool(r));
+            }
+            Instr::CheckEgMatch => {
+                let typ = pop!();
+                let rest = pop!();
+                save!();
+                let (rest, matched) = tri!(crate::exceptions::split_group(self, rest, &typ));
+                self.stack.push(rest);
+                self.stack.push(matched);
+            }
+            Instr::PrepReraiseStar => {
+                let list = pop!();
+                let orig = pop!();
+                let r = crate::exceptions::prep_reraise_star(self, &orig, &list);
+                self.stack.push(r);
+            }
+            Instr::BeforeWith => {
+                let ctx = pop!();
+                save!();
+                let enter = tri!(ops::special_method(
+                    self,
+                    &ctx,
+                    "__enter__",
+                    "the context manager protocol"
+                ));
+                let exit = tri!(ops::special_method(
+                    self,
+                    &ctx,
+                    "__exit__",
+                    "the context manager protocol"
+                ));
+                self.stack.push(exit);
+                self.stack.push(enter);
+            }
+            Instr::BeforeAsyncWith => {
+                let ctx = pop!();
+                save!();
+                let enter = tri!(ops::special_method(
+                    self,
+                    &ctx,
+                    "__aenter__",
+                    "the asynchronous context manager protocol"
+                ));
+                let exit = tri!(ops::special_method(
+                    self,
+                    &ctx,
+                    "__aexit__",
+                    "the asynchronous context manager protocol"
+                ));
+                self.stack.push(exit);
+                self.stack.push(enter);
+            }
+            Instr::WithExceptArgs => {
+                let exc = top!().clone();
+                let t = Value::Class(self.type_of(&exc));
+                self.stack.pop();
+                self.stack.push(t);
+                self.stack.push(exc);
+                self.stack.push(Value::None);
+            }
+            Instr::AsyncGenWrap => {
+                let v = pop!();
+                let w = crate::builtins::wrap_async_gen_value(self, v);
+                self.stack.push(w);
+            }
+            Instr::LoadAssertionError => {
+                self.stack
+                    .push(Value::Class(self.exc_class("AssertionError")));
+            }
+            Instr::YieldValue => {
+                let v = pop!();
+                let mut frame = self.frames.pop().unwrap();
+                frame.ip = ip;
+                let gen = frame
+                    .generator()
+                    .cloned()
+                    .expect("yield outside generator frame");
+                let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
+                let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
+                // The suspended frame must not own its generator (a reference cycle); the
+                // next resume sets it again.
+                frame.extra_mut().generator = None;
+                {
+                    let mut inner = gen.inner.borrow_mut();
+                    inner.frame = Some(frame);
+                    inner.saved = saved;
+                    inner.state = GenState::Suspended;
+                }
+                match mode {
+                    ReturnMode::Entry => {
+                        self.gen_returned = false;
+                        return Ok(Flow::Return(v));
+                    }
+                    _ => {
+                        self.stack.push(v);
+                        reload!();
                     }
                 }
-                Instr::MakeFunction(flags) => {
-                    let code_v = pop!();
-                    let closure = if flags & 8 != 0 { pop!() } else { Value::None };
-                    let kwdefaults = if flags & 2 != 0 { pop!() } else { Value::None };
-                    let defaults = if flags & 1 != 0 { pop!() } else { Value::None };
-                    let f = self.make_function(&code_v, fi, defaults, kwdefaults, closure);
-                    self.stack.push(f);
-                }
-                Instr::BuildClass => {
-                    let kwargs = pop!();
-                    let bases = pop!();
-                    let name = pop!();
-                    let body = pop!();
-                    save!();
-                    let c = tri!(crate::call::build_class(self, &body, &name, &bases, &kwargs));
-                    self.stack.push(c);
-                }
-                Instr::Raise(kind) => {
-                    save!();
-                    let exc = match kind {
-                        0 => {
-                            if self.handled.is_none() {
-                                return Err(self.error("RuntimeError", "No active exception to reraise"));
+            }
+            Instr::Send(t) => {
+                let sent = pop!();
+                let sub = top!().clone();
+                save!();
+                match &sub {
+                    Value::Generator(g) => {
+                        let g = g.clone();
+                        match tri!(self.resume_generator(&g, sent, ReturnMode::Send(t))) {
+                            Some(_) => reload!(),
+                            None => {
+                                // Finished before: behaves as returning None.
+                                self.stack.pop();
+                                self.stack.push(Value::None);
+                                ip = t as usize;
                             }
-                            self.reraising = true;
-                            self.handled.clone()
                         }
-                        1 => {
-                            let e = pop!();
-                            tri!(ops::make_exception(self, e))
+                    }
+                    _ => {
+                        // A non-generator iterator (or awaitable object): call its methods.
+                        match tri!(ops::send_to_iterator(self, &sub, sent)) {
+                            Ok(v) => self.stack.push(v),
+                            Err(ret) => {
+                                self.stack.pop();
+                                self.stack.push(ret);
+                                ip = t as usize;
+                            }
                         }
-                        _ => {
-                            let cause = pop!();
-                            let e = pop!();
-                            let e = tri!(ops::make_exception(self, e));
-                            let cause = tri!(ops::make_cause(self, cause));
-                            ops::set_cause(&e, cause);
-                            e
-                        }
-                    };
-                    ops::set_context(&exc, &self.handled);
-                    return Err(exc);
+                    }
                 }
-                Instr::Reraise => {
-                    let exc = pop!();
+            }
+            Instr::GetYieldFromIter => {
+                let v = pop!();
+                save!();
+                let it = match v {
+                    Value::Generator(_) => v,
+                    other => tri!(ops::get_iter(self, &other)),
+                };
+                self.stack.push(it);
+            }
+            Instr::GetAwaitable => {
+                let v = pop!();
+                save!();
+                let a = tri!(ops::get_awaitable(self, v));
+                self.stack.push(a);
+            }
+            Instr::GetAiter => {
+                let v = pop!();
+                save!();
+                let m = tri!(ops::special_method(self, &v, "__aiter__", "async for"));
+                let it = tri!(self.call(&m, vec![]));
+                self.stack.push(it);
+            }
+            Instr::GetAnext => {
+                let it = top!().clone();
+                save!();
+                let m = tri!(ops::special_method(self, &it, "__anext__", "async for"));
+                let aw = tri!(self.call(&m, vec![]));
+                self.stack.push(aw);
+            }
+            Instr::EndAsyncFor => {
+                let exc = pop!();
+                if self.exc_matches(&exc, "StopAsyncIteration") {
+                    self.stack.pop();
+                } else {
                     save!();
                     self.reraising = true;
                     return Err(exc);
                 }
-                Instr::PushExcInfo => {
-                    let exc = pop!();
-                    let prev = std::mem::replace(&mut self.handled, exc.clone());
-                    self.stack.push(prev);
-                    self.stack.push(exc);
-                }
-                Instr::PopExcept => {
-                    let prev = pop!();
-                    self.handled = prev;
-                }
-                Instr::CheckExcMatch => {
-                    let typ = pop!();
-                    save!();
-                    let e = top!().clone();
-                    let r = tri!(ops::exception_matches(self, &e, &typ));
-                    self.stack.push(Value::Bool(r));
-                }
-                Instr::CheckEgMatch => {
-                    let typ = pop!();
-                    let rest = pop!();
-                    save!();
-                    let (rest, matched) = tri!(crate::exceptions::split_group(self, rest, &typ));
-                    self.stack.push(rest);
-                    self.stack.push(matched);
-                }
-                Instr::PrepReraiseStar => {
-                    let list = pop!();
-                    let orig = pop!();
-                    let r = crate::exceptions::prep_reraise_star(self, &orig, &list);
-                    self.stack.push(r);
-                }
-                Instr::BeforeWith => {
-                    let ctx = pop!();
-                    save!();
-                    let enter = tri!(ops::special_method(self, &ctx, "__enter__", "the context manager protocol"));
-                    let exit = tri!(ops::special_method(self, &ctx, "__exit__", "the context manager protocol"));
-                    self.stack.push(exit);
-                    self.stack.push(enter);
-                }
-                Instr::BeforeAsyncWith => {
-                    let ctx = pop!();
-                    save!();
-                    let enter = tri!(ops::special_method(self, &ctx, "__aenter__", "the asynchronous context manager protocol"));
-                    let exit = tri!(ops::special_method(self, &ctx, "__aexit__", "the asynchronous context manager protocol"));
-                    self.stack.push(exit);
-                    self.stack.push(enter);
-                }
-                Instr::WithExceptArgs => {
-                    let exc = top!().clone();
-                    let t = Value::Class(self.type_of(&exc));
-                    self.stack.pop();
-                    self.stack.push(t);
-                    self.stack.push(exc);
-                    self.stack.push(Value::None);
-                }
-                Instr::AsyncGenWrap => {
-                    let v = pop!();
-                    let w = crate::builtins::wrap_async_gen_value(self, v);
-                    self.stack.push(w);
-                }
-                Instr::LoadAssertionError => {
-                    self.stack.push(Value::Class(self.exc_class("AssertionError")));
-                }
-                Instr::YieldValue => {
-                    let v = pop!();
-                    let mut frame = self.frames.pop().unwrap();
-                    frame.ip = ip;
-                    let gen = frame.generator().cloned().expect("yield outside generator frame");
-                    let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
-                    let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
-                    // The suspended frame must not own its generator (a reference cycle); the
-                    // next resume sets it again.
-                    frame.extra_mut().generator = None;
-                    {
-                        let mut inner = gen.inner.borrow_mut();
-                        inner.frame = Some(frame);
-                        inner.saved = saved;
-                        inner.state = GenState::Suspended;
-                    }
-                    match mode {
-                        ReturnMode::Entry => {
-                            self.gen_returned = false;
-                            return Ok(Flow::Return(v));
-                        }
-                        _ => {
-                            self.stack.push(v);
-                            reload!();
-                        }
+            }
+            Instr::ImportName(k) => {
+                let name = code.names[k as usize].clone();
+                save!();
+                let m = tri!(crate::import::import_module(self, &name.s));
+                self.stack.push(m);
+            }
+            Instr::ImportFrom(k) => {
+                let name = code.names[k as usize].clone();
+                let m = top!().clone();
+                save!();
+                let v = tri!(crate::import::import_from(self, &m, &name.s));
+                self.stack.push(v);
+            }
+            Instr::ImportStar => {
+                let m = pop!();
+                if let Value::Module(m) = m {
+                    let items: Vec<_> = m
+                        .dict
+                        .borrow()
+                        .iter()
+                        .filter(|(k, _)| !k.0.s.starts_with('_'))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    let globals = self.frames[fi].globals.clone();
+                    for (k, v) in items {
+                        globals.store(k.0, v);
                     }
                 }
-                Instr::Send(t) => {
-                    let sent = pop!();
-                    let sub = top!().clone();
+            }
+            Instr::PrintExpr => {
+                let v = pop!();
+                if !v.is_none() {
                     save!();
-                    match &sub {
-                        Value::Generator(g) => {
-                            let g = g.clone();
-                            match tri!(self.resume_generator(&g, sent, ReturnMode::Send(t))) {
-                                Some(_) => reload!(),
-                                None => {
-                                    // Finished before: behaves as returning None.
-                                    self.stack.pop();
-                                    self.stack.push(Value::None);
-                                    ip = t as usize;
-                                }
-                            }
-                        }
-                        _ => {
-                            // A non-generator iterator (or awaitable object): call its methods.
-                            match tri!(ops::send_to_iterator(self, &sub, sent)) {
-                                Ok(v) => self.stack.push(v),
-                                Err(ret) => {
-                                    self.stack.pop();
-                                    self.stack.push(ret);
-                                    ip = t as usize;
-                                }
-                            }
-                        }
-                    }
+                    let r = tri!(ops::repr(self, &v));
+                    self.write_stdout(&r);
+                    self.write_stdout("\n");
+                    self.builtins.set("_", v);
                 }
-                Instr::GetYieldFromIter => {
-                    let v = pop!();
-                    save!();
-                    let it = match v {
-                        Value::Generator(_) => v,
-                        other => tri!(ops::get_iter(self, &other)),
-                    };
-                    self.stack.push(it);
-                }
-                Instr::GetAwaitable => {
-                    let v = pop!();
-                    save!();
-                    let a = tri!(ops::get_awaitable(self, v));
-                    self.stack.push(a);
-                }
-                Instr::GetAiter => {
-                    let v = pop!();
-                    save!();
-                    let m = tri!(ops::special_method(self, &v, "__aiter__", "async for"));
-                    let it = tri!(self.call(&m, vec![]));
-                    self.stack.push(it);
-                }
-                Instr::GetAnext => {
-                    let it = top!().clone();
-                    save!();
-                    let m = tri!(ops::special_method(self, &it, "__anext__", "async for"));
-                    let aw = tri!(self.call(&m, vec![]));
-                    self.stack.push(aw);
-                }
-                Instr::EndAsyncFor => {
-                    let exc = pop!();
-                    if self.exc_matches(&exc, "StopAsyncIteration") {
-                        self.stack.pop();
-                    } else {
-                        save!();
-                        self.reraising = true;
-                        return Err(exc);
-                    }
-                }
-                Instr::ImportName(k) => {
-                    let name = code.names[k as usize].clone();
-                    save!();
-                    let m = tri!(crate::import::import_module(self, &name.s));
-                    self.stack.push(m);
-                }
-                Instr::ImportFrom(k) => {
-                    let name = code.names[k as usize].clone();
-                    let m = top!().clone();
-                    save!();
-                    let v = tri!(crate::import::import_from(self, &m, &name.s));
-                    self.stack.push(v);
-                }
-                Instr::ImportStar => {
-                    let m = pop!();
-                    if let Value::Module(m) = m {
-                        let items: Vec<_> = m.dict.borrow().iter().filter(|(k, _)| !k.0.s.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect();
-                        let globals = self.frames[fi].globals.clone();
-                        for (k, v) in items {
-                            globals.store(k.0, v);
-                        }
-                    }
-                }
-                Instr::PrintExpr => {
-                    let v = pop!();
-                    if !v.is_none() {
-                        save!();
-                        let r = tri!(ops::repr(self, &v));
-                        self.write_stdout(&r);
-                        self.write_stdout("\n");
-                        self.builtins.set("_", v);
-                    }
-                }
-                Instr::GenStopGuard => {}
+            }
+            Instr::GenStopGuard => {}
             _ => {}
         }
         save!();
@@ -1264,7 +1412,12 @@ impl Vm {
     /// Returning from a frame that is not a plain call: a generator, an `__init__`, or the entry
     /// frame. Some(v): `execute` returns v. None: the loop goes on in the (new) top frame.
     #[inline(never)]
-    fn return_slow(&mut self, frame: Frame, result: Value, entry: usize) -> PyResult<Option<Value>> {
+    fn return_slow(
+        &mut self,
+        frame: Frame,
+        result: Value,
+        entry: usize,
+    ) -> PyResult<Option<Value>> {
         while self.stack.len() > frame.ret_sp {
             if let Some(v) = self.stack.pop() {
                 v.discard();
@@ -1301,7 +1454,10 @@ impl Vm {
             ReturnMode::Init => {
                 // The instance is already on the stack, just below `ret_sp`.
                 if !result.is_none() {
-                    return Err(self.type_error(format!("__init__() should return None, not '{}'", self.type_name(&result))));
+                    return Err(self.type_error(format!(
+                        "__init__() should return None, not '{}'",
+                        self.type_name(&result)
+                    )));
                 }
             }
             ReturnMode::Entry => return Ok(Some(result)),
@@ -1319,8 +1475,17 @@ impl Vm {
 
     #[cold]
     fn unbound_local(&self, code: &Code, slot: u32) -> Value {
-        let name = code.varnames.get(slot as usize).map(|n| n.s.to_string()).unwrap_or_default();
-        self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value"))
+        let name = code
+            .varnames
+            .get(slot as usize)
+            .map(|n| n.s.to_string())
+            .unwrap_or_default();
+        self.error(
+            "UnboundLocalError",
+            format!(
+                "cannot access local variable '{name}' where it is not associated with a value"
+            ),
+        )
     }
 
     /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
@@ -1330,10 +1495,19 @@ impl Vm {
                 kind: p.kind,
                 name: p.name,
                 qualname: p.qualname.clone(),
-                inner: RefCell::new(crate::objects::generator::GenInner { state: GenState::Suspended, frame: Some(p.frame), saved: p.saved, awaited: true }),
+                inner: RefCell::new(crate::objects::generator::GenInner {
+                    state: GenState::Suspended,
+                    frame: Some(p.frame),
+                    saved: p.saved,
+                    awaited: true,
+                }),
             });
             if let Err(e) = crate::builtins::close_generator(self, &gen) {
-                let what = format!("Exception ignored in: <generator object {} at 0x{:x}>\n", p.qualname.s, Rc::as_ptr(&gen) as usize);
+                let what = format!(
+                    "Exception ignored in: <generator object {} at 0x{:x}>\n",
+                    p.qualname.s,
+                    Rc::as_ptr(&gen) as usize
+                );
                 let report = crate::traceback::format_exception(self, &e);
                 self.write_stderr(&what);
                 self.write_stderr(&report);
@@ -1345,15 +1519,29 @@ impl Vm {
         let ncell = code.cellvars.len();
         if i < ncell {
             let name = &code.cellvars[i].s;
-            self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value"))
+            self.error(
+                "UnboundLocalError",
+                format!(
+                    "cannot access local variable '{name}' where it is not associated with a value"
+                ),
+            )
         } else {
             let name = &code.freevars[i - ncell].s;
             self.error("NameError", format!("cannot access free variable '{name}' where it is not associated with a value in enclosing scope"))
         }
     }
 
-    fn make_function(&mut self, code_v: &Value, fi: usize, defaults: Value, kwdefaults: Value, closure: Value) -> Value {
-        let Value::Code(code) = code_v else { return Value::None };
+    fn make_function(
+        &mut self,
+        code_v: &Value,
+        fi: usize,
+        defaults: Value,
+        kwdefaults: Value,
+        closure: Value,
+    ) -> Value {
+        let Value::Code(code) = code_v else {
+            return Value::None;
+        };
         let defaults = match defaults {
             Value::Tuple(t) => t.to_vec(),
             _ => Vec::new(),
@@ -1395,7 +1583,12 @@ impl Vm {
 
     /// Calls the value at `stack[at]` with the `npos` values above it plus `kw`.
     /// Script functions get a frame (Pushed); everything else runs now (Done).
-    fn call_at(&mut self, at: usize, npos: usize, kw: Vec<(Rc<crate::value::PyStr>, Value)>) -> PyResult<CallPlan> {
+    fn call_at(
+        &mut self,
+        at: usize,
+        npos: usize,
+        kw: Vec<(Rc<crate::value::PyStr>, Value)>,
+    ) -> PyResult<CallPlan> {
         let callee = self.stack[at].clone();
         match &callee {
             Value::Function(f) => {
@@ -1403,24 +1596,48 @@ impl Vm {
                 self.call_function_at(&f, at, at + 1, npos, kw, ReturnMode::Push)
             }
             Value::BoundMethod(m) if matches!(m.func, Value::Function(_)) => {
-                let Value::Function(f) = &m.func else { unreachable!() };
+                let Value::Function(f) = &m.func else {
+                    unreachable!()
+                };
                 let f = f.clone();
                 // Put the receiver in the callee slot: it becomes the first argument.
                 self.stack[at] = m.receiver.clone();
                 self.call_function_at(&f, at, at, npos + 1, kw, ReturnMode::Push)
             }
-            Value::Class(c) if c.is_user && !matches!(c.kind, crate::objects::class::BuiltinKind::BaseException) && !c.lookup("__new__").map(|n| crate::call::is_script_new(&n)).unwrap_or(false) => {
+            Value::Class(c)
+                if c.is_user
+                    && !matches!(c.kind, crate::objects::class::BuiltinKind::BaseException)
+                    && !c
+                        .lookup("__new__")
+                        .map(|n| crate::call::is_script_new(&n))
+                        .unwrap_or(false) =>
+            {
                 let c = c.clone();
                 match c.lookup("__init__") {
-                    Some(Value::Function(init)) if !(init.code.flags.generator || init.code.flags.coroutine || init.code.flags.async_generator) => {
+                    Some(Value::Function(init))
+                        if !(init.code.flags.generator
+                            || init.code.flags.coroutine
+                            || init.code.flags.async_generator) =>
+                    {
                         // Subclasses of immutable built-ins (str, int...) get their value from the call's arguments.
-                        let new_args = if c.kind == crate::objects::class::BuiltinKind::Object { Args::default() } else { Args::new(self.stack[at + 1..at + 1 + npos].to_vec()) };
+                        let new_args = if c.kind == crate::objects::class::BuiltinKind::Object {
+                            Args::default()
+                        } else {
+                            Args::new(self.stack[at + 1..at + 1 + npos].to_vec())
+                        };
                         let inst = crate::call::new_instance(self, &c, &new_args)?;
                         // `inst inst args...`: the lower copy is the call's result, the upper one
                         // is `self` (the frame returns to just above the lower one).
                         self.stack[at] = inst.clone();
                         self.stack.insert(at + 1, inst);
-                        return self.call_function_at(&init, at + 1, at + 1, npos + 1, kw, ReturnMode::Init);
+                        return self.call_function_at(
+                            &init,
+                            at + 1,
+                            at + 1,
+                            npos + 1,
+                            kw,
+                            ReturnMode::Init,
+                        );
                     }
                     _ => {}
                 }
@@ -1439,11 +1656,26 @@ impl Vm {
     }
 
     /// Pushes a frame for `f` whose arguments are `stack[args_at .. args_at + n]`.
-    fn call_function_at(&mut self, f: &Rc<Function>, ret_sp: usize, args_at: usize, n: usize, kw: Vec<(Rc<crate::value::PyStr>, Value)>, mode: ReturnMode) -> PyResult<CallPlan> {
+    fn call_function_at(
+        &mut self,
+        f: &Rc<Function>,
+        ret_sp: usize,
+        args_at: usize,
+        n: usize,
+        kw: Vec<(Rc<crate::value::PyStr>, Value)>,
+        mode: ReturnMode,
+    ) -> PyResult<CallPlan> {
         let code = &f.code;
         let is_gen = code.flags.generator || code.flags.coroutine || code.flags.async_generator;
         // Fast path: exact positional arguments, no cells: the arguments become the locals in place.
-        if kw.is_empty() && !is_gen && n == code.argcount as usize && !code.flags.varargs && !code.flags.varkw && code.kwonlyargcount == 0 && code.cellvars.is_empty() {
+        if kw.is_empty()
+            && !is_gen
+            && n == code.argcount as usize
+            && !code.flags.varargs
+            && !code.flags.varkw
+            && code.kwonlyargcount == 0
+            && code.cellvars.is_empty()
+        {
             if self.frames.len() >= self.recursion_limit {
                 self.stack.truncate(ret_sp);
                 return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
@@ -1474,22 +1706,35 @@ impl Vm {
     }
 
     /// Pushes a generator's frame to resume it with `sent`. Returns None if it had finished.
-    pub(crate) fn resume_generator(&mut self, gen: &Rc<Generator>, sent: Value, mode: ReturnMode) -> PyResult<Option<()>> {
+    pub(crate) fn resume_generator(
+        &mut self,
+        gen: &Rc<Generator>,
+        sent: Value,
+        mode: ReturnMode,
+    ) -> PyResult<Option<()>> {
         let mut inner = gen.inner.borrow_mut();
         match inner.state {
             GenState::Running => {
-                let what = if gen.kind == crate::objects::generator::GenKind::Generator { "generator" } else { "coroutine" };
+                let what = if gen.kind == crate::objects::generator::GenKind::Generator {
+                    "generator"
+                } else {
+                    "coroutine"
+                };
                 return Err(self.value_error(format!("{what} already executing")));
             }
             GenState::Finished => {
                 if gen.kind == crate::objects::generator::GenKind::Coroutine {
-                    return Err(self.error("RuntimeError", "cannot reuse already awaited coroutine"));
+                    return Err(
+                        self.error("RuntimeError", "cannot reuse already awaited coroutine")
+                    );
                 }
                 return Ok(None);
             }
             GenState::Created => {
                 if !sent.is_none() {
-                    return Err(self.type_error("can't send non-None value to a just-started generator"));
+                    return Err(
+                        self.type_error("can't send non-None value to a just-started generator")
+                    );
                 }
             }
             GenState::Suspended => {}
@@ -1580,8 +1825,14 @@ impl Vm {
 
     /// CPython's `_gen_throw` delegation. Ok(Ok(r)): the delegate handled `exc` (yielded or the
     /// generator then finished, `r` as in `gen_send`); Ok(Err(exc)): raise `exc` in `gen` itself.
-    fn throw_into_delegate(&mut self, gen: &Rc<Generator>, exc: Value) -> PyResult<Result<Result<Value, Value>, Value>> {
-        let Some((sub, exit)) = Self::delegate_of(gen) else { return Ok(Err(exc)) };
+    fn throw_into_delegate(
+        &mut self,
+        gen: &Rc<Generator>,
+        exc: Value,
+    ) -> PyResult<Result<Result<Value, Value>, Value>> {
+        let Some((sub, exit)) = Self::delegate_of(gen) else {
+            return Ok(Err(exc));
+        };
         let r = match &sub {
             Value::Generator(g) => self.gen_throw(g, exc),
             _ => match crate::attr::try_get_attr(self, &sub, "throw")? {
@@ -1613,7 +1864,9 @@ impl Vm {
 
 /// The value a StopIteration carries (its first argument, or None).
 fn stop_value(e: &Value) -> Value {
-    let Value::Instance(i) = e else { return Value::None };
+    let Value::Instance(i) = e else {
+        return Value::None;
+    };
     i.exception()
         .map(|d| match &d.borrow().args {
             Value::Tuple(t) if !t.is_empty() => t[0].clone(),
@@ -1671,7 +1924,15 @@ fn int_compare(op: u32, x: i64, y: i64) -> bool {
 fn push_frame_in_place(frames: &mut Vec<Frame>, frame: Frame) {
     frames.reserve(1);
     let len = frames.len();
-    let Frame { code, globals, ip, base, ret_sp, mode, extra } = frame;
+    let Frame {
+        code,
+        globals,
+        ip,
+        base,
+        ret_sp,
+        mode,
+        extra,
+    } = frame;
     // SAFETY: `reserve(1)` leaves room for one more element, so `p` is in bounds of the
     // allocation, aligned for `Frame` and not part of the initialised prefix. Every field is
     // written (nothing in between can panic) before `set_len` makes the element visible, so no

@@ -12,7 +12,10 @@ pub struct Names {
 impl Names {
     pub fn new() -> Names {
         let n = |s: &str| Rc::new(PyStr::new(s));
-        Names { init: n("__init__"), classcell: n("__classcell__") }
+        Names {
+            init: n("__init__"),
+            classcell: n("__classcell__"),
+        }
     }
 }
 

@@ -16,8 +16,12 @@ pub struct FrameInfo {
 
 /// Frames of an exception's traceback, outermost first.
 pub fn frames_of(exc: &Value) -> Vec<FrameInfo> {
-    let Value::Instance(i) = exc else { return Vec::new() };
-    let Some(data) = i.exception() else { return Vec::new() };
+    let Value::Instance(i) = exc else {
+        return Vec::new();
+    };
+    let Some(data) = i.exception() else {
+        return Vec::new();
+    };
     let data = data.borrow();
     data.traceback
         .iter()
@@ -40,7 +44,9 @@ pub fn frames_of(exc: &Value) -> Vec<FrameInfo> {
 /// The last line CPython prints: `ExcType: message` (or just `ExcType`).
 pub fn exception_line(vm: &mut Vm, exc: &Value) -> String {
     let cls = vm.type_of(exc);
-    let name = crate::ops::class_display_name(&cls).trim_start_matches("__main__.").to_string();
+    let name = crate::ops::class_display_name(&cls)
+        .trim_start_matches("__main__.")
+        .to_string();
     let msg = crate::ops::to_str(vm, exc).unwrap_or_else(|_| "<exception str() failed>".into());
     if msg.is_empty() {
         name
@@ -68,10 +74,14 @@ fn format_chain(vm: &mut Vm, exc: &Value, out: &mut String, depth: usize) {
             };
             if !cause.is_none() {
                 format_chain(vm, &cause, out, depth + 1);
-                out.push_str("\nThe above exception was the direct cause of the following exception:\n\n");
+                out.push_str(
+                    "\nThe above exception was the direct cause of the following exception:\n\n",
+                );
             } else if !context.is_none() && !suppress {
                 format_chain(vm, &context, out, depth + 1);
-                out.push_str("\nDuring handling of the above exception, another exception occurred:\n\n");
+                out.push_str(
+                    "\nDuring handling of the above exception, another exception occurred:\n\n",
+                );
             }
         }
     }
@@ -79,7 +89,10 @@ fn format_chain(vm: &mut Vm, exc: &Value, out: &mut String, depth: usize) {
     if !frames.is_empty() {
         out.push_str("Traceback (most recent call last):\n");
         for f in &frames {
-            out.push_str(&format!("  File \"{}\", line {}, in {}\n", f.file, f.line, f.function));
+            out.push_str(&format!(
+                "  File \"{}\", line {}, in {}\n",
+                f.file, f.line, f.function
+            ));
             let src = f.source_line.trim();
             if !src.is_empty() {
                 out.push_str(&format!("    {src}\n"));

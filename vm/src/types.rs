@@ -76,7 +76,10 @@ pub fn mro_error(bases: &[Rc<Class>]) -> Option<String> {
         Ok(_) => None,
         Err(heads) => {
             let names: Vec<&str> = heads.iter().map(|c| c.name()).collect();
-            Some(format!("Cannot create a consistent method resolution\norder (MRO) for bases {}", names.join(", ")))
+            Some(format!(
+                "Cannot create a consistent method resolution\norder (MRO) for bases {}",
+                names.join(", ")
+            ))
         }
     }
 }
@@ -102,7 +105,9 @@ fn c3_merge(bases: &[Rc<Class>], lenient: bool) -> Result<Vec<Rc<Class>>, Vec<Rc
         let mut chosen = None;
         for s in &seqs {
             let cand = &s[0];
-            let in_tail = seqs.iter().any(|t| t[1..].iter().any(|c| Rc::ptr_eq(c, cand)));
+            let in_tail = seqs
+                .iter()
+                .any(|t| t[1..].iter().any(|c| Rc::ptr_eq(c, cand)));
             if !in_tail {
                 chosen = Some(cand.clone());
                 break;
@@ -203,7 +208,11 @@ impl Types {
         let bool_ = new_class("bool", vec![int.clone()], K::Bool, false);
         let mut exceptions: HashMap<&'static str, Rc<Class>> = HashMap::new();
         for (name, parent) in EXCEPTIONS {
-            let base = if parent.is_empty() { object.clone() } else { exceptions[parent].clone() };
+            let base = if parent.is_empty() {
+                object.clone()
+            } else {
+                exceptions[parent].clone()
+            };
             let mut bases = vec![base];
             if *name == "ExceptionGroup" {
                 bases.push(exceptions["BaseExceptionGroup"].clone());

@@ -11,15 +11,15 @@ use std::rc::Rc;
 
 use num_bigint::BigInt;
 
+use crate::code::Code;
 use crate::objects::class::{Class, Instance};
 use crate::objects::dict::PyDict;
 use crate::objects::function::{BoundMethod, Function, NativeFunction};
 use crate::objects::generator::Generator;
 use crate::objects::iter::NativeIter;
+use crate::objects::misc::{Property, Range, Slice};
 use crate::objects::module::Module;
 use crate::objects::set::PySet;
-use crate::objects::misc::{Property, Range, Slice};
-use crate::code::Code;
 
 /// A script value. Clone is cheap: a copy for immediates, a reference-count bump otherwise.
 #[derive(Default)]
@@ -124,14 +124,19 @@ impl Value {
     /// True for values with no heap part (dropping them is a no-op).
     #[inline(always)]
     pub fn is_immediate(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null)
+        matches!(
+            self,
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null
+        )
     }
 
     /// Drops a value, skipping the destructor call for immediates (the hot loop's common case).
     #[inline(always)]
     pub fn discard(self) {
         match self {
-            Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null => std::mem::forget(self),
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None | Value::Null => {
+                std::mem::forget(self)
+            }
             // Calls leave the function in the callee slot; dropping it inline saves a call.
             Value::Function(f) => drop(f),
             other => drop(other),
@@ -161,7 +166,11 @@ pub struct PyStr {
 
 impl PyStr {
     pub fn new(s: impl Into<Box<str>>) -> PyStr {
-        PyStr { s: s.into(), hash: Cell::new(0), chars: Cell::new(usize::MAX) }
+        PyStr {
+            s: s.into(),
+            hash: Cell::new(0),
+            chars: Cell::new(usize::MAX),
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.s
@@ -175,7 +184,11 @@ impl PyStr {
         if n != usize::MAX {
             return n;
         }
-        let n = if self.s.is_ascii() { self.s.len() } else { self.s.chars().count() };
+        let n = if self.s.is_ascii() {
+            self.s.len()
+        } else {
+            self.s.chars().count()
+        };
         self.chars.set(n);
         n
     }
@@ -249,7 +262,10 @@ pub struct HashedStr<'a> {
 
 impl<'a> HashedStr<'a> {
     pub fn new(s: &'a str) -> HashedStr<'a> {
-        HashedStr { s, hash: str_hash(s) }
+        HashedStr {
+            s,
+            hash: str_hash(s),
+        }
     }
 }
 
@@ -348,7 +364,10 @@ impl Value {
     pub fn is(&self, other: &Value) -> bool {
         use Value::*;
         match (self, other) {
-            (Null, Null) | (None, None) | (NotImplemented, NotImplemented) | (Ellipsis, Ellipsis) => true,
+            (Null, Null)
+            | (None, None)
+            | (NotImplemented, NotImplemented)
+            | (Ellipsis, Ellipsis) => true,
             (Bool(a), Bool(b)) => a == b,
             // Small ints and floats are values here; CPython caches small ints, and scripts that
             // compare ints with `is` expect equal small ints to be identical.

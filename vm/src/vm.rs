@@ -39,7 +39,9 @@ pub struct StdOutput {
 
 impl Default for StdOutput {
     fn default() -> Self {
-        StdOutput { out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()) }
+        StdOutput {
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+        }
     }
 }
 
@@ -103,7 +105,8 @@ impl Vm {
             names: crate::names::Names::new(),
         };
         crate::builtins::install(&mut vm);
-        vm.modules.insert("builtins".into(), Value::Module(vm.builtins.clone()));
+        vm.modules
+            .insert("builtins".into(), Value::Module(vm.builtins.clone()));
         vm
     }
 
@@ -122,16 +125,27 @@ impl Vm {
     // ---- making values ----
 
     pub fn native(&self, name: &str, func: NativeFn) -> Value {
-        Value::Native(Rc::new(NativeFunction { name: Rc::new(PyStr::new(name)), func, data: Value::Null }))
+        Value::Native(Rc::new(NativeFunction {
+            name: Rc::new(PyStr::new(name)),
+            func,
+            data: Value::Null,
+        }))
     }
     /// A native function that receives `data` as its first argument.
     pub fn native_with(&self, name: &str, func: NativeFn, data: Value) -> Value {
-        Value::Native(Rc::new(NativeFunction { name: Rc::new(PyStr::new(name)), func, data }))
+        Value::Native(Rc::new(NativeFunction {
+            name: Rc::new(PyStr::new(name)),
+            func,
+            data,
+        }))
     }
     /// Adds a native method to a built-in class.
     pub fn add_method(&self, class: &Rc<Class>, name: &str, func: NativeFn) {
         let f = self.native(name, func);
-        class.dict.borrow_mut().insert(crate::value::StrKey(Rc::new(PyStr::new(name))), f);
+        class
+            .dict
+            .borrow_mut()
+            .insert(crate::value::StrKey(Rc::new(PyStr::new(name))), f);
     }
     pub fn new_dict(&self) -> Value {
         crate::gc::track_dict(Rc::new(RefCell::new(crate::objects::dict::DictData::new())))
@@ -140,7 +154,11 @@ impl Vm {
     // ---- exceptions ----
 
     pub fn exc_class(&self, name: &str) -> Rc<Class> {
-        self.types.exceptions.get(name).cloned().unwrap_or_else(|| self.types.exceptions["Exception"].clone())
+        self.types
+            .exceptions
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| self.types.exceptions["Exception"].clone())
     }
     /// An exception instance of `class` with the given args.
     pub fn new_exception(&self, class: &Rc<Class>, args: Vec<Value>) -> Value {
@@ -237,7 +255,9 @@ impl Vm {
         for _ in 0..code.nlocals() {
             self.stack.push(Value::Null);
         }
-        let cells = (0..code.ncells()).map(|_| Rc::new(RefCell::new(Value::Null))).collect();
+        let cells = (0..code.ncells())
+            .map(|_| Rc::new(RefCell::new(Value::Null)))
+            .collect();
         let mut frame = Frame::new(code, module, base, base, ReturnMode::Entry);
         frame.set_cells(cells);
         self.frames.push(frame);
@@ -264,7 +284,8 @@ impl Vm {
         match callee {
             Value::Function(f) => {
                 let f = f.clone();
-                if f.code.flags.generator || f.code.flags.coroutine || f.code.flags.async_generator {
+                if f.code.flags.generator || f.code.flags.coroutine || f.code.flags.async_generator
+                {
                     return self.make_generator(&f, args);
                 }
                 let ret_sp = self.stack.len();
@@ -290,8 +311,12 @@ impl Vm {
                 crate::call::instantiate(self, &c, args)
             }
             Value::Instance(_) => {
-                let f = crate::attr::lookup_special(self, callee, "__call__")
-                    .ok_or_else(|| self.type_error(format!("'{}' object is not callable", self.type_name(callee))))?;
+                let f = crate::attr::lookup_special(self, callee, "__call__").ok_or_else(|| {
+                    self.type_error(format!(
+                        "'{}' object is not callable",
+                        self.type_name(callee)
+                    ))
+                })?;
                 let mut args = args;
                 args.pos.insert(0, callee.clone());
                 self.call_inner(&f, args)
@@ -300,7 +325,10 @@ impl Vm {
                 let f = (**f).clone();
                 self.call_inner(&f, args)
             }
-            _ => Err(self.type_error(format!("'{}' object is not callable", self.type_name(callee)))),
+            _ => Err(self.type_error(format!(
+                "'{}' object is not callable",
+                self.type_name(callee)
+            ))),
         }
     }
 

@@ -27,14 +27,26 @@ pub fn bytes_of(v: &Value) -> Option<Bytes> {
 }
 
 fn recv(vm: &Vm, a: &Args, name: &str) -> PyResult<Bytes> {
-    let Some(v) = a.pos.first() else { return Err(vm.type_error(format!("unbound method bytes.{name}() needs an argument"))) };
-    bytes_of(v).ok_or_else(|| vm.type_error(format!("descriptor '{name}' for 'bytes' objects doesn't apply to a '{}' object", vm.type_name(v))))
+    let Some(v) = a.pos.first() else {
+        return Err(vm.type_error(format!("unbound method bytes.{name}() needs an argument")));
+    };
+    bytes_of(v).ok_or_else(|| {
+        vm.type_error(format!(
+            "descriptor '{name}' for 'bytes' objects doesn't apply to a '{}' object",
+            vm.type_name(v)
+        ))
+    })
 }
 
 /// A bytes-like argument, with the common "a bytes-like object is required" error.
 fn need_bytes(vm: &Vm, v: &Option<Value>) -> PyResult<Bytes> {
     let v = v.clone().unwrap_or(Value::None);
-    bytes_of(&v).ok_or_else(|| vm.type_error(format!("a bytes-like object is required, not '{}'", vm.type_name(&v))))
+    bytes_of(&v).ok_or_else(|| {
+        vm.type_error(format!(
+            "a bytes-like object is required, not '{}'",
+            vm.type_name(&v)
+        ))
+    })
 }
 
 /// The needle of find/count/index: bytes, or an int naming one byte.
@@ -51,7 +63,10 @@ fn needle(vm: &mut Vm, v: &Option<Value>) -> PyResult<Vec<u8>> {
                 None => Err(vm.value_error("byte must be in range(0, 256)")),
             }
         }
-        _ => Err(vm.type_error(format!("argument should be integer or bytes-like object, not '{}'", vm.type_name(&v)))),
+        _ => Err(vm.type_error(format!(
+            "argument should be integer or bytes-like object, not '{}'",
+            vm.type_name(&v)
+        ))),
     }
 }
 
@@ -98,19 +113,76 @@ pub fn install(vm: &mut Vm) {
     let methods: &[(&str, Method)] = &[
         ("decode", decode),
         ("hex", hex),
-        ("upper", |vm, a| map(vm, a, "upper", |b| b.to_ascii_uppercase())),
-        ("lower", |vm, a| map(vm, a, "lower", |b| b.to_ascii_lowercase())),
-        ("swapcase", |vm, a| map(vm, a, "swapcase", |b| b.iter().map(|c| if c.is_ascii_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect())),
-        ("capitalize", |vm, a| map(vm, a, "capitalize", |b| b.iter().enumerate().map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect())),
+        ("upper", |vm, a| {
+            map(vm, a, "upper", |b| b.to_ascii_uppercase())
+        }),
+        ("lower", |vm, a| {
+            map(vm, a, "lower", |b| b.to_ascii_lowercase())
+        }),
+        ("swapcase", |vm, a| {
+            map(vm, a, "swapcase", |b| {
+                b.iter()
+                    .map(|c| {
+                        if c.is_ascii_lowercase() {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c.to_ascii_lowercase()
+                        }
+                    })
+                    .collect()
+            })
+        }),
+        ("capitalize", |vm, a| {
+            map(vm, a, "capitalize", |b| {
+                b.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i == 0 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c.to_ascii_lowercase()
+                        }
+                    })
+                    .collect()
+            })
+        }),
         ("title", |vm, a| map(vm, a, "title", title)),
-        ("isdigit", |vm, a| pred(vm, a, "isdigit", |b| !b.is_empty() && b.iter().all(u8::is_ascii_digit))),
-        ("isalpha", |vm, a| pred(vm, a, "isalpha", |b| !b.is_empty() && b.iter().all(u8::is_ascii_alphabetic))),
-        ("isalnum", |vm, a| pred(vm, a, "isalnum", |b| !b.is_empty() && b.iter().all(u8::is_ascii_alphanumeric))),
-        ("isspace", |vm, a| pred(vm, a, "isspace", |b| !b.is_empty() && b.iter().all(|c| is_space(*c)))),
+        ("isdigit", |vm, a| {
+            pred(vm, a, "isdigit", |b| {
+                !b.is_empty() && b.iter().all(u8::is_ascii_digit)
+            })
+        }),
+        ("isalpha", |vm, a| {
+            pred(vm, a, "isalpha", |b| {
+                !b.is_empty() && b.iter().all(u8::is_ascii_alphabetic)
+            })
+        }),
+        ("isalnum", |vm, a| {
+            pred(vm, a, "isalnum", |b| {
+                !b.is_empty() && b.iter().all(u8::is_ascii_alphanumeric)
+            })
+        }),
+        ("isspace", |vm, a| {
+            pred(vm, a, "isspace", |b| {
+                !b.is_empty() && b.iter().all(|c| is_space(*c))
+            })
+        }),
         ("isascii", |vm, a| pred(vm, a, "isascii", |b| b.is_ascii())),
-        ("isupper", |vm, a| pred(vm, a, "isupper", |b| b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase))),
-        ("islower", |vm, a| pred(vm, a, "islower", |b| b.iter().any(u8::is_ascii_lowercase) && !b.iter().any(u8::is_ascii_uppercase))),
-        ("istitle", |vm, a| pred(vm, a, "istitle", |b| super::str_case::is_title(&String::from_utf8_lossy(b)))),
+        ("isupper", |vm, a| {
+            pred(vm, a, "isupper", |b| {
+                b.iter().any(u8::is_ascii_uppercase) && !b.iter().any(u8::is_ascii_lowercase)
+            })
+        }),
+        ("islower", |vm, a| {
+            pred(vm, a, "islower", |b| {
+                b.iter().any(u8::is_ascii_lowercase) && !b.iter().any(u8::is_ascii_uppercase)
+            })
+        }),
+        ("istitle", |vm, a| {
+            pred(vm, a, "istitle", |b| {
+                super::str_case::is_title(&String::from_utf8_lossy(b))
+            })
+        }),
         ("strip", |vm, a| strip(vm, a, "strip", true, true)),
         ("lstrip", |vm, a| strip(vm, a, "lstrip", true, false)),
         ("rstrip", |vm, a| strip(vm, a, "rstrip", false, true)),
@@ -132,8 +204,12 @@ pub fn install(vm: &mut Vm) {
         ("ljust", |vm, a| justify(vm, a, "ljust")),
         ("rjust", |vm, a| justify(vm, a, "rjust")),
         ("zfill", zfill),
-        ("removeprefix", |vm, a| remove_affix(vm, a, "removeprefix", true)),
-        ("removesuffix", |vm, a| remove_affix(vm, a, "removesuffix", false)),
+        ("removeprefix", |vm, a| {
+            remove_affix(vm, a, "removeprefix", true)
+        }),
+        ("removesuffix", |vm, a| {
+            remove_affix(vm, a, "removesuffix", false)
+        }),
         ("expandtabs", expandtabs),
         ("translate", translate),
         ("__len__", |vm, a| {
@@ -143,7 +219,11 @@ pub fn install(vm: &mut Vm) {
         ("__getitem__", |vm, a| {
             let b = recv(vm, &a, "__getitem__")?;
             let args = method_args(vm, "bytes", "__getitem__", a, Sig::One)?;
-            ops::getitem(vm, &Value::Bytes(b), args[0].as_ref().unwrap_or(&Value::None))
+            ops::getitem(
+                vm,
+                &Value::Bytes(b),
+                args[0].as_ref().unwrap_or(&Value::None),
+            )
         }),
         ("__contains__", |vm, a| {
             let b = recv(vm, &a, "__contains__")?;
@@ -174,7 +254,10 @@ pub fn install(vm: &mut Vm) {
     let fromhex = vm.native("fromhex", fromhex);
     cls.set_attr(vm.intern("fromhex"), Value::ClassMethod(Rc::new(fromhex)));
     let maketrans = vm.native("maketrans", maketrans);
-    cls.set_attr(vm.intern("maketrans"), Value::StaticMethod(Rc::new(maketrans)));
+    cls.set_attr(
+        vm.intern("maketrans"),
+        Value::StaticMethod(Rc::new(maketrans)),
+    );
 }
 
 fn map(vm: &mut Vm, a: Args, name: &str, f: fn(&[u8]) -> Vec<u8>) -> PyResult<Value> {
@@ -193,7 +276,11 @@ fn title(b: &[u8]) -> Vec<u8> {
     let mut prev = false;
     b.iter()
         .map(|&c| {
-            let r = if prev { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() };
+            let r = if prev {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            };
             prev = c.is_ascii_alphabetic();
             r
         })
@@ -201,9 +288,23 @@ fn title(b: &[u8]) -> Vec<u8> {
 }
 
 /// Python's error text for undecodable input: which bytes, where, and why.
-fn decode_error(vm: &Vm, codec: &str, data: &[u8], start: usize, end: usize, reason: &str) -> Value {
-    let what = if end - start == 1 { format!("byte 0x{:02x} in position {start}", data[start]) } else { format!("bytes in position {start}-{}", end - 1) };
-    vm.error("UnicodeDecodeError", format!("'{codec}' codec can't decode {what}: {reason}"))
+fn decode_error(
+    vm: &Vm,
+    codec: &str,
+    data: &[u8],
+    start: usize,
+    end: usize,
+    reason: &str,
+) -> Value {
+    let what = if end - start == 1 {
+        format!("byte 0x{:02x} in position {start}", data[start])
+    } else {
+        format!("bytes in position {start}-{}", end - 1)
+    };
+    vm.error(
+        "UnicodeDecodeError",
+        format!("'{codec}' codec can't decode {what}: {reason}"),
+    )
 }
 
 fn decode_utf8(vm: &Vm, data: &[u8], errors: &str) -> PyResult<String> {
@@ -224,7 +325,9 @@ fn decode_utf8(vm: &Vm, data: &[u8], errors: &str) -> PyResult<String> {
                 match errors {
                     "ignore" => {}
                     "replace" => out.push('\u{fffd}'),
-                    "backslashreplace" => rest[good..good + bad].iter().for_each(|b| out.push_str(&format!("\\x{b:02x}"))),
+                    "backslashreplace" => rest[good..good + bad]
+                        .iter()
+                        .for_each(|b| out.push_str(&format!("\\x{b:02x}"))),
                     _ => {
                         let first = rest[good];
                         let reason = if e.error_len().is_none() {
@@ -250,12 +353,19 @@ fn decode(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let text_arg = |vm: &Vm, v: &Option<Value>, what: &str, default: &str| -> PyResult<String> {
         match v {
             None => Ok(default.to_string()),
-            Some(v) => str_of(v).map(|s| s.s.to_string()).ok_or_else(|| vm.type_error(format!("decode() argument '{what}' must be str, not {}", vm.type_name(v)))),
+            Some(v) => str_of(v).map(|s| s.s.to_string()).ok_or_else(|| {
+                vm.type_error(format!(
+                    "decode() argument '{what}' must be str, not {}",
+                    vm.type_name(v)
+                ))
+            }),
         }
     };
     let enc = text_arg(vm, &args[0], "encoding", "utf-8")?;
     let errors = text_arg(vm, &args[1], "errors", "strict")?;
-    let Some(codec) = super::str_methods::normalize_encoding(&enc) else { return Err(vm.error("LookupError", format!("unknown encoding: {enc}"))) };
+    let Some(codec) = super::str_methods::normalize_encoding(&enc) else {
+        return Err(vm.error("LookupError", format!("unknown encoding: {enc}")));
+    };
     let s = match codec {
         "utf-8" => decode_utf8(vm, &b, &errors)?,
         "latin-1" => b.iter().map(|&c| c as char).collect(),
@@ -270,7 +380,16 @@ fn decode(vm: &mut Vm, a: Args) -> PyResult<Value> {
                     "ignore" => {}
                     "replace" => out.push('\u{fffd}'),
                     "backslashreplace" => out.push_str(&format!("\\x{c:02x}")),
-                    _ => return Err(decode_error(vm, "ascii", &b, i, i + 1, "ordinal not in range(128)")),
+                    _ => {
+                        return Err(decode_error(
+                            vm,
+                            "ascii",
+                            &b,
+                            i,
+                            i + 1,
+                            "ordinal not in range(128)",
+                        ))
+                    }
                 }
             }
             out
@@ -288,7 +407,11 @@ fn hex(vm: &mut Vm, a: Args) -> PyResult<Value> {
         Some(v) => match (str_of(v), bytes_of(v)) {
             (Some(s), _) => s.s.to_string(),
             (_, Some(bs)) => String::from_utf8_lossy(&bs).into_owned(),
-            _ => return Err(vm.type_error(format!("object of type '{}' has no len()", vm.type_name(v)))),
+            _ => {
+                return Err(
+                    vm.type_error(format!("object of type '{}' has no len()", vm.type_name(v)))
+                )
+            }
         },
     };
     if sep.chars().count() != 1 {
@@ -303,7 +426,11 @@ fn hex(vm: &mut Vm, a: Args) -> PyResult<Value> {
     }
     let n = per.unsigned_abs() as usize;
     // Positive counts group from the right, negative from the left.
-    let first = if per > 0 { digits.len() % n } else { n.min(digits.len()) };
+    let first = if per > 0 {
+        digits.len() % n
+    } else {
+        n.min(digits.len())
+    };
     let mut out = String::new();
     let mut i = 0;
     let mut chunk = if first == 0 { n } else { first };
@@ -322,18 +449,30 @@ fn hex(vm: &mut Vm, a: Args) -> PyResult<Value> {
 fn fromhex(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let args = method_args(vm, "bytes", "fromhex", a, Sig::One)?;
     let v = args[0].clone().unwrap_or(Value::None);
-    let Some(s) = str_of(&v) else { return Err(vm.type_error(format!("fromhex() argument must be str, not {}", vm.type_name(&v)))) };
+    let Some(s) = str_of(&v) else {
+        return Err(vm.type_error(format!(
+            "fromhex() argument must be str, not {}",
+            vm.type_name(&v)
+        )));
+    };
     let chars: Vec<char> = s.s.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
-    let bad = |vm: &Vm, i: usize| vm.value_error(format!("non-hexadecimal number found in fromhex() arg at position {i}"));
+    let bad = |vm: &Vm, i: usize| {
+        vm.value_error(format!(
+            "non-hexadecimal number found in fromhex() arg at position {i}"
+        ))
+    };
     while i < chars.len() {
         if chars[i].is_ascii_whitespace() {
             i += 1;
             continue;
         }
         let hi = chars[i].to_digit(16).ok_or_else(|| bad(vm, i))?;
-        let lo = chars.get(i + 1).and_then(|c| c.to_digit(16)).ok_or_else(|| bad(vm, i + 1))?;
+        let lo = chars
+            .get(i + 1)
+            .and_then(|c| c.to_digit(16))
+            .ok_or_else(|| bad(vm, i + 1))?;
         out.push((hi * 16 + lo) as u8);
         i += 2;
     }
@@ -367,7 +506,13 @@ fn strip(vm: &mut Vm, a: Args, name: &str, left: bool, right: bool) -> PyResult<
 }
 
 /// The window `b[start:end]` (CPython's adjusted indices), or None if shorter than `need`.
-fn window(vm: &mut Vm, len: usize, start: &Option<Value>, end: &Option<Value>, need: usize) -> PyResult<Option<(usize, usize)>> {
+fn window(
+    vm: &mut Vm,
+    len: usize,
+    start: &Option<Value>,
+    end: &Option<Value>,
+    need: usize,
+) -> PyResult<Option<(usize, usize)>> {
     let st = slice_index(vm, start, 0)?;
     let en = slice_index(vm, end, i64::MAX)?;
     let (st, en) = adjust_indices(st, en, len);
@@ -385,7 +530,12 @@ fn find(vm: &mut Vm, a: Args, name: &str, rev: bool, raise: bool) -> PyResult<Va
         None => None,
         Some((st, en)) => {
             let h = &b[st..en];
-            if rev { rfind_sub(h, &n) } else { find_sub(h, &n) }.map(|i| i + st)
+            if rev {
+                rfind_sub(h, &n)
+            } else {
+                find_sub(h, &n)
+            }
+            .map(|i| i + st)
         }
     };
     match hit {
@@ -417,14 +567,24 @@ fn starts_ends(vm: &mut Vm, a: Args, name: &str, start: bool) -> PyResult<Value>
             for x in t.iter() {
                 match bytes_of(x) {
                     Some(x) => v.push(x),
-                    None => return Err(vm.type_error(format!("a bytes-like object is required, not '{}'", vm.type_name(x)))),
+                    None => {
+                        return Err(vm.type_error(format!(
+                            "a bytes-like object is required, not '{}'",
+                            vm.type_name(x)
+                        )))
+                    }
                 }
             }
             v
         }
         _ => match bytes_of(&arg) {
             Some(x) => vec![x],
-            None => return Err(vm.type_error(format!("{name} first arg must be bytes or a tuple of bytes, not {}", vm.type_name(&arg)))),
+            None => {
+                return Err(vm.type_error(format!(
+                    "{name} first arg must be bytes or a tuple of bytes, not {}",
+                    vm.type_name(&arg)
+                )))
+            }
         },
     };
     for sub in subs {
@@ -515,7 +675,9 @@ fn split(vm: &mut Vm, a: Args, name: &str, rev: bool) -> PyResult<Value> {
             out
         }
     };
-    Ok(Value::list(parts.into_iter().map(|p| bytes(p.to_vec())).collect()))
+    Ok(Value::list(
+        parts.into_iter().map(|p| bytes(p.to_vec())).collect(),
+    ))
 }
 
 /// The `max` rightmost non-overlapping matches, scanning from the right, in ascending order.
@@ -569,13 +731,18 @@ fn join(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let it = args[0].clone().unwrap_or(Value::None);
     let items = match ops::get_iter(vm, &it) {
         Ok(_) => ops::collect(vm, &it)?,
-        Err(e) if vm.exc_matches(&e, "TypeError") => return Err(vm.type_error("can only join an iterable")),
+        Err(e) if vm.exc_matches(&e, "TypeError") => {
+            return Err(vm.type_error("can only join an iterable"))
+        }
         Err(e) => return Err(e),
     };
     let mut out = Vec::new();
     for (i, x) in items.iter().enumerate() {
         let Some(p) = bytes_of(x) else {
-            return Err(vm.type_error(format!("sequence item {i}: expected a bytes-like object, {} found", vm.type_name(x))));
+            return Err(vm.type_error(format!(
+                "sequence item {i}: expected a bytes-like object, {} found",
+                vm.type_name(x)
+            )));
         };
         if i > 0 {
             out.extend_from_slice(&b);
@@ -628,10 +795,18 @@ fn partition(vm: &mut Vm, a: Args, name: &str, rev: bool) -> PyResult<Value> {
     if sep.is_empty() {
         return Err(vm.value_error("empty separator"));
     }
-    let hit = if rev { rfind_sub(&b, &sep) } else { find_sub(&b, &sep) };
+    let hit = if rev {
+        rfind_sub(&b, &sep)
+    } else {
+        find_sub(&b, &sep)
+    };
     let empty = || bytes(Vec::new());
     let parts = match hit {
-        Some(i) => vec![bytes(b[..i].to_vec()), Value::Bytes(sep.clone()), bytes(b[i + sep.len()..].to_vec())],
+        Some(i) => vec![
+            bytes(b[..i].to_vec()),
+            Value::Bytes(sep.clone()),
+            bytes(b[i + sep.len()..].to_vec()),
+        ],
         None if rev => vec![empty(), empty(), Value::Bytes(b.clone())],
         None => vec![Value::Bytes(b.clone()), empty(), empty()],
     };
@@ -646,7 +821,12 @@ fn justify(vm: &mut Vm, a: Args, name: &str) -> PyResult<Value> {
         None => b' ',
         Some(v) => match bytes_of(v) {
             Some(f) if f.len() == 1 => f[0],
-            _ => return Err(vm.type_error(format!("{name}() argument 2 must be a byte string of length 1, not {}", vm.type_name(v)))),
+            _ => {
+                return Err(vm.type_error(format!(
+                    "{name}() argument 2 must be a byte string of length 1, not {}",
+                    vm.type_name(v)
+                )))
+            }
         },
     };
     let len = b.len() as i64;
@@ -687,7 +867,11 @@ fn remove_affix(vm: &mut Vm, a: Args, name: &str, prefix: bool) -> PyResult<Valu
     let b = recv(vm, &a, name)?;
     let args = method_args(vm, "bytes", name, a, Sig::One)?;
     let x = need_bytes(vm, &args[0])?;
-    let r = if prefix { b.strip_prefix(&x[..]) } else { b.strip_suffix(&x[..]) };
+    let r = if prefix {
+        b.strip_prefix(&x[..])
+    } else {
+        b.strip_suffix(&x[..])
+    };
     Ok(match r {
         Some(r) if !x.is_empty() => bytes(r.to_vec()),
         _ => Value::Bytes(b),
@@ -742,7 +926,11 @@ fn translate(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         None => Rc::new(Vec::new()),
         d => need_bytes(vm, &d)?,
     };
-    let out: Vec<u8> = b.iter().filter(|c| !delete.contains(c)).map(|&c| table.as_ref().map_or(c, |t| t[c as usize])).collect();
+    let out: Vec<u8> = b
+        .iter()
+        .filter(|c| !delete.contains(c))
+        .map(|&c| table.as_ref().map_or(c, |t| t[c as usize]))
+        .collect();
     Ok(bytes(out))
 }
 

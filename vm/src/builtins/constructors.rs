@@ -43,7 +43,9 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             match (&a.pos[0], encoding.or_else(|| a.pos.get(1).cloned())) {
                 (Value::Bytes(b), Some(_)) => match String::from_utf8(b.to_vec()) {
                     Ok(s) => Ok(Value::string(s)),
-                    Err(_) => Err(vm.error("UnicodeDecodeError", "'utf-8' codec can't decode bytes")),
+                    Err(_) => {
+                        Err(vm.error("UnicodeDecodeError", "'utf-8' codec can't decode bytes"))
+                    }
                 },
                 (v, _) => {
                     let v = v.clone();
@@ -101,12 +103,19 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             Ok(d)
         },
         BuiltinKind::Set | BuiltinKind::FrozenSet => |vm, c, a| {
-            let name = if c.kind == BuiltinKind::Set { "set" } else { "frozenset" };
+            let name = if c.kind == BuiltinKind::Set {
+                "set"
+            } else {
+                "frozenset"
+            };
             if !a.kw.is_empty() {
                 return Err(vm.type_error(format!("{name}() takes no keyword arguments")));
             }
             if a.pos.len() > 1 {
-                return Err(vm.type_error(format!("{name} expected at most 1 argument, got {}", a.pos.len())));
+                return Err(vm.type_error(format!(
+                    "{name} expected at most 1 argument, got {}",
+                    a.pos.len()
+                )));
             }
             let frozen = c.kind == BuiltinKind::FrozenSet;
             match a.pos.first() {
@@ -132,7 +141,10 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
                         if let Value::Instance(_) = other {
                             ops::index_value(vm, &other, "range")?
                         } else {
-                            return Err(vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(&other))));
+                            return Err(vm.type_error(format!(
+                                "'{}' object cannot be interpreted as an integer",
+                                vm.type_name(&other)
+                            )));
                         }
                     }
                 });
@@ -158,15 +170,32 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             Ok(Value::Slice(Rc::new(Slice { start, stop, step })))
         },
         BuiltinKind::Property => |vm, _c, mut a| {
-            let fget = a.take_kw("fget").or_else(|| a.pos.first().cloned()).unwrap_or(Value::None);
-            let fset = a.take_kw("fset").or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::None);
-            let fdel = a.take_kw("fdel").or_else(|| a.pos.get(2).cloned()).unwrap_or(Value::None);
-            let mut doc = a.take_kw("doc").or_else(|| a.pos.get(3).cloned()).unwrap_or(Value::None);
+            let fget = a
+                .take_kw("fget")
+                .or_else(|| a.pos.first().cloned())
+                .unwrap_or(Value::None);
+            let fset = a
+                .take_kw("fset")
+                .or_else(|| a.pos.get(1).cloned())
+                .unwrap_or(Value::None);
+            let fdel = a
+                .take_kw("fdel")
+                .or_else(|| a.pos.get(2).cloned())
+                .unwrap_or(Value::None);
+            let mut doc = a
+                .take_kw("doc")
+                .or_else(|| a.pos.get(3).cloned())
+                .unwrap_or(Value::None);
             // Without an explicit doc, a property documents itself with its getter's docstring.
             if doc.is_none() && !fget.is_none() {
                 doc = crate::attr::try_get_attr(vm, &fget, "__doc__")?.unwrap_or(Value::None);
             }
-            Ok(Value::Property(Rc::new(Property { fget, fset, fdel, doc })))
+            Ok(Value::Property(Rc::new(Property {
+                fget,
+                fset,
+                fdel,
+                doc,
+            })))
         },
         BuiltinKind::StaticMethod => |vm, _c, a| {
             check_args(vm, "staticmethod", &a, 1, 1)?;
@@ -223,11 +252,21 @@ fn os_error_new(vm: &mut Vm, c: &Rc<Class>, a: Args) -> PyResult<Value> {
             cls = vm.exc_class(sub);
         }
     }
-    let filename = if errno.is_some() { a.pos.get(2).filter(|f| !f.is_none()).cloned() } else { None };
-    let args = if filename.is_some() { a.pos[..2].to_vec() } else { a.pos };
+    let filename = if errno.is_some() {
+        a.pos.get(2).filter(|f| !f.is_none()).cloned()
+    } else {
+        None
+    };
+    let args = if filename.is_some() {
+        a.pos[..2].to_vec()
+    } else {
+        a.pos
+    };
     let e = vm.new_exception(&cls, args);
     if let (Some(f), Value::Instance(i)) = (filename, &e) {
-        i.dict.borrow_mut().insert(crate::value::StrKey(vm.intern("filename")), f);
+        i.dict
+            .borrow_mut()
+            .insert(crate::value::StrKey(vm.intern("filename")), f);
     }
     Ok(e)
 }
@@ -236,7 +275,10 @@ fn exception_group_new(vm: &mut Vm, c: &Rc<Class>, a: Args) -> PyResult<Value> {
     check_args(vm, "BaseExceptionGroup.__new__", &a, 2, 2)?;
     let msg = a.pos[0].clone();
     if !matches!(msg, Value::Str(_)) {
-        return Err(vm.type_error(format!("BaseExceptionGroup.__new__() argument 1 must be str, not {}", vm.type_name(&msg))));
+        return Err(vm.type_error(format!(
+            "BaseExceptionGroup.__new__() argument 1 must be str, not {}",
+            vm.type_name(&msg)
+        )));
     }
     // `args` keeps the sequence as given (a list stays a list in the repr).
     let seq = a.pos[1].clone();
@@ -250,12 +292,16 @@ fn exception_group_new(vm: &mut Vm, c: &Rc<Class>, a: Args) -> PyResult<Value> {
     }
     let base = vm.exc_class("BaseException");
     if let Some(i) = items.iter().position(|i| !vm.isinstance(i, &base)) {
-        return Err(vm.value_error(format!("Item {i} of second argument (exceptions) is not an exception")));
+        return Err(vm.value_error(format!(
+            "Item {i} of second argument (exceptions) is not an exception"
+        )));
     }
     let exc_base = vm.exc_class("Exception");
     let mut cls = c.clone();
     // BaseExceptionGroup of plain Exceptions is an ExceptionGroup.
-    if Rc::ptr_eq(c, &vm.exc_class("BaseExceptionGroup")) && items.iter().all(|i| vm.isinstance(i, &exc_base)) {
+    if Rc::ptr_eq(c, &vm.exc_class("BaseExceptionGroup"))
+        && items.iter().all(|i| vm.isinstance(i, &exc_base))
+    {
         cls = vm.exc_class("ExceptionGroup");
     }
     if cls.is_subclass(&exc_base) && items.iter().any(|i| !vm.isinstance(i, &exc_base)) {
@@ -276,8 +322,16 @@ fn type_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {
                     _ => None,
                 })
                 .collect();
-            let bases = if bases.is_empty() { vec![vm.types.object.clone()] } else { bases };
-            let kind = bases.iter().map(|b| b.kind).find(|k| *k != BuiltinKind::Object).unwrap_or(BuiltinKind::Object);
+            let bases = if bases.is_empty() {
+                vec![vm.types.object.clone()]
+            } else {
+                bases
+            };
+            let kind = bases
+                .iter()
+                .map(|b| b.kind)
+                .find(|k| *k != BuiltinKind::Object)
+                .unwrap_or(BuiltinKind::Object);
             let cls = crate::types::new_class(&name, bases, kind, true);
             if let Some(d) = ops::dict_of(&a.pos[2]) {
                 for (k, v) in d.borrow().items() {
@@ -312,7 +366,10 @@ pub fn parse_int(text: &str, base: u32) -> Option<BigInt> {
             } else if let Some(r) = lower.strip_prefix("0b") {
                 (2, r.to_string())
             } else {
-                if lower.len() > 1 && lower.starts_with('0') && lower.chars().any(|c| c != '0' && c != '_') {
+                if lower.len() > 1
+                    && lower.starts_with('0')
+                    && lower.chars().any(|c| c != '0' && c != '_')
+                {
                     return None;
                 }
                 (10, lower.clone())
@@ -358,7 +415,11 @@ fn int_new(vm: &mut Vm, _c: &Rc<Class>, mut a: Args) -> PyResult<Value> {
         }
         return match parse_int(&text, b as u32) {
             Some(n) => Ok(Value::from_bigint(n)),
-            None => Err(vm.value_error(format!("invalid literal for int() with base {}: {}", b, ops::str_repr(&text)))),
+            None => Err(vm.value_error(format!(
+                "invalid literal for int() with base {}: {}",
+                b,
+                ops::str_repr(&text)
+            ))),
         };
     }
     match &x {
@@ -375,16 +436,24 @@ fn int_new(vm: &mut Vm, _c: &Rc<Class>, mut a: Args) -> PyResult<Value> {
             if t.abs() < 9.2e18 {
                 Ok(Value::Int(t as i64))
             } else {
-                Ok(Value::from_bigint(BigInt::parse_bytes(format!("{:.0}", t).as_bytes(), 10).unwrap_or_default()))
+                Ok(Value::from_bigint(
+                    BigInt::parse_bytes(format!("{:.0}", t).as_bytes(), 10).unwrap_or_default(),
+                ))
             }
         }
         Value::Str(s) => match parse_int(&s.s, 10) {
             Some(n) => Ok(Value::from_bigint(n)),
-            None => Err(vm.value_error(format!("invalid literal for int() with base 10: {}", ops::str_repr(&s.s)))),
+            None => Err(vm.value_error(format!(
+                "invalid literal for int() with base 10: {}",
+                ops::str_repr(&s.s)
+            ))),
         },
         Value::Bytes(b) => match parse_int(&String::from_utf8_lossy(b), 10) {
             Some(n) => Ok(Value::from_bigint(n)),
-            None => Err(vm.value_error(format!("invalid literal for int() with base 10: {}", ops::bytes_repr(b)))),
+            None => Err(vm.value_error(format!(
+                "invalid literal for int() with base 10: {}",
+                ops::bytes_repr(b)
+            ))),
         },
         _ => {
             for name in ["__int__", "__index__", "__trunc__"] {
@@ -395,7 +464,10 @@ fn int_new(vm: &mut Vm, _c: &Rc<Class>, mut a: Args) -> PyResult<Value> {
             if let Some(p) = super::payload_value(&x) {
                 return int_new(vm, _c, Args::new(vec![p]));
             }
-            Err(vm.type_error(format!("int() argument must be a string, a bytes-like object or a real number, not '{}'", vm.type_name(&x))))
+            Err(vm.type_error(format!(
+                "int() argument must be a string, a bytes-like object or a real number, not '{}'",
+                vm.type_name(&x)
+            )))
         }
     }
 }
@@ -405,7 +477,13 @@ pub fn parse_float(text: &str) -> Option<f64> {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
     match lower.trim_start_matches(['+', '-']) {
-        "inf" | "infinity" => return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
+        "inf" | "infinity" => {
+            return Some(if lower.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            })
+        }
         "nan" => return Some(f64::NAN),
         _ => {}
     }
@@ -413,7 +491,11 @@ pub fn parse_float(text: &str) -> Option<f64> {
         return None;
     }
     let clean: String = t.chars().filter(|c| *c != '_').collect();
-    if clean.is_empty() || !clean.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')) {
+    if clean.is_empty()
+        || !clean
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    {
         return None;
     }
     clean.parse::<f64>().ok()
@@ -421,7 +503,9 @@ pub fn parse_float(text: &str) -> Option<f64> {
 
 fn float_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {
     check_args(vm, "float", &a, 0, 1)?;
-    let Some(x) = a.pos.first().cloned() else { return Ok(Value::Float(0.0)) };
+    let Some(x) = a.pos.first().cloned() else {
+        return Ok(Value::Float(0.0));
+    };
     match &x {
         Value::Float(_) => Ok(x),
         Value::Int(i) => Ok(Value::Float(*i as f64)),
@@ -432,7 +516,10 @@ fn float_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {
         },
         Value::Str(s) => match parse_float(&s.s) {
             Some(f) => Ok(Value::Float(f)),
-            None => Err(vm.value_error(format!("could not convert string to float: {}", ops::str_repr(&s.s)))),
+            None => Err(vm.value_error(format!(
+                "could not convert string to float: {}",
+                ops::str_repr(&s.s)
+            ))),
         },
         _ => {
             if let Some(f) = vm.type_of(&x).lookup("__float__") {
@@ -442,7 +529,10 @@ fn float_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {
                 let i = vm.call(&f, vec![x.clone()])?;
                 return float_new(vm, _c, Args::new(vec![i]));
             }
-            Err(vm.type_error(format!("float() argument must be a string or a real number, not '{}'", vm.type_name(&x))))
+            Err(vm.type_error(format!(
+                "float() argument must be a string or a real number, not '{}'",
+                vm.type_name(&x)
+            )))
         }
     }
 }

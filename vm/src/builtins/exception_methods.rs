@@ -17,7 +17,9 @@ pub fn install(vm: &mut Vm) {
         let _ = vm;
         Ok(Value::None)
     });
-    vm.add_method(&base, "with_traceback", |_vm, a| Ok(a.pos.first().cloned().unwrap_or(Value::None)));
+    vm.add_method(&base, "with_traceback", |_vm, a| {
+        Ok(a.pos.first().cloned().unwrap_or(Value::None))
+    });
     vm.add_method(&base, "add_note", |vm, a| {
         if let (Some(Value::Instance(i)), Some(Value::Str(s))) = (a.pos.first(), a.pos.get(1)) {
             if let Some(d) = i.exception() {
@@ -38,7 +40,9 @@ pub fn install(vm: &mut Vm) {
 }
 
 fn group_split(vm: &mut Vm, a: Args, both: bool) -> PyResult<Value> {
-    let (Some(g), Some(cond)) = (a.pos.first().cloned(), a.pos.get(1).cloned()) else { return Err(vm.type_error("split() takes exactly one argument")) };
+    let (Some(g), Some(cond)) = (a.pos.first().cloned(), a.pos.get(1).cloned()) else {
+        return Err(vm.type_error("split() takes exactly one argument"));
+    };
     let (rest, matched) = split_by(vm, &g, &cond)?;
     if both {
         Ok(Value::tuple(vec![matched, rest]))
@@ -73,7 +77,15 @@ fn split_by(vm: &mut Vm, exc: &Value, cond: &Value) -> PyResult<(Value, Value)> 
             matched.push(m);
         }
     }
-    let rest = if rest.is_empty() { Value::None } else { crate::exceptions::derive(vm, exc, rest) };
-    let matched = if matched.is_empty() { Value::None } else { crate::exceptions::derive(vm, exc, matched) };
+    let rest = if rest.is_empty() {
+        Value::None
+    } else {
+        crate::exceptions::derive(vm, exc, rest)
+    };
+    let matched = if matched.is_empty() {
+        Value::None
+    } else {
+        crate::exceptions::derive(vm, exc, matched)
+    };
     Ok((rest, matched))
 }

@@ -32,9 +32,19 @@ struct Fields<'a> {
 }
 
 /// `fmt.format(*pos, **named)` (`pos` is None for `format_map`).
-pub fn str_format(vm: &mut Vm, fmt: &str, pos: Option<&[Value]>, named: &Named) -> PyResult<String> {
+pub fn str_format(
+    vm: &mut Vm,
+    fmt: &str,
+    pos: Option<&[Value]>,
+    named: &Named,
+) -> PyResult<String> {
     let chars: Vec<char> = fmt.chars().collect();
-    let mut fields = Fields { pos, named, numbering: Numbering::Unset, next: 0 };
+    let mut fields = Fields {
+        pos,
+        named,
+        numbering: Numbering::Unset,
+        next: 0,
+    };
     // PEP 3101: a spec may hold fields, but those may not nest further.
     build(vm, &chars, &mut fields, 2)
 }
@@ -76,12 +86,22 @@ fn build(vm: &mut Vm, s: &[char], fields: &mut Fields, depth: u32) -> PyResult<S
                 'r' => ops::repr(vm, &obj)?,
                 's' => ops::to_str(vm, &obj)?,
                 'a' => ops::ascii(&ops::repr(vm, &obj)?),
-                c if (c as u32) > 32 && (c as u32) < 127 => return Err(vm.value_error(format!("Unknown conversion specifier {c}"))),
-                c => return Err(vm.value_error(format!("Unknown conversion specifier \\x{:x}", c as u32))),
+                c if (c as u32) > 32 && (c as u32) < 127 => {
+                    return Err(vm.value_error(format!("Unknown conversion specifier {c}")))
+                }
+                c => {
+                    return Err(
+                        vm.value_error(format!("Unknown conversion specifier \\x{:x}", c as u32))
+                    )
+                }
             });
         }
         let spec_chars = &s[field.spec.0..field.spec.1];
-        let spec = if field.nested { build(vm, spec_chars, fields, depth - 1)? } else { spec_chars.iter().collect() };
+        let spec = if field.nested {
+            build(vm, spec_chars, fields, depth - 1)?
+        } else {
+            spec_chars.iter().collect()
+        };
         out.push_str(&ops::format(vm, &obj, &spec)?);
     }
     Ok(out)
@@ -120,7 +140,12 @@ fn parse_field(vm: &Vm, s: &[char], i: &mut usize) -> PyResult<Field> {
     let Some(mut c) = end_char else {
         return Err(vm.value_error("expected '}' before end of string"));
     };
-    let mut field = Field { name: (start, *i - 1), conversion: None, spec: (*i, *i), nested: false };
+    let mut field = Field {
+        name: (start, *i - 1),
+        conversion: None,
+        spec: (*i, *i),
+        nested: false,
+    };
     if c == '}' {
         return Ok(field);
     }
@@ -187,13 +212,24 @@ fn field_integer(vm: &Vm, s: &[char]) -> PyResult<Option<usize>> {
 
 /// Resolves `first.attr[key]...` against the positional and named arguments.
 fn field_object(vm: &mut Vm, name: &[char], fields: &mut Fields) -> PyResult<Value> {
-    let split = name.iter().position(|c| matches!(c, '.' | '[')).unwrap_or(name.len());
+    let split = name
+        .iter()
+        .position(|c| matches!(c, '.' | '['))
+        .unwrap_or(name.len());
     let (first, mut rest) = name.split_at(split);
     let index = field_integer(vm, first)?;
     let mut obj = if first.is_empty() || index.is_some() {
-        let want = if first.is_empty() { Numbering::Auto } else { Numbering::Manual };
+        let want = if first.is_empty() {
+            Numbering::Auto
+        } else {
+            Numbering::Manual
+        };
         if fields.numbering == Numbering::Unset {
-            fields.numbering = if first.is_empty() { Numbering::Auto } else { Numbering::Manual };
+            fields.numbering = if first.is_empty() {
+                Numbering::Auto
+            } else {
+                Numbering::Manual
+            };
         }
         if fields.numbering != want {
             return Err(vm.value_error(if first.is_empty() {
@@ -214,7 +250,11 @@ fn field_object(vm: &mut Vm, name: &[char], fields: &mut Fields) -> PyResult<Val
         };
         match pos.get(idx) {
             Some(v) => v.clone(),
-            None => return Err(vm.index_error(format!("Replacement index {idx} out of range for positional args tuple"))),
+            None => {
+                return Err(vm.index_error(format!(
+                    "Replacement index {idx} out of range for positional args tuple"
+                )))
+            }
         }
     } else {
         let key: String = first.iter().collect();
@@ -232,7 +272,10 @@ fn field_object(vm: &mut Vm, name: &[char], fields: &mut Fields) -> PyResult<Val
     while let Some((&kind, after)) = rest.split_first() {
         let (part, next) = match kind {
             '.' => {
-                let end = after.iter().position(|c| matches!(c, '.' | '[')).unwrap_or(after.len());
+                let end = after
+                    .iter()
+                    .position(|c| matches!(c, '.' | '['))
+                    .unwrap_or(after.len());
                 (&after[..end], &after[end..])
             }
             '[' => {
@@ -241,7 +284,11 @@ fn field_object(vm: &mut Vm, name: &[char], fields: &mut Fields) -> PyResult<Val
                 };
                 (&after[..end], &after[end + 1..])
             }
-            _ => return Err(vm.value_error("Only '.' or '[' may follow ']' in format field specifier")),
+            _ => {
+                return Err(
+                    vm.value_error("Only '.' or '[' may follow ']' in format field specifier")
+                )
+            }
         };
         if part.is_empty() {
             return Err(vm.value_error("Empty attribute in format string"));
@@ -270,7 +317,11 @@ struct PercentArgs {
 
 impl PercentArgs {
     fn next(&mut self, vm: &Vm) -> PyResult<Value> {
-        let v = self.items.get(self.next).cloned().ok_or_else(|| vm.type_error("not enough arguments for format string"))?;
+        let v = self
+            .items
+            .get(self.next)
+            .cloned()
+            .ok_or_else(|| vm.type_error("not enough arguments for format string"))?;
         self.next += 1;
         Ok(v)
     }
@@ -299,8 +350,15 @@ pub fn percent_format(vm: &mut Vm, fmt: &Value, args: &Value) -> PyResult<Value>
     };
     // Any non-tuple, non-str object with __getitem__ may serve %(key)s, and then unused
     // arguments are not an error.
-    let is_mapping = !is_tuple && str_of(args).is_none() && (matches!(args, Value::Dict(_) | Value::List(_)) || vm.type_of(args).lookup("__getitem__").is_some());
-    let mut pa = PercentArgs { items, next: 0, mapping: if is_mapping { Some(args.clone()) } else { None } };
+    let is_mapping = !is_tuple
+        && str_of(args).is_none()
+        && (matches!(args, Value::Dict(_) | Value::List(_))
+            || vm.type_of(args).lookup("__getitem__").is_some());
+    let mut pa = PercentArgs {
+        items,
+        next: 0,
+        mapping: if is_mapping { Some(args.clone()) } else { None },
+    };
     let chars: Vec<char> = f.s.chars().collect();
     let mut out = String::with_capacity(chars.len());
     let mut i = 0;
@@ -344,7 +402,13 @@ fn digits(chars: &[char], i: &mut usize) -> usize {
 }
 
 /// Formats one directive starting after its `%`, appending to `out`.
-fn directive(vm: &mut Vm, chars: &[char], i: &mut usize, pa: &mut PercentArgs, out: &mut String) -> PyResult<()> {
+fn directive(
+    vm: &mut Vm,
+    chars: &[char],
+    i: &mut usize,
+    pa: &mut PercentArgs,
+    out: &mut String,
+) -> PyResult<()> {
     let mut keyed = None;
     if chars.get(*i) == Some(&'(') {
         let Some(m) = pa.mapping.clone() else {
@@ -443,7 +507,9 @@ fn int_for(vm: &mut Vm, conv: char, arg: &Value) -> PyResult<Value> {
             if f.is_infinite() {
                 return Err(vm.error("OverflowError", "cannot convert float infinity to integer"));
             }
-            return Ok(Value::from_bigint(num_traits::FromPrimitive::from_f64(f.trunc()).unwrap_or_default()));
+            return Ok(Value::from_bigint(
+                num_traits::FromPrimitive::from_f64(f.trunc()).unwrap_or_default(),
+            ));
         }
         _ => {}
     }
@@ -457,13 +523,25 @@ fn int_for(vm: &mut Vm, conv: char, arg: &Value) -> PyResult<Value> {
     };
     match method {
         Some(m) => vm.call_method(arg, m, vec![]),
-        None if needs_index => Err(vm.type_error(format!("%{conv} format: an integer is required, not {}", vm.type_name(arg)))),
-        None => Err(vm.type_error(format!("%{conv} format: a real number is required, not {}", vm.type_name(arg)))),
+        None if needs_index => Err(vm.type_error(format!(
+            "%{conv} format: an integer is required, not {}",
+            vm.type_name(arg)
+        ))),
+        None => Err(vm.type_error(format!(
+            "%{conv} format: a real number is required, not {}",
+            vm.type_name(arg)
+        ))),
     }
 }
 
 /// The sign and the body of one converted value (padding is the caller's).
-fn convert(vm: &mut Vm, conv: char, arg: &Value, d: &Directive, at: usize) -> PyResult<(String, String)> {
+fn convert(
+    vm: &mut Vm,
+    conv: char,
+    arg: &Value,
+    d: &Directive,
+    at: usize,
+) -> PyResult<(String, String)> {
     let sign_of = |neg: bool| match (neg, d.sign) {
         (true, _) => "-",
         (false, Some('+')) => "+",
@@ -508,17 +586,25 @@ fn convert(vm: &mut Vm, conv: char, arg: &Value, d: &Directive, at: usize) -> Py
             (format!("{}{prefix}", sign_of(neg)), digits)
         }
         'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
-            let x = match arg {
-                Value::Float(x) => *x,
-                Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => ops::to_f64(arg).ok_or_else(|| vm.error("OverflowError", "int too large to convert to float"))?,
-                _ if vm.type_of(arg).lookup("__float__").is_some() => {
-                    let r = vm.call_method(arg, "__float__", vec![])?;
-                    ops::to_f64(&r).unwrap_or(0.0)
-                }
-                _ => return Err(vm.type_error(format!("must be real number, not {}", vm.type_name(arg)))),
-            };
+            let x =
+                match arg {
+                    Value::Float(x) => *x,
+                    Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => ops::to_f64(arg)
+                        .ok_or_else(|| {
+                            vm.error("OverflowError", "int too large to convert to float")
+                        })?,
+                    _ if vm.type_of(arg).lookup("__float__").is_some() => {
+                        let r = vm.call_method(arg, "__float__", vec![])?;
+                        ops::to_f64(&r).unwrap_or(0.0)
+                    }
+                    _ => {
+                        return Err(vm
+                            .type_error(format!("must be real number, not {}", vm.type_name(arg))))
+                    }
+                };
             let neg = x.is_sign_negative() && !x.is_nan();
-            let body = ops::format_float(x.abs(), conv, Some(d.precision.unwrap_or(6)), d.alternate);
+            let body =
+                ops::format_float(x.abs(), conv, Some(d.precision.unwrap_or(6)), d.alternate);
             (sign_of(neg).to_string(), body)
         }
         'c' => {
@@ -527,7 +613,9 @@ fn convert(vm: &mut Vm, conv: char, arg: &Value, d: &Directive, at: usize) -> Py
                     let n = ops::to_bigint(arg).unwrap_or_default();
                     match num_traits::ToPrimitive::to_u32(&n).and_then(char::from_u32) {
                         Some(c) => c,
-                        None => return Err(vm.error("OverflowError", "%c arg not in range(0x110000)")),
+                        None => {
+                            return Err(vm.error("OverflowError", "%c arg not in range(0x110000)"))
+                        }
                     }
                 }
                 _ => match str_of(arg) {
@@ -538,7 +626,10 @@ fn convert(vm: &mut Vm, conv: char, arg: &Value, d: &Directive, at: usize) -> Py
             (String::new(), c.to_string())
         }
         other => {
-            return Err(vm.value_error(format!("unsupported format character '{}' (0x{:x}) at index {at}", other, other as u32)));
+            return Err(vm.value_error(format!(
+                "unsupported format character '{}' (0x{:x}) at index {at}",
+                other, other as u32
+            )));
         }
     })
 }

@@ -53,7 +53,10 @@ pub fn install(vm: &mut Vm) {
                     let v = v.clone();
                     match vm.type_of(&v).lookup("__abs__") {
                         Some(f) => vm.call(&f, vec![v]),
-                        None => Err(vm.type_error(format!("bad operand type for abs(): '{}'", vm.type_name(&v)))),
+                        None => Err(vm.type_error(format!(
+                            "bad operand type for abs(): '{}'",
+                            vm.type_name(&v)
+                        ))),
                     }
                 }
             }
@@ -61,7 +64,9 @@ pub fn install(vm: &mut Vm) {
         ("callable", |vm, a| {
             check_args(vm, "callable", &a, 1, 1)?;
             Ok(Value::Bool(match &a.pos[0] {
-                Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => true,
+                Value::Function(_) | Value::Native(_) | Value::BoundMethod(_) | Value::Class(_) => {
+                    true
+                }
                 v @ Value::Instance(_) => vm.type_of(v).lookup("__call__").is_some(),
                 _ => false,
             }))
@@ -69,15 +74,22 @@ pub fn install(vm: &mut Vm) {
         ("iter", |vm, a| {
             check_args(vm, "iter", &a, 1, 2)?;
             if a.pos.len() == 2 {
-                return Ok(new_iter(NativeIter::Callable { func: a.pos[0].clone(), sentinel: a.pos[1].clone() }));
+                return Ok(new_iter(NativeIter::Callable {
+                    func: a.pos[0].clone(),
+                    sentinel: a.pos[1].clone(),
+                }));
             }
             ops::get_iter(vm, &a.pos[0])
         }),
         ("next", |vm, a| {
             check_args(vm, "next", &a, 1, 2)?;
             let it = a.pos[0].clone();
-            if !matches!(it, Value::Iterator(_) | Value::Generator(_)) && vm.type_of(&it).lookup("__next__").is_none() {
-                return Err(vm.type_error(format!("'{}' object is not an iterator", vm.type_name(&it))));
+            if !matches!(it, Value::Iterator(_) | Value::Generator(_))
+                && vm.type_of(&it).lookup("__next__").is_none()
+            {
+                return Err(
+                    vm.type_error(format!("'{}' object is not an iterator", vm.type_name(&it)))
+                );
             }
             if let Value::Generator(g) = &it {
                 let g = g.clone();
@@ -114,19 +126,25 @@ pub fn install(vm: &mut Vm) {
         }),
         ("setattr", |vm, a| {
             check_args(vm, "setattr", &a, 3, 3)?;
-            let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
+            let Value::Str(name) = &a.pos[1] else {
+                return Err(vm.type_error("attribute name must be string"));
+            };
             crate::attr::set_attr(vm, &a.pos[0], name, a.pos[2].clone())?;
             Ok(Value::None)
         }),
         ("delattr", |vm, a| {
             check_args(vm, "delattr", &a, 2, 2)?;
-            let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("attribute name must be string")) };
+            let Value::Str(name) = &a.pos[1] else {
+                return Err(vm.type_error("attribute name must be string"));
+            };
             crate::attr::del_attr(vm, &a.pos[0], &name.s)?;
             Ok(Value::None)
         }),
         ("hasattr", |vm, a| {
             check_args(vm, "hasattr", &a, 2, 2)?;
-            let Value::Str(name) = &a.pos[1] else { return Err(vm.type_error("hasattr(): attribute name must be string")) };
+            let Value::Str(name) = &a.pos[1] else {
+                return Err(vm.type_error("hasattr(): attribute name must be string"));
+            };
             match crate::attr::get_attr(vm, &a.pos[0], &name.s) {
                 Ok(_) => Ok(Value::Bool(true)),
                 Err(e) if vm.exc_matches(&e, "AttributeError") => Ok(Value::Bool(false)),
@@ -145,10 +163,18 @@ pub fn install(vm: &mut Vm) {
         ("ord", |vm, a| {
             check_args(vm, "ord", &a, 1, 1)?;
             match &a.pos[0] {
-                Value::Str(s) if s.char_len() == 1 => Ok(Value::Int(s.s.chars().next().unwrap() as i64)),
-                Value::Str(s) => Err(vm.type_error(format!("ord() expected a character, but string of length {} found", s.char_len()))),
+                Value::Str(s) if s.char_len() == 1 => {
+                    Ok(Value::Int(s.s.chars().next().unwrap() as i64))
+                }
+                Value::Str(s) => Err(vm.type_error(format!(
+                    "ord() expected a character, but string of length {} found",
+                    s.char_len()
+                ))),
                 Value::Bytes(b) if b.len() == 1 => Ok(Value::Int(b[0] as i64)),
-                v => Err(vm.type_error(format!("ord() expected string of length 1, but {} found", vm.type_name(v)))),
+                v => Err(vm.type_error(format!(
+                    "ord() expected string of length 1, but {} found",
+                    vm.type_name(v)
+                ))),
             }
         }),
         ("hex", |vm, a| radix(vm, a, "hex", "x")),
@@ -166,7 +192,12 @@ pub fn install(vm: &mut Vm) {
             let g = vm.frames.last().map(|f| f.globals.clone());
             let d = vm.new_dict();
             if let Some(g) = g {
-                let items: Vec<_> = g.dict.borrow().iter().map(|(k, v)| (k.0.clone(), v.clone())).collect();
+                let items: Vec<_> = g
+                    .dict
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.0.clone(), v.clone()))
+                    .collect();
                 for (k, v) in items {
                     ops::dict_set(vm, &d, Value::Str(k), v)?;
                 }
@@ -212,7 +243,9 @@ pub fn install(vm: &mut Vm) {
             let mut line = String::new();
             match std::io::stdin().read_line(&mut line) {
                 Ok(0) => Err(vm.error("EOFError", "EOF when reading a line")),
-                Ok(_) => Ok(Value::string(line.trim_end_matches(['\n', '\r']).to_string())),
+                Ok(_) => Ok(Value::string(
+                    line.trim_end_matches(['\n', '\r']).to_string(),
+                )),
                 Err(e) => Err(vm.error("OSError", e.to_string())),
             }
         }),
@@ -228,7 +261,12 @@ fn radix(vm: &mut Vm, a: Args, name: &str, code: &str) -> PyResult<Value> {
     let v = a.pos[0].clone();
     let n = match &v {
         Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => v.clone(),
-        _ => Value::Int(ops::index_value(vm, &v, name).map_err(|_| vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(&v))))?),
+        _ => Value::Int(ops::index_value(vm, &v, name).map_err(|_| {
+            vm.type_error(format!(
+                "'{}' object cannot be interpreted as an integer",
+                vm.type_name(&v)
+            ))
+        })?),
     };
     Ok(Value::string(ops::format(vm, &n, &format!("#{code}"))?))
 }
@@ -239,17 +277,30 @@ fn print(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let file = a.take_kw("file");
     let flush = a.take_kw("flush");
     if let Some((k, _)) = a.kw.first() {
-        return Err(vm.type_error(format!("'{}' is an invalid keyword argument for print()", k.s)));
+        return Err(vm.type_error(format!(
+            "'{}' is an invalid keyword argument for print()",
+            k.s
+        )));
     }
     let sep = match sep {
         None | Some(Value::None) => " ".to_string(),
         Some(Value::Str(s)) => s.s.to_string(),
-        Some(v) => return Err(vm.type_error(format!("sep must be None or a string, not {}", vm.type_name(&v)))),
+        Some(v) => {
+            return Err(vm.type_error(format!(
+                "sep must be None or a string, not {}",
+                vm.type_name(&v)
+            )))
+        }
     };
     let end = match end {
         None | Some(Value::None) => "\n".to_string(),
         Some(Value::Str(s)) => s.s.to_string(),
-        Some(v) => return Err(vm.type_error(format!("end must be None or a string, not {}", vm.type_name(&v)))),
+        Some(v) => {
+            return Err(vm.type_error(format!(
+                "end must be None or a string, not {}",
+                vm.type_name(&v)
+            )))
+        }
     };
     let mut out = String::new();
     for (i, v) in a.pos.iter().enumerate() {
@@ -299,20 +350,32 @@ fn len(vm: &mut Vm, a: Args) -> PyResult<Value> {
                 return match r {
                     Value::Int(i) if i < 0 => Err(vm.value_error("__len__() should return >= 0")),
                     Value::Int(_) | Value::Bool(_) => Ok(r),
-                    _ => Err(vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(&r)))),
+                    _ => Err(vm.type_error(format!(
+                        "'{}' object cannot be interpreted as an integer",
+                        vm.type_name(&r)
+                    ))),
                 };
             }
             if let Some(p) = super::payload_value(&v) {
                 return len(vm, Args::new(vec![p]));
             }
-            return Err(vm.type_error(format!("object of type '{}' has no len()", vm.type_name(&v))));
+            return Err(vm.type_error(format!(
+                "object of type '{}' has no len()",
+                vm.type_name(&v)
+            )));
         }
-        _ => return Err(vm.type_error(format!("object of type '{}' has no len()", vm.type_name(v)))),
+        _ => {
+            return Err(vm.type_error(format!("object of type '{}' has no len()", vm.type_name(v))))
+        }
     };
     Ok(Value::Int(n as i64))
 }
 
-fn class_list(vm: &mut Vm, v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::objects::class::Class>>> {
+fn class_list(
+    vm: &mut Vm,
+    v: &Value,
+    fname: &str,
+) -> PyResult<Vec<Rc<crate::objects::class::Class>>> {
     match v {
         Value::Class(c) => Ok(vec![c.clone()]),
         Value::Tuple(t) => {
@@ -325,7 +388,9 @@ fn class_list(vm: &mut Vm, v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::obj
         Value::None => Ok(vec![vm.types.none.clone()]),
         _ => match super::methods::union_args(v) {
             Some(members) => class_list(vm, &Value::tuple(members), fname),
-            None => Err(vm.type_error(format!("{fname}() arg 2 must be a type, a tuple of types, or a union"))),
+            None => Err(vm.type_error(format!(
+                "{fname}() arg 2 must be a type, a tuple of types, or a union"
+            ))),
         },
     }
 }
@@ -339,7 +404,9 @@ fn isinstance(vm: &mut Vm, a: Args) -> PyResult<Value> {
 
 fn issubclass(vm: &mut Vm, a: Args) -> PyResult<Value> {
     check_args(vm, "issubclass", &a, 2, 2)?;
-    let Value::Class(c) = &a.pos[0] else { return Err(vm.type_error("issubclass() arg 1 must be a class")) };
+    let Value::Class(c) = &a.pos[0] else {
+        return Err(vm.type_error("issubclass() arg 1 must be a class"));
+    };
     let classes = class_list(vm, &a.pos[1], "issubclass")?;
     Ok(Value::Bool(classes.iter().any(|k| c.is_subclass(k))))
 }
@@ -349,7 +416,9 @@ fn super_(vm: &mut Vm, a: Args) -> PyResult<Value> {
     if a.pos.len() != 2 {
         return Err(vm.error("RuntimeError", "super(): no arguments"));
     }
-    let Value::Class(start) = &a.pos[0] else { return Err(vm.type_error("super() argument 1 must be a type")) };
+    let Value::Class(start) = &a.pos[0] else {
+        return Err(vm.type_error("super() argument 1 must be a type"));
+    };
     let obj = a.pos[1].clone();
     let cls = match &obj {
         Value::Class(c) => c.clone(),
@@ -359,9 +428,15 @@ fn super_(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let inst = crate::call::new_instance(vm, &proxy_class, &Args::default())?;
     if let Value::Instance(i) = &inst {
         let mut d = i.dict.borrow_mut();
-        d.insert(crate::value::StrKey(vm.intern("__thisclass__")), Value::Class(start.clone()));
+        d.insert(
+            crate::value::StrKey(vm.intern("__thisclass__")),
+            Value::Class(start.clone()),
+        );
         d.insert(crate::value::StrKey(vm.intern("__self__")), obj);
-        d.insert(crate::value::StrKey(vm.intern("__self_class__")), Value::Class(cls));
+        d.insert(
+            crate::value::StrKey(vm.intern("__self_class__")),
+            Value::Class(cls),
+        );
     }
     Ok(inst)
 }

@@ -25,7 +25,11 @@ pub fn install(vm: &mut Vm) {
         vm.add_method(&class, "__iter__", |_vm, a| Ok(a.pos[0].clone()));
         vm.add_method(&class, "throw", |vm, a| {
             let g = receiver(vm, &a)?;
-            let exc = a.pos.get(1).cloned().ok_or_else(|| vm.type_error("throw expected at least 1 argument, got 0"))?;
+            let exc = a
+                .pos
+                .get(1)
+                .cloned()
+                .ok_or_else(|| vm.type_error("throw expected at least 1 argument, got 0"))?;
             let exc = match (&exc, a.pos.get(2)) {
                 (Value::Class(_), Some(v)) if !v.is_none() => {
                     let v = v.clone();
@@ -79,7 +83,9 @@ fn yield_from_target(g: &Generator) -> Option<Value> {
     use crate::opcode::Instr;
     let inner = g.inner.borrow();
     let frame = inner.frame.as_ref()?;
-    let Some(Instr::Jump(l)) = frame.code.instrs.get(frame.ip) else { return None };
+    let Some(Instr::Jump(l)) = frame.code.instrs.get(frame.ip) else {
+        return None;
+    };
     if !matches!(frame.code.instrs.get(*l as usize), Some(Instr::Send(_))) {
         return None;
     }
@@ -88,12 +94,24 @@ fn yield_from_target(g: &Generator) -> Option<Value> {
 
 /// Ends the `yield from` a suspended generator is in with `value` as its result, and runs the
 /// generator on to its next yield or return.
-fn finish_yield_from(vm: &mut Vm, g: &Rc<Generator>, value: Value) -> PyResult<Result<Value, Value>> {
+fn finish_yield_from(
+    vm: &mut Vm,
+    g: &Rc<Generator>,
+    value: Value,
+) -> PyResult<Result<Value, Value>> {
     use crate::opcode::Instr;
     {
         let mut inner = g.inner.borrow_mut();
-        let exit = match inner.frame.as_ref().and_then(|f| f.code.instrs.get(f.ip).copied()) {
-            Some(Instr::Jump(l)) => match inner.frame.as_ref().and_then(|f| f.code.instrs.get(l as usize).copied()) {
+        let exit = match inner
+            .frame
+            .as_ref()
+            .and_then(|f| f.code.instrs.get(f.ip).copied())
+        {
+            Some(Instr::Jump(l)) => match inner
+                .frame
+                .as_ref()
+                .and_then(|f| f.code.instrs.get(l as usize).copied())
+            {
                 Some(Instr::Send(t)) => t as usize,
                 _ => return Err(vm.error("SystemError", "generator is not in yield from")),
             },
@@ -111,7 +129,11 @@ fn finish_yield_from(vm: &mut Vm, g: &Rc<Generator>, value: Value) -> PyResult<R
 /// in, as CPython does: the sub-iterator sees the exception first; if it returns, that value
 /// ends the `yield from`; if it raises, the exception continues in this generator.
 pub fn throw(vm: &mut Vm, g: &Rc<Generator>, exc: Value) -> PyResult<Result<Value, Value>> {
-    let Some(sub) = (if g.state() == GenState::Suspended { yield_from_target(g) } else { None }) else {
+    let Some(sub) = (if g.state() == GenState::Suspended {
+        yield_from_target(g)
+    } else {
+        None
+    }) else {
         return vm.gen_throw(g, exc);
     };
     let mut exc = exc;
@@ -164,7 +186,9 @@ pub fn close(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<()> {
     match throw(vm, g, exit) {
         Ok(Ok(_)) => Err(vm.error("RuntimeError", "generator ignored GeneratorExit")),
         Ok(Err(_)) => Ok(()),
-        Err(e) if vm.exc_matches(&e, "GeneratorExit") || vm.exc_matches(&e, "StopIteration") => Ok(()),
+        Err(e) if vm.exc_matches(&e, "GeneratorExit") || vm.exc_matches(&e, "StopIteration") => {
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }
@@ -186,12 +210,27 @@ thread_local! {
 }
 
 fn wrapped_class() -> Rc<Class> {
-    WRAPPED.with(|w| w.borrow_mut().get_or_insert_with(|| crate::types::new_class("async_generator_wrapped_value", vec![], BuiltinKind::Object, false)).clone())
+    WRAPPED.with(|w| {
+        w.borrow_mut()
+            .get_or_insert_with(|| {
+                crate::types::new_class(
+                    "async_generator_wrapped_value",
+                    vec![],
+                    BuiltinKind::Object,
+                    false,
+                )
+            })
+            .clone()
+    })
 }
 
 /// Wraps a value yielded by an async generator's own `yield`.
 pub fn wrap_async_gen_value(_vm: &mut Vm, v: Value) -> Value {
-    let inst = Instance { class: wrapped_class(), dict: RefCell::new(AttrMap::default()), payload: Payload::Value(RefCell::new(v)) };
+    let inst = Instance {
+        class: wrapped_class(),
+        dict: RefCell::new(AttrMap::default()),
+        payload: Payload::Value(RefCell::new(v)),
+    };
     Value::Instance(Rc::new(inst))
 }
 
@@ -217,13 +256,31 @@ fn asend_class(vm: &mut Vm) -> Rc<Class> {
     if let Some(c) = ASEND.with(|a| a.borrow().clone()) {
         return c;
     }
-    let c = crate::types::new_class("async_generator_asend", vec![vm.types.object.clone()], BuiltinKind::Object, false);
+    let c = crate::types::new_class(
+        "async_generator_asend",
+        vec![vm.types.object.clone()],
+        BuiltinKind::Object,
+        false,
+    );
     vm.add_method(&c, "__await__", |_vm, a| Ok(a.pos[0].clone()));
     vm.add_method(&c, "__iter__", |_vm, a| Ok(a.pos[0].clone()));
-    vm.add_method(&c, "__next__", |vm, a| asend_step(vm, &a.pos[0], Value::None, None));
-    vm.add_method(&c, "send", |vm, a| asend_step(vm, &a.pos[0], a.pos.get(1).cloned().unwrap_or(Value::None), None));
+    vm.add_method(&c, "__next__", |vm, a| {
+        asend_step(vm, &a.pos[0], Value::None, None)
+    });
+    vm.add_method(&c, "send", |vm, a| {
+        asend_step(
+            vm,
+            &a.pos[0],
+            a.pos.get(1).cloned().unwrap_or(Value::None),
+            None,
+        )
+    });
     vm.add_method(&c, "throw", |vm, a| {
-        let exc = a.pos.get(1).cloned().ok_or_else(|| vm.type_error("throw expected at least 1 argument, got 0"))?;
+        let exc = a
+            .pos
+            .get(1)
+            .cloned()
+            .ok_or_else(|| vm.type_error("throw expected at least 1 argument, got 0"))?;
         let exc = crate::ops::make_exception(vm, exc)?;
         asend_step(vm, &a.pos[0], Value::None, Some(exc))
     });
@@ -245,13 +302,19 @@ fn field(obj: &Value, name: &str) -> Value {
 
 fn set_field(obj: &Value, name: &str, v: Value) {
     if let Value::Instance(i) = obj {
-        i.dict.borrow_mut().insert(StrKey(Rc::new(crate::value::PyStr::new(name))), v);
+        i.dict
+            .borrow_mut()
+            .insert(StrKey(Rc::new(crate::value::PyStr::new(name))), v);
     }
 }
 
 fn new_asend(vm: &mut Vm, gen: Value, op: Op, arg: Value) -> Value {
     let cls = asend_class(vm);
-    let inst = Value::Instance(Rc::new(Instance { class: cls, dict: RefCell::new(AttrMap::default()), payload: Payload::None }));
+    let inst = Value::Instance(Rc::new(Instance {
+        class: cls,
+        dict: RefCell::new(AttrMap::default()),
+        payload: Payload::None,
+    }));
     set_field(&inst, "__gen", gen);
     set_field(&inst, "__op", Value::Int(op as i64));
     set_field(&inst, "__arg", arg);
@@ -262,7 +325,9 @@ fn new_asend(vm: &mut Vm, gen: Value, op: Op, arg: Value) -> Value {
 
 /// One step of an asend/athrow/aclose awaitable (see the section comment).
 fn asend_step(vm: &mut Vm, this: &Value, sent: Value, thrown: Option<Value>) -> PyResult<Value> {
-    let Value::Generator(g) = field(this, "__gen") else { return Err(vm.type_error("bad async generator awaitable")) };
+    let Value::Generator(g) = field(this, "__gen") else {
+        return Err(vm.type_error("bad async generator awaitable"));
+    };
     let op = match field(this, "__op") {
         Value::Int(1) => Op::Throw,
         Value::Int(2) => Op::Close,
@@ -270,7 +335,10 @@ fn asend_step(vm: &mut Vm, this: &Value, sent: Value, thrown: Option<Value>) -> 
     };
     let state = field(this, "__state");
     if matches!(state, Value::Int(2)) {
-        return Err(vm.error("RuntimeError", "cannot reuse already awaited __anext__()/asend()"));
+        return Err(vm.error(
+            "RuntimeError",
+            "cannot reuse already awaited __anext__()/asend()",
+        ));
     }
     let first = matches!(state, Value::Int(0));
     set_field(this, "__state", Value::Int(1));
@@ -278,17 +346,26 @@ fn asend_step(vm: &mut Vm, this: &Value, sent: Value, thrown: Option<Value>) -> 
         set_field(this, "__state", Value::Int(2));
         return match op {
             Op::Close => Err(vm.stop_iteration(Value::None)),
-            _ => Err(vm.error("StopAsyncIteration", "")).map_err(|_| vm.new_exception(&vm.exc_class("StopAsyncIteration"), vec![])),
+            _ => Err(vm.error("StopAsyncIteration", ""))
+                .map_err(|_| vm.new_exception(&vm.exc_class("StopAsyncIteration"), vec![])),
         };
     }
     let result = if let Some(exc) = thrown {
         vm.gen_throw(&g, exc)
     } else if first && op != Op::Send {
-        let exc = if op == Op::Close { vm.new_exception(&vm.exc_class("GeneratorExit"), vec![]) } else { field(this, "__arg") };
+        let exc = if op == Op::Close {
+            vm.new_exception(&vm.exc_class("GeneratorExit"), vec![])
+        } else {
+            field(this, "__arg")
+        };
         if g.state() == GenState::Created {
             g.inner.borrow_mut().state = GenState::Finished;
             set_field(this, "__state", Value::Int(2));
-            return if op == Op::Close { Err(vm.stop_iteration(Value::None)) } else { Err(exc) };
+            return if op == Op::Close {
+                Err(vm.stop_iteration(Value::None))
+            } else {
+                Err(exc)
+            };
         }
         vm.gen_throw(&g, exc)
     } else {
@@ -316,7 +393,9 @@ fn asend_step(vm: &mut Vm, this: &Value, sent: Value, thrown: Option<Value>) -> 
         }
         Err(e) => {
             set_field(this, "__state", Value::Int(2));
-            if op == Op::Close && (vm.exc_matches(&e, "GeneratorExit") || vm.exc_matches(&e, "StopAsyncIteration")) {
+            if op == Op::Close
+                && (vm.exc_matches(&e, "GeneratorExit") || vm.exc_matches(&e, "StopAsyncIteration"))
+            {
                 return Err(vm.stop_iteration(Value::None));
             }
             Err(e)
@@ -327,15 +406,30 @@ fn asend_step(vm: &mut Vm, this: &Value, sent: Value, thrown: Option<Value>) -> 
 pub fn install_async_generator(vm: &mut Vm) {
     let c = vm.types.async_generator.clone();
     vm.add_method(&c, "__aiter__", |_vm, a| Ok(a.pos[0].clone()));
-    vm.add_method(&c, "__anext__", |vm, a| Ok(new_asend(vm, a.pos[0].clone(), Op::Send, Value::None)));
-    vm.add_method(&c, "asend", |vm, a| Ok(new_asend(vm, a.pos[0].clone(), Op::Send, a.pos.get(1).cloned().unwrap_or(Value::None))));
+    vm.add_method(&c, "__anext__", |vm, a| {
+        Ok(new_asend(vm, a.pos[0].clone(), Op::Send, Value::None))
+    });
+    vm.add_method(&c, "asend", |vm, a| {
+        Ok(new_asend(
+            vm,
+            a.pos[0].clone(),
+            Op::Send,
+            a.pos.get(1).cloned().unwrap_or(Value::None),
+        ))
+    });
     vm.add_method(&c, "athrow", |vm, a| {
-        let exc = a.pos.get(1).cloned().ok_or_else(|| vm.type_error("athrow expected at least 1 argument, got 0"))?;
+        let exc = a
+            .pos
+            .get(1)
+            .cloned()
+            .ok_or_else(|| vm.type_error("athrow expected at least 1 argument, got 0"))?;
         let exc = match (&exc, a.pos.get(2)) {
             (Value::Class(_), Some(v)) if !v.is_none() => vm.call(&exc, vec![v.clone()])?,
             _ => crate::ops::make_exception(vm, exc)?,
         };
         Ok(new_asend(vm, a.pos[0].clone(), Op::Throw, exc))
     });
-    vm.add_method(&c, "aclose", |vm, a| Ok(new_asend(vm, a.pos[0].clone(), Op::Close, Value::None)));
+    vm.add_method(&c, "aclose", |vm, a| {
+        Ok(new_asend(vm, a.pos[0].clone(), Op::Close, Value::None))
+    });
 }

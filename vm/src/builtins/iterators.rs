@@ -10,7 +10,12 @@ use crate::PyResult;
 
 /// The next key of a set iterator, walking the table slots (`setiter_iternext`); a change of
 /// size since the iterator started is an error, and stays one.
-fn set_iter_next(vm: &mut Vm, set: &crate::objects::set::PySet, pos: &mut usize, len_at_start: &mut usize) -> PyResult<Option<Value>> {
+fn set_iter_next(
+    vm: &mut Vm,
+    set: &crate::objects::set::PySet,
+    pos: &mut usize,
+    len_at_start: &mut usize,
+) -> PyResult<Option<Value>> {
     if *pos == usize::MAX {
         return Ok(None);
     }
@@ -36,7 +41,9 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
     let mut st = state.borrow_mut();
     match &mut *st {
         NativeIter::List { list, index } => {
-            let Value::List(l) = list else { return Ok(None) };
+            let Value::List(l) = list else {
+                return Ok(None);
+            };
             let l = l.borrow();
             if *index < l.len() {
                 let v = l[*index].clone();
@@ -83,7 +90,12 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
                 Ok(None)
             }
         }
-        NativeIter::Dict { dict, pos, kind, len_at_start } => {
+        NativeIter::Dict {
+            dict,
+            pos,
+            kind,
+            len_at_start,
+        } => {
             if let Value::Set(set) | Value::FrozenSet(set) = &*dict {
                 let set = set.clone();
                 return set_iter_next(vm, &set, pos, len_at_start);
@@ -171,11 +183,29 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
                     None => {
                         if strict && (i > 0 || iters[1..].iter().any(|_| true)) {
                             if i > 0 {
-                                return Err(vm.value_error(format!("zip() argument {} is shorter than argument{} 1{}", i + 1, if i > 1 { "s" } else { "" }, if i > 1 { format!("-{}", i) } else { String::new() })));
+                                return Err(vm.value_error(format!(
+                                    "zip() argument {} is shorter than argument{} 1{}",
+                                    i + 1,
+                                    if i > 1 { "s" } else { "" },
+                                    if i > 1 {
+                                        format!("-{}", i)
+                                    } else {
+                                        String::new()
+                                    }
+                                )));
                             }
                             for (j, other) in iters[1..].iter().enumerate() {
                                 if ops::iter_next(vm, other)?.is_some() {
-                                    return Err(vm.value_error(format!("zip() argument {} is longer than argument{} 1{}", j + 2, if j > 0 { "s" } else { "" }, if j > 0 { format!("-{}", j + 1) } else { String::new() })));
+                                    return Err(vm.value_error(format!(
+                                        "zip() argument {} is longer than argument{} 1{}",
+                                        j + 2,
+                                        if j > 0 { "s" } else { "" },
+                                        if j > 0 {
+                                            format!("-{}", j + 1)
+                                        } else {
+                                            String::new()
+                                        }
+                                    )));
                                 }
                             }
                         }
@@ -235,7 +265,11 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
             drop(st);
             match ops::getitem(vm, &obj, &Value::Int(i)) {
                 Ok(v) => Ok(Some(v)),
-                Err(e) if vm.exc_matches(&e, "IndexError") || vm.exc_matches(&e, "StopIteration") => Ok(None),
+                Err(e)
+                    if vm.exc_matches(&e, "IndexError") || vm.exc_matches(&e, "StopIteration") =>
+                {
+                    Ok(None)
+                }
                 Err(e) => Err(e),
             }
         }

@@ -32,21 +32,38 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The arguments after the receiver, one slot per parameter (None when not given).
-pub fn method_args(vm: &Vm, tname: &str, name: &str, mut a: Args, sig: Sig) -> PyResult<Vec<Option<Value>>> {
+pub fn method_args(
+    vm: &Vm,
+    tname: &str,
+    name: &str,
+    mut a: Args,
+    sig: Sig,
+) -> PyResult<Vec<Option<Value>>> {
     let given: Vec<Value> = a.pos.drain(1.min(a.pos.len())..).collect();
     let n = given.len();
     if let Sig::Kw(names) = sig {
         if n > names.len() {
-            return Err(vm.type_error(format!("{name}() takes at most {} {} ({n} given)", names.len(), plural(names.len()))));
+            return Err(vm.type_error(format!(
+                "{name}() takes at most {} {} ({n} given)",
+                names.len(),
+                plural(names.len())
+            )));
         }
         let mut out: Vec<Option<Value>> = given.into_iter().map(Some).collect();
         out.resize(names.len(), None);
         for (k, v) in a.kw.drain(..) {
             let Some(i) = names.iter().position(|p| *p == &*k.s) else {
-                return Err(vm.type_error(format!("'{}' is an invalid keyword argument for {name}()", k.s)));
+                return Err(vm.type_error(format!(
+                    "'{}' is an invalid keyword argument for {name}()",
+                    k.s
+                )));
             };
             if out[i].is_some() {
-                return Err(vm.type_error(format!("argument for {name}() given by name ('{}') and position ({})", k.s, i + 1)));
+                return Err(vm.type_error(format!(
+                    "argument for {name}() given by name ('{}') and position ({})",
+                    k.s,
+                    i + 1
+                )));
             }
             out[i] = Some(v);
         }
@@ -87,9 +104,17 @@ pub fn slice_index(vm: &mut Vm, v: &Option<Value>, default: i64) -> PyResult<i64
         None | Some(Value::None) => Ok(default),
         Some(Value::Int(i)) => Ok(*i),
         Some(Value::Bool(b)) => Ok(*b as i64),
-        Some(Value::BigInt(b)) => Ok(if b.sign() == num_bigint::Sign::Minus { i64::MIN } else { i64::MAX }),
-        Some(v @ Value::Instance(_)) if vm.type_of(v).lookup("__index__").is_some() => ops::index_value(vm, v, "slice"),
-        _ => Err(vm.type_error("slice indices must be integers or None or have an __index__ method")),
+        Some(Value::BigInt(b)) => Ok(if b.sign() == num_bigint::Sign::Minus {
+            i64::MIN
+        } else {
+            i64::MAX
+        }),
+        Some(v @ Value::Instance(_)) if vm.type_of(v).lookup("__index__").is_some() => {
+            ops::index_value(vm, v, "slice")
+        }
+        _ => {
+            Err(vm.type_error("slice indices must be integers or None or have an __index__ method"))
+        }
     }
 }
 
@@ -104,7 +129,11 @@ pub fn adjust_indices(start: i64, end: i64, len: usize) -> (i64, i64) {
     } else {
         end
     };
-    let start = if start < 0 { (start + len).max(0) } else { start };
+    let start = if start < 0 {
+        (start + len).max(0)
+    } else {
+        start
+    };
     (start, end)
 }
 
@@ -115,9 +144,17 @@ pub fn int_arg(vm: &mut Vm, v: &Value) -> PyResult<i64> {
         Value::Bool(b) => Ok(*b as i64),
         Value::BigInt(b) => {
             let _ = b;
-            Err(vm.error("OverflowError", "Python int too large to convert to C ssize_t"))
+            Err(vm.error(
+                "OverflowError",
+                "Python int too large to convert to C ssize_t",
+            ))
         }
-        Value::Instance(_) if vm.type_of(v).lookup("__index__").is_some() => ops::index_value(vm, v, "int"),
-        _ => Err(vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(v)))),
+        Value::Instance(_) if vm.type_of(v).lookup("__index__").is_some() => {
+            ops::index_value(vm, v, "int")
+        }
+        _ => Err(vm.type_error(format!(
+            "'{}' object cannot be interpreted as an integer",
+            vm.type_name(v)
+        ))),
     }
 }

@@ -15,7 +15,13 @@ use crate::PyResult;
 pub fn install(vm: &mut Vm) {
     let object = vm.types.object.clone();
     vm.add_method(&object, "__init__", |_vm, _a| Ok(Value::None));
-    vm.add_method(&object, "__eq__", |_vm, a| Ok(if a.pos[0].is(&a.pos[1]) { Value::Bool(true) } else { Value::NotImplemented }));
+    vm.add_method(&object, "__eq__", |_vm, a| {
+        Ok(if a.pos[0].is(&a.pos[1]) {
+            Value::Bool(true)
+        } else {
+            Value::NotImplemented
+        })
+    });
     // object.__ne__ inverts whatever __eq__ says, so defining __eq__ alone gives both.
     vm.add_method(&object, "__ne__", |vm, a| {
         check_args(vm, "__ne__", &a, 2, 2)?;
@@ -31,23 +37,31 @@ pub fn install(vm: &mut Vm) {
     });
     vm.add_method(&object, "__setattr__", |vm, a| {
         check_args(vm, "__setattr__", &a, 3, 3)?;
-        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        let Value::Str(name) = &a.pos[1] else {
+            return Err(attr_name_error(vm, &a.pos[1]));
+        };
         crate::attr::generic_set_attr(vm, &a.pos[0], name, a.pos[2].clone())?;
         Ok(Value::None)
     });
     vm.add_method(&object, "__getattribute__", |vm, a| {
         check_args(vm, "__getattribute__", &a, 2, 2)?;
-        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        let Value::Str(name) = &a.pos[1] else {
+            return Err(attr_name_error(vm, &a.pos[1]));
+        };
         crate::attr::object_getattribute(vm, &a.pos[0], &name.s)
     });
     vm.add_method(&object, "__delattr__", |vm, a| {
         check_args(vm, "__delattr__", &a, 2, 2)?;
-        let Value::Str(name) = &a.pos[1] else { return Err(attr_name_error(vm, &a.pos[1])) };
+        let Value::Str(name) = &a.pos[1] else {
+            return Err(attr_name_error(vm, &a.pos[1]));
+        };
         crate::attr::generic_del_attr(vm, &a.pos[0], &name.s)?;
         Ok(Value::None)
     });
     let new = vm.native("__new__", |vm, a| {
-        let Some(Value::Class(c)) = a.pos.first() else { return Err(vm.type_error("object.__new__(X): X is not a type object")) };
+        let Some(Value::Class(c)) = a.pos.first() else {
+            return Err(vm.type_error("object.__new__(X): X is not a type object"));
+        };
         let c = c.clone();
         // `int.__new__(C, 5)` and friends: a built-in base takes its value from the arguments.
         let rest = match c.kind {
@@ -56,17 +70,35 @@ pub fn install(vm: &mut Vm) {
         };
         crate::call::new_instance(vm, &c, &rest)
     });
-    object.dict.borrow_mut().insert(StrKey(vm.intern("__new__")), Value::StaticMethod(Rc::new(new)));
+    object.dict.borrow_mut().insert(
+        StrKey(vm.intern("__new__")),
+        Value::StaticMethod(Rc::new(new)),
+    );
     vm.add_method(&object, "__repr__", |vm, a| {
         let v = &a.pos[0];
-        Ok(Value::string(format!("<{} object at 0x{:x}>", ops::class_display_name(&vm.type_of(v)), v.ptr_id().unwrap_or(0))))
+        Ok(Value::string(format!(
+            "<{} object at 0x{:x}>",
+            ops::class_display_name(&vm.type_of(v)),
+            v.ptr_id().unwrap_or(0)
+        )))
     });
-    vm.add_method(&object, "__str__", |vm, a| Ok(Value::string(ops::repr(vm, &a.pos[0])?)));
-    vm.add_method(&object, "__hash__", |vm, a| Ok(Value::Int(ops::hash(vm, &a.pos[0])?)));
+    vm.add_method(&object, "__str__", |vm, a| {
+        Ok(Value::string(ops::repr(vm, &a.pos[0])?))
+    });
+    vm.add_method(&object, "__hash__", |vm, a| {
+        Ok(Value::Int(ops::hash(vm, &a.pos[0])?))
+    });
     vm.add_method(&object, "__format__", |vm, a| {
-        let spec = a.pos.get(1).and_then(|s| s.as_str().map(|s| s.to_string())).unwrap_or_default();
+        let spec = a
+            .pos
+            .get(1)
+            .and_then(|s| s.as_str().map(|s| s.to_string()))
+            .unwrap_or_default();
         if !spec.is_empty() {
-            return Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(&a.pos[0]))));
+            return Err(vm.type_error(format!(
+                "unsupported format string passed to {}.__format__",
+                vm.type_name(&a.pos[0])
+            )));
         }
         Ok(Value::string(ops::to_str(vm, &a.pos[0])?))
     });
@@ -76,7 +108,9 @@ pub fn install(vm: &mut Vm) {
                 Some(Value::Class(c)) => c.name().to_string(),
                 _ => "object".to_string(),
             };
-            return Err(vm.type_error(format!("{name}.__init_subclass__() takes no keyword arguments")));
+            return Err(vm.type_error(format!(
+                "{name}.__init_subclass__() takes no keyword arguments"
+            )));
         }
         Ok(Value::None)
     });
@@ -86,7 +120,9 @@ pub fn install(vm: &mut Vm) {
     vm.add_method(&property, "getter", |vm, a| property_with(vm, a, 0));
     vm.add_method(&property, "deleter", |vm, a| property_with(vm, a, 2));
     vm.add_method(&property, "__get__", |vm, a| {
-        let Some(Value::Property(p)) = a.pos.first() else { return Err(vm.type_error("descriptor needs a property")) };
+        let Some(Value::Property(p)) = a.pos.first() else {
+            return Err(vm.type_error("descriptor needs a property"));
+        };
         match a.pos.get(1) {
             Some(obj) if !obj.is_none() => {
                 let g = p.fget.clone();
@@ -97,7 +133,9 @@ pub fn install(vm: &mut Vm) {
     });
     let type_ = vm.types.type_.clone();
     vm.add_method(&type_, "mro", |vm, a| {
-        let Value::Class(c) = &a.pos[0] else { return Err(vm.type_error("mro() needs a class")) };
+        let Value::Class(c) = &a.pos[0] else {
+            return Err(vm.type_error("mro() needs a class"));
+        };
         let mut v = vec![a.pos[0].clone()];
         v.extend(c.mro.iter().map(|m| Value::Class(m.clone())));
         Ok(Value::list(v))
@@ -106,15 +144,25 @@ pub fn install(vm: &mut Vm) {
 }
 
 fn attr_name_error(vm: &Vm, got: &Value) -> Value {
-    vm.type_error(format!("attribute name must be string, not '{}'", vm.type_name(got)))
+    vm.type_error(format!(
+        "attribute name must be string, not '{}'",
+        vm.type_name(got)
+    ))
 }
 
 /// `prop.setter(f)` and friends: a copy of the property with one accessor replaced.
 fn property_with(vm: &mut Vm, a: Args, which: usize) -> PyResult<Value> {
     check_args(vm, "setter", &a, 2, 2)?;
-    let Value::Property(p) = &a.pos[0] else { return Err(vm.type_error("descriptor needs a property")) };
+    let Value::Property(p) = &a.pos[0] else {
+        return Err(vm.type_error("descriptor needs a property"));
+    };
     let f = a.pos[1].clone();
-    let mut q = crate::objects::misc::Property { fget: p.fget.clone(), fset: p.fset.clone(), fdel: p.fdel.clone(), doc: p.doc.clone() };
+    let mut q = crate::objects::misc::Property {
+        fget: p.fget.clone(),
+        fset: p.fset.clone(),
+        fdel: p.fdel.clone(),
+        doc: p.doc.clone(),
+    };
     match which {
         0 => q.fget = f,
         1 => q.fset = f,
@@ -132,7 +180,12 @@ pub fn super_class(vm: &mut Vm) -> Rc<Class> {
     if let Some(c) = SUPER.with(|s| s.borrow().clone()) {
         return c;
     }
-    let c = crate::types::new_class("super", vec![], crate::objects::class::BuiltinKind::Object, false);
+    let c = crate::types::new_class(
+        "super",
+        vec![],
+        crate::objects::class::BuiltinKind::Object,
+        false,
+    );
     vm.add_method(&c, "__getattr__", super_getattr);
     let mut flags = c.slots.get();
     flags.has_getattr = true;
@@ -142,14 +195,22 @@ pub fn super_class(vm: &mut Vm) -> Rc<Class> {
 }
 
 fn super_getattr(vm: &mut Vm, a: Args) -> PyResult<Value> {
-    let (Value::Instance(proxy), Value::Str(name)) = (&a.pos[0], &a.pos[1]) else { return Err(vm.type_error("bad super call")) };
+    let (Value::Instance(proxy), Value::Str(name)) = (&a.pos[0], &a.pos[1]) else {
+        return Err(vm.type_error("bad super call"));
+    };
     let get = |k: &str| proxy.dict.borrow().get(k).cloned().unwrap_or(Value::None);
-    let (Value::Class(this), obj, Value::Class(objcls)) = (get("__thisclass__"), get("__self__"), get("__self_class__")) else {
+    let (Value::Class(this), obj, Value::Class(objcls)) =
+        (get("__thisclass__"), get("__self__"), get("__self_class__"))
+    else {
         return Err(vm.type_error("bad super object"));
     };
     let mut mro = vec![objcls.clone()];
     mro.extend(objcls.mro.iter().cloned());
-    let start = mro.iter().position(|c| Rc::ptr_eq(c, &this)).map(|i| i + 1).unwrap_or(mro.len());
+    let start = mro
+        .iter()
+        .position(|c| Rc::ptr_eq(c, &this))
+        .map(|i| i + 1)
+        .unwrap_or(mro.len());
     for c in &mro[start..] {
         let found = c.dict.borrow().get(&*name.s).cloned();
         if let Some(v) = found {
@@ -158,10 +219,16 @@ fn super_getattr(vm: &mut Vm, a: Args) -> PyResult<Value> {
                     if matches!(obj, Value::Class(_)) && matches!(v, Value::Function(_)) {
                         v
                     } else {
-                        Value::BoundMethod(Rc::new(BoundMethod { func: v, receiver: obj.clone() }))
+                        Value::BoundMethod(Rc::new(BoundMethod {
+                            func: v,
+                            receiver: obj.clone(),
+                        }))
                     }
                 }
-                Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod { func: (*f).clone(), receiver: Value::Class(objcls.clone()) })),
+                Value::ClassMethod(f) => Value::BoundMethod(Rc::new(BoundMethod {
+                    func: (*f).clone(),
+                    receiver: Value::Class(objcls.clone()),
+                })),
                 Value::StaticMethod(f) => (*f).clone(),
                 Value::Property(p) => {
                     let g = p.fget.clone();
@@ -210,7 +277,9 @@ pub fn install_functions(vm: &mut Vm) {
             }
             check_args(vm, "enumerate", &a, 1, 2)?;
             let inner = ops::get_iter(vm, &a.pos[0])?;
-            let count = start.or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::Int(0));
+            let count = start
+                .or_else(|| a.pos.get(1).cloned())
+                .unwrap_or(Value::Int(0));
             Ok(new_iter(NativeIter::Enumerate { inner, count }))
         }),
         ("zip", |vm, mut a| {
@@ -235,12 +304,18 @@ pub fn install_functions(vm: &mut Vm) {
             for v in &a.pos[1..] {
                 iters.push(ops::get_iter(vm, v)?);
             }
-            Ok(new_iter(NativeIter::Map { func: a.pos[0].clone(), iters }))
+            Ok(new_iter(NativeIter::Map {
+                func: a.pos[0].clone(),
+                iters,
+            }))
         }),
         ("filter", |vm, a| {
             check_args(vm, "filter", &a, 2, 2)?;
             let inner = ops::get_iter(vm, &a.pos[1])?;
-            Ok(new_iter(NativeIter::Filter { func: a.pos[0].clone(), inner }))
+            Ok(new_iter(NativeIter::Filter {
+                func: a.pos[0].clone(),
+                inner,
+            }))
         }),
         ("reversed", |vm, a| {
             check_args(vm, "reversed", &a, 1, 1)?;
@@ -248,7 +323,10 @@ pub fn install_functions(vm: &mut Vm) {
             match &v {
                 Value::List(l) => {
                     let n = l.borrow().len() as i64;
-                    Ok(new_iter(NativeIter::Reversed { seq: v.clone(), index: n - 1 }))
+                    Ok(new_iter(NativeIter::Reversed {
+                        seq: v.clone(),
+                        index: n - 1,
+                    }))
                 }
                 Value::Tuple(_) | Value::Str(_) | Value::Range(_) | Value::Bytes(_) => {
                     let mut items = ops::collect(vm, &v)?;
@@ -264,10 +342,15 @@ pub fn install_functions(vm: &mut Vm) {
                     if let Some(f) = vm.type_of(&v).lookup("__reversed__") {
                         return vm.call(&f, vec![v.clone()]);
                     }
-                    if vm.type_of(&v).lookup("__len__").is_some() && vm.type_of(&v).lookup("__getitem__").is_some() {
+                    if vm.type_of(&v).lookup("__len__").is_some()
+                        && vm.type_of(&v).lookup("__getitem__").is_some()
+                    {
                         let n = vm.call_method(&v, "__len__", vec![])?;
                         let n = ops::index_value(vm, &n, "len")?;
-                        return Ok(new_iter(NativeIter::Reversed { seq: v.clone(), index: n - 1 }));
+                        return Ok(new_iter(NativeIter::Reversed {
+                            seq: v.clone(),
+                            index: n - 1,
+                        }));
                     }
                     if let Some(p) = super::payload_value(&v) {
                         let mut items = ops::collect(vm, &p)?;
@@ -280,8 +363,13 @@ pub fn install_functions(vm: &mut Vm) {
         }),
         ("divmod", |vm, a| {
             check_args(vm, "divmod", &a, 2, 2)?;
-            if matches!((&a.pos[0], &a.pos[1]), (Value::Float(_), Value::Float(_) | Value::Int(_) | Value::Bool(_)) | (Value::Int(_) | Value::Bool(_), Value::Float(_)))
-                && ops::to_f64(&a.pos[1]) == Some(0.0)
+            if matches!(
+                (&a.pos[0], &a.pos[1]),
+                (
+                    Value::Float(_),
+                    Value::Float(_) | Value::Int(_) | Value::Bool(_)
+                ) | (Value::Int(_) | Value::Bool(_), Value::Float(_))
+            ) && ops::to_f64(&a.pos[1]) == Some(0.0)
             {
                 return Err(vm.error("ZeroDivisionError", "float divmod()"));
             }
@@ -291,8 +379,14 @@ pub fn install_functions(vm: &mut Vm) {
         }),
         ("pow", |vm, a| {
             if a.pos.len() < 2 {
-                let (name, pos) = if a.pos.is_empty() { ("base", 1) } else { ("exp", 2) };
-                return Err(vm.type_error(format!("pow() missing required argument '{name}' (pos {pos})")));
+                let (name, pos) = if a.pos.is_empty() {
+                    ("base", 1)
+                } else {
+                    ("exp", 2)
+                };
+                return Err(vm.type_error(format!(
+                    "pow() missing required argument '{name}' (pos {pos})"
+                )));
             }
             check_args(vm, "pow", &a, 2, 3)?;
             if let Some(m) = a.pos.get(2) {
@@ -303,8 +397,14 @@ pub fn install_functions(vm: &mut Vm) {
                     }
                 }
                 if !m.is_none() {
-                    let (Some(b), Some(e), Some(m)) = (ops::to_bigint(&a.pos[0]), ops::to_bigint(&a.pos[1]), ops::to_bigint(m)) else {
-                        return Err(vm.type_error("pow() 3rd argument not allowed unless all arguments are integers"));
+                    let (Some(b), Some(e), Some(m)) = (
+                        ops::to_bigint(&a.pos[0]),
+                        ops::to_bigint(&a.pos[1]),
+                        ops::to_bigint(m),
+                    ) else {
+                        return Err(vm.type_error(
+                            "pow() 3rd argument not allowed unless all arguments are integers",
+                        ));
                     };
                     if m == num_bigint::BigInt::from(0) {
                         return Err(vm.value_error("pow() 3rd argument cannot be 0"));
@@ -312,13 +412,23 @@ pub fn install_functions(vm: &mut Vm) {
                     let (b, e) = if e < num_bigint::BigInt::from(0) {
                         match mod_inverse(&b, &m) {
                             Some(inv) => (inv, -e),
-                            None => return Err(vm.value_error("base is not invertible for the given modulus")),
+                            None => {
+                                return Err(
+                                    vm.value_error("base is not invertible for the given modulus")
+                                )
+                            }
                         }
                     } else {
                         (b, e)
                     };
                     let r = b.modpow(&e, &m);
-                    let r = if r != num_bigint::BigInt::from(0) && (r < num_bigint::BigInt::from(0)) != (m < num_bigint::BigInt::from(0)) { r + m } else { r };
+                    let r = if r != num_bigint::BigInt::from(0)
+                        && (r < num_bigint::BigInt::from(0)) != (m < num_bigint::BigInt::from(0))
+                    {
+                        r + m
+                    } else {
+                        r
+                    };
                     return Ok(Value::from_bigint(r));
                 }
             }
@@ -332,7 +442,12 @@ pub fn install_functions(vm: &mut Vm) {
 }
 
 /// Sorts values with an optional key function, stably; comparison errors propagate.
-pub fn sort_values(vm: &mut Vm, items: Vec<Value>, key: Option<Value>, reverse: bool) -> PyResult<Vec<Value>> {
+pub fn sort_values(
+    vm: &mut Vm,
+    items: Vec<Value>,
+    key: Option<Value>,
+    reverse: bool,
+) -> PyResult<Vec<Value>> {
     let keys = match &key {
         Some(k) if !k.is_none() => {
             let mut ks = Vec::with_capacity(items.len());
@@ -380,7 +495,11 @@ fn merge_sort(v: &mut Vec<usize>, less: &mut dyn FnMut(usize, usize) -> bool, re
             let (mut a, mut b, mut k) = (i, mid, i);
             while a < mid && b < end {
                 // Stable: take from the right only when strictly before the left.
-                let take_right = if reverse { less(v[a], v[b]) } else { less(v[b], v[a]) };
+                let take_right = if reverse {
+                    less(v[a], v[b])
+                } else {
+                    less(v[b], v[a])
+                };
                 if take_right {
                     buf[k] = v[b];
                     b += 1;
@@ -424,7 +543,9 @@ fn min_max(vm: &mut Vm, mut a: Args, name: &str, is_min: bool) -> PyResult<Value
     let default = a.take_kw("default");
     super::reject_kw(vm, name, &a)?;
     if default.is_some() && a.pos.len() > 1 {
-        return Err(vm.type_error(format!("Cannot specify a default for {name}() with multiple positional arguments")));
+        return Err(vm.type_error(format!(
+            "Cannot specify a default for {name}() with multiple positional arguments"
+        )));
     }
     let items = if a.pos.len() == 1 {
         ops::collect(vm, &a.pos[0])?
@@ -449,7 +570,11 @@ fn min_max(vm: &mut Vm, mut a: Args, name: &str, is_min: bool) -> PyResult<Value
             Some(f) => vm.call(f, vec![v.clone()])?,
             None => v.clone(),
         };
-        let better = if is_min { ops::less_than(vm, &k, &best_key)? } else { ops::less_than(vm, &best_key, &k)? };
+        let better = if is_min {
+            ops::less_than(vm, &k, &best_key)?
+        } else {
+            ops::less_than(vm, &best_key, &k)?
+        };
         if better {
             best = v;
             best_key = k;
@@ -465,7 +590,9 @@ fn sum(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         return Err(vm.type_error("sum() takes at least 1 positional argument (0 given)"));
     }
     check_args(vm, "sum", &a, 1, 2)?;
-    let mut acc = start.or_else(|| a.pos.get(1).cloned()).unwrap_or(Value::Int(0));
+    let mut acc = start
+        .or_else(|| a.pos.get(1).cloned())
+        .unwrap_or(Value::Int(0));
     if let Value::Str(_) = acc {
         return Err(vm.type_error("sum() can't sum strings [use ''.join(seq) instead]"));
     }
@@ -491,7 +618,9 @@ fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         return Err(vm.type_error("round() missing required argument 'number' (pos 1)"));
     }
     check_args(vm, "round", &a, 1, 2)?;
-    let ndigits = nd.or_else(|| a.pos.get(1).cloned()).filter(|v| !v.is_none());
+    let ndigits = nd
+        .or_else(|| a.pos.get(1).cloned())
+        .filter(|v| !v.is_none());
     let x = a.pos[0].clone();
     match (&x, ndigits) {
         (Value::Float(f), None) => {
@@ -505,7 +634,10 @@ fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             if r.abs() < 9.2e18 {
                 Ok(Value::Int(r as i64))
             } else {
-                Ok(Value::from_bigint(num_bigint::BigInt::parse_bytes(format!("{:.0}", r).as_bytes(), 10).unwrap_or_default()))
+                Ok(Value::from_bigint(
+                    num_bigint::BigInt::parse_bytes(format!("{:.0}", r).as_bytes(), 10)
+                        .unwrap_or_default(),
+                ))
             }
         }
         (Value::Float(f), Some(n)) => {
@@ -526,7 +658,11 @@ fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
                 Some(p) => {
                     let q = i.div_euclid(p);
                     let r = i.rem_euclid(p);
-                    let q = if r * 2 > p || (r * 2 == p && q % 2 != 0) { q + 1 } else { q };
+                    let q = if r * 2 > p || (r * 2 == p && q % 2 != 0) {
+                        q + 1
+                    } else {
+                        q
+                    };
                     Ok(Value::Int(q * p))
                 }
                 None => Ok(Value::Int(0)),
@@ -540,7 +676,10 @@ fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
                 }
                 return vm.call(&f, args);
             }
-            Err(vm.type_error(format!("type {} doesn't define __round__ method", vm.type_name(&x))))
+            Err(vm.type_error(format!(
+                "type {} doesn't define __round__ method",
+                vm.type_name(&x)
+            )))
         }
     }
 }
@@ -567,7 +706,11 @@ fn round_float(f: f64, n: i64) -> f64 {
 fn mod_inverse(b: &num_bigint::BigInt, m: &num_bigint::BigInt) -> Option<num_bigint::BigInt> {
     use num_bigint::BigInt;
     use num_integer::Integer;
-    let m_abs = if *m < BigInt::from(0) { -m.clone() } else { m.clone() };
+    let m_abs = if *m < BigInt::from(0) {
+        -m.clone()
+    } else {
+        m.clone()
+    };
     let g = b.mod_floor(&m_abs).extended_gcd(&m_abs);
     if g.gcd != BigInt::from(1) {
         return None;
@@ -586,7 +729,12 @@ pub fn union_class(vm: &mut Vm) -> Rc<Class> {
     if let Some(c) = UNION.with(|u| u.borrow().clone()) {
         return c;
     }
-    let c = crate::types::new_class("UnionType", vec![vm.types.object.clone()], crate::objects::class::BuiltinKind::Object, true);
+    let c = crate::types::new_class(
+        "UnionType",
+        vec![vm.types.object.clone()],
+        crate::objects::class::BuiltinKind::Object,
+        true,
+    );
     c.set_attr(vm.intern("__module__"), Value::str("types"));
     vm.add_method(&c, "__or__", |vm, a| make_union(vm, &a.pos[0], &a.pos[1]));
     vm.add_method(&c, "__ror__", |vm, a| make_union(vm, &a.pos[1], &a.pos[0]));
@@ -629,7 +777,12 @@ pub fn union_class(vm: &mut Vm) -> Rc<Class> {
 /// The members of a union, or None if `v` is not one.
 pub fn union_args(v: &Value) -> Option<Vec<Value>> {
     let Value::Instance(i) = v else { return None };
-    let is_union = UNION.with(|u| u.borrow().as_ref().map(|c| Rc::ptr_eq(c, &i.class)).unwrap_or(false));
+    let is_union = UNION.with(|u| {
+        u.borrow()
+            .as_ref()
+            .map(|c| Rc::ptr_eq(c, &i.class))
+            .unwrap_or(false)
+    });
     if !is_union {
         return None;
     }
@@ -648,7 +801,9 @@ fn union_member(vm: &Vm, v: &Value) -> Option<Vec<Value>> {
 }
 
 pub fn make_union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Value> {
-    let (Some(x), Some(y)) = (union_member(vm, a), union_member(vm, b)) else { return Ok(Value::NotImplemented) };
+    let (Some(x), Some(y)) = (union_member(vm, a), union_member(vm, b)) else {
+        return Ok(Value::NotImplemented);
+    };
     let mut args: Vec<Value> = Vec::new();
     for m in x.into_iter().chain(y) {
         if !args.iter().any(|n| n.is(&m)) {
@@ -658,7 +813,9 @@ pub fn make_union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Value> {
     let cls = union_class(vm);
     let inst = crate::call::new_instance(vm, &cls, &Args::default())?;
     if let Value::Instance(i) = &inst {
-        i.dict.borrow_mut().insert(StrKey(vm.intern("__args__")), Value::tuple(args));
+        i.dict
+            .borrow_mut()
+            .insert(StrKey(vm.intern("__args__")), Value::tuple(args));
     }
     Ok(inst)
 }

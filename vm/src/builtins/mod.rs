@@ -12,17 +12,17 @@ use crate::value::Value;
 use crate::vm::Vm;
 use crate::PyResult;
 
+mod bytes_methods;
 mod constructors;
+mod dict_methods;
 mod exception_methods;
 mod format;
 mod functions;
 mod generator_methods;
 mod iterators;
-mod methods;
-mod bytes_methods;
-mod dict_methods;
 mod list_methods;
 mod method_args;
+mod methods;
 mod number_methods;
 mod set_methods;
 mod str_case;
@@ -30,11 +30,11 @@ mod str_methods;
 mod unicode_data;
 
 pub use format::percent_format;
-pub use methods::{make_union, union_args};
 pub use generator_methods::close as close_generator;
 pub use generator_methods::wrap_async_gen_value;
-pub use str_case::{decimal_value, is_printable};
 pub use iterators::native_iter_next;
+pub use methods::{make_union, union_args};
+pub use str_case::{decimal_value, is_printable};
 
 pub type Constructor = fn(&mut Vm, &Rc<Class>, Args) -> PyResult<Value>;
 
@@ -136,14 +136,26 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                     "__cause__" => return Ok(Some(d.cause.clone())),
                     "__context__" => return Ok(Some(d.context.clone())),
                     "__suppress_context__" => return Ok(Some(Value::Bool(d.suppress_context))),
-                    "__traceback__" => return Ok(Some(if d.traceback.is_empty() { Value::None } else { Value::Bool(true) })),
-                    "__notes__" if !d.notes.is_empty() => return Ok(Some(Value::list(d.notes.iter().map(|n| Value::str(n)).collect()))),
+                    "__traceback__" => {
+                        return Ok(Some(if d.traceback.is_empty() {
+                            Value::None
+                        } else {
+                            Value::Bool(true)
+                        }))
+                    }
+                    "__notes__" if !d.notes.is_empty() => {
+                        return Ok(Some(Value::list(
+                            d.notes.iter().map(|n| Value::str(n)).collect(),
+                        )))
+                    }
                     _ => {}
                 }
                 drop(d);
                 if vm.isinstance(obj, &vm.exc_class("BaseExceptionGroup")) {
                     match name {
-                        "exceptions" => return Ok(Some(Value::tuple(crate::exceptions::group_items(obj)))),
+                        "exceptions" => {
+                            return Ok(Some(Value::tuple(crate::exceptions::group_items(obj))))
+                        }
                         "message" => return Ok(Some(crate::exceptions::group_message(obj))),
                         _ => {}
                     }
@@ -167,21 +179,42 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                     let args = data.borrow().args.clone();
                     if let Value::Tuple(t) = &args {
                         match name {
-                            "errno" => return Ok(Some(if t.len() >= 2 { t[0].clone() } else { Value::None })),
-                            "strerror" => return Ok(Some(if t.len() >= 2 { t[1].clone() } else { Value::None })),
-                            "filename" => return Ok(Some(t.get(2).cloned().unwrap_or(Value::None))),
+                            "errno" => {
+                                return Ok(Some(if t.len() >= 2 {
+                                    t[0].clone()
+                                } else {
+                                    Value::None
+                                }))
+                            }
+                            "strerror" => {
+                                return Ok(Some(if t.len() >= 2 {
+                                    t[1].clone()
+                                } else {
+                                    Value::None
+                                }))
+                            }
+                            "filename" => {
+                                return Ok(Some(t.get(2).cloned().unwrap_or(Value::None)))
+                            }
                             _ => {}
                         }
                     }
                 }
-                if matches!(name, "name" | "obj") && vm.isinstance(obj, &vm.exc_class("AttributeError")) {
+                if matches!(name, "name" | "obj")
+                    && vm.isinstance(obj, &vm.exc_class("AttributeError"))
+                {
                     return Ok(Some(Value::None));
                 }
             }
             match name {
                 "__dict__" => {
                     let d = vm.new_dict();
-                    let items: Vec<_> = i.dict.borrow().iter().map(|(k, v)| (k.0.clone(), v.clone())).collect();
+                    let items: Vec<_> = i
+                        .dict
+                        .borrow()
+                        .iter()
+                        .map(|(k, v)| (k.0.clone(), v.clone()))
+                        .collect();
                     for (k, v) in items {
                         crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
                     }
@@ -205,12 +238,24 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                 v.extend(c.mro.iter().map(|m| Value::Class(m.clone())));
                 Some(Value::tuple(v))
             }
-            "__bases__" => Some(Value::tuple(c.bases.iter().map(|b| Value::Class(b.clone())).collect())),
-            "__base__" => Some(c.bases.first().map(|b| Value::Class(b.clone())).unwrap_or(Value::None)),
+            "__bases__" => Some(Value::tuple(
+                c.bases.iter().map(|b| Value::Class(b.clone())).collect(),
+            )),
+            "__base__" => Some(
+                c.bases
+                    .first()
+                    .map(|b| Value::Class(b.clone()))
+                    .unwrap_or(Value::None),
+            ),
             "__doc__" => Some(Value::None),
             "__dict__" => {
                 let d = vm.new_dict();
-                let items: Vec<_> = c.dict.borrow().iter().map(|(k, v)| (k.0.clone(), v.clone())).collect();
+                let items: Vec<_> = c
+                    .dict
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.0.clone(), v.clone()))
+                    .collect();
                 for (k, v) in items {
                     crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
                 }
@@ -223,8 +268,18 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             "__name__" => Some(Value::Str(f.name.borrow().clone())),
             "__qualname__" => Some(Value::Str(f.qualname.borrow().clone())),
             "__module__" => Some(f.globals.get("__name__").unwrap_or(Value::None)),
-            "__doc__" => Some(f.dict.borrow().get("__doc__").cloned().unwrap_or_else(|| docstring(&f.code))),
-            "__defaults__" => Some(if f.defaults.is_empty() { Value::None } else { Value::tuple(f.defaults.clone()) }),
+            "__doc__" => Some(
+                f.dict
+                    .borrow()
+                    .get("__doc__")
+                    .cloned()
+                    .unwrap_or_else(|| docstring(&f.code)),
+            ),
+            "__defaults__" => Some(if f.defaults.is_empty() {
+                Value::None
+            } else {
+                Value::tuple(f.defaults.clone())
+            }),
             "__kwdefaults__" => Some(if f.kwdefaults.is_empty() {
                 Value::None
             } else {
@@ -234,7 +289,11 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                 }
                 d
             }),
-            "__closure__" => Some(if f.closure.is_empty() { Value::None } else { Value::tuple(f.closure.iter().map(|c| Value::Cell(c.clone())).collect()) }),
+            "__closure__" => Some(if f.closure.is_empty() {
+                Value::None
+            } else {
+                Value::tuple(f.closure.iter().map(|c| Value::Cell(c.clone())).collect())
+            }),
             "__code__" => Some(Value::Code(f.code.clone())),
             "__globals__" => Some(Value::Module(f.globals.clone())),
             "__annotations__" => {
@@ -244,14 +303,22 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                     None => {
                         // Created on first access and kept, as CPython does.
                         let d = vm.new_dict();
-                        f.dict.borrow_mut().insert(crate::value::StrKey(vm.intern("__annotations__")), d.clone());
+                        f.dict.borrow_mut().insert(
+                            crate::value::StrKey(vm.intern("__annotations__")),
+                            d.clone(),
+                        );
                         Some(d)
                     }
                 }
             }
             "__dict__" => {
                 let d = vm.new_dict();
-                let items: Vec<_> = f.dict.borrow().iter().map(|(k, v)| (k.0.clone(), v.clone())).collect();
+                let items: Vec<_> = f
+                    .dict
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| (k.0.clone(), v.clone()))
+                    .collect();
                 for (k, v) in items {
                     crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
                 }
@@ -279,7 +346,9 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             "co_filename" => Some(Value::str(&c.source.name)),
             "co_firstlineno" => Some(Value::Int(c.first_line as i64)),
             "co_argcount" => Some(Value::Int(c.argcount as i64)),
-            "co_varnames" => Some(Value::tuple(c.varnames.iter().map(|n| Value::Str(n.clone())).collect())),
+            "co_varnames" => Some(Value::tuple(
+                c.varnames.iter().map(|n| Value::Str(n.clone())).collect(),
+            )),
             _ => None,
         },
         Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => match name {
@@ -322,8 +391,16 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
         Value::Generator(g) => match name {
             "__name__" => Some(Value::Str(g.name.clone())),
             "__qualname__" => Some(Value::Str(g.qualname.clone())),
-            "gi_running" | "cr_running" => Some(Value::Bool(g.state() == crate::objects::generator::GenState::Running)),
-            "gi_frame" | "cr_frame" => Some(if g.state() == crate::objects::generator::GenState::Finished { Value::None } else { Value::Bool(true) }),
+            "gi_running" | "cr_running" => Some(Value::Bool(
+                g.state() == crate::objects::generator::GenState::Running,
+            )),
+            "gi_frame" | "cr_frame" => Some(
+                if g.state() == crate::objects::generator::GenState::Finished {
+                    Value::None
+                } else {
+                    Value::Bool(true)
+                },
+            ),
             _ => None,
         },
         _ => None,
@@ -345,14 +422,42 @@ pub fn new_iter(it: NativeIter) -> Value {
 /// the error "isinstance expected 2 arguments, got 1" rather than "len() takes exactly one
 /// argument (2 given)".
 const EXPECTED_STYLE: &[&str] = &[
-    "isinstance", "issubclass", "getattr", "setattr", "hasattr", "delattr", "divmod", "sorted", "reversed", "iter", "next", "min", "max", "filter",
-    "range", "slice", "vars", "dir", "format", "float", "bool", "list", "tuple", "dict", "set", "frozenset", "input",
+    "isinstance",
+    "issubclass",
+    "getattr",
+    "setattr",
+    "hasattr",
+    "delattr",
+    "divmod",
+    "sorted",
+    "reversed",
+    "iter",
+    "next",
+    "min",
+    "max",
+    "filter",
+    "range",
+    "slice",
+    "vars",
+    "dir",
+    "format",
+    "float",
+    "bool",
+    "list",
+    "tuple",
+    "dict",
+    "set",
+    "frozenset",
+    "input",
 ];
 
 /// Fails on the first keyword argument a native function did not take out of `args`.
 pub fn reject_kw(vm: &Vm, fname: &str, args: &Args) -> PyResult<()> {
     match args.kw.first() {
-        Some((k, _)) => Err(vm.type_error(format!("'{}' is an invalid keyword argument for {fname}()", k.s))),
+        Some((k, _)) => Err(vm.type_error(format!(
+            "'{}' is an invalid keyword argument for {fname}()",
+            k.s
+        ))),
         None => Ok(()),
     }
 }
@@ -360,8 +465,15 @@ pub fn reject_kw(vm: &Vm, fname: &str, args: &Args) -> PyResult<()> {
 pub fn check_args(vm: &Vm, name: &str, args: &Args, min: usize, max: usize) -> PyResult<()> {
     let n = args.pos.len();
     if (n < min || n > max) && EXPECTED_STYLE.contains(&name) {
-        let (bound, count) = if n < min { (if min == max { "" } else { "at least " }, min) } else { (if min == max { "" } else { "at most " }, max) };
-        return Err(vm.type_error(format!("{name} expected {bound}{count} argument{}, got {n}", if count == 1 { "" } else { "s" })));
+        let (bound, count) = if n < min {
+            (if min == max { "" } else { "at least " }, min)
+        } else {
+            (if min == max { "" } else { "at most " }, max)
+        };
+        return Err(vm.type_error(format!(
+            "{name} expected {bound}{count} argument{}, got {n}",
+            if count == 1 { "" } else { "s" }
+        )));
     }
     if n < min || n > max {
         let msg = if min == max {
@@ -371,9 +483,15 @@ pub fn check_args(vm: &Vm, name: &str, args: &Args, min: usize, max: usize) -> P
                 _ => format!("{name}() takes exactly {min} arguments ({n} given)"),
             }
         } else if n < min {
-            format!("{name}() takes at least {min} argument{} ({n} given)", if min == 1 { "" } else { "s" })
+            format!(
+                "{name}() takes at least {min} argument{} ({n} given)",
+                if min == 1 { "" } else { "s" }
+            )
         } else {
-            format!("{name}() takes at most {max} argument{} ({n} given)", if max == 1 { "" } else { "s" })
+            format!(
+                "{name}() takes at most {max} argument{} ({n} given)",
+                if max == 1 { "" } else { "s" }
+            )
         };
         return Err(vm.type_error(msg));
     }

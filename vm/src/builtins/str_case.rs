@@ -13,7 +13,18 @@ pub fn is_space(c: char) -> bool {
 
 /// Line boundaries as `str.splitlines` sees them (`\r\n` is handled by the caller).
 pub fn is_linebreak(c: char) -> bool {
-    matches!(c, '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\x0b'
+            | '\x0c'
+            | '\x1c'
+            | '\x1d'
+            | '\x1e'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
 }
 
 pub fn is_alpha(c: char) -> bool {
@@ -82,8 +93,20 @@ pub fn is_cased(c: char) -> bool {
 /// Characters that `title()` and the final-sigma rule skip over when looking for a cased
 /// neighbour (Case_Ignorable, approximated: apostrophes, periods, colons, marks, modifiers).
 fn is_case_ignorable(c: char) -> bool {
-    matches!(c, '\'' | '.' | ':' | '^' | '`' | '\u{a8}' | '\u{ad}' | '\u{af}' | '\u{b4}' | '\u{b7}' | '\u{b8}' | '\u{2019}')
-        || matches!(c as u32, 0x300..=0x36f | 0x2b0..=0x2ff | 0x200b..=0x200f)
+    matches!(
+        c,
+        '\'' | '.'
+            | ':'
+            | '^'
+            | '`'
+            | '\u{a8}'
+            | '\u{ad}'
+            | '\u{af}'
+            | '\u{b4}'
+            | '\u{b7}'
+            | '\u{b8}'
+            | '\u{2019}'
+    ) || matches!(c as u32, 0x300..=0x36f | 0x2b0..=0x2ff | 0x200b..=0x200f)
 }
 
 pub fn is_identifier(s: &str) -> bool {
@@ -155,8 +178,15 @@ fn push_lower(out: &mut String, chars: &[char], i: usize) {
         out.extend(c.to_lowercase());
         return;
     }
-    let before = chars[..i].iter().rev().find(|c| !is_case_ignorable(**c)).is_some_and(|c| is_cased(*c));
-    let after = chars[i + 1..].iter().find(|c| !is_case_ignorable(**c)).is_some_and(|c| is_cased(*c));
+    let before = chars[..i]
+        .iter()
+        .rev()
+        .find(|c| !is_case_ignorable(**c))
+        .is_some_and(|c| is_cased(*c));
+    let after = chars[i + 1..]
+        .iter()
+        .find(|c| !is_case_ignorable(**c))
+        .is_some_and(|c| is_cased(*c));
     out.push(if before && !after { 'ς' } else { 'σ' });
 }
 

@@ -30,7 +30,12 @@ fn recv(vm: &Vm, a: &Args, name: &str) -> PyResult<Rc<PyStr>> {
     let Some(v) = a.pos.first() else {
         return Err(vm.type_error(format!("unbound method str.{name}() needs an argument")));
     };
-    str_of(v).ok_or_else(|| vm.type_error(format!("descriptor '{name}' for 'str' objects doesn't apply to a '{}' object", vm.type_name(v))))
+    str_of(v).ok_or_else(|| {
+        vm.type_error(format!(
+            "descriptor '{name}' for 'str' objects doesn't apply to a '{}' object",
+            vm.type_name(v)
+        ))
+    })
 }
 
 /// Byte offset of code point `n` (n <= number of code points).
@@ -63,24 +68,62 @@ type Method = fn(&mut Vm, Args) -> PyResult<Value>;
 pub fn install(vm: &mut Vm) {
     let cls = vm.types.str_.clone();
     let methods: &[(&str, Method)] = &[
-        ("upper", |vm, a| simple(vm, a, "upper", |s| s.to_uppercase())),
-        ("lower", |vm, a| simple(vm, a, "lower", |s| s.to_lowercase())),
-        ("capitalize", |vm, a| simple(vm, a, "capitalize", case::capitalize)),
+        ("upper", |vm, a| {
+            simple(vm, a, "upper", |s| s.to_uppercase())
+        }),
+        ("lower", |vm, a| {
+            simple(vm, a, "lower", |s| s.to_lowercase())
+        }),
+        ("capitalize", |vm, a| {
+            simple(vm, a, "capitalize", case::capitalize)
+        }),
         ("title", |vm, a| simple(vm, a, "title", case::title)),
-        ("swapcase", |vm, a| simple(vm, a, "swapcase", case::swapcase)),
-        ("casefold", |vm, a| simple(vm, a, "casefold", case::casefold)),
-        ("isdigit", |vm, a| pred(vm, a, "isdigit", |s| !s.is_empty() && s.chars().all(case::is_digit))),
-        ("isdecimal", |vm, a| pred(vm, a, "isdecimal", |s| !s.is_empty() && s.chars().all(case::is_decimal))),
-        ("isnumeric", |vm, a| pred(vm, a, "isnumeric", |s| !s.is_empty() && s.chars().all(case::is_numeric))),
-        ("isalpha", |vm, a| pred(vm, a, "isalpha", |s| !s.is_empty() && s.chars().all(case::is_alpha))),
-        ("isalnum", |vm, a| pred(vm, a, "isalnum", |s| !s.is_empty() && s.chars().all(case::is_alnum))),
-        ("isspace", |vm, a| pred(vm, a, "isspace", |s| !s.is_empty() && s.chars().all(case::is_space))),
-        ("isprintable", |vm, a| pred(vm, a, "isprintable", |s| s.chars().all(case::is_printable))),
+        ("swapcase", |vm, a| {
+            simple(vm, a, "swapcase", case::swapcase)
+        }),
+        ("casefold", |vm, a| {
+            simple(vm, a, "casefold", case::casefold)
+        }),
+        ("isdigit", |vm, a| {
+            pred(vm, a, "isdigit", |s| {
+                !s.is_empty() && s.chars().all(case::is_digit)
+            })
+        }),
+        ("isdecimal", |vm, a| {
+            pred(vm, a, "isdecimal", |s| {
+                !s.is_empty() && s.chars().all(case::is_decimal)
+            })
+        }),
+        ("isnumeric", |vm, a| {
+            pred(vm, a, "isnumeric", |s| {
+                !s.is_empty() && s.chars().all(case::is_numeric)
+            })
+        }),
+        ("isalpha", |vm, a| {
+            pred(vm, a, "isalpha", |s| {
+                !s.is_empty() && s.chars().all(case::is_alpha)
+            })
+        }),
+        ("isalnum", |vm, a| {
+            pred(vm, a, "isalnum", |s| {
+                !s.is_empty() && s.chars().all(case::is_alnum)
+            })
+        }),
+        ("isspace", |vm, a| {
+            pred(vm, a, "isspace", |s| {
+                !s.is_empty() && s.chars().all(case::is_space)
+            })
+        }),
+        ("isprintable", |vm, a| {
+            pred(vm, a, "isprintable", |s| s.chars().all(case::is_printable))
+        }),
         ("isascii", |vm, a| pred(vm, a, "isascii", |s| s.is_ascii())),
         ("isupper", |vm, a| pred(vm, a, "isupper", case::is_upper)),
         ("islower", |vm, a| pred(vm, a, "islower", case::is_lower)),
         ("istitle", |vm, a| pred(vm, a, "istitle", case::is_title)),
-        ("isidentifier", |vm, a| pred(vm, a, "isidentifier", case::is_identifier)),
+        ("isidentifier", |vm, a| {
+            pred(vm, a, "isidentifier", case::is_identifier)
+        }),
         ("strip", |vm, a| strip(vm, a, "strip", true, true)),
         ("lstrip", |vm, a| strip(vm, a, "lstrip", true, false)),
         ("rstrip", |vm, a| strip(vm, a, "rstrip", false, true)),
@@ -103,8 +146,12 @@ pub fn install(vm: &mut Vm) {
         ("partition", |vm, a| partition(vm, a, "partition", false)),
         ("rpartition", |vm, a| partition(vm, a, "rpartition", true)),
         ("expandtabs", expandtabs),
-        ("removeprefix", |vm, a| remove_affix(vm, a, "removeprefix", true)),
-        ("removesuffix", |vm, a| remove_affix(vm, a, "removesuffix", false)),
+        ("removeprefix", |vm, a| {
+            remove_affix(vm, a, "removeprefix", true)
+        }),
+        ("removesuffix", |vm, a| {
+            remove_affix(vm, a, "removesuffix", false)
+        }),
         ("encode", encode),
         ("translate", translate),
         ("format", format),
@@ -114,13 +161,27 @@ pub fn install(vm: &mut Vm) {
             method_args(vm, "str", "__len__", a, Sig::NoArgs)?;
             Ok(Value::Int(s.char_len() as i64))
         }),
-        ("__contains__", |vm, a| binary(vm, a, "__contains__", |vm, s, x| Ok(Value::Bool(ops::contains(vm, &s, &x)?)))),
-        ("__getitem__", |vm, a| binary(vm, a, "__getitem__", |vm, s, x| ops::getitem(vm, &s, &x))),
-        ("__add__", |vm, a| binary(vm, a, "__add__", |vm, s, x| ops::binary_op(vm, &s, &x, 0))),
+        ("__contains__", |vm, a| {
+            binary(vm, a, "__contains__", |vm, s, x| {
+                Ok(Value::Bool(ops::contains(vm, &s, &x)?))
+            })
+        }),
+        ("__getitem__", |vm, a| {
+            binary(vm, a, "__getitem__", |vm, s, x| ops::getitem(vm, &s, &x))
+        }),
+        ("__add__", |vm, a| {
+            binary(vm, a, "__add__", |vm, s, x| ops::binary_op(vm, &s, &x, 0))
+        }),
         ("__mul__", |vm, a| binary(vm, a, "__mul__", repeat)),
         ("__rmul__", |vm, a| binary(vm, a, "__rmul__", repeat)),
-        ("__mod__", |vm, a| binary(vm, a, "__mod__", |vm, s, x| super::percent_format(vm, &s, &x))),
-        ("__rmod__", |vm, a| binary(vm, a, "__rmod__", |_vm, _s, _x| Ok(Value::NotImplemented))),
+        ("__mod__", |vm, a| {
+            binary(vm, a, "__mod__", |vm, s, x| {
+                super::percent_format(vm, &s, &x)
+            })
+        }),
+        ("__rmod__", |vm, a| {
+            binary(vm, a, "__rmod__", |_vm, _s, _x| Ok(Value::NotImplemented))
+        }),
         ("__eq__", |vm, a| compare(vm, a, "__eq__", 0)),
         ("__ne__", |vm, a| compare(vm, a, "__ne__", 1)),
         ("__lt__", |vm, a| compare(vm, a, "__lt__", 2)),
@@ -136,12 +197,16 @@ pub fn install(vm: &mut Vm) {
             ops::get_iter(vm, &Value::Str(s))
         }),
         ("__str__", |vm, a| Ok(Value::Str(recv(vm, &a, "__str__")?))),
-        ("__repr__", |vm, a| Ok(Value::string(ops::str_repr(&recv(vm, &a, "__repr__")?.s)))),
+        ("__repr__", |vm, a| {
+            Ok(Value::string(ops::str_repr(&recv(vm, &a, "__repr__")?.s)))
+        }),
         ("__format__", |vm, a| {
             let s = recv(vm, &a, "__format__")?;
             let this = a.pos[0].clone();
             let args = method_args(vm, "str", "__format__", a, Sig::One)?;
-            let spec = need_str(vm, &args[0], |t| format!("__format__() argument must be str, not {t}"))?;
+            let spec = need_str(vm, &args[0], |t| {
+                format!("__format__() argument must be str, not {t}")
+            })?;
             if spec.s.is_empty() {
                 // An empty spec means str(self), which a subclass may override.
                 return Ok(Value::string(ops::to_str(vm, &this)?));
@@ -155,7 +220,10 @@ pub fn install(vm: &mut Vm) {
     let new = vm.native("__new__", str_new);
     cls.set_attr(vm.intern("__new__"), Value::StaticMethod(Rc::new(new)));
     let maketrans = vm.native("maketrans", maketrans);
-    cls.set_attr(vm.intern("maketrans"), Value::StaticMethod(Rc::new(maketrans)));
+    cls.set_attr(
+        vm.intern("maketrans"),
+        Value::StaticMethod(Rc::new(maketrans)),
+    );
 }
 
 fn simple(vm: &mut Vm, a: Args, name: &str, f: fn(&str) -> String) -> PyResult<Value> {
@@ -171,7 +239,12 @@ fn pred(vm: &mut Vm, a: Args, name: &str, f: fn(&str) -> bool) -> PyResult<Value
 }
 
 /// A dunder taking one operand; the receiver is unwrapped to a plain str first.
-fn binary(vm: &mut Vm, a: Args, name: &str, f: fn(&mut Vm, Value, Value) -> PyResult<Value>) -> PyResult<Value> {
+fn binary(
+    vm: &mut Vm,
+    a: Args,
+    name: &str,
+    f: fn(&mut Vm, Value, Value) -> PyResult<Value>,
+) -> PyResult<Value> {
     let s = recv(vm, &a, name)?;
     let args = method_args(vm, "str", name, a, Sig::One)?;
     let x = args.into_iter().next().flatten().unwrap_or(Value::None);
@@ -240,7 +313,10 @@ fn strip(vm: &mut Vm, a: Args, name: &str, left: bool, right: bool) -> PyResult<
 fn fill_char(vm: &Vm, v: &Option<Value>) -> PyResult<char> {
     let Some(v) = v else { return Ok(' ') };
     let Some(f) = str_of(v) else {
-        return Err(vm.type_error(format!("The fill character must be a unicode character, not {}", vm.type_name(v))));
+        return Err(vm.type_error(format!(
+            "The fill character must be a unicode character, not {}",
+            vm.type_name(v)
+        )));
     };
     let mut it = f.s.chars();
     match (it.next(), it.next()) {
@@ -290,7 +366,13 @@ fn zfill(vm: &mut Vm, a: Args) -> PyResult<Value> {
 
 /// The receiver's text between adjusted start/end code points, as a byte range, or None when
 /// the window is shorter than `need` code points.
-fn window(vm: &mut Vm, s: &PyStr, start: &Option<Value>, end: &Option<Value>, need: usize) -> PyResult<Option<(usize, usize, i64)>> {
+fn window(
+    vm: &mut Vm,
+    s: &PyStr,
+    start: &Option<Value>,
+    end: &Option<Value>,
+    need: usize,
+) -> PyResult<Option<(usize, usize, i64)>> {
     let st = slice_index(vm, start, 0)?;
     let en = slice_index(vm, end, i64::MAX)?;
     let (st, en) = adjust_indices(st, en, s.char_len());
@@ -314,7 +396,11 @@ fn find(vm: &mut Vm, a: Args, name: &str, rev: bool, raise: bool) -> PyResult<Va
         None => None,
         Some((bs, be, st)) => {
             let hay = &s.s[bs..be];
-            let hit = if rev { hay.rfind(&*sub.s) } else { hay.find(&*sub.s) };
+            let hit = if rev {
+                hay.rfind(&*sub.s)
+            } else {
+                hay.find(&*sub.s)
+            };
             hit.map(|b| st + chars_in(&hay[..b]) as i64)
         }
     };
@@ -346,7 +432,10 @@ fn starts_ends(vm: &mut Vm, a: Args, name: &str, start: bool) -> PyResult<Value>
             let mut v = Vec::new();
             for x in t.iter() {
                 let Some(x) = str_of(x) else {
-                    return Err(vm.type_error(format!("tuple for {name} must only contain str, not {}", vm.type_name(x))));
+                    return Err(vm.type_error(format!(
+                        "tuple for {name} must only contain str, not {}",
+                        vm.type_name(x)
+                    )));
                 };
                 v.push(x);
             }
@@ -354,7 +443,12 @@ fn starts_ends(vm: &mut Vm, a: Args, name: &str, start: bool) -> PyResult<Value>
         }
         _ => match str_of(&arg) {
             Some(x) => vec![x],
-            None => return Err(vm.type_error(format!("{name} first arg must be str or a tuple of str, not {}", vm.type_name(&arg)))),
+            None => {
+                return Err(vm.type_error(format!(
+                    "{name} first arg must be str or a tuple of str, not {}",
+                    vm.type_name(&arg)
+                )))
+            }
         },
     };
     for sub in subs {
@@ -389,7 +483,10 @@ fn split_whitespace(s: &str, max: usize, rev: bool) -> Vec<&str> {
                 out.push(rest);
                 break;
             }
-            let start = rest.rfind(case::is_space).map(|i| i + rest[i..].chars().next().map_or(1, char::len_utf8)).unwrap_or(0);
+            let start = rest
+                .rfind(case::is_space)
+                .map(|i| i + rest[i..].chars().next().map_or(1, char::len_utf8))
+                .unwrap_or(0);
             out.push(&rest[start..]);
             rest = rest[..start].trim_end_matches(case::is_space);
         }
@@ -408,7 +505,9 @@ fn split(vm: &mut Vm, a: Args, name: &str, rev: bool) -> PyResult<Value> {
     let max = if max < 0 { usize::MAX } else { max as usize };
     let sep = match &args[0] {
         None | Some(Value::None) => return Ok(strs(split_whitespace(&s.s, max, rev))),
-        Some(v) => str_of(v).ok_or_else(|| vm.type_error(format!("must be str or None, not {}", vm.type_name(v))))?,
+        Some(v) => str_of(v).ok_or_else(|| {
+            vm.type_error(format!("must be str or None, not {}", vm.type_name(v)))
+        })?,
     };
     if sep.s.is_empty() {
         return Err(vm.value_error("empty separator"));
@@ -471,7 +570,10 @@ fn join(vm: &mut Vm, a: Args) -> PyResult<Value> {
                 }
                 v
             }
-            Err(e) if vm.exc_matches(&e, "TypeError") && vm.type_of(&it).lookup("__iter__").is_none() => {
+            Err(e)
+                if vm.exc_matches(&e, "TypeError")
+                    && vm.type_of(&it).lookup("__iter__").is_none() =>
+            {
                 return Err(vm.type_error("can only join an iterable"));
             }
             Err(e) => return Err(e),
@@ -480,7 +582,10 @@ fn join(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let mut out = String::new();
     for (i, x) in items.iter().enumerate() {
         let Some(p) = str_of(x) else {
-            return Err(vm.type_error(format!("sequence item {i}: expected str instance, {} found", vm.type_name(x))));
+            return Err(vm.type_error(format!(
+                "sequence item {i}: expected str instance, {} found",
+                vm.type_name(x)
+            )));
         };
         if i > 0 {
             out.push_str(&s.s);
@@ -493,13 +598,21 @@ fn join(vm: &mut Vm, a: Args) -> PyResult<Value> {
 fn replace(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let s = recv(vm, &a, "replace")?;
     let args = method_args(vm, "str", "replace", a, Sig::Clinic(2, 3))?;
-    let old = need_str(vm, &args[0], |t| format!("replace() argument 1 must be str, not {t}"))?;
-    let new = need_str(vm, &args[1], |t| format!("replace() argument 2 must be str, not {t}"))?;
+    let old = need_str(vm, &args[0], |t| {
+        format!("replace() argument 1 must be str, not {t}")
+    })?;
+    let new = need_str(vm, &args[1], |t| {
+        format!("replace() argument 2 must be str, not {t}")
+    })?;
     let n = match &args[2] {
         None => -1,
         Some(v) => int_arg(vm, v)?,
     };
-    Ok(Value::string(if n < 0 { s.s.replace(&*old.s, &new.s) } else { s.s.replacen(&*old.s, &new.s, n as usize) }))
+    Ok(Value::string(if n < 0 {
+        s.s.replace(&*old.s, &new.s)
+    } else {
+        s.s.replacen(&*old.s, &new.s, n as usize)
+    }))
 }
 
 fn partition(vm: &mut Vm, a: Args, name: &str, rev: bool) -> PyResult<Value> {
@@ -509,9 +622,17 @@ fn partition(vm: &mut Vm, a: Args, name: &str, rev: bool) -> PyResult<Value> {
     if sep.s.is_empty() {
         return Err(vm.value_error("empty separator"));
     }
-    let hit = if rev { s.s.rfind(&*sep.s) } else { s.s.find(&*sep.s) };
+    let hit = if rev {
+        s.s.rfind(&*sep.s)
+    } else {
+        s.s.find(&*sep.s)
+    };
     let parts = match hit {
-        Some(i) => [Value::str(&s.s[..i]), Value::Str(sep.clone()), Value::str(&s.s[i + sep.s.len()..])],
+        Some(i) => [
+            Value::str(&s.s[..i]),
+            Value::Str(sep.clone()),
+            Value::str(&s.s[i + sep.s.len()..]),
+        ],
         None if rev => [Value::str(""), Value::str(""), Value::Str(s.clone())],
         None => [Value::Str(s.clone()), Value::str(""), Value::str("")],
     };
@@ -552,8 +673,14 @@ fn expandtabs(vm: &mut Vm, a: Args) -> PyResult<Value> {
 fn remove_affix(vm: &mut Vm, a: Args, name: &str, prefix: bool) -> PyResult<Value> {
     let s = recv(vm, &a, name)?;
     let args = method_args(vm, "str", name, a, Sig::One)?;
-    let x = need_str(vm, &args[0], |t| format!("{name}() argument must be str, not {t}"))?;
-    let r = if prefix { s.s.strip_prefix(&*x.s) } else { s.s.strip_suffix(&*x.s) };
+    let x = need_str(vm, &args[0], |t| {
+        format!("{name}() argument must be str, not {t}")
+    })?;
+    let r = if prefix {
+        s.s.strip_prefix(&*x.s)
+    } else {
+        s.s.strip_suffix(&*x.s)
+    };
     Ok(match r {
         Some(r) if !x.s.is_empty() => Value::str(r),
         _ => Value::Str(s),
@@ -566,7 +693,9 @@ pub fn normalize_encoding(name: &str) -> Option<&'static str> {
     Some(match n.as_str() {
         "utf-8" | "utf8" | "u8" | "utf" | "cp65001" => "utf-8",
         "ascii" | "us-ascii" | "646" => "ascii",
-        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "8859" | "cp819" | "l1" | "latin" => "latin-1",
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "8859" | "cp819" | "l1" | "latin" => {
+            "latin-1"
+        }
         _ => return None,
     })
 }
@@ -588,11 +717,15 @@ fn encode(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let args = method_args(vm, "str", "encode", a, Sig::Kw(&["encoding", "errors"]))?;
     let enc = match &args[0] {
         None => Rc::new(PyStr::new("utf-8")),
-        v => need_str(vm, v, |t| format!("encode() argument 'encoding' must be str, not {t}"))?,
+        v => need_str(vm, v, |t| {
+            format!("encode() argument 'encoding' must be str, not {t}")
+        })?,
     };
     let errors = match &args[1] {
         None => Rc::new(PyStr::new("strict")),
-        v => need_str(vm, v, |t| format!("encode() argument 'errors' must be str, not {t}"))?,
+        v => need_str(vm, v, |t| {
+            format!("encode() argument 'errors' must be str, not {t}")
+        })?,
     };
     let Some(codec) = normalize_encoding(&enc.s) else {
         return Err(vm.error("LookupError", format!("unknown encoding: {}", enc.s)));
@@ -617,10 +750,19 @@ fn encode(vm: &mut Vm, a: Args) -> PyResult<Value> {
             "xmlcharrefreplace" => out.extend(format!("&#{};", c as u32).bytes()),
             "backslashreplace" => out.extend(escape_char(c).bytes()),
             _ => {
-                let end = (i..chars.len()).find(|&j| (chars[j] as u32) < limit).unwrap_or(chars.len());
-                let what = if end - i == 1 { format!("character '{}' in position {i}", escape_char(c)) } else { format!("characters in position {i}-{}", end - 1) };
+                let end = (i..chars.len())
+                    .find(|&j| (chars[j] as u32) < limit)
+                    .unwrap_or(chars.len());
+                let what = if end - i == 1 {
+                    format!("character '{}' in position {i}", escape_char(c))
+                } else {
+                    format!("characters in position {i}-{}", end - 1)
+                };
                 let range = if codec == "ascii" { "128" } else { "256" };
-                return Err(vm.error("UnicodeEncodeError", format!("'{codec}' codec can't encode {what}: ordinal not in range({range})")));
+                return Err(vm.error(
+                    "UnicodeEncodeError",
+                    format!("'{codec}' codec can't encode {what}: ordinal not in range({range})"),
+                ));
             }
         }
         i += 1;
@@ -650,7 +792,9 @@ fn translate(vm: &mut Vm, a: Args) -> PyResult<Value> {
             },
             _ => match str_of(&mapped) {
                 Some(t) => out.push_str(&t.s),
-                None => return Err(vm.type_error("character mapping must return integer, None or str")),
+                None => {
+                    return Err(vm.type_error("character mapping must return integer, None or str"))
+                }
             },
         }
     }
@@ -658,39 +802,60 @@ fn translate(vm: &mut Vm, a: Args) -> PyResult<Value> {
 }
 
 fn maketrans(vm: &mut Vm, a: Args) -> PyResult<Value> {
-    let mut full = Args { pos: vec![Value::None], kw: a.kw };
+    let mut full = Args {
+        pos: vec![Value::None],
+        kw: a.kw,
+    };
     full.pos.extend(a.pos);
     let args = method_args(vm, "str", "maketrans", full, Sig::Clinic(1, 3))?;
     let d = vm.new_dict();
     match (&args[0], &args[1]) {
         (Some(x), None) => {
             let Some(src) = ops::dict_of(x) else {
-                return Err(vm.type_error("if you give only one argument to maketrans it must be a dict"));
+                return Err(
+                    vm.type_error("if you give only one argument to maketrans it must be a dict")
+                );
             };
             let items = src.borrow().items();
             for (k, v) in items {
                 let key = match &k {
                     Value::Int(_) | Value::Bool(_) => k.clone(),
                     _ => match str_of(&k) {
-                        Some(ks) if ks.char_len() == 1 => Value::Int(ks.s.chars().next().map_or(0, |c| c as i64)),
-                        Some(_) => return Err(vm.value_error("string keys in translate table must be of length 1")),
-                        None => return Err(vm.type_error("keys in translate table must be strings or integers")),
+                        Some(ks) if ks.char_len() == 1 => {
+                            Value::Int(ks.s.chars().next().map_or(0, |c| c as i64))
+                        }
+                        Some(_) => {
+                            return Err(vm
+                                .value_error("string keys in translate table must be of length 1"))
+                        }
+                        None => {
+                            return Err(vm
+                                .type_error("keys in translate table must be strings or integers"))
+                        }
                     },
                 };
                 ops::dict_set(vm, &d, key, v)?;
             }
         }
         (x, y) => {
-            let x = need_str(vm, x, |t| format!("maketrans() argument 1 must be str, not {t}"))?;
-            let y = need_str(vm, y, |t| format!("maketrans() argument 2 must be str, not {t}"))?;
+            let x = need_str(vm, x, |t| {
+                format!("maketrans() argument 1 must be str, not {t}")
+            })?;
+            let y = need_str(vm, y, |t| {
+                format!("maketrans() argument 2 must be str, not {t}")
+            })?;
             if x.char_len() != y.char_len() {
-                return Err(vm.value_error("the first two maketrans arguments must have equal length"));
+                return Err(
+                    vm.value_error("the first two maketrans arguments must have equal length")
+                );
             }
             for (cx, cy) in x.s.chars().zip(y.s.chars()) {
                 ops::dict_set(vm, &d, Value::Int(cx as i64), Value::Int(cy as i64))?;
             }
             if args[2].is_some() {
-                let z = need_str(vm, &args[2], |t| format!("maketrans() argument 3 must be str, not {t}"))?;
+                let z = need_str(vm, &args[2], |t| {
+                    format!("maketrans() argument 3 must be str, not {t}")
+                })?;
                 for c in z.s.chars() {
                     ops::dict_set(vm, &d, Value::Int(c as i64), Value::None)?;
                 }
@@ -703,7 +868,8 @@ fn maketrans(vm: &mut Vm, a: Args) -> PyResult<Value> {
 fn format(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let s = recv(vm, &a, "format")?;
     let kw = std::mem::take(&mut a.kw);
-    let out = super::format::str_format(vm, &s.s, Some(&a.pos[1..]), &super::format::Named::Kw(kw))?;
+    let out =
+        super::format::str_format(vm, &s.s, Some(&a.pos[1..]), &super::format::Named::Kw(kw))?;
     Ok(Value::string(out))
 }
 
@@ -722,7 +888,11 @@ fn str_new(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         return Err(vm.type_error("str.__new__(X): X is not a type object"));
     };
     if !cls.is_subclass(&vm.types.str_) {
-        return Err(vm.type_error(format!("str.__new__({}): {} is not a subtype of str", cls.name(), cls.name())));
+        return Err(vm.type_error(format!(
+            "str.__new__({}): {} is not a subtype of str",
+            cls.name(),
+            cls.name()
+        )));
     }
     a.pos.remove(0);
     let str_cls = vm.types.str_.clone();

@@ -41,17 +41,29 @@ type Label = u32;
 
 #[derive(Clone)]
 enum FBlock<'a> {
-    WhileLoop { cont: Label, brk: Label },
+    WhileLoop {
+        cont: Label,
+        brk: Label,
+    },
     /// The iterator is on the stack.
-    ForLoop { cont: Label, brk: Label },
+    ForLoop {
+        cont: Label,
+        brk: Label,
+    },
     TryExcept,
-    FinallyTry { body: &'a [Stmt] },
+    FinallyTry {
+        body: &'a [Stmt],
+    },
     /// In a finally body run for an exception: `prev exc` are on the stack.
     FinallyEnd,
     /// The context manager's `__exit__` is on the stack.
-    With { is_async: bool },
+    With {
+        is_async: bool,
+    },
     /// In an except body: the previously handled exception is on the stack.
-    HandlerCleanup { name: Option<String> },
+    HandlerCleanup {
+        name: Option<String>,
+    },
     /// A return value waiting under an inlined finally body.
     PopValue,
 }
@@ -59,7 +71,10 @@ enum FBlock<'a> {
 impl FBlock<'_> {
     fn stack_size(&self) -> u32 {
         match self {
-            FBlock::ForLoop { .. } | FBlock::With { .. } | FBlock::HandlerCleanup { .. } | FBlock::PopValue => 1,
+            FBlock::ForLoop { .. }
+            | FBlock::With { .. }
+            | FBlock::HandlerCleanup { .. }
+            | FBlock::PopValue => 1,
             FBlock::FinallyEnd => 2,
             _ => 0,
         }
@@ -97,16 +112,32 @@ pub struct Compiler<'a> {
 }
 
 /// Compiles a parsed module into its top-level code object.
-pub fn compile_module(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
+pub fn compile_module(
+    module: &Module,
+    source: Rc<SourceFile>,
+    mode: Mode,
+) -> Result<Rc<Code>, CompileError> {
     match super::mangle::mangle_module(module) {
         Some(mangled) => compile_unmangled(&mangled, source, mode),
         None => compile_unmangled(module, source, mode),
     }
 }
 
-fn compile_unmangled(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Result<Rc<Code>, CompileError> {
-    let table = symtable::build(module).map_err(|e| CompileError { message: e.message, span: e.span })?;
-    let mut c = Compiler { source, table, units: Vec::new(), depth: 0 };
+fn compile_unmangled(
+    module: &Module,
+    source: Rc<SourceFile>,
+    mode: Mode,
+) -> Result<Rc<Code>, CompileError> {
+    let table = symtable::build(module).map_err(|e| CompileError {
+        message: e.message,
+        span: e.span,
+    })?;
+    let mut c = Compiler {
+        source,
+        table,
+        units: Vec::new(),
+        depth: 0,
+    };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
     c.unit().flags.module = true;
     if has_annotations(&module.body) {
@@ -131,7 +162,10 @@ fn compile_unmangled(module: &Module, source: Rc<SourceFile>, mode: Mode) -> Res
 }
 
 fn err<T>(message: impl Into<String>, span: Span) -> Result<T, CompileError> {
-    Err(CompileError { message: message.into(), span })
+    Err(CompileError {
+        message: message.into(),
+        span,
+    })
 }
 
 type R = Result<(), CompileError>;
@@ -206,7 +240,12 @@ impl<'a> Compiler<'a> {
                 while i < u.handlers_at.len() && u.handlers_at[i] == Some((label, depth)) {
                     i += 1;
                 }
-                table.push(ExceptionEntry { start: start as u32, end: i as u32, target: resolve(label), depth });
+                table.push(ExceptionEntry {
+                    start: start as u32,
+                    end: i as u32,
+                    target: resolve(label),
+                    depth,
+                });
             } else {
                 i += 1;
             }
@@ -216,7 +255,12 @@ impl<'a> Compiler<'a> {
             .cellvars
             .iter()
             .enumerate()
-            .filter_map(|(ci, n)| sc.params.iter().position(|p| p == n).map(|pi| (ci as u32, pi as u32)))
+            .filter_map(|(ci, n)| {
+                sc.params
+                    .iter()
+                    .position(|p| p == n)
+                    .map(|pi| (ci as u32, pi as u32))
+            })
             .collect();
         // Parameters that are cells still get a slot (the argument lands there first).
         let mut varnames: Vec<Rc<PyStr>> = sc.params.iter().map(name_rc).collect();
@@ -242,8 +286,16 @@ impl<'a> Compiler<'a> {
             exception_table: table,
             max_stack: 0,
             first_line: u.first_line,
-            simple_call: !u.flags.varargs && !u.flags.varkw && u.kwonly == 0 && sc.cellvars.is_empty() && !u.flags.generator && !u.flags.coroutine && !u.flags.async_generator,
-            global_cache: (0..u.names.len()).map(|_| std::cell::Cell::new(Default::default())).collect(),
+            simple_call: !u.flags.varargs
+                && !u.flags.varkw
+                && u.kwonly == 0
+                && sc.cellvars.is_empty()
+                && !u.flags.generator
+                && !u.flags.coroutine
+                && !u.flags.async_generator,
+            global_cache: (0..u.names.len())
+                .map(|_| std::cell::Cell::new(Default::default()))
+                .collect(),
         }
     }
 
@@ -254,12 +306,18 @@ impl<'a> Compiler<'a> {
         // Peephole fusion of the new instruction into the ones before it, when no jump lands
         // between them, they share a handler region and (for those that can raise on their own)
         // sit on one source line, so tracebacks are unchanged.
-        let joinable = |u: &Unit, at: usize| at > 0 && !u.labels.contains(&Some(at as u32)) && u.handlers_at[at - 1] == h;
-        let same_line = |u: &Unit, at: usize| source.line_col(u.spans[at].start).0 == source.line_col(u.span.start).0;
+        let joinable = |u: &Unit, at: usize| {
+            at > 0 && !u.labels.contains(&Some(at as u32)) && u.handlers_at[at - 1] == h
+        };
+        let same_line = |u: &Unit, at: usize| {
+            source.line_col(u.spans[at].start).0 == source.line_col(u.span.start).0
+        };
         let n = u.instrs.len();
         // `LoadConst k; Binary op` becomes `BinaryConst`, `LoadConst k; Compare op` becomes
         // `CompareConst`; with a `LoadFast` before them, `LoadFastBinaryConst`/`LoadFastCompareConst`.
-        if let (Instr::Binary(op) | Instr::Compare(op), Some(&Instr::LoadConst(k))) = (ins, u.instrs.last()) {
+        if let (Instr::Binary(op) | Instr::Compare(op), Some(&Instr::LoadConst(k))) =
+            (ins, u.instrs.last())
+        {
             if joinable(u, n) && k < (1 << 24) {
                 let c = n - 1;
                 let is_binary = matches!(ins, Instr::Binary(_));
@@ -268,9 +326,19 @@ impl<'a> Compiler<'a> {
                     Some(&Instr::LoadFastLoadFast(ab)) => Some(ab >> 16),
                     _ => None,
                 };
-                let k_fits = if is_binary { k < (1 << 20) } else { k < (1 << 21) };
-                if let Some(slot) = prev_slot.filter(|&s| s < 256 && k_fits && joinable(u, c) && same_line(u, c - 1)) {
-                    let fused = if is_binary { Instr::LoadFastBinaryConst(slot | op << 8 | k << 12) } else { Instr::LoadFastCompareConst(slot | op << 8 | k << 11) };
+                let k_fits = if is_binary {
+                    k < (1 << 20)
+                } else {
+                    k < (1 << 21)
+                };
+                if let Some(slot) = prev_slot
+                    .filter(|&s| s < 256 && k_fits && joinable(u, c) && same_line(u, c - 1))
+                {
+                    let fused = if is_binary {
+                        Instr::LoadFastBinaryConst(slot | op << 8 | k << 12)
+                    } else {
+                        Instr::LoadFastCompareConst(slot | op << 8 | k << 11)
+                    };
                     if let Instr::LoadFastLoadFast(ab) = u.instrs[c - 1] {
                         // Split the pair: the first load stays, the second joins the operation.
                         u.instrs[c - 1] = Instr::LoadFast(ab & 0xffff);
@@ -285,7 +353,11 @@ impl<'a> Compiler<'a> {
                     u.spans[c - 1] = u.span;
                     return c - 1;
                 }
-                let fused = if is_binary { Instr::BinaryConst(op | (k << 4)) } else { Instr::CompareConst(op | (k << 3)) };
+                let fused = if is_binary {
+                    Instr::BinaryConst(op | (k << 4))
+                } else {
+                    Instr::CompareConst(op | (k << 3))
+                };
                 u.instrs[c] = fused;
                 u.spans[c] = u.span;
                 return c;
@@ -347,7 +419,13 @@ impl<'a> Compiler<'a> {
         *u.names.entry(name.to_string()).or_insert(n)
     }
     fn block_depth(&self) -> u32 {
-        self.units.last().unwrap().fblocks.iter().map(|(b, _)| b.stack_size()).sum()
+        self.units
+            .last()
+            .unwrap()
+            .fblocks
+            .iter()
+            .map(|(b, _)| b.stack_size())
+            .sum()
     }
     fn push_handler(&mut self, label: Label, depth: u32) {
         self.unit().handler_stack.push((label, depth));
@@ -474,7 +552,11 @@ impl<'a> Compiler<'a> {
                 }
             }
             StmtKind::AugAssign { target, op, value } => self.aug_assign(target, *op, value)?,
-            StmtKind::AnnAssign { target, annotation, value } => {
+            StmtKind::AnnAssign {
+                target,
+                annotation,
+                value,
+            } => {
                 if let Some(v) = value {
                     self.expr(v)?;
                     self.store_target(target)?;
@@ -518,7 +600,13 @@ impl<'a> Compiler<'a> {
                 self.body(orelse)?;
                 self.bind(brk);
             }
-            StmtKind::For { is_async, target, iter, body, orelse } => {
+            StmtKind::For {
+                is_async,
+                target,
+                iter,
+                body,
+                orelse,
+            } => {
                 if *is_async {
                     return self.async_for(target, iter, body, orelse, s.span);
                 }
@@ -559,7 +647,13 @@ impl<'a> Compiler<'a> {
                 self.emit(Instr::Return);
             }
             StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
-            StmtKind::Try { body, handlers, orelse, finalbody, is_star } => {
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+                is_star,
+            } => {
                 if finalbody.is_empty() {
                     self.try_except(body, handlers, orelse, *is_star)?;
                 } else {
@@ -597,7 +691,11 @@ impl<'a> Compiler<'a> {
                     self.delete_target(t)?;
                 }
             }
-            StmtKind::With { is_async, items, body } => self.with(items, body, *is_async, s.span)?,
+            StmtKind::With {
+                is_async,
+                items,
+                body,
+            } => self.with(items, body, *is_async, s.span)?,
             StmtKind::Import(aliases) => {
                 for a in aliases {
                     let k = self.name_index(&a.name);
@@ -616,7 +714,11 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
-            StmtKind::ImportFrom { module, names, level } => {
+            StmtKind::ImportFrom {
+                module,
+                names,
+                level,
+            } => {
                 let modname = match module {
                     Some(m) => m.clone(),
                     None if *level > 0 => String::new(),
@@ -719,7 +821,11 @@ impl<'a> Compiler<'a> {
     }
 
     fn break_continue(&mut self, is_break: bool, span: Span) -> R {
-        let word = if is_break { "'break' outside loop" } else { "'continue' not properly in loop" };
+        let word = if is_break {
+            "'break' outside loop"
+        } else {
+            "'continue' not properly in loop"
+        };
         let saved_blocks = self.unit().fblocks.clone();
         let saved_handlers = self.unit().handler_stack.clone();
         let mut target = None;
@@ -757,7 +863,13 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    fn try_except(&mut self, body: &'a [Stmt], handlers: &'a [ExceptHandler], orelse: &'a [Stmt], is_star: bool) -> R {
+    fn try_except(
+        &mut self,
+        body: &'a [Stmt],
+        handlers: &'a [ExceptHandler],
+        orelse: &'a [Stmt],
+        is_star: bool,
+    ) -> R {
         let handler = self.new_label();
         let end = self.new_label();
         let depth = self.block_depth();
@@ -790,7 +902,9 @@ impl<'a> Compiler<'a> {
                         self.emit(Instr::Pop);
                     }
                 }
-                self.push_fblock(FBlock::HandlerCleanup { name: h.name.clone() });
+                self.push_fblock(FBlock::HandlerCleanup {
+                    name: h.name.clone(),
+                });
                 self.body(&h.body)?;
                 self.pop_fblock();
                 self.emit(Instr::PopExcept);
@@ -842,7 +956,9 @@ impl<'a> Compiler<'a> {
                     self.emit(Instr::Pop);
                 }
             }
-            self.push_fblock(FBlock::HandlerCleanup { name: h.name.clone() });
+            self.push_fblock(FBlock::HandlerCleanup {
+                name: h.name.clone(),
+            });
             self.body(&h.body)?;
             self.pop_fblock();
             self.emit(Instr::PopExcept);
@@ -871,7 +987,14 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    fn try_finally(&mut self, body: &'a [Stmt], handlers: &'a [ExceptHandler], orelse: &'a [Stmt], finalbody: &'a [Stmt], is_star: bool) -> R {
+    fn try_finally(
+        &mut self,
+        body: &'a [Stmt],
+        handlers: &'a [ExceptHandler],
+        orelse: &'a [Stmt],
+        finalbody: &'a [Stmt],
+        is_star: bool,
+    ) -> R {
         let handler = self.new_label();
         let end = self.new_label();
         let depth = self.block_depth();
@@ -979,7 +1102,14 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    fn async_for(&mut self, target: &'a Expr, iter: &'a Expr, body: &'a [Stmt], orelse: &'a [Stmt], span: Span) -> R {
+    fn async_for(
+        &mut self,
+        target: &'a Expr,
+        iter: &'a Expr,
+        body: &'a [Stmt],
+        orelse: &'a [Stmt],
+        span: Span,
+    ) -> R {
         let start = self.new_label();
         let stop = self.new_label();
         let brk = self.new_label();
@@ -1057,7 +1187,12 @@ impl<'a> Compiler<'a> {
                 self.emit(Instr::Swap(2));
                 self.emit(Instr::StoreSubscr);
             }
-            _ => return err("'expression' is an illegal expression for augmented assignment", target.span),
+            _ => {
+                return err(
+                    "'expression' is an illegal expression for augmented assignment",
+                    target.span,
+                )
+            }
         }
         Ok(())
     }
@@ -1079,7 +1214,9 @@ impl<'a> Compiler<'a> {
             }
             ExprKind::Tuple(items) | ExprKind::List(items) => {
                 self.unit().span = t.span;
-                let star = items.iter().position(|e| matches!(e.kind, ExprKind::Starred(_)));
+                let star = items
+                    .iter()
+                    .position(|e| matches!(e.kind, ExprKind::Starred(_)));
                 match star {
                     None => {
                         self.emit(Instr::UnpackSequence(items.len() as u32));
@@ -1087,7 +1224,10 @@ impl<'a> Compiler<'a> {
                     Some(i) => {
                         let after = items.len() - i - 1;
                         if i > 255 || after > 255 {
-                            return err("too many expressions in star-unpacking assignment", t.span);
+                            return err(
+                                "too many expressions in star-unpacking assignment",
+                                t.span,
+                            );
                         }
                         self.emit(Instr::UnpackEx(i as u32 | ((after as u32) << 8)));
                     }
@@ -1099,7 +1239,12 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
-            ExprKind::Starred(_) => return err("starred assignment target must be in a list or tuple", t.span),
+            ExprKind::Starred(_) => {
+                return err(
+                    "starred assignment target must be in a list or tuple",
+                    t.span,
+                )
+            }
             _ => return err("cannot assign to expression", t.span),
         }
         Ok(())
@@ -1131,7 +1276,10 @@ impl<'a> Compiler<'a> {
     /// Compiles `test` and jumps to `target` when its truth equals `when`.
     fn jump_if(&mut self, test: &'a Expr, when: bool, target: Label) -> R {
         match &test.kind {
-            ExprKind::UnaryOp { op: UnaryOp::Not, operand } => return self.jump_if(operand, !when, target),
+            ExprKind::UnaryOp {
+                op: UnaryOp::Not,
+                operand,
+            } => return self.jump_if(operand, !when, target),
             ExprKind::BoolOp { op, values } => {
                 // `a and b` jumps on false if either is false; on true only if both are.
                 let is_and = *op == BoolOp::And;
@@ -1176,7 +1324,12 @@ impl<'a> Compiler<'a> {
     /// Pushes defaults, kw-defaults and closure, then the code, and emits MakeFunction.
     fn make_function(&mut self, code: Code, params: &'a Parameters) -> R {
         let mut flags = 0;
-        let defaults: Vec<&Expr> = params.posonly.iter().chain(&params.args).filter_map(|p| p.default.as_ref()).collect();
+        let defaults: Vec<&Expr> = params
+            .posonly
+            .iter()
+            .chain(&params.args)
+            .filter_map(|p| p.default.as_ref())
+            .collect();
         if !defaults.is_empty() {
             for d in &defaults {
                 self.expr(d)?;
@@ -1184,7 +1337,11 @@ impl<'a> Compiler<'a> {
             self.emit(Instr::BuildTuple(defaults.len() as u32));
             flags |= 1;
         }
-        let kwdefaults: Vec<&Param> = params.kwonly.iter().filter(|p| p.default.is_some()).collect();
+        let kwdefaults: Vec<&Param> = params
+            .kwonly
+            .iter()
+            .filter(|p| p.default.is_some())
+            .collect();
         if !kwdefaults.is_empty() {
             for p in &kwdefaults {
                 self.load_const(Value::str(&p.name));
@@ -1236,7 +1393,14 @@ impl<'a> Compiler<'a> {
         self.set_code_kind(scope, f.is_async);
         // A docstring is not executed as a statement.
         let body: &'a [Stmt] = match f.body.first() {
-            Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(_)), .. }), .. }) if f.body.len() > 1 => &f.body[1..],
+            Some(Stmt {
+                kind:
+                    StmtKind::Expr(Expr {
+                        kind: ExprKind::Constant(Constant::Str(_)),
+                        ..
+                    }),
+                ..
+            }) if f.body.len() > 1 => &f.body[1..],
             _ => &f.body,
         };
         self.body(body)?;
@@ -1247,7 +1411,15 @@ impl<'a> Compiler<'a> {
         self.make_function(code, &f.params)?;
         // fn.__annotations__ = {param: annotation, ..., "return": annotation}, evaluated now.
         let p = &f.params;
-        let annotated: Vec<&Param> = p.posonly.iter().chain(&p.args).chain(p.vararg.iter()).chain(&p.kwonly).chain(p.kwarg.iter()).filter(|x| x.annotation.is_some()).collect();
+        let annotated: Vec<&Param> = p
+            .posonly
+            .iter()
+            .chain(&p.args)
+            .chain(p.vararg.iter())
+            .chain(&p.kwonly)
+            .chain(p.kwarg.iter())
+            .filter(|x| x.annotation.is_some())
+            .collect();
         if !annotated.is_empty() || f.returns.is_some() {
             let mut n = 0;
             for param in annotated {
@@ -1265,7 +1437,15 @@ impl<'a> Compiler<'a> {
             let k = self.name_index("__annotations__");
             self.emit(Instr::StoreAttr(k));
         }
-        if let Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(doc)), .. }), .. }) = f.body.first() {
+        if let Some(Stmt {
+            kind:
+                StmtKind::Expr(Expr {
+                    kind: ExprKind::Constant(Constant::Str(doc)),
+                    ..
+                }),
+            ..
+        }) = f.body.first()
+        {
             // fn.__doc__ = docstring (the function stays on the stack).
             self.load_const(Value::str(doc));
             self.emit(Instr::Copy(2));
@@ -1306,7 +1486,15 @@ impl<'a> Compiler<'a> {
         self.load_const(Value::str(&qualname));
         let k = self.name_index("__qualname__");
         self.emit(Instr::StoreName(k));
-        if let Some(Stmt { kind: StmtKind::Expr(Expr { kind: ExprKind::Constant(Constant::Str(doc)), .. }), .. }) = c.body.first() {
+        if let Some(Stmt {
+            kind:
+                StmtKind::Expr(Expr {
+                    kind: ExprKind::Constant(Constant::Str(doc)),
+                    ..
+                }),
+            ..
+        }) = c.body.first()
+        {
             self.load_const(Value::str(doc));
             let k = self.name_index("__doc__");
             self.emit(Instr::StoreName(k));
@@ -1318,7 +1506,11 @@ impl<'a> Compiler<'a> {
         }
         self.body(&c.body)?;
         if let Some(&cell) = self.unit().cells.get("__class__") {
-            if self.table.scopes[scope].cellvars.iter().any(|n| n == "__class__") {
+            if self.table.scopes[scope]
+                .cellvars
+                .iter()
+                .any(|n| n == "__class__")
+            {
                 self.emit(Instr::LoadClosure(cell));
                 let k = self.name_index("__classcell__");
                 self.emit(Instr::StoreName(k));
@@ -1379,7 +1571,10 @@ impl<'a> Compiler<'a> {
         self.push_unit(scope, name.into(), qualname, e.span);
         self.unit().argcount = 1;
         let is_async = self.table.scopes[scope].is_async;
-        self.set_code_kind(scope, is_async && matches!(e.kind, ExprKind::GeneratorExp { .. }));
+        self.set_code_kind(
+            scope,
+            is_async && matches!(e.kind, ExprKind::GeneratorExp { .. }),
+        );
         if is_async && !matches!(e.kind, ExprKind::GeneratorExp { .. }) {
             self.unit().flags.coroutine = true;
         }
@@ -1418,7 +1613,12 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    fn comprehension_level(&mut self, e: &'a Expr, generators: &'a [Comprehension], level: usize) -> R {
+    fn comprehension_level(
+        &mut self,
+        e: &'a Expr,
+        generators: &'a [Comprehension],
+        level: usize,
+    ) -> R {
         let g = &generators[level];
         let start = self.new_label();
         let exit = self.new_label();
@@ -1435,7 +1635,10 @@ impl<'a> Compiler<'a> {
         self.bind(start);
         let stop = self.new_label();
         if g.is_async {
-            let depth = self.block_depth() + level as u32 + 1 + u32::from(!matches!(e.kind, ExprKind::GeneratorExp { .. }));
+            let depth = self.block_depth()
+                + level as u32
+                + 1
+                + u32::from(!matches!(e.kind, ExprKind::GeneratorExp { .. }));
             self.push_handler(stop, depth);
             self.emit(Instr::GetAnext);
             self.emit_await();
@@ -1527,14 +1730,18 @@ impl<'a> Compiler<'a> {
             ExprKind::UnaryOp { op, operand } => {
                 if let (UnaryOp::USub, ExprKind::Constant(c)) = (op, &operand.kind) {
                     match c {
-                        Constant::Int(i) if *i != i64::MIN => return {
-                            self.load_const(Value::Int(-i));
-                            Ok(())
-                        },
-                        Constant::Float(f) => return {
-                            self.load_const(Value::Float(-f));
-                            Ok(())
-                        },
+                        Constant::Int(i) if *i != i64::MIN => {
+                            return {
+                                self.load_const(Value::Int(-i));
+                                Ok(())
+                            }
+                        }
+                        Constant::Float(f) => {
+                            return {
+                                self.load_const(Value::Float(-f));
+                                Ok(())
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -1626,8 +1833,16 @@ impl<'a> Compiler<'a> {
                 self.emit(Instr::GetYieldFromIter);
                 self.emit_yield_from_loop();
             }
-            ExprKind::Compare { left, ops, comparators } => self.compare(left, ops, comparators)?,
-            ExprKind::Call { func, args, keywords } => self.call(func, args, keywords, e.span)?,
+            ExprKind::Compare {
+                left,
+                ops,
+                comparators,
+            } => self.compare(left, ops, comparators)?,
+            ExprKind::Call {
+                func,
+                args,
+                keywords,
+            } => self.call(func, args, keywords, e.span)?,
             ExprKind::Attribute { value, attr } => {
                 self.expr(value)?;
                 let k = self.name_index(attr);
@@ -1662,7 +1877,10 @@ impl<'a> Compiler<'a> {
 
     fn in_async(&self) -> bool {
         let u = self.units.last().unwrap();
-        u.flags.coroutine || u.flags.async_generator || (u.flags.module) || self.table.scopes[u.scope].is_async
+        u.flags.coroutine
+            || u.flags.async_generator
+            || (u.flags.module)
+            || self.table.scopes[u.scope].is_async
     }
 
     fn fstring(&mut self, parts: &'a [FStringPart]) -> R {
@@ -1670,7 +1888,11 @@ impl<'a> Compiler<'a> {
         for p in parts {
             match p {
                 FStringPart::Literal(s) => self.load_const(Value::str(s)),
-                FStringPart::Formatted { value, conversion, format_spec } => {
+                FStringPart::Formatted {
+                    value,
+                    conversion,
+                    format_spec,
+                } => {
                     self.expr(value)?;
                     let mut flags = match conversion {
                         Some('s') => 1,
@@ -1699,7 +1921,16 @@ impl<'a> Compiler<'a> {
         if !has_star {
             // A tuple of constants is itself a constant.
             if kind == SeqKind::Tuple && !items.is_empty() && items.iter().all(is_simple_constant) {
-                let vals = items.iter().map(|e| if let ExprKind::Constant(c) = &e.kind { constant_value(c) } else { Value::None }).collect();
+                let vals = items
+                    .iter()
+                    .map(|e| {
+                        if let ExprKind::Constant(c) = &e.kind {
+                            constant_value(c)
+                        } else {
+                            Value::None
+                        }
+                    })
+                    .collect();
                 self.load_const(Value::tuple(vals));
                 return Ok(());
             }
@@ -1799,10 +2030,15 @@ impl<'a> Compiler<'a> {
     }
 
     fn call(&mut self, func: &'a Expr, args: &'a [Expr], keywords: &'a [Keyword], span: Span) -> R {
-        let has_star = args.iter().any(|a| matches!(a.kind, ExprKind::Starred(_))) || keywords.iter().any(|k| k.arg.is_none());
+        let has_star = args.iter().any(|a| matches!(a.kind, ExprKind::Starred(_)))
+            || keywords.iter().any(|k| k.arg.is_none());
         // Zero-argument super() inside a method becomes super(__class__, first_argument).
         if let ExprKind::Name(n) = &func.kind {
-            if n == "super" && args.is_empty() && keywords.is_empty() && self.scope().kind == ScopeKind::Function {
+            if n == "super"
+                && args.is_empty()
+                && keywords.is_empty()
+                && self.scope().kind == ScopeKind::Function
+            {
                 let cell = self.unit().cells.get("__class__").copied();
                 let first = self.scope().params.first().cloned();
                 if let (Some(cell), Some(first)) = (cell, first) {
@@ -1901,7 +2137,10 @@ fn fold_constant(e: &Expr) -> Option<Value> {
     match &e.kind {
         ExprKind::Constant(Constant::Ellipsis) => None,
         ExprKind::Constant(c) => Some(constant_value(c)),
-        ExprKind::UnaryOp { op: UnaryOp::USub, operand } => match &operand.kind {
+        ExprKind::UnaryOp {
+            op: UnaryOp::USub,
+            operand,
+        } => match &operand.kind {
             ExprKind::Constant(Constant::Int(i)) if *i != i64::MIN => Some(Value::Int(-i)),
             ExprKind::Constant(Constant::Float(f)) => Some(Value::Float(-f)),
             _ => None,
@@ -1954,9 +2193,22 @@ fn constant_value(c: &Constant) -> Value {
 fn has_annotations(body: &[Stmt]) -> bool {
     body.iter().any(|s| match &s.kind {
         StmtKind::AnnAssign { target, .. } => matches!(target.kind, ExprKind::Name(_)),
-        StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::For { body, orelse, .. } => has_annotations(body) || has_annotations(orelse),
+        StmtKind::If { body, orelse, .. }
+        | StmtKind::While { body, orelse, .. }
+        | StmtKind::For { body, orelse, .. } => has_annotations(body) || has_annotations(orelse),
         StmtKind::With { body, .. } => has_annotations(body),
-        StmtKind::Try { body, handlers, orelse, finalbody, .. } => has_annotations(body) || has_annotations(orelse) || has_annotations(finalbody) || handlers.iter().any(|h| has_annotations(&h.body)),
+        StmtKind::Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+            ..
+        } => {
+            has_annotations(body)
+                || has_annotations(orelse)
+                || has_annotations(finalbody)
+                || handlers.iter().any(|h| has_annotations(&h.body))
+        }
         _ => false,
     })
 }

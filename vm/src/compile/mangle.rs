@@ -21,8 +21,23 @@ fn stmt_has_private_class(s: &Stmt) -> bool {
     match &s.kind {
         StmtKind::ClassDef(_) => true,
         StmtKind::FunctionDef(f) => f.body.iter().any(stmt_has_private_class),
-        StmtKind::If { body, orelse, .. } | StmtKind::While { body, orelse, .. } | StmtKind::For { body, orelse, .. } => body.iter().chain(orelse).any(stmt_has_private_class),
-        StmtKind::Try { body, handlers, orelse, finalbody, .. } => body.iter().chain(orelse).chain(finalbody).chain(handlers.iter().flat_map(|h| h.body.iter())).any(stmt_has_private_class),
+        StmtKind::If { body, orelse, .. }
+        | StmtKind::While { body, orelse, .. }
+        | StmtKind::For { body, orelse, .. } => {
+            body.iter().chain(orelse).any(stmt_has_private_class)
+        }
+        StmtKind::Try {
+            body,
+            handlers,
+            orelse,
+            finalbody,
+            ..
+        } => body
+            .iter()
+            .chain(orelse)
+            .chain(finalbody)
+            .chain(handlers.iter().flat_map(|h| h.body.iter()))
+            .any(stmt_has_private_class),
         StmtKind::With { body, .. } => body.iter().any(stmt_has_private_class),
         _ => false,
     }
@@ -54,7 +69,14 @@ fn body(b: &mut [Stmt], class: Option<&str>) {
 }
 
 fn params(p: &mut Parameters, class: Option<&str>) {
-    for param in p.posonly.iter_mut().chain(p.args.iter_mut()).chain(p.vararg.iter_mut()).chain(p.kwonly.iter_mut()).chain(p.kwarg.iter_mut()) {
+    for param in p
+        .posonly
+        .iter_mut()
+        .chain(p.args.iter_mut())
+        .chain(p.vararg.iter_mut())
+        .chain(p.kwonly.iter_mut())
+        .chain(p.kwarg.iter_mut())
+    {
         fix(&mut param.name, class);
         if let Some(d) = &mut param.default {
             expr(d, class);
@@ -78,19 +100,38 @@ fn stmt(s: &mut Stmt, class: Option<&str>) {
             expr(target, class);
             expr(value, class);
         }
-        StmtKind::AnnAssign { target, annotation, value } => {
+        StmtKind::AnnAssign {
+            target,
+            annotation,
+            value,
+        } => {
             expr(target, class);
             expr(annotation, class);
             if let Some(v) = value {
                 expr(v, class);
             }
         }
-        StmtKind::If { test, body: b, orelse } | StmtKind::While { test, body: b, orelse } => {
+        StmtKind::If {
+            test,
+            body: b,
+            orelse,
+        }
+        | StmtKind::While {
+            test,
+            body: b,
+            orelse,
+        } => {
             expr(test, class);
             body(b, class);
             body(orelse, class);
         }
-        StmtKind::For { target, iter, body: b, orelse, .. } => {
+        StmtKind::For {
+            target,
+            iter,
+            body: b,
+            orelse,
+            ..
+        } => {
             expr(target, class);
             expr(iter, class);
             body(b, class);
@@ -132,7 +173,13 @@ fn stmt(s: &mut Stmt, class: Option<&str>) {
                 fix(n, class);
             }
         }
-        StmtKind::Try { body: b, handlers, orelse, finalbody, .. } => {
+        StmtKind::Try {
+            body: b,
+            handlers,
+            orelse,
+            finalbody,
+            ..
+        } => {
             body(b, class);
             for h in handlers {
                 if let Some(t) = &mut h.typ {
@@ -187,7 +234,10 @@ fn stmt(s: &mut Stmt, class: Option<&str>) {
 
 fn fstring(parts: &mut [FStringPart], class: Option<&str>) {
     for p in parts {
-        if let FStringPart::Formatted { value, format_spec, .. } = p {
+        if let FStringPart::Formatted {
+            value, format_spec, ..
+        } = p
+        {
             expr(value, class);
             if let Some(spec) = format_spec {
                 fstring(spec, class);
@@ -229,7 +279,11 @@ fn expr(e: &mut Expr, class: Option<&str>) {
             params(p, class);
             expr(b, class);
         }
-        ExprKind::IfExp { test, body: b, orelse } => {
+        ExprKind::IfExp {
+            test,
+            body: b,
+            orelse,
+        } => {
             expr(test, class);
             expr(b, class);
             expr(orelse, class);
@@ -250,11 +304,17 @@ fn expr(e: &mut Expr, class: Option<&str>) {
                 expr(i, class);
             }
         }
-        ExprKind::ListComp { elt, generators } | ExprKind::SetComp { elt, generators } | ExprKind::GeneratorExp { elt, generators } => {
+        ExprKind::ListComp { elt, generators }
+        | ExprKind::SetComp { elt, generators }
+        | ExprKind::GeneratorExp { elt, generators } => {
             expr(elt, class);
             comprehension(generators, class);
         }
-        ExprKind::DictComp { key, value, generators } => {
+        ExprKind::DictComp {
+            key,
+            value,
+            generators,
+        } => {
             expr(key, class);
             expr(value, class);
             comprehension(generators, class);
@@ -265,13 +325,19 @@ fn expr(e: &mut Expr, class: Option<&str>) {
                 expr(v, class);
             }
         }
-        ExprKind::Compare { left, comparators, .. } => {
+        ExprKind::Compare {
+            left, comparators, ..
+        } => {
             expr(left, class);
             for c in comparators {
                 expr(c, class);
             }
         }
-        ExprKind::Call { func, args, keywords } => {
+        ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } => {
             expr(func, class);
             for a in args {
                 expr(a, class);

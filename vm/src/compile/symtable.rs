@@ -113,11 +113,18 @@ impl SymbolTable {
 }
 
 pub fn build(module: &Module) -> Result<SymbolTable, ScopeError> {
-    let mut b = Builder { scopes: vec![Scope::new(ScopeKind::Module, "<module>")], by_node: HashMap::new(), stack: vec![0] };
+    let mut b = Builder {
+        scopes: vec![Scope::new(ScopeKind::Module, "<module>")],
+        by_node: HashMap::new(),
+        stack: vec![0],
+    };
     for s in &module.body {
         b.stmt(s)?;
     }
-    let mut table = SymbolTable { scopes: b.scopes, by_node: b.by_node };
+    let mut table = SymbolTable {
+        scopes: b.scopes,
+        by_node: b.by_node,
+    };
     analyze(&mut table.scopes, 0, &HashSet::new());
     Ok(table)
 }
@@ -168,7 +175,14 @@ impl Builder {
                 self.expr(d)?;
             }
         }
-        for param in p.posonly.iter().chain(&p.args).chain(p.vararg.iter()).chain(&p.kwonly).chain(p.kwarg.iter()) {
+        for param in p
+            .posonly
+            .iter()
+            .chain(&p.args)
+            .chain(p.vararg.iter())
+            .chain(&p.kwonly)
+            .chain(p.kwarg.iter())
+        {
             if let Some(a) = &param.annotation {
                 self.expr(a)?;
             }
@@ -214,7 +228,11 @@ impl Builder {
                 }
                 self.target(target)?;
             }
-            StmtKind::AnnAssign { target, annotation, value } => {
+            StmtKind::AnnAssign {
+                target,
+                annotation,
+                value,
+            } => {
                 if let Some(v) = value {
                     self.expr(v)?;
                 }
@@ -233,7 +251,13 @@ impl Builder {
                 self.body(body)?;
                 self.body(orelse)?;
             }
-            StmtKind::For { target, iter, body, orelse, .. } => {
+            StmtKind::For {
+                target,
+                iter,
+                body,
+                orelse,
+                ..
+            } => {
                 self.expr(iter)?;
                 self.target(target)?;
                 self.body(body)?;
@@ -279,24 +303,39 @@ impl Builder {
                 for n in names {
                     let f = self.flags(n);
                     if f.param {
-                        return Err(ScopeError { message: format!("name '{n}' is parameter and global"), span: s.span });
+                        return Err(ScopeError {
+                            message: format!("name '{n}' is parameter and global"),
+                            span: s.span,
+                        });
                     }
                     f.global = true;
                 }
             }
             StmtKind::Nonlocal(names) => {
                 if self.cur().kind == ScopeKind::Module {
-                    return Err(ScopeError { message: "nonlocal declaration not allowed at module level".into(), span: s.span });
+                    return Err(ScopeError {
+                        message: "nonlocal declaration not allowed at module level".into(),
+                        span: s.span,
+                    });
                 }
                 for n in names {
                     let f = self.flags(n);
                     if f.param {
-                        return Err(ScopeError { message: format!("name '{n}' is parameter and nonlocal"), span: s.span });
+                        return Err(ScopeError {
+                            message: format!("name '{n}' is parameter and nonlocal"),
+                            span: s.span,
+                        });
                     }
                     f.nonlocal = true;
                 }
             }
-            StmtKind::Try { body, handlers, orelse, finalbody, .. } => {
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+                ..
+            } => {
                 self.body(body)?;
                 for h in handlers {
                     if let Some(t) = &h.typ {
@@ -340,7 +379,10 @@ impl Builder {
             }
             StmtKind::Import(aliases) => {
                 for a in aliases {
-                    let bound = a.asname.clone().unwrap_or_else(|| a.name.split('.').next().unwrap_or("").to_string());
+                    let bound = a
+                        .asname
+                        .clone()
+                        .unwrap_or_else(|| a.name.split('.').next().unwrap_or("").to_string());
                     self.bind(&bound);
                 }
             }
@@ -375,7 +417,12 @@ impl Builder {
         Ok(())
     }
 
-    fn comprehension(&mut self, node: &Expr, generators: &[Comprehension], elts: &[&Expr]) -> Result<(), ScopeError> {
+    fn comprehension(
+        &mut self,
+        node: &Expr,
+        generators: &[Comprehension],
+        elts: &[&Expr],
+    ) -> Result<(), ScopeError> {
         // The first iterable is evaluated in the enclosing scope.
         self.expr(&generators[0].iter)?;
         self.push_scope(node, ScopeKind::Function, "<comprehension>");
@@ -430,11 +477,23 @@ impl Builder {
                 }
                 let owner = self.stack[depth];
                 if owner != *self.stack.last().unwrap() {
-                    self.scopes[owner].symbols.entry(target.clone()).or_default().bound = true;
+                    self.scopes[owner]
+                        .symbols
+                        .entry(target.clone())
+                        .or_default()
+                        .bound = true;
                     for &s in &self.stack[depth + 1..] {
-                        self.scopes[s].symbols.entry(target.clone()).or_default().nonlocal = self.scopes[owner].kind == ScopeKind::Function;
+                        self.scopes[s]
+                            .symbols
+                            .entry(target.clone())
+                            .or_default()
+                            .nonlocal = self.scopes[owner].kind == ScopeKind::Function;
                         if self.scopes[owner].kind != ScopeKind::Function {
-                            self.scopes[s].symbols.entry(target.clone()).or_default().global = true;
+                            self.scopes[s]
+                                .symbols
+                                .entry(target.clone())
+                                .or_default()
+                                .global = true;
                         }
                     }
                 } else {
@@ -474,10 +533,16 @@ impl Builder {
                     self.expr(i)?;
                 }
             }
-            ExprKind::ListComp { elt, generators } | ExprKind::SetComp { elt, generators } | ExprKind::GeneratorExp { elt, generators } => {
+            ExprKind::ListComp { elt, generators }
+            | ExprKind::SetComp { elt, generators }
+            | ExprKind::GeneratorExp { elt, generators } => {
                 self.comprehension(e, generators, &[elt])?
             }
-            ExprKind::DictComp { key, value, generators } => self.comprehension(e, generators, &[key, value])?,
+            ExprKind::DictComp {
+                key,
+                value,
+                generators,
+            } => self.comprehension(e, generators, &[key, value])?,
             ExprKind::Await(v) => {
                 // `await` inside a comprehension makes the comprehension itself asynchronous.
                 if self.cur().is_comprehension {
@@ -495,13 +560,19 @@ impl Builder {
                 self.cur().is_generator = true;
                 self.expr(v)?;
             }
-            ExprKind::Compare { left, comparators, .. } => {
+            ExprKind::Compare {
+                left, comparators, ..
+            } => {
                 self.expr(left)?;
                 for c in comparators {
                     self.expr(c)?;
                 }
             }
-            ExprKind::Call { func, args, keywords } => {
+            ExprKind::Call {
+                func,
+                args,
+                keywords,
+            } => {
                 self.expr(func)?;
                 for a in args {
                     self.expr(a)?;
@@ -527,7 +598,10 @@ impl Builder {
 
     fn fstring(&mut self, parts: &[FStringPart]) -> Result<(), ScopeError> {
         for p in parts {
-            if let FStringPart::Formatted { value, format_spec, .. } = p {
+            if let FStringPart::Formatted {
+                value, format_spec, ..
+            } = p
+            {
                 self.expr(value)?;
                 if let Some(spec) = format_spec {
                     self.fstring(spec)?;
@@ -664,7 +738,11 @@ fn analyze(scopes: &mut [Scope], id: usize, enclosing: &HashSet<String>) -> Hash
         }
         scope.varnames = varnames;
     }
-    let mut cellvars: Vec<String> = resolved.iter().filter(|(_, r)| **r == Resolution::Cell).map(|(n, _)| n.clone()).collect();
+    let mut cellvars: Vec<String> = resolved
+        .iter()
+        .filter(|(_, r)| **r == Resolution::Cell)
+        .map(|(n, _)| n.clone())
+        .collect();
     cellvars.sort();
     scope.cellvars = cellvars;
     scope.freevars = free.clone();

@@ -118,7 +118,11 @@ impl Class {
     }
     pub fn refresh_flags(&self) {
         let user_defined = |n: &str| {
-            let mut found = self.dict.borrow().get(n).map(|v| matches!(v, Value::Function(_)));
+            let mut found = self
+                .dict
+                .borrow()
+                .get(n)
+                .map(|v| matches!(v, Value::Function(_)));
             if found.is_none() {
                 for b in &self.mro {
                     if let Some(v) = b.dict.borrow().get(n) {
@@ -130,7 +134,8 @@ impl Class {
             found.unwrap_or(false)
         };
         // A native __eq__ defined by a Rust class (not object's default) also needs calling.
-        let custom_eq = user_defined("__eq__") || (self.is_user && matches!(self.lookup_custom("__eq__"), Some(Value::Native(_))));
+        let custom_eq = user_defined("__eq__")
+            || (self.is_user && matches!(self.lookup_custom("__eq__"), Some(Value::Native(_))));
         self.slots.set(DunderFlags {
             has_eq: custom_eq,
             has_hash: user_defined("__hash__"),

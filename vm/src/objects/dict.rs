@@ -38,7 +38,12 @@ pub struct DictData {
 impl Clone for DictData {
     /// A copy (`dict(obj.__dict__)`, `d.copy()`) is an ordinary dict: it mirrors nothing.
     fn clone(&self) -> DictData {
-        DictData { entries: self.entries.clone(), indices: self.indices.clone(), len: self.len, owner: None }
+        DictData {
+            entries: self.entries.clone(),
+            indices: self.indices.clone(),
+            len: self.len,
+            owner: None,
+        }
     }
 }
 
@@ -97,7 +102,11 @@ impl DictData {
                 }
             }
             perturb >>= 5;
-            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
         }
         if undecided.is_empty() {
             Lookup::Absent
@@ -112,9 +121,13 @@ impl DictData {
     }
     /// Mirrors `key = value` (or its removal, when `value` is None) into the owner's attributes.
     fn mirror(&self, key: &Value, value: Option<&Value>) {
-        let (Some(owner), Value::Str(name)) = (&self.owner, key) else { return };
+        let (Some(owner), Value::Str(name)) = (&self.owner, key) else {
+            return;
+        };
         let Some(inst) = owner.upgrade() else { return };
-        let Ok(mut attrs) = inst.dict.try_borrow_mut() else { return };
+        let Ok(mut attrs) = inst.dict.try_borrow_mut() else {
+            return;
+        };
         match value {
             Some(v) => {
                 attrs.insert(StrKey(name.clone()), v.clone());
@@ -159,7 +172,11 @@ impl DictData {
                 return;
             }
             perturb >>= 5;
-            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
         }
     }
 
@@ -190,7 +207,11 @@ impl DictData {
                 break;
             }
             perturb >>= 5;
-            i = (i.wrapping_mul(5).wrapping_add(1).wrapping_add(perturb as usize)) & mask;
+            i = (i
+                .wrapping_mul(5)
+                .wrapping_add(1)
+                .wrapping_add(perturb as usize))
+                & mask;
         }
         self.len -= 1;
         if self.len == 0 {
@@ -229,7 +250,9 @@ impl DictData {
         self.iter().map(|e| e.value.clone()).collect()
     }
     pub fn items(&self) -> Vec<(Value, Value)> {
-        self.iter().map(|e| (e.key.clone(), e.value.clone())).collect()
+        self.iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect()
     }
     /// Removes and returns the last inserted entry (`dict.popitem`).
     pub fn pop_last(&mut self) -> Option<Entry> {

@@ -33,7 +33,10 @@ pub struct Args {
 
 impl Args {
     pub fn new(pos: Vec<Value>) -> Args {
-        Args { pos, kw: Vec::new() }
+        Args {
+            pos,
+            kw: Vec::new(),
+        }
     }
     /// Removes and returns the keyword argument `name`, if given.
     pub fn take_kw(&mut self, name: &str) -> Option<Value> {

@@ -86,13 +86,21 @@ impl Drop for Generator {
         if inner.state != GenState::Suspended || self.kind == GenKind::AsyncGenerator {
             return;
         }
-        let Some(frame) = inner.frame.take() else { return };
+        let Some(frame) = inner.frame.take() else {
+            return;
+        };
         // Only a frame suspended inside a handler region has cleanup code to run.
         let ip = frame.ip.saturating_sub(1);
         if frame.code.handler_for(ip).is_none() {
             return;
         }
-        let pending = PendingClose { kind: self.kind, name: self.name.clone(), qualname: self.qualname.clone(), frame, saved: std::mem::take(&mut inner.saved) };
+        let pending = PendingClose {
+            kind: self.kind,
+            name: self.name.clone(),
+            qualname: self.qualname.clone(),
+            frame,
+            saved: std::mem::take(&mut inner.saved),
+        };
         PENDING.with(|p| p.borrow_mut().push(pending));
         PENDING_COUNT.with(|c| c.set(c.get() + 1));
     }

@@ -29,7 +29,10 @@ pub struct Module {
 
 impl Module {
     pub fn new(name: &str) -> Module {
-        let m = Module { name: Rc::new(PyStr::new(name)), dict: RefCell::new(AttrMap::default()) };
+        let m = Module {
+            name: Rc::new(PyStr::new(name)),
+            dict: RefCell::new(AttrMap::default()),
+        };
         m.set("__name__", Value::str(name));
         m
     }
@@ -37,7 +40,12 @@ impl Module {
         self.dict.borrow().get(name).cloned()
     }
     pub fn set(&self, name: &str, value: Value) {
-        if self.dict.borrow_mut().insert(StrKey(Rc::new(PyStr::new(name))), value).is_none() {
+        if self
+            .dict
+            .borrow_mut()
+            .insert(StrKey(Rc::new(PyStr::new(name))), value)
+            .is_none()
+        {
             bump_epoch();
         }
     }

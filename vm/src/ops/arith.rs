@@ -9,7 +9,9 @@ use crate::value::Value;
 use crate::vm::Vm;
 use crate::PyResult;
 
-pub const OP_SYMBOLS: [&str; 13] = ["+", "-", "*", "@", "/", "//", "%", "**", "<<", ">>", "|", "^", "&"];
+pub const OP_SYMBOLS: [&str; 13] = [
+    "+", "-", "*", "@", "/", "//", "%", "**", "<<", ">>", "|", "^", "&",
+];
 const DUNDERS: [(&str, &str, &str); 13] = [
     ("__add__", "__radd__", "__iadd__"),
     ("__sub__", "__rsub__", "__isub__"),
@@ -61,7 +63,8 @@ fn as_i64(v: &Value) -> Option<i64> {
 pub fn binary_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
     // `int | None` and friends build a union (types.UnionType) for annotations and isinstance.
     if op == 10 {
-        let is_type = |v: &Value| matches!(v, Value::Class(_)) || crate::builtins::union_args(v).is_some();
+        let is_type =
+            |v: &Value| matches!(v, Value::Class(_)) || crate::builtins::union_args(v).is_some();
         if (is_type(a) && (is_type(b) || b.is_none())) || (a.is_none() && is_type(b)) {
             let r = crate::builtins::make_union(vm, a, b)?;
             if !matches!(r, Value::NotImplemented) {
@@ -81,15 +84,25 @@ pub fn binary_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
 pub fn inplace_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
     // Lists extend in place (`x += y` keeps identity).
     if let (Value::List(l), 0) = (a, op) {
-        let items = super::collect(vm, b).map_err(|_| vm.type_error(format!("'{}' object is not iterable", vm.type_name(b))))?;
+        let items = super::collect(vm, b)
+            .map_err(|_| vm.type_error(format!("'{}' object is not iterable", vm.type_name(b))))?;
         l.borrow_mut().extend(items);
         return Ok(a.clone());
     }
     if let (Value::List(l), 2) = (a, op) {
         let n = match as_i64(b) {
             Some(n) => n,
-            None if matches!(b, Value::Instance(_)) && vm.type_of(b).lookup("__index__").is_some() => super::index_value(vm, b, "")?,
-            None => return Err(vm.type_error(format!("can't multiply sequence by non-int of type '{}'", vm.type_name(b)))),
+            None if matches!(b, Value::Instance(_))
+                && vm.type_of(b).lookup("__index__").is_some() =>
+            {
+                super::index_value(vm, b, "")?
+            }
+            None => {
+                return Err(vm.type_error(format!(
+                    "can't multiply sequence by non-int of type '{}'",
+                    vm.type_name(b)
+                )))
+            }
         };
         let items = l.borrow().clone();
         let mut out = Vec::new();
@@ -108,7 +121,10 @@ pub fn inplace_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> 
     if let Value::Dict(d) = a {
         if op == 10 {
             if !matches!(b, Value::Dict(_)) && crate::builtins::payload_dict(b).is_none() {
-                return Err(vm.type_error(format!("unsupported operand type(s) for |=: 'dict' and '{}'", vm.type_name(b))));
+                return Err(vm.type_error(format!(
+                    "unsupported operand type(s) for |=: 'dict' and '{}'",
+                    vm.type_name(b)
+                )));
             }
             super::dict_update_from(vm, &Value::Dict(d.clone()), b, false)?;
             return Ok(a.clone());
@@ -177,32 +193,65 @@ fn dunder_binary(vm: &mut Vm, a: &Value, b: &Value, op: u8, inplace: bool) -> Py
         }
     }
     let sym = OP_SYMBOLS[op as usize];
-    let sym = if inplace { format!("{sym}=") } else { sym.to_string() };
+    let sym = if inplace {
+        format!("{sym}=")
+    } else {
+        sym.to_string()
+    };
     if op == 0 {
         if let Value::Str(_) = a {
-            return Err(vm.type_error(format!("can only concatenate str (not \"{}\") to str", vm.type_name(b))));
+            return Err(vm.type_error(format!(
+                "can only concatenate str (not \"{}\") to str",
+                vm.type_name(b)
+            )));
         }
         if let (Value::List(_), false) = (a, matches!(b, Value::List(_))) {
-            return Err(vm.type_error(format!("can only concatenate list (not \"{}\") to list", vm.type_name(b))));
+            return Err(vm.type_error(format!(
+                "can only concatenate list (not \"{}\") to list",
+                vm.type_name(b)
+            )));
         }
         if let (Value::Tuple(_), false) = (a, matches!(b, Value::Tuple(_))) {
-            return Err(vm.type_error(format!("can only concatenate tuple (not \"{}\") to tuple", vm.type_name(b))));
+            return Err(vm.type_error(format!(
+                "can only concatenate tuple (not \"{}\") to tuple",
+                vm.type_name(b)
+            )));
         }
     }
-    if op == 2 && (matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_)) || matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_))) {
+    if op == 2
+        && (matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_))
+            || matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_)))
+    {
         let a_is_seq = matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_));
         let (seq, other) = if a_is_seq { (a, b) } else { (b, a) };
         // Anything with __index__ repeats a sequence, as an int does.
         if matches!(other, Value::Instance(_)) && vm.type_of(other).lookup("__index__").is_some() {
             let n = Value::Int(super::index_value(vm, other, "")?);
-            return if inplace { inplace_op(vm, seq, &n, 2) } else { binary_op(vm, seq, &n, 2) };
+            return if inplace {
+                inplace_op(vm, seq, &n, 2)
+            } else {
+                binary_op(vm, seq, &n, 2)
+            };
         }
-        return Err(vm.type_error(format!("can't multiply sequence by non-int of type '{}'", vm.type_name(other))));
+        return Err(vm.type_error(format!(
+            "can't multiply sequence by non-int of type '{}'",
+            vm.type_name(other)
+        )));
     }
     if op == 7 {
-        return Err(vm.type_error(format!("unsupported operand type(s) for {}: '{}' and '{}'", if inplace { "**=" } else { "** or pow()" }, ta.name(), tb.name())));
+        return Err(vm.type_error(format!(
+            "unsupported operand type(s) for {}: '{}' and '{}'",
+            if inplace { "**=" } else { "** or pow()" },
+            ta.name(),
+            tb.name()
+        )));
     }
-    Err(vm.type_error(format!("unsupported operand type(s) for {}: '{}' and '{}'", sym, ta.name(), tb.name())))
+    Err(vm.type_error(format!(
+        "unsupported operand type(s) for {}: '{}' and '{}'",
+        sym,
+        ta.name(),
+        tb.name()
+    )))
 }
 
 fn zero_div(vm: &Vm, msg: &str) -> Value {
@@ -271,8 +320,12 @@ pub fn numeric_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Option<
     if is_intlike(a) && is_intlike(b) {
         return big_int_op(vm, &to_bigint(a).unwrap(), &to_bigint(b).unwrap(), op).map(Some);
     }
-    let (Some(x), Some(y)) = (to_f64(a), to_f64(b)) else { return Ok(None) };
-    if matches!(a, Value::BigInt(_)) && x.is_infinite() || matches!(b, Value::BigInt(_)) && y.is_infinite() {
+    let (Some(x), Some(y)) = (to_f64(a), to_f64(b)) else {
+        return Ok(None);
+    };
+    if matches!(a, Value::BigInt(_)) && x.is_infinite()
+        || matches!(b, Value::BigInt(_)) && y.is_infinite()
+    {
         return Err(vm.error("OverflowError", "int too large to convert to float"));
     }
     let r = match op {
@@ -325,7 +378,10 @@ fn small_int_op(vm: &mut Vm, x: i64, y: i64, op: u8) -> PyResult<Option<Value>> 
             if y == 0 {
                 return Err(zero_div(vm, "division by zero"));
             }
-            Some(Value::Float(int_true_div(&BigInt::from(x), &BigInt::from(y))))
+            Some(Value::Float(int_true_div(
+                &BigInt::from(x),
+                &BigInt::from(y),
+            )))
         }
         5 => {
             if y == 0 {
@@ -366,7 +422,15 @@ fn small_int_op(vm: &mut Vm, x: i64, y: i64, op: u8) -> PyResult<Option<Value>> 
             if y < 0 {
                 return Err(vm.value_error("negative shift count"));
             }
-            Some(Value::Int(if y >= 64 { if x < 0 { -1 } else { 0 } } else { x >> y }))
+            Some(Value::Int(if y >= 64 {
+                if x < 0 {
+                    -1
+                } else {
+                    0
+                }
+            } else {
+                x >> y
+            }))
         }
         10 => Some(Value::Int(x | y)),
         11 => Some(Value::Int(x ^ y)),
@@ -405,7 +469,10 @@ fn big_int_op(vm: &mut Vm, x: &BigInt, y: &BigInt, op: u8) -> PyResult<Value> {
             }
             let f = int_true_div(x, y);
             if f.is_infinite() {
-                return Err(vm.error("OverflowError", "integer division result too large for a float"));
+                return Err(vm.error(
+                    "OverflowError",
+                    "integer division result too large for a float",
+                ));
             }
             return Ok(Value::Float(f));
         }
@@ -445,7 +512,9 @@ fn big_int_op(vm: &mut Vm, x: &BigInt, y: &BigInt, op: u8) -> PyResult<Value> {
             if y.is_negative() {
                 return Err(vm.value_error("negative shift count"));
             }
-            let s = y.to_usize().ok_or_else(|| vm.error("OverflowError", "too many digits in integer"))?;
+            let s = y
+                .to_usize()
+                .ok_or_else(|| vm.error("OverflowError", "too many digits in integer"))?;
             if s > 64_000_000 {
                 return Err(vm.error("OverflowError", "too many digits in integer"));
             }
@@ -470,7 +539,10 @@ fn big_int_op(vm: &mut Vm, x: &BigInt, y: &BigInt, op: u8) -> PyResult<Value> {
         11 => x ^ y,
         12 => x & y,
         _ => {
-            return Err(vm.type_error(format!("unsupported operand type(s) for {}: 'int' and 'int'", OP_SYMBOLS[op as usize])));
+            return Err(vm.type_error(format!(
+                "unsupported operand type(s) for {}: 'int' and 'int'",
+                OP_SYMBOLS[op as usize]
+            )));
         }
     };
     Ok(Value::from_bigint(r))
@@ -500,7 +572,12 @@ fn sequence_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Option<Val
             v.extend_from_slice(y);
             Ok(Some(Value::Bytes(std::rc::Rc::new(v))))
         }
-        (2, seq, n) | (2, n, seq) if matches!(seq, Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)) && matches!(n, Value::Int(_) | Value::Bool(_)) => {
+        (2, seq, n) | (2, n, seq)
+            if matches!(
+                seq,
+                Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
+            ) && matches!(n, Value::Int(_) | Value::Bool(_)) =>
+        {
             let n = as_i64(n).unwrap().max(0) as usize;
             Ok(Some(match seq {
                 Value::Str(s) => {
@@ -530,7 +607,11 @@ fn sequence_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Option<Val
         }
         (6, Value::Str(_), _) => crate::builtins::percent_format(vm, a, b).map(Some),
         (6, Value::Bytes(_), _) => Ok(None),
-        (1 | 10 | 11 | 12, Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => super::set_binary(vm, a, b, op).map(Some),
+        (
+            1 | 10 | 11 | 12,
+            Value::Set(_) | Value::FrozenSet(_),
+            Value::Set(_) | Value::FrozenSet(_),
+        ) => super::set_binary(vm, a, b, op).map(Some),
         (10, Value::Dict(_), Value::Dict(_)) => {
             let d = vm.new_dict();
             super::dict_update_from(vm, &d, a, false)?;
@@ -568,7 +649,11 @@ pub fn unary_op(vm: &mut Vm, a: &Value, op: u8) -> PyResult<Value> {
         return unary_op(vm, &p, op);
     }
     let sym = ["~", "not", "+", "-"][op as usize];
-    Err(vm.type_error(format!("bad operand type for unary {}: '{}'", sym, vm.type_name(a))))
+    Err(vm.type_error(format!(
+        "bad operand type for unary {}: '{}'",
+        sym,
+        vm.type_name(a)
+    )))
 }
 
 /// Python's `divmod`-style helpers reused by builtins.

@@ -22,11 +22,19 @@ fn cmp_int_float(i: &BigInt, f: f64) -> Option<Ordering> {
         return None;
     }
     if f.is_infinite() {
-        return Some(if f > 0.0 { Ordering::Less } else { Ordering::Greater });
+        return Some(if f > 0.0 {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        });
     }
     let fl = f.floor();
     let fi = num_bigint::BigInt::from(fl as i128);
-    let fi = if fl.abs() < 1e30 { fi } else { BigInt::parse_bytes(format!("{:.0}", fl).as_bytes(), 10).unwrap_or(fi) };
+    let fi = if fl.abs() < 1e30 {
+        fi
+    } else {
+        BigInt::parse_bytes(format!("{:.0}", fl).as_bytes(), 10).unwrap_or(fi)
+    };
     match i.cmp(&fi) {
         Ordering::Equal => {
             if f > fl {
@@ -71,8 +79,12 @@ pub fn fast_eq(a: &Value, b: &Value) -> Option<bool> {
     Some(match (a, b) {
         (Str(x), Str(y)) => Rc::ptr_eq(x, y) || x.s == y.s,
         (Int(x), Int(y)) => x == y,
-        (Int(_) | Float(_) | Bool(_) | BigInt(_), Int(_) | Float(_) | Bool(_) | BigInt(_)) => num_cmp(a, b)? == Some(Ordering::Equal),
-        (None, None) | (Null, Null) | (Ellipsis, Ellipsis) | (NotImplemented, NotImplemented) => true,
+        (Int(_) | Float(_) | Bool(_) | BigInt(_), Int(_) | Float(_) | Bool(_) | BigInt(_)) => {
+            num_cmp(a, b)? == Some(Ordering::Equal)
+        }
+        (None, None) | (Null, Null) | (Ellipsis, Ellipsis) | (NotImplemented, NotImplemented) => {
+            true
+        }
         (Bytes(x), Bytes(y)) => x == y,
         (Tuple(x), Tuple(y)) => {
             if x.len() != y.len() {
@@ -92,18 +104,25 @@ pub fn fast_eq(a: &Value, b: &Value) -> Option<bool> {
             if Rc::ptr_eq(x, y) {
                 return Some(true);
             }
-            if x.class.slots.get().has_eq || y.class.slots.get().has_eq || !matches!(x.payload, crate::objects::class::Payload::None) {
+            if x.class.slots.get().has_eq
+                || y.class.slots.get().has_eq
+                || !matches!(x.payload, crate::objects::class::Payload::None)
+            {
                 return Option::None;
             }
             false
         }
         (Instance(x), _) | (_, Instance(x)) => {
-            if x.class.slots.get().has_eq || !matches!(x.payload, crate::objects::class::Payload::None) {
+            if x.class.slots.get().has_eq
+                || !matches!(x.payload, crate::objects::class::Payload::None)
+            {
                 return Option::None;
             }
             false
         }
-        (List(_), List(_)) | (Dict(_), Dict(_)) | (Set(_) | FrozenSet(_), Set(_) | FrozenSet(_)) => return Option::None,
+        (List(_), List(_))
+        | (Dict(_), Dict(_))
+        | (Set(_) | FrozenSet(_), Set(_) | FrozenSet(_)) => return Option::None,
         (Range(x), Range(y)) => {
             let (lx, ly) = (x.len(), y.len());
             lx == ly && (lx == 0 || (x.start == y.start && (lx == 1 || x.step == y.step)))
@@ -174,8 +193,12 @@ pub fn compare(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
         return Ok(Value::Bool(ord_result(o, op)));
     }
     match (a, b) {
-        (Value::Str(x), Value::Str(y)) => return Ok(Value::Bool(ord_result(Some(x.s.cmp(&y.s)), op))),
-        (Value::Bytes(x), Value::Bytes(y)) => return Ok(Value::Bool(ord_result(Some(x.cmp(y)), op))),
+        (Value::Str(x), Value::Str(y)) => {
+            return Ok(Value::Bool(ord_result(Some(x.s.cmp(&y.s)), op)))
+        }
+        (Value::Bytes(x), Value::Bytes(y)) => {
+            return Ok(Value::Bool(ord_result(Some(x.cmp(y)), op)))
+        }
         (Value::List(x), Value::List(y)) => {
             let (x, y) = (x.borrow().clone(), y.borrow().clone());
             return seq_compare(vm, &x, &y, op);
@@ -188,8 +211,12 @@ pub fn compare(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
             let r = super::dict_eq(vm, a, b)?;
             return Ok(Value::Bool(r == (op == 0)));
         }
-        (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => return super::set_compare(vm, a, b, op),
-        (Value::Range(_), Value::Range(_)) if op < 2 => return Ok(Value::Bool(fast_eq(a, b).unwrap_or(false) == (op == 0))),
+        (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => {
+            return super::set_compare(vm, a, b, op)
+        }
+        (Value::Range(_), Value::Range(_)) if op < 2 => {
+            return Ok(Value::Bool(fast_eq(a, b).unwrap_or(false) == (op == 0)))
+        }
         _ => {}
     }
     // Script-defined comparisons, reflected operand first when it is a subclass.
@@ -320,7 +347,11 @@ pub fn hash_float(f: f64) -> i64 {
             x -= HASH_MODULUS;
         }
     }
-    let e = if e >= 0 { e % HASH_BITS as i32 } else { HASH_BITS as i32 - 1 - ((-1 - e) % HASH_BITS as i32) };
+    let e = if e >= 0 {
+        e % HASH_BITS as i32
+    } else {
+        HASH_BITS as i32 - 1 - ((-1 - e) % HASH_BITS as i32)
+    };
     x = ((x << e) & HASH_MODULUS) | (x >> (HASH_BITS as i32 - e));
     let r = x as i64 * sign;
     if r == -1 {
@@ -414,13 +445,20 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
             tuple_hash(&lanes)
         }
         Value::FrozenSet(s) => s.borrow().frozen_hash(),
-        Value::List(_) | Value::Dict(_) | Value::Set(_) => return Err(vm.type_error(format!("unhashable type: '{}'", vm.type_name(v)))),
+        Value::List(_) | Value::Dict(_) | Value::Set(_) => {
+            return Err(vm.type_error(format!("unhashable type: '{}'", vm.type_name(v))))
+        }
         Value::Instance(inst) => {
             let cls = inst.class.clone();
             match cls.lookup("__hash__") {
-                Some(Value::None) => return Err(vm.type_error(format!("unhashable type: '{}'", cls.name()))),
+                Some(Value::None) => {
+                    return Err(vm.type_error(format!("unhashable type: '{}'", cls.name())))
+                }
                 // A script __hash__, or a native one defined by a Rust class (not object's default).
-                Some(f @ (Value::Function(_) | Value::Native(_))) if matches!(f, Value::Function(_)) || cls.lookup_custom("__hash__").is_some() => {
+                Some(f @ (Value::Function(_) | Value::Native(_)))
+                    if matches!(f, Value::Function(_))
+                        || cls.lookup_custom("__hash__").is_some() =>
+                {
                     let native = matches!(f, Value::Native(_));
                     let r = vm.call(&f, vec![v.clone()])?;
                     match r {
@@ -434,7 +472,10 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
                 }
                 _ => {
                     // Defining __eq__ without __hash__ makes instances unhashable.
-                    if cls.dict.borrow().contains_key("__eq__") && !cls.dict.borrow().contains_key("__hash__") && cls.is_user {
+                    if cls.dict.borrow().contains_key("__eq__")
+                        && !cls.dict.borrow().contains_key("__hash__")
+                        && cls.is_user
+                    {
                         return Err(vm.type_error(format!("unhashable type: '{}'", cls.name())));
                     }
                     match crate::builtins::payload_value(v) {

@@ -23,8 +23,19 @@ pub fn dict_of(v: &Value) -> Option<Rc<RefCell<DictData>>> {
 }
 
 /// Finds `key` (with hash `h`) in `d`, calling script `__eq__` only where needed.
-pub fn dict_find(vm: &mut Vm, d: &RefCell<DictData>, key: &Value, h: i64) -> PyResult<Option<usize>> {
-    let found = d.borrow().lookup(h, |k| if k.is(key) { Some(true) } else { fast_eq(k, key) });
+pub fn dict_find(
+    vm: &mut Vm,
+    d: &RefCell<DictData>,
+    key: &Value,
+    h: i64,
+) -> PyResult<Option<usize>> {
+    let found = d.borrow().lookup(h, |k| {
+        if k.is(key) {
+            Some(true)
+        } else {
+            fast_eq(k, key)
+        }
+    });
     match found {
         Lookup::Found(i) => Ok(Some(i)),
         Lookup::Absent => Ok(None),
@@ -116,7 +127,9 @@ pub fn dict_update_from(vm: &mut Vm, d: &Value, other: &Value, merge: bool) -> P
         for (k, v) in items {
             if merge && dict_get_in(vm, &target, &k)?.is_some() {
                 let ks = super::to_str(vm, &k)?;
-                return Err(vm.type_error(format!("got multiple values for keyword argument '{ks}'")));
+                return Err(
+                    vm.type_error(format!("got multiple values for keyword argument '{ks}'"))
+                );
             }
             dict_set_in(vm, &target, k, v)?;
         }
@@ -132,13 +145,24 @@ pub fn dict_update_from(vm: &mut Vm, d: &Value, other: &Value, merge: bool) -> P
         return Ok(());
     }
     if merge {
-        return Err(vm.type_error(format!("argument after ** must be a mapping, not {}", vm.type_name(other))));
+        return Err(vm.type_error(format!(
+            "argument after ** must be a mapping, not {}",
+            vm.type_name(other)
+        )));
     }
-    let items = collect(vm, other).map_err(|_| vm.type_error(format!("'{}' object is not iterable", vm.type_name(other))))?;
+    let items = collect(vm, other)
+        .map_err(|_| vm.type_error(format!("'{}' object is not iterable", vm.type_name(other))))?;
     for (i, item) in items.into_iter().enumerate() {
-        let pair = collect(vm, &item).map_err(|_| vm.type_error(format!("cannot convert dictionary update sequence element #{i} to a sequence")))?;
+        let pair = collect(vm, &item).map_err(|_| {
+            vm.type_error(format!(
+                "cannot convert dictionary update sequence element #{i} to a sequence"
+            ))
+        })?;
         if pair.len() != 2 {
-            return Err(vm.value_error(format!("dictionary update sequence element #{i} has length {}; 2 is required", pair.len())));
+            return Err(vm.value_error(format!(
+                "dictionary update sequence element #{i} has length {}; 2 is required",
+                pair.len()
+            )));
         }
         let mut it = pair.into_iter();
         let (k, v) = (it.next().unwrap(), it.next().unwrap());
@@ -148,7 +172,9 @@ pub fn dict_update_from(vm: &mut Vm, d: &Value, other: &Value, merge: bool) -> P
 }
 
 pub fn dict_eq(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<bool> {
-    let (Some(x), Some(y)) = (dict_of(a), dict_of(b)) else { return Ok(false) };
+    let (Some(x), Some(y)) = (dict_of(a), dict_of(b)) else {
+        return Ok(false);
+    };
     if x.borrow().len() != y.borrow().len() {
         return Ok(false);
     }
@@ -192,16 +218,30 @@ pub fn index_value(vm: &mut Vm, v: &Value, what: &str) -> PyResult<i64> {
             if let Some(p) = crate::builtins::payload_value(v) {
                 return index_value(vm, &p, what);
             }
-            Err(vm.type_error(format!("{what} indices must be integers or slices, not {}", vm.type_name(v))))
+            Err(vm.type_error(format!(
+                "{what} indices must be integers or slices, not {}",
+                vm.type_name(v)
+            )))
         }
-        _ => Err(vm.type_error(format!("{what} indices must be integers or slices, not {}", vm.type_name(v)))),
+        _ => Err(vm.type_error(format!(
+            "{what} indices must be integers or slices, not {}",
+            vm.type_name(v)
+        ))),
     }
 }
 
 /// Resolves a slice against a length: (start, stop, step) as CPython's `PySlice_AdjustIndices`.
-pub fn slice_indices(vm: &mut Vm, s: &crate::objects::misc::Slice, len: usize) -> PyResult<(i64, i64, i64)> {
+pub fn slice_indices(
+    vm: &mut Vm,
+    s: &crate::objects::misc::Slice,
+    len: usize,
+) -> PyResult<(i64, i64, i64)> {
     let len = len as i64;
-    let step = if s.step.is_none() { 1 } else { index_value(vm, &s.step, "slice")? };
+    let step = if s.step.is_none() {
+        1
+    } else {
+        index_value(vm, &s.step, "slice")?
+    };
     if step == 0 {
         return Err(vm.value_error("slice step cannot be zero"));
     }
@@ -210,7 +250,11 @@ pub fn slice_indices(vm: &mut Vm, s: &crate::objects::misc::Slice, len: usize) -
             return Ok(default);
         }
         match v {
-            Value::BigInt(b) => Ok(if num_traits::Signed::is_negative(&**b) { i64::MIN / 2 } else { i64::MAX / 2 }),
+            Value::BigInt(b) => Ok(if num_traits::Signed::is_negative(&**b) {
+                i64::MIN / 2
+            } else {
+                i64::MAX / 2
+            }),
             _ => index_value(vm, v, "slice"),
         }
     };
@@ -235,7 +279,11 @@ pub fn slice_indices(vm: &mut Vm, s: &crate::objects::misc::Slice, len: usize) -
 }
 
 /// The positions a slice selects.
-pub fn slice_positions(vm: &mut Vm, s: &crate::objects::misc::Slice, len: usize) -> PyResult<Vec<usize>> {
+pub fn slice_positions(
+    vm: &mut Vm,
+    s: &crate::objects::misc::Slice,
+    len: usize,
+) -> PyResult<Vec<usize>> {
     let (start, stop, step) = slice_indices(vm, s, len)?;
     let mut out = Vec::new();
     let mut i = start;
@@ -282,7 +330,9 @@ pub fn getitem(vm: &mut Vm, obj: &Value, key: &Value) -> PyResult<Value> {
             Value::Slice(s) => {
                 let items = l.borrow().clone();
                 let pos = slice_positions(vm, s, items.len())?;
-                Ok(Value::list(pos.into_iter().map(|i| items[i].clone()).collect()))
+                Ok(Value::list(
+                    pos.into_iter().map(|i| items[i].clone()).collect(),
+                ))
             }
             _ => {
                 let i = index_value(vm, key, "list")?;
@@ -292,7 +342,9 @@ pub fn getitem(vm: &mut Vm, obj: &Value, key: &Value) -> PyResult<Value> {
         Value::Tuple(t) => match key {
             Value::Slice(s) => {
                 let pos = slice_positions(vm, s, t.len())?;
-                Ok(Value::tuple(pos.into_iter().map(|i| t[i].clone()).collect()))
+                Ok(Value::tuple(
+                    pos.into_iter().map(|i| t[i].clone()).collect(),
+                ))
             }
             _ => {
                 let i = index_value(vm, key, "tuple")?;
@@ -303,7 +355,9 @@ pub fn getitem(vm: &mut Vm, obj: &Value, key: &Value) -> PyResult<Value> {
         Value::Bytes(b) => match key {
             Value::Slice(sl) => {
                 let pos = slice_positions(vm, sl, b.len())?;
-                Ok(Value::Bytes(Rc::new(pos.into_iter().map(|i| b[i]).collect())))
+                Ok(Value::Bytes(Rc::new(
+                    pos.into_iter().map(|i| b[i]).collect(),
+                )))
             }
             _ => {
                 let i = index_value(vm, key, "byte")?;
@@ -316,7 +370,11 @@ pub fn getitem(vm: &mut Vm, obj: &Value, key: &Value) -> PyResult<Value> {
         Value::Range(r) => match key {
             Value::Slice(sl) => {
                 let (start, stop, step) = slice_indices(vm, sl, r.len() as usize)?;
-                Ok(Value::Range(Rc::new(crate::objects::misc::Range { start: r.get(start), stop: r.get(stop), step: r.step * step })))
+                Ok(Value::Range(Rc::new(crate::objects::misc::Range {
+                    start: r.get(start),
+                    stop: r.get(stop),
+                    step: r.step * step,
+                })))
             }
             _ => {
                 let i = index_value(vm, key, "range")?;
@@ -353,7 +411,10 @@ pub fn getitem(vm: &mut Vm, obj: &Value, key: &Value) -> PyResult<Value> {
             // `list[int]`, `dict[str, int]`: generic aliases only matter to type checkers.
             Ok(obj.clone())
         }
-        _ => Err(vm.type_error(format!("'{}' object is not subscriptable", vm.type_name(obj)))),
+        _ => Err(vm.type_error(format!(
+            "'{}' object is not subscriptable",
+            vm.type_name(obj)
+        ))),
     }
 }
 
@@ -372,8 +433,13 @@ fn str_getitem(vm: &mut Vm, s: &Rc<PyStr>, key: &Value) -> PyResult<Value> {
         }
         _ => {
             // CPython 3.11 words this one differently from lists and tuples.
-            if !matches!(key, Value::Int(_) | Value::Bool(_) | Value::BigInt(_)) && vm.type_of(key).lookup("__index__").is_none() {
-                return Err(vm.type_error(format!("string indices must be integers, not '{}'", vm.type_name(key))));
+            if !matches!(key, Value::Int(_) | Value::Bool(_) | Value::BigInt(_))
+                && vm.type_of(key).lookup("__index__").is_none()
+            {
+                return Err(vm.type_error(format!(
+                    "string indices must be integers, not '{}'",
+                    vm.type_name(key)
+                )));
             }
             let i = index_value(vm, key, "string")?;
             let n = s.char_len();
@@ -382,7 +448,12 @@ fn str_getitem(vm: &mut Vm, s: &Rc<PyStr>, key: &Value) -> PyResult<Value> {
                     if s.is_ascii() {
                         Ok(Value::str(&s.s[i..i + 1]))
                     } else {
-                        Ok(Value::string(s.s.chars().nth(i).map(|c| c.to_string()).unwrap_or_default()))
+                        Ok(Value::string(
+                            s.s.chars()
+                                .nth(i)
+                                .map(|c| c.to_string())
+                                .unwrap_or_default(),
+                        ))
                     }
                 }
                 None => Err(vm.index_error("string index out of range")),
@@ -406,7 +477,11 @@ pub fn setitem(vm: &mut Vm, obj: &Value, key: Value, value: Value) -> PyResult<(
                 }
                 let pos = slice_positions(vm, s, len)?;
                 if pos.len() != items.len() {
-                    return Err(vm.value_error(format!("attempt to assign sequence of size {} to extended slice of size {}", items.len(), pos.len())));
+                    return Err(vm.value_error(format!(
+                        "attempt to assign sequence of size {} to extended slice of size {}",
+                        items.len(),
+                        pos.len()
+                    )));
                 }
                 let mut l = l.borrow_mut();
                 for (p, v) in pos.into_iter().zip(items) {
@@ -439,9 +514,15 @@ pub fn setitem(vm: &mut Vm, obj: &Value, key: Value, value: Value) -> PyResult<(
             if let Some(p) = crate::builtins::payload_value(obj) {
                 return setitem(vm, &p, key, value);
             }
-            Err(vm.type_error(format!("'{}' object does not support item assignment", cls.name())))
+            Err(vm.type_error(format!(
+                "'{}' object does not support item assignment",
+                cls.name()
+            )))
         }
-        _ => Err(vm.type_error(format!("'{}' object does not support item assignment", vm.type_name(obj)))),
+        _ => Err(vm.type_error(format!(
+            "'{}' object does not support item assignment",
+            vm.type_name(obj)
+        ))),
     }
 }
 
@@ -484,9 +565,15 @@ pub fn delitem(vm: &mut Vm, obj: &Value, key: &Value) -> PyResult<()> {
             if let Some(p) = crate::builtins::payload_value(obj) {
                 return delitem(vm, &p, key);
             }
-            Err(vm.type_error(format!("'{}' object does not support item deletion", cls.name())))
+            Err(vm.type_error(format!(
+                "'{}' object does not support item deletion",
+                cls.name()
+            )))
         }
-        _ => Err(vm.type_error(format!("'{}' object doesn't support item deletion", vm.type_name(obj)))),
+        _ => Err(vm.type_error(format!(
+            "'{}' object doesn't support item deletion",
+            vm.type_name(obj)
+        ))),
     }
 }
 
@@ -495,7 +582,10 @@ pub fn contains(vm: &mut Vm, container: &Value, item: &Value) -> PyResult<bool> 
     match container {
         Value::Str(s) => match item {
             Value::Str(sub) => Ok(s.s.contains(&*sub.s)),
-            _ => Err(vm.type_error(format!("'in <string>' requires string as left operand, not {}", vm.type_name(item)))),
+            _ => Err(vm.type_error(format!(
+                "'in <string>' requires string as left operand, not {}",
+                vm.type_name(item)
+            ))),
         },
         Value::Bytes(b) => match item {
             Value::Int(i) => Ok(b.contains(&(*i as u8))),
@@ -557,7 +647,9 @@ pub fn contains(vm: &mut Vm, container: &Value, item: &Value) -> PyResult<bool> 
             if let Some(p) = crate::builtins::payload_value(container) {
                 return contains(vm, &p, item);
             }
-            let it = get_iter(vm, container).map_err(|_| vm.type_error(format!("argument of type '{}' is not iterable", cls.name())))?;
+            let it = get_iter(vm, container).map_err(|_| {
+                vm.type_error(format!("argument of type '{}' is not iterable", cls.name()))
+            })?;
             while let Some(v) = iter_next(vm, &it)? {
                 if v.is(item) || eq(vm, &v, item)? {
                     return Ok(true);
@@ -579,13 +671,39 @@ fn native_iter(it: NativeIter) -> Value {
 /// class object itself (the stdlib's `enum` uses them for `for m in Color`).
 pub fn get_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
     Ok(match v {
-        Value::List(_) => native_iter(NativeIter::List { list: v.clone(), index: 0 }),
-        Value::Tuple(t) => native_iter(NativeIter::Tuple { tuple: t.clone(), index: 0 }),
-        Value::Range(r) => native_iter(NativeIter::Range { next: r.start, stop: r.stop, step: r.step }),
-        Value::Str(s) => native_iter(NativeIter::Str { s: s.clone(), pos: 0 }),
-        Value::Bytes(b) => native_iter(NativeIter::Bytes { b: b.clone(), index: 0 }),
-        Value::Dict(d) => native_iter(NativeIter::Dict { dict: v.clone(), pos: 0, kind: 0, len_at_start: d.borrow().len() }),
-        Value::Set(s) | Value::FrozenSet(s) => native_iter(NativeIter::Dict { dict: v.clone(), pos: 0, kind: 0, len_at_start: s.borrow().len() }),
+        Value::List(_) => native_iter(NativeIter::List {
+            list: v.clone(),
+            index: 0,
+        }),
+        Value::Tuple(t) => native_iter(NativeIter::Tuple {
+            tuple: t.clone(),
+            index: 0,
+        }),
+        Value::Range(r) => native_iter(NativeIter::Range {
+            next: r.start,
+            stop: r.stop,
+            step: r.step,
+        }),
+        Value::Str(s) => native_iter(NativeIter::Str {
+            s: s.clone(),
+            pos: 0,
+        }),
+        Value::Bytes(b) => native_iter(NativeIter::Bytes {
+            b: b.clone(),
+            index: 0,
+        }),
+        Value::Dict(d) => native_iter(NativeIter::Dict {
+            dict: v.clone(),
+            pos: 0,
+            kind: 0,
+            len_at_start: d.borrow().len(),
+        }),
+        Value::Set(s) | Value::FrozenSet(s) => native_iter(NativeIter::Dict {
+            dict: v.clone(),
+            pos: 0,
+            kind: 0,
+            len_at_start: s.borrow().len(),
+        }),
         Value::Iterator(_) | Value::Generator(_) => v.clone(),
         Value::Class(c) if c.lookup("__class_iter__").is_some() => {
             let f = c.lookup("__class_iter__").unwrap_or(Value::None);
@@ -595,12 +713,18 @@ pub fn get_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
             let cls = vm.type_of(v);
             match cls.lookup("__iter__") {
                 // `__iter__ = None` declares the class not iterable.
-                Some(Value::None) => return Err(vm.type_error(format!("'{}' object is not iterable", cls.name()))),
+                Some(Value::None) => {
+                    return Err(vm.type_error(format!("'{}' object is not iterable", cls.name())))
+                }
                 Some(f) => {
                     let it = vm.call(&f, vec![v.clone()])?;
-                    let is_iter = matches!(it, Value::Iterator(_) | Value::Generator(_)) || vm.type_of(&it).lookup("__next__").is_some();
+                    let is_iter = matches!(it, Value::Iterator(_) | Value::Generator(_))
+                        || vm.type_of(&it).lookup("__next__").is_some();
                     if !is_iter {
-                        return Err(vm.type_error(format!("iter() returned non-iterator of type '{}'", vm.type_name(&it))));
+                        return Err(vm.type_error(format!(
+                            "iter() returned non-iterator of type '{}'",
+                            vm.type_name(&it)
+                        )));
                     }
                     return Ok(it);
                 }
@@ -610,7 +734,10 @@ pub fn get_iter(vm: &mut Vm, v: &Value) -> PyResult<Value> {
                 return get_iter(vm, &p);
             }
             if cls.lookup("__getitem__").is_some() {
-                return Ok(native_iter(NativeIter::SeqIndex { obj: v.clone(), index: 0 }));
+                return Ok(native_iter(NativeIter::SeqIndex {
+                    obj: v.clone(),
+                    index: 0,
+                }));
             }
             return Err(vm.type_error(format!("'{}' object is not iterable", cls.name())));
         }
@@ -662,9 +789,15 @@ pub fn collect(vm: &mut Vm, v: &Value) -> PyResult<Vec<Value>> {
 /// iterable.
 pub fn collect_star_call(vm: &mut Vm, func: &Value, v: &Value) -> PyResult<Vec<Value>> {
     match collect_star(vm, v) {
-        Err(e) if vm.exc_matches(&e, "TypeError") && super::to_str(vm, &e)?.starts_with("Value after *") => {
+        Err(e)
+            if vm.exc_matches(&e, "TypeError")
+                && super::to_str(vm, &e)?.starts_with("Value after *") =>
+        {
             let fs = function_str(vm, func);
-            Err(vm.type_error(format!("{fs} argument after * must be an iterable, not {}", vm.type_name(v))))
+            Err(vm.type_error(format!(
+                "{fs} argument after * must be an iterable, not {}",
+                vm.type_name(v)
+            )))
         }
         r => r,
     }
@@ -673,9 +806,21 @@ pub fn collect_star_call(vm: &mut Vm, func: &Value, v: &Value) -> PyResult<Vec<V
 /// Items for `*x` in a display or call, with CPython's message for non-iterables.
 pub fn collect_star(vm: &mut Vm, v: &Value) -> PyResult<Vec<Value>> {
     match v {
-        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Dict(_) | Value::Set(_) | Value::FrozenSet(_) | Value::Range(_) | Value::Iterator(_) | Value::Generator(_) | Value::Bytes(_) => collect(vm, v),
+        Value::List(_)
+        | Value::Tuple(_)
+        | Value::Str(_)
+        | Value::Dict(_)
+        | Value::Set(_)
+        | Value::FrozenSet(_)
+        | Value::Range(_)
+        | Value::Iterator(_)
+        | Value::Generator(_)
+        | Value::Bytes(_) => collect(vm, v),
         Value::Instance(_) => collect(vm, v),
-        _ => Err(vm.type_error(format!("Value after * must be an iterable, not {}", vm.type_name(v)))),
+        _ => Err(vm.type_error(format!(
+            "Value after * must be an iterable, not {}",
+            vm.type_name(v)
+        ))),
     }
 }
 
@@ -688,7 +833,10 @@ pub fn unpack(vm: &mut Vm, seq: Value, before: usize, after: Option<usize>) -> P
             Ok(v) => v,
             Err(e) => {
                 if vm.exc_matches(&e, "TypeError") && get_iter(vm, &seq).is_err() {
-                    return Err(vm.type_error(format!("cannot unpack non-iterable {} object", vm.type_name(&seq))));
+                    return Err(vm.type_error(format!(
+                        "cannot unpack non-iterable {} object",
+                        vm.type_name(&seq)
+                    )));
                 }
                 return Err(e);
             }
@@ -701,7 +849,10 @@ pub fn unpack(vm: &mut Vm, seq: Value, before: usize, after: Option<usize>) -> P
                 if items.len() > n {
                     return Err(vm.value_error(format!("too many values to unpack (expected {n})")));
                 }
-                return Err(vm.value_error(format!("not enough values to unpack (expected {n}, got {})", items.len())));
+                return Err(vm.value_error(format!(
+                    "not enough values to unpack (expected {n}, got {})",
+                    items.len()
+                )));
             }
             for v in items.into_iter().rev() {
                 vm.stack.push(v);
@@ -709,7 +860,11 @@ pub fn unpack(vm: &mut Vm, seq: Value, before: usize, after: Option<usize>) -> P
         }
         Some(after) => {
             if items.len() < before + after {
-                return Err(vm.value_error(format!("not enough values to unpack (expected at least {}, got {})", before + after, items.len())));
+                return Err(vm.value_error(format!(
+                    "not enough values to unpack (expected at least {}, got {})",
+                    before + after,
+                    items.len()
+                )));
             }
             let mut items = items;
             let tail = items.split_off(items.len() - after);

@@ -30,8 +30,15 @@ pub struct FormatSpec {
 fn spec_number(chars: &[char], i: &mut usize) -> Result<Option<usize>, String> {
     let start = *i;
     let mut n: usize = 0;
-    while let Some(d) = chars.get(*i).and_then(|c| crate::builtins::decimal_value(*c)) {
-        n = n.checked_mul(10).and_then(|n| n.checked_add(d as usize)).filter(|n| *n <= isize::MAX as usize).ok_or("Too many decimal digits in format string")?;
+    while let Some(d) = chars
+        .get(*i)
+        .and_then(|c| crate::builtins::decimal_value(*c))
+    {
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(d as usize))
+            .filter(|n| *n <= isize::MAX as usize)
+            .ok_or("Too many decimal digits in format string")?;
         *i += 1;
     }
     Ok(if *i > start { Some(n) } else { None })
@@ -39,10 +46,25 @@ fn spec_number(chars: &[char], i: &mut usize) -> Result<Option<usize>, String> {
 
 /// Parses a standard format spec for a value whose type defaults to `default_kind` and
 /// `default_align`; errors are CPython's ValueError messages.
-pub fn parse_spec(spec: &str, default_kind: Option<char>, default_align: char, type_name: &str) -> Result<FormatSpec, String> {
+pub fn parse_spec(
+    spec: &str,
+    default_kind: Option<char>,
+    default_align: char,
+    type_name: &str,
+) -> Result<FormatSpec, String> {
     let chars: Vec<char> = spec.chars().collect();
     let is_align = |c: char| matches!(c, '<' | '>' | '^' | '=');
-    let mut f = FormatSpec { fill: ' ', align: default_align, sign: None, no_neg_zero: false, alternate: false, width: 0, grouping: None, precision: None, kind: default_kind };
+    let mut f = FormatSpec {
+        fill: ' ',
+        align: default_align,
+        sign: None,
+        no_neg_zero: false,
+        alternate: false,
+        width: 0,
+        grouping: None,
+        precision: None,
+        kind: default_kind,
+    };
     let mut i = 0;
     let (mut fill_given, mut align_given) = (false, false);
     if chars.len() >= 2 && is_align(chars[1]) {
@@ -89,10 +111,13 @@ pub fn parse_spec(spec: &str, default_kind: Option<char>, default_align: char, t
     }
     if chars.get(i) == Some(&'.') {
         i += 1;
-        f.precision = Some(spec_number(&chars, &mut i)?.ok_or("Format specifier missing precision")?);
+        f.precision =
+            Some(spec_number(&chars, &mut i)?.ok_or("Format specifier missing precision")?);
     }
     if chars.len() - i > 1 {
-        return Err(format!("Invalid format specifier '{spec}' for object of type '{type_name}'"));
+        return Err(format!(
+            "Invalid format specifier '{spec}' for object of type '{type_name}'"
+        ));
     }
     if let Some(&c) = chars.get(i) {
         f.kind = Some(c);
@@ -150,10 +175,25 @@ fn group_digits(digits: &str, sep: Option<char>, every: usize, min_width: usize)
 
 /// Lays out a number: `sign` and `prefix` (like `0x`), integer `digits` (grouped), then `rest`
 /// (fraction, exponent, `%`), padded to the spec's width.
-fn layout_number(f: &FormatSpec, sign: &str, prefix: &str, digits: &str, rest: &str, every: usize) -> String {
+fn layout_number(
+    f: &FormatSpec,
+    sign: &str,
+    prefix: &str,
+    digits: &str,
+    rest: &str,
+    every: usize,
+) -> String {
     let fixed = sign.len() + prefix.len() + rest.chars().count();
-    let min_width = if f.fill == '0' && f.align == '=' { f.width.saturating_sub(fixed) } else { 0 };
-    let grouped = if digits.is_empty() { String::new() } else { group_digits(digits, f.grouping, every, min_width) };
+    let min_width = if f.fill == '0' && f.align == '=' {
+        f.width.saturating_sub(fixed)
+    } else {
+        0
+    };
+    let grouped = if digits.is_empty() {
+        String::new()
+    } else {
+        group_digits(digits, f.grouping, every, min_width)
+    };
     let len = fixed + grouped.chars().count();
     let pad = f.width.saturating_sub(len);
     let fills = |n: usize| std::iter::repeat_n(f.fill, n).collect::<String>();
@@ -163,7 +203,12 @@ fn layout_number(f: &FormatSpec, sign: &str, prefix: &str, digits: &str, rest: &
         '=' => (0, pad, 0),
         _ => (pad, 0, 0),
     };
-    format!("{}{sign}{prefix}{}{grouped}{rest}{}", fills(l), fills(mid), fills(r))
+    format!(
+        "{}{sign}{prefix}{}{grouped}{rest}{}",
+        fills(l),
+        fills(mid),
+        fills(r)
+    )
 }
 
 /// Pads text (no sign handling) to the spec's width.
@@ -193,9 +238,15 @@ fn sign_text(negative: bool, sign: Option<char>) -> &'static str {
 /// Rust's `{:.*e}` rewritten with Python's exponent (`e+05`).
 fn exp_form(f: f64, digits: usize, alternate: bool) -> String {
     let s = format!("{:.*e}", digits, f);
-    let Some((m, e)) = s.split_once('e') else { return s };
+    let Some((m, e)) = s.split_once('e') else {
+        return s;
+    };
     let e: i32 = e.parse().unwrap_or(0);
-    let point = if alternate && !m.contains('.') { "." } else { "" };
+    let point = if alternate && !m.contains('.') {
+        "."
+    } else {
+        ""
+    };
     format!("{m}{point}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
 }
 
@@ -204,8 +255,18 @@ fn exp_form(f: f64, digits: usize, alternate: bool) -> String {
 pub fn format_float(f: f64, kind: char, precision: Option<usize>, alternate: bool) -> String {
     let upper = kind.is_ascii_uppercase();
     if !f.is_finite() {
-        let s = if f.is_nan() { "nan" } else if f > 0.0 { "inf" } else { "-inf" };
-        let s = if kind == '%' { format!("{s}%") } else { s.to_string() };
+        let s = if f.is_nan() {
+            "nan"
+        } else if f > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        };
+        let s = if kind == '%' {
+            format!("{s}%")
+        } else {
+            s.to_string()
+        };
         return if upper { s.to_uppercase() } else { s };
     }
     let p = precision.unwrap_or(6);
@@ -229,7 +290,9 @@ pub fn format_float(f: f64, kind: char, precision: Option<usize>, alternate: boo
                 0
             } else {
                 let s = format!("{:.*e}", p - 1, f);
-                s.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0)
+                s.split_once('e')
+                    .and_then(|(_, e)| e.parse().ok())
+                    .unwrap_or(0)
             };
             if exp < -4 || exp >= p as i32 {
                 let s = exp_form(f, p - 1, alternate);
@@ -266,7 +329,14 @@ fn general_dot0(f: f64, precision: usize, alternate: bool) -> String {
         return format_float(f, 'g', None, false);
     }
     let p = precision.max(1);
-    let exp: i32 = if f == 0.0 { 0 } else { format!("{:.*e}", p - 1, f).split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0) };
+    let exp: i32 = if f == 0.0 {
+        0
+    } else {
+        format!("{:.*e}", p - 1, f)
+            .split_once('e')
+            .and_then(|(_, e)| e.parse().ok())
+            .unwrap_or(0)
+    };
     if exp < -4 || exp >= p as i32 - 1 {
         let s = exp_form(f, p - 1, alternate);
         if alternate {
@@ -292,7 +362,11 @@ fn strip_zeros(s: &str) -> String {
 }
 
 fn unknown_code(vm: &Vm, kind: char, v: &Value) -> Value {
-    vm.value_error(format!("Unknown format code '{}' for object of type '{}'", code_text(kind), vm.type_name(v)))
+    vm.value_error(format!(
+        "Unknown format code '{}' for object of type '{}'",
+        code_text(kind),
+        vm.type_name(v)
+    ))
 }
 
 /// `format(v, spec)`: `__format__` of instances, the standard mini-language for str, int,
@@ -303,7 +377,10 @@ pub fn format(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
             let r = vm.call(&f, vec![v.clone(), Value::str(spec)])?;
             return match r {
                 Value::Str(s) => Ok(s.s.to_string()),
-                _ => Err(vm.type_error(format!("__format__ must return a str, not {}", vm.type_name(&r)))),
+                _ => Err(vm.type_error(format!(
+                    "__format__ must return a str, not {}",
+                    vm.type_name(&r)
+                ))),
             };
         }
         if let Some(p) = crate::builtins::payload_value(v) {
@@ -317,7 +394,10 @@ pub fn format(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
         Value::Str(s) => format_str(vm, v, &s.s, spec),
         Value::Int(_) | Value::BigInt(_) | Value::Bool(_) => format_int(vm, v, spec),
         Value::Float(f) => format_float_spec(vm, v, *f, spec),
-        _ => Err(vm.type_error(format!("unsupported format string passed to {}.__format__", vm.type_name(v)))),
+        _ => Err(vm.type_error(format!(
+            "unsupported format string passed to {}.__format__",
+            vm.type_name(v)
+        ))),
     }
 }
 
@@ -327,10 +407,16 @@ fn format_str(vm: &mut Vm, v: &Value, s: &str, spec: &str) -> PyResult<String> {
         return Err(unknown_code(vm, f.kind.unwrap_or('s'), v));
     }
     if let Some(sign) = f.sign {
-        return Err(vm.value_error(if sign == ' ' { "Space not allowed in string format specifier" } else { "Sign not allowed in string format specifier" }));
+        return Err(vm.value_error(if sign == ' ' {
+            "Space not allowed in string format specifier"
+        } else {
+            "Sign not allowed in string format specifier"
+        }));
     }
     if f.no_neg_zero {
-        return Err(vm.value_error("Negative zero coercion (z) not allowed in string format specifier"));
+        return Err(
+            vm.value_error("Negative zero coercion (z) not allowed in string format specifier")
+        );
     }
     if f.alternate {
         return Err(vm.value_error("Alternate form (#) not allowed in string format specifier"));
@@ -349,7 +435,8 @@ fn format_int(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
     let f = parse_spec(spec, Some('d'), '>', &vm.type_name(v)).map_err(|m| vm.value_error(m))?;
     let kind = f.kind.unwrap_or('d');
     if matches!(kind, 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') {
-        let x = super::to_f64(v).ok_or_else(|| vm.error("OverflowError", "int too large to convert to float"))?;
+        let x = super::to_f64(v)
+            .ok_or_else(|| vm.error("OverflowError", "int too large to convert to float"))?;
         return format_float_spec(vm, &Value::Float(x), x, spec);
     }
     if !matches!(kind, 'd' | 'n' | 'x' | 'X' | 'o' | 'b' | 'c') {
@@ -359,7 +446,9 @@ fn format_int(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
         return Err(vm.value_error("Precision not allowed in integer format specifier"));
     }
     if f.no_neg_zero {
-        return Err(vm.value_error("Negative zero coercion (z) not allowed in integer format specifier"));
+        return Err(
+            vm.value_error("Negative zero coercion (z) not allowed in integer format specifier")
+        );
     }
     let n = super::to_bigint(v).unwrap_or_default();
     if kind == 'c' {
@@ -367,14 +456,21 @@ fn format_int(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
             return Err(vm.value_error("Sign not allowed with integer format specifier 'c'"));
         }
         if f.alternate {
-            return Err(vm.value_error("Alternate form (#) not allowed with integer format specifier 'c'"));
+            return Err(
+                vm.value_error("Alternate form (#) not allowed with integer format specifier 'c'")
+            );
         }
         let c = num_traits::ToPrimitive::to_u32(&n).and_then(char::from_u32);
-        let Some(c) = c else { return Err(vm.error("OverflowError", "%c arg not in range(0x110000)")) };
+        let Some(c) = c else {
+            return Err(vm.error("OverflowError", "%c arg not in range(0x110000)"));
+        };
         return Ok(layout_number(&f, "", "", "", &c.to_string(), 3));
     }
     if kind == 'n' && f.grouping.is_some() {
-        return Err(vm.value_error(format!("Cannot specify '{}' with 'n'.", f.grouping.unwrap_or(','))));
+        return Err(vm.value_error(format!(
+            "Cannot specify '{}' with 'n'.",
+            f.grouping.unwrap_or(',')
+        )));
     }
     let neg = n < BigInt::from(0);
     let mag = if neg { -n } else { n };
@@ -387,7 +483,14 @@ fn format_int(vm: &mut Vm, v: &Value, spec: &str) -> PyResult<String> {
     };
     let prefix = if f.alternate { prefix } else { "" };
     let every = if matches!(kind, 'd' | 'n') { 3 } else { 4 };
-    Ok(layout_number(&f, sign_text(neg, f.sign), prefix, &digits, "", every))
+    Ok(layout_number(
+        &f,
+        sign_text(neg, f.sign),
+        prefix,
+        &digits,
+        "",
+        every,
+    ))
 }
 
 fn format_float_spec(vm: &mut Vm, v: &Value, x: f64, spec: &str) -> PyResult<String> {
@@ -398,7 +501,10 @@ fn format_float_spec(vm: &mut Vm, v: &Value, x: f64, spec: &str) -> PyResult<Str
         }
     }
     if f.kind == Some('n') && f.grouping.is_some() {
-        return Err(vm.value_error(format!("Cannot specify '{}' with 'n'.", f.grouping.unwrap_or(','))));
+        return Err(vm.value_error(format!(
+            "Cannot specify '{}' with 'n'.",
+            f.grouping.unwrap_or(',')
+        )));
     }
     let mut neg = x.is_sign_negative() && !x.is_nan();
     let mag = x.abs();
@@ -415,12 +521,25 @@ fn format_float_spec(vm: &mut Vm, v: &Value, x: f64, spec: &str) -> PyResult<Str
         (Some('n'), p) => format_float(mag, 'g', p, f.alternate),
         (Some(k), p) => format_float(mag, k, p, f.alternate),
     };
-    if neg && f.no_neg_zero && body.chars().all(|c| !c.is_ascii_digit() || c == '0') && mag.is_finite() {
+    if neg
+        && f.no_neg_zero
+        && body.chars().all(|c| !c.is_ascii_digit() || c == '0')
+        && mag.is_finite()
+    {
         neg = false;
     }
-    let split = body.find(|c: char| !c.is_ascii_digit()).unwrap_or(body.len());
+    let split = body
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(body.len());
     let (digits, rest) = body.split_at(split);
-    Ok(layout_number(&f, sign_text(neg, f.sign), "", digits, rest, 3))
+    Ok(layout_number(
+        &f,
+        sign_text(neg, f.sign),
+        "",
+        digits,
+        rest,
+        3,
+    ))
 }
 
 #[cfg(test)]

@@ -28,14 +28,24 @@ pub fn truthy(vm: &mut Vm, v: &Value) -> PyResult<bool> {
                 let r = vm.call(&f, vec![v.clone()])?;
                 match r {
                     Value::Bool(b) => b,
-                    _ => return Err(vm.type_error(format!("__bool__ should return bool, returned {}", vm.type_name(&r)))),
+                    _ => {
+                        return Err(vm.type_error(format!(
+                            "__bool__ should return bool, returned {}",
+                            vm.type_name(&r)
+                        )))
+                    }
                 }
             } else if let Some(f) = cls.lookup("__len__") {
                 let r = vm.call(&f, vec![v.clone()])?;
                 match r {
                     Value::Int(i) => i != 0,
                     Value::Bool(b) => b,
-                    _ => return Err(vm.type_error(format!("'{}' object cannot be interpreted as an integer", vm.type_name(&r)))),
+                    _ => {
+                        return Err(vm.type_error(format!(
+                            "'{}' object cannot be interpreted as an integer",
+                            vm.type_name(&r)
+                        )))
+                    }
                 }
             } else if let Some(d) = crate::builtins::payload_value(v) {
                 truthy(vm, &d)?
@@ -119,7 +129,9 @@ pub fn exception_matches(vm: &mut Vm, exc: &Value, typ: &Value) -> PyResult<bool
         Value::Class(c) => {
             let base = vm.exc_class("BaseException");
             if !c.is_subclass(&base) {
-                return Err(vm.type_error("catching classes that do not inherit from BaseException is not allowed"));
+                return Err(vm.type_error(
+                    "catching classes that do not inherit from BaseException is not allowed",
+                ));
             }
             Ok(vm.isinstance(exc, c))
         }
@@ -131,22 +143,35 @@ pub fn exception_matches(vm: &mut Vm, exc: &Value, typ: &Value) -> PyResult<bool
             }
             Ok(false)
         }
-        _ => Err(vm.type_error("catching classes that do not inherit from BaseException is not allowed")),
+        _ => Err(
+            vm.type_error("catching classes that do not inherit from BaseException is not allowed")
+        ),
     }
 }
 
 /// A protocol method bound to `obj` (e.g. `__enter__`), or TypeError naming the protocol.
 pub fn special_method(vm: &mut Vm, obj: &Value, name: &str, protocol: &str) -> PyResult<Value> {
     match vm.type_of(obj).lookup(name) {
-        Some(f @ (Value::Function(_) | Value::Native(_))) => Ok(Value::BoundMethod(Rc::new(BoundMethod { func: f, receiver: obj.clone() }))),
+        Some(f @ (Value::Function(_) | Value::Native(_))) => {
+            Ok(Value::BoundMethod(Rc::new(BoundMethod {
+                func: f,
+                receiver: obj.clone(),
+            })))
+        }
         Some(_) => crate::attr::get_attr(vm, obj, name),
         None => {
             let tn = vm.type_name(obj);
             let msg = match name {
                 "__enter__" | "__aenter__" => format!("'{tn}' object does not support {protocol}"),
-                "__exit__" | "__aexit__" => format!("'{tn}' object does not support {protocol} (missed {name} method)"),
-                "__aiter__" => format!("'async for' requires an object with __aiter__ method, got {tn}"),
-                "__anext__" => format!("'async for' received an invalid object from __aiter__: {tn}"),
+                "__exit__" | "__aexit__" => {
+                    format!("'{tn}' object does not support {protocol} (missed {name} method)")
+                }
+                "__aiter__" => {
+                    format!("'async for' requires an object with __aiter__ method, got {tn}")
+                }
+                "__anext__" => {
+                    format!("'async for' received an invalid object from __aiter__: {tn}")
+                }
                 _ => format!("'{tn}' object has no attribute '{name}'"),
             };
             Err(vm.type_error(msg))
@@ -178,19 +203,39 @@ pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
             }
             Ok(v)
         }
-        Value::Generator(g) if g.kind == crate::objects::generator::GenKind::Generator && g.inner.borrow().frame.as_ref().map(|f| f.code.flags.generator).unwrap_or(false) => {
+        Value::Generator(g)
+            if g.kind == crate::objects::generator::GenKind::Generator
+                && g.inner
+                    .borrow()
+                    .frame
+                    .as_ref()
+                    .map(|f| f.code.flags.generator)
+                    .unwrap_or(false) =>
+        {
             // types.coroutine-decorated generators are awaitable; plain generators are not.
-            if g.inner.borrow().frame.as_ref().map(|f| is_iterable_coroutine(&f.code)).unwrap_or(false) {
+            if g.inner
+                .borrow()
+                .frame
+                .as_ref()
+                .map(|f| is_iterable_coroutine(&f.code))
+                .unwrap_or(false)
+            {
                 return Ok(v);
             }
-            Err(vm.type_error(format!("object {} can't be used in 'await' expression", vm.type_name(&v))))
+            Err(vm.type_error(format!(
+                "object {} can't be used in 'await' expression",
+                vm.type_name(&v)
+            )))
         }
         _ => {
             if let Some(f) = vm.type_of(&v).lookup("__await__") {
                 let it = vm.call(&f, vec![v.clone()])?;
                 return Ok(it);
             }
-            Err(vm.type_error(format!("object {} can't be used in 'await' expression", vm.type_name(&v))))
+            Err(vm.type_error(format!(
+                "object {} can't be used in 'await' expression",
+                vm.type_name(&v)
+            )))
         }
     }
 }

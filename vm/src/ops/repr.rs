@@ -18,7 +18,11 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let e_form = format!("{:e}", f);
     let (mant, exp) = e_form.split_once('e').unwrap();
@@ -65,7 +69,11 @@ pub fn float_repr(f: f64) -> String {
 
 /// Python's repr of a str: single quotes unless the text has a single quote and no double quote.
 pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -78,8 +86,12 @@ pub fn str_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if (0x80..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if !c.is_ascii() && !crate::builtins::is_printable(c) => {
                 let n = c as u32;
                 if n <= 0xff {
@@ -98,7 +110,11 @@ pub fn str_repr(s: &str) -> String {
 }
 
 pub fn bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::from("b");
     out.push(quote);
     for &c in b {
@@ -162,7 +178,11 @@ fn join_reprs(vm: &mut Vm, items: &[Value]) -> PyResult<String> {
 
 /// The module-qualified name CPython shows for a class (`__main__.Foo`, or `int` for builtins).
 pub fn class_display_name(c: &crate::objects::class::Class) -> String {
-    let module = c.dict.borrow().get("__module__").and_then(|m| m.as_str().map(|s| s.to_string()));
+    let module = c
+        .dict
+        .borrow()
+        .get("__module__")
+        .and_then(|m| m.as_str().map(|s| s.to_string()));
     let q = c.qualname.borrow().s.to_string();
     match module {
         Some(m) if m != "builtins" => format!("{m}.{q}"),
@@ -184,12 +204,16 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
         Value::Str(s) => str_repr(&s.s),
         Value::Bytes(b) => bytes_repr(b),
         Value::List(l) => {
-            let Some(_g) = enter_repr(v) else { return Ok("[...]".into()) };
+            let Some(_g) = enter_repr(v) else {
+                return Ok("[...]".into());
+            };
             let items = l.borrow().clone();
             format!("[{}]", join_reprs(vm, &items)?)
         }
         Value::Tuple(t) => {
-            let Some(_g) = enter_repr(v) else { return Ok("(...)".into()) };
+            let Some(_g) = enter_repr(v) else {
+                return Ok("(...)".into());
+            };
             if t.len() == 1 {
                 format!("({},)", repr(vm, &t[0])?)
             } else {
@@ -197,7 +221,9 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
             }
         }
         Value::Dict(d) => {
-            let Some(_g) = enter_repr(v) else { return Ok("{...}".into()) };
+            let Some(_g) = enter_repr(v) else {
+                return Ok("{...}".into());
+            };
             let items = d.borrow().items();
             dict_repr(vm, &items)?
         }
@@ -209,8 +235,17 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 format!("range({}, {}, {})", r.start, r.stop, r.step)
             }
         }
-        Value::Slice(s) => format!("slice({}, {}, {})", repr(vm, &s.start)?, repr(vm, &s.stop)?, repr(vm, &s.step)?),
-        Value::Function(f) => format!("<function {} at 0x{:x}>", f.qualname.borrow().s, v.ptr_id().unwrap_or(0)),
+        Value::Slice(s) => format!(
+            "slice({}, {}, {})",
+            repr(vm, &s.start)?,
+            repr(vm, &s.stop)?,
+            repr(vm, &s.step)?
+        ),
+        Value::Function(f) => format!(
+            "<function {} at 0x{:x}>",
+            f.qualname.borrow().s,
+            v.ptr_id().unwrap_or(0)
+        ),
         Value::Native(n) => format!("<built-in function {}>", n.name.s),
         Value::BoundMethod(m) => {
             let fname = match &m.func {
@@ -219,7 +254,12 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 _ => "?".into(),
             };
             match &m.func {
-                Value::Native(n) => format!("<built-in method {} of {} object at 0x{:x}>", n.name.s, vm.type_name(&m.receiver), m.receiver.ptr_id().unwrap_or(0)),
+                Value::Native(n) => format!(
+                    "<built-in method {} of {} object at 0x{:x}>",
+                    n.name.s,
+                    vm.type_name(&m.receiver),
+                    m.receiver.ptr_id().unwrap_or(0)
+                ),
                 _ => format!("<bound method {} of {}>", fname, repr(vm, &m.receiver)?),
             }
         }
@@ -227,7 +267,12 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
             // A stand-in for a metaclass __repr__ (see ops::get_iter).
             Some(f) => match vm.call(&f, vec![v.clone()])? {
                 Value::Str(s) => s.s.to_string(),
-                other => return Err(vm.type_error(format!("__repr__ returned non-string (type {})", vm.type_name(&other)))),
+                other => {
+                    return Err(vm.type_error(format!(
+                        "__repr__ returned non-string (type {})",
+                        vm.type_name(&other)
+                    )))
+                }
             },
             None => format!("<class '{}'>", class_display_name(c)),
         },
@@ -238,22 +283,38 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 crate::objects::generator::GenKind::Coroutine => "coroutine",
                 crate::objects::generator::GenKind::AsyncGenerator => "async_generator",
             };
-            format!("<{} object {} at 0x{:x}>", kind, g.qualname.s, v.ptr_id().unwrap_or(0))
+            format!(
+                "<{} object {} at 0x{:x}>",
+                kind,
+                g.qualname.s,
+                v.ptr_id().unwrap_or(0)
+            )
         }
         Value::Iterator(_) => format!("<iterator object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
         Value::Cell(_) => "<cell>".into(),
-        Value::Code(c) => format!("<code object {} at 0x{:x}>", c.name.s, v.ptr_id().unwrap_or(0)),
+        Value::Code(c) => format!(
+            "<code object {} at 0x{:x}>",
+            c.name.s,
+            v.ptr_id().unwrap_or(0)
+        ),
         Value::Property(_) => format!("<property object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
-        Value::StaticMethod(_) => format!("<staticmethod object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
+        Value::StaticMethod(_) => {
+            format!("<staticmethod object at 0x{:x}>", v.ptr_id().unwrap_or(0))
+        }
         Value::ClassMethod(_) => format!("<classmethod object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
         Value::Instance(inst) => {
             let cls = inst.class.clone();
             if let Some(f) = cls.lookup_custom("__repr__") {
-                let Some(_g) = enter_repr(v) else { return Ok("...".into()) };
+                let Some(_g) = enter_repr(v) else {
+                    return Ok("...".into());
+                };
                 let r = vm.call(&f, vec![v.clone()])?;
                 return match r {
                     Value::Str(s) => Ok(s.s.to_string()),
-                    _ => Err(vm.type_error(format!("__repr__ returned non-string (type {})", vm.type_name(&r)))),
+                    _ => Err(vm.type_error(format!(
+                        "__repr__ returned non-string (type {})",
+                        vm.type_name(&r)
+                    ))),
                 };
             }
             if let Some(data) = inst.exception() {
@@ -270,7 +331,9 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                     let items = d.borrow().items();
                     return dict_repr(vm, &items);
                 }
-                Payload::Value(p) if matches!(&*p.borrow(), Value::Set(_) | Value::FrozenSet(_)) => {
+                Payload::Value(p)
+                    if matches!(&*p.borrow(), Value::Set(_) | Value::FrozenSet(_)) =>
+                {
                     let p = p.borrow().clone();
                     return set_repr(vm, &p, Some(cls.name().to_string()));
                 }
@@ -281,20 +344,28 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 }
                 _ => {}
             }
-            format!("<{} object at 0x{:x}>", class_display_name(&cls), v.ptr_id().unwrap_or(0))
+            format!(
+                "<{} object at 0x{:x}>",
+                class_display_name(&cls),
+                v.ptr_id().unwrap_or(0)
+            )
         }
     })
 }
 
 /// `{1, 2}`, `set()`, `frozenset({1})`, or for a subclass instance `Name({1, 2})` / `Name()`.
 fn set_repr(vm: &mut Vm, v: &Value, subclass: Option<String>) -> PyResult<String> {
-    let (Value::Set(s) | Value::FrozenSet(s)) = v else { return Ok(String::new()) };
+    let (Value::Set(s) | Value::FrozenSet(s)) = v else {
+        return Ok(String::new());
+    };
     let name = match (&subclass, v) {
         (Some(n), _) => n.as_str(),
         (None, Value::FrozenSet(_)) => "frozenset",
         _ => "set",
     };
-    let Some(_g) = enter_repr(v) else { return Ok(format!("{name}(...)")) };
+    let Some(_g) = enter_repr(v) else {
+        return Ok(format!("{name}(...)"));
+    };
     let items = s.borrow().keys();
     if items.is_empty() {
         return Ok(format!("{name}()"));
@@ -338,7 +409,10 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 let r = vm.call(&f, vec![v.clone()])?;
                 return match r {
                     Value::Str(s) => Ok(s.s.to_string()),
-                    _ => Err(vm.type_error(format!("__str__ returned non-string (type {})", vm.type_name(&r)))),
+                    _ => Err(vm.type_error(format!(
+                        "__str__ returned non-string (type {})",
+                        vm.type_name(&r)
+                    ))),
                 };
             }
             if cls.lookup_custom("__repr__").is_some() {
@@ -351,7 +425,10 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 if cls.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
                     let n = crate::exceptions::group_items(v).len();
                     let msg = to_str(vm, &crate::exceptions::group_message(v))?;
-                    return Ok(format!("{msg} ({n} sub-exception{})", if n == 1 { "" } else { "s" }));
+                    return Ok(format!(
+                        "{msg} ({n} sub-exception{})",
+                        if n == 1 { "" } else { "s" }
+                    ));
                 }
                 // OSError(errno, strerror[, filename]) reads "[Errno 2] No such file: 'x'".
                 if cls.is_subclass(&vm.exc_class("OSError")) {
@@ -392,7 +469,12 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
 }
 
 /// FORMAT_VALUE: conversion (0 none, 1 str, 2 repr, 3 ascii) then `format(v, spec)`.
-pub fn format_value(vm: &mut Vm, v: Value, conversion: u32, spec: Option<Value>) -> PyResult<Value> {
+pub fn format_value(
+    vm: &mut Vm,
+    v: Value,
+    conversion: u32,
+    spec: Option<Value>,
+) -> PyResult<Value> {
     let v = match conversion {
         1 => Value::string(to_str(vm, &v)?),
         2 => Value::string(repr(vm, &v)?),
@@ -452,4 +534,3 @@ mod tests {
         assert_eq!(str_repr("x\n"), "'x\\n'");
     }
 }
-
