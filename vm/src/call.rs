@@ -132,10 +132,10 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
     // Defaults for missing positional parameters.
     let ndefaults = f.defaults.len();
     let mut missing = Vec::new();
-    for i in 0..argcount {
-        if locals[i].is_null() {
+    for (i, slot) in locals.iter_mut().enumerate().take(argcount) {
+        if slot.is_null() {
             if i >= argcount - ndefaults {
-                locals[i] = f.defaults[i - (argcount - ndefaults)].clone();
+                *slot = f.defaults[i - (argcount - ndefaults)].clone();
             } else {
                 missing.push(code.varnames[i].s.to_string());
             }
@@ -149,11 +149,16 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
             name_list(&missing)
         )));
     }
-    for i in argcount..argcount + kwonly {
-        if locals[i].is_null() {
+    for (i, slot) in locals
+        .iter_mut()
+        .enumerate()
+        .take(argcount + kwonly)
+        .skip(argcount)
+    {
+        if slot.is_null() {
             let name = &code.varnames[i];
             match f.kwdefaults.iter().find(|(k, _)| k.s == name.s) {
-                Some((_, v)) => locals[i] = v.clone(),
+                Some((_, v)) => *slot = v.clone(),
                 None => missing.push(name.s.to_string()),
             }
         }

@@ -65,7 +65,7 @@ struct Collector {
 }
 
 thread_local! {
-    static GC: RefCell<Collector> = RefCell::new(Collector { objects: Vec::new(), since_last: 0, threshold: MIN_THRESHOLD, enabled: true, collecting: false });
+    static GC: RefCell<Collector> = const { RefCell::new(Collector { objects: Vec::new(), since_last: 0, threshold: MIN_THRESHOLD, enabled: true, collecting: false }) };
 }
 
 fn track(t: Tracked) {
@@ -248,7 +248,7 @@ fn clear(v: &Value, graveyard: &mut Vec<Value>) {
         }
         Value::Generator(g) => {
             if let Ok(mut inner) = g.inner.try_borrow_mut() {
-                graveyard.extend(inner.saved.drain(..));
+                graveyard.append(&mut inner.saved);
                 if let Some(frame) = inner.frame.take() {
                     graveyard.push(Value::Code(frame.code.clone()));
                 }

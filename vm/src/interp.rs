@@ -39,12 +39,8 @@ impl Vm {
         loop {
             match self.execute(entry) {
                 Ok(v) => return Ok(v),
-                Err(exc) => {
-                    // An exception escaped an instruction: find a handler in this run's frames.
-                    if let Err(exc) = self.unwind(exc, entry) {
-                        return Err(exc);
-                    }
-                }
+                // An exception escaped an instruction: find a handler in this run's frames.
+                Err(exc) => self.unwind(exc, entry)?,
             }
         }
     }
