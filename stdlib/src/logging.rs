@@ -533,10 +533,10 @@ fn get_logger(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         let cp = get(vm, &child, "parent")?;
         let cp_name = get(vm, &cp, "name")?;
         let cp_name = cp_name.as_str().unwrap_or("root").to_string();
-        if cp.is(&parent) || cp_name == "root" || !cp_name.starts_with(&children) {
-            if cp_name == "root" || name.starts_with(&format!("{cp_name}.")) {
-                set(vm, &child, "parent", logger.clone())?;
-            }
+        if (cp.is(&parent) || cp_name == "root" || !cp_name.starts_with(&children))
+            && (cp_name == "root" || name.starts_with(&format!("{cp_name}.")))
+        {
+            set(vm, &child, "parent", logger.clone())?;
         }
     }
     Ok(logger)

@@ -216,7 +216,7 @@ fn seed_of(vm: &mut Vm, v: &Value) -> PyResult<u64> {
         Value::None => entropy_seed(),
         other => {
             if matches!(other, Value::Instance(_)) || matches!(other, Value::Tuple(_)) {
-                return Err(vm.type_error(format!("The only supported seed types are: None,\nint, float, str, bytes, and bytearray.")));
+                return Err(vm.type_error("The only supported seed types are: None,\nint, float, str, bytes, and bytearray.".to_string()));
             }
             ops::hash(vm, other)? as u64
         }

@@ -311,7 +311,7 @@ fn getsizeof(vm: &mut Vm, a: Args) -> PyResult<Value> {
                 64
             } else {
                 let slots = (n * 3 / 2).next_power_of_two().max(8);
-                64 + slots as i64 * 8 + (slots * 2 / 3) as i64 * 24 / 1
+                64 + slots as i64 * 8 + ((slots * 2 / 3) as i64 * 24)
             }
         }
         Value::Set(d) | Value::FrozenSet(d) => {

@@ -226,7 +226,7 @@ fn tm_arg(vm: &mut Vm, v: Option<&Value>, fname: &str) -> PyResult<libc::tm> {
         _ if eddy_vm::builtins::payload_value(v).is_some_and(|p| matches!(p, Value::Tuple(_))) => {
             ops::collect(vm, v)?
         }
-        _ => return Err(vm.type_error(format!("Tuple or struct_time argument required"))),
+        _ => return Err(vm.type_error("Tuple or struct_time argument required".to_string())),
     };
     if items.len() != 9 {
         return Err(vm.type_error(format!("{fname}(): illegal time tuple argument")));

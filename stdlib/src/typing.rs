@@ -238,10 +238,7 @@ fn alias_class(vm: &Vm) -> Rc<Class> {
 /// How an annotation argument prints inside `typing.X[...]`: classes by name, None as None.
 fn arg_text(vm: &mut Vm, v: &Value) -> PyResult<String> {
     Ok(match v {
-        Value::Class(c) => {
-            let d = ops::class_display_name(c);
-            d
-        }
+        Value::Class(c) => ops::class_display_name(c),
         Value::None => "None".into(),
         Value::Ellipsis => "...".into(),
         Value::List(l) => {

@@ -20,7 +20,7 @@ pub struct Deque {
 native_state!(
     Deque,
     |st, f| {
-        st.items.iter().for_each(|v| f(v));
+        st.items.iter().for_each(f);
     },
     |st, out| {
         out.extend(st.items.drain(..));
@@ -376,7 +376,7 @@ fn position(vm: &mut Vm, a: &Args) -> PyResult<usize> {
 fn getitem(vm: &mut Vm, a: Args) -> PyResult<Value> {
     arity(vm, "__getitem__", &a, 2, 2)?;
     let i = position(vm, &a)?;
-    Ok(with(vm, &a, |d| d.items[i].clone())?)
+    with(vm, &a, |d| d.items[i].clone())
 }
 
 fn setitem(vm: &mut Vm, a: Args) -> PyResult<Value> {
