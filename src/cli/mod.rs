@@ -110,7 +110,11 @@ fn run_file(path: &Path, args: &[OsString], color: bool) -> ExitCode {
         .chain(lossy(args))
         .collect();
     let result = eddy::run_file(&mut vm, path);
-    finish(&mut vm, result, color)
+    let code = finish(&mut vm, result, color);
+    // The process is about to exit: tearing the heap down object by object would only cost time
+    // (output is already flushed), so the VM is leaked to the OS, as CPython skips most finalisation.
+    std::mem::forget(vm);
+    code
 }
 
 fn run_code(code: &str, args: Vec<OsString>, color: bool) -> ExitCode {
@@ -119,7 +123,10 @@ fn run_code(code: &str, args: Vec<OsString>, color: bool) -> ExitCode {
         .chain(lossy(&args))
         .collect();
     let result = eddy::run_source(&mut vm, "<string>", code);
-    finish(&mut vm, result, color)
+    let code = finish(&mut vm, result, color);
+    // See run_file: no point freeing the heap just before exit.
+    std::mem::forget(vm);
+    code
 }
 
 /// Flushes the script's output, then reports an error, so stdout and stderr appear in order.
