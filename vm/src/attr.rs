@@ -221,7 +221,7 @@ pub fn generic_set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value
         return set_attr(vm, obj, name, value);
     };
     let cls = inst.class.clone();
-    if let Some(found) = cls.lookup(&name.s) {
+    if let Some(found) = cls.lookup_name(name) {
         match found {
             Value::Property(p) => {
                 if p.fset.is_none() {
@@ -319,7 +319,7 @@ pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyR
         }
         _ => {
             let cls = vm.type_of(obj);
-            if cls.lookup(&name.s).is_some() {
+            if cls.lookup_name(name).is_some() {
                 Err(vm.attribute_error(format!(
                     "'{}' object attribute '{}' is read-only",
                     cls.name(),

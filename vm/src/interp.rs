@@ -382,10 +382,10 @@ impl Vm {
                             if !i.class.slots.get().has_getattribute
                                 && !i.dict.borrow().contains_key(&*name.s) =>
                         {
-                            cls.lookup(&name.s)
+                            cls.lookup_name(&name)
                         }
                         Value::Instance(_) | Value::Class(_) | Value::Module(_) => None,
-                        _ => cls.lookup(&name.s),
+                        _ => cls.lookup_name(&name),
                     };
                     match found {
                         Some(f @ (Value::Function(_) | Value::Native(_))) => {

@@ -89,6 +89,19 @@ impl Class {
         }
         None
     }
+    /// `lookup` for a name whose hash is already cached (attribute names from code objects).
+    pub fn lookup_name(&self, name: &PyStr) -> Option<Value> {
+        let key = crate::value::StrRef(name);
+        if let Some(v) = self.dict.borrow().get(&key) {
+            return Some(v.clone());
+        }
+        for base in &self.mro {
+            if let Some(v) = base.dict.borrow().get(&key) {
+                return Some(v.clone());
+            }
+        }
+        None
+    }
     /// Like `lookup`, but ignores what `object` itself defines (its default dunders), so callers
     /// can tell "the class customises this" from "inherited the default".
     pub fn lookup_custom(&self, name: &str) -> Option<Value> {

@@ -288,6 +288,25 @@ pub fn less_than(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<bool> {
     if let (Value::Str(x), Value::Str(y)) = (a, b) {
         return Ok(x.s < y.s);
     }
+    // Sort keys are often tuples of ints and strings: compare them without the general path.
+    if let (Value::Tuple(x), Value::Tuple(y)) = (a, b) {
+        let mut simple = true;
+        for (p, q) in x.iter().zip(y.iter()) {
+            match (p, q) {
+                (Value::Int(i), Value::Int(j)) if i != j => return Ok(i < j),
+                (Value::Int(_), Value::Int(_)) => {}
+                (Value::Str(s), Value::Str(t)) if s.s != t.s => return Ok(s.s < t.s),
+                (Value::Str(_), Value::Str(_)) => {}
+                _ => {
+                    simple = false;
+                    break;
+                }
+            }
+        }
+        if simple {
+            return Ok(x.len() < y.len());
+        }
+    }
     let r = compare(vm, a, b, 2)?;
     super::truthy(vm, &r)
 }
