@@ -197,11 +197,7 @@ fn generic_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                 return Ok(Some(v));
             }
             if name == "__dict__" {
-                let d = vm.new_dict();
-                for (k, v) in m.dict.borrow().iter() {
-                    crate::ops::dict_set(vm, &d, Value::Str(k.0.clone()), v.clone())?;
-                }
-                return Ok(Some(d));
+                return crate::ops::dict_from_attrs(vm, &m.dict).map(Some);
             }
             Ok(None)
         }

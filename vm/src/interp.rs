@@ -249,16 +249,10 @@ impl Vm {
                     let k = &code.consts[(x >> 11) as usize];
                     let v = &self.stack[base + (x & 0xff) as usize];
                     if let (Value::Int(a), Value::Int(b)) = (v, k) {
-                        let r = int_compare(op, *a, *b);
-                        // A conditional jump usually follows: take it now, without the bool.
-                        match instrs.get(ip) {
-                            Some(&Instr::PopJumpIfFalse(t)) => {
-                                ip = if r { ip + 1 } else { t as usize }
-                            }
-                            Some(&Instr::PopJumpIfTrue(t)) => {
-                                ip = if r { t as usize } else { ip + 1 }
-                            }
-                            _ => self.stack.push(Value::Bool(r)),
+                        let r = compare_by_op(op, *a, *b);
+                        match jump_after_compare(instrs, ip, r) {
+                            Some(next) => ip = next,
+                            None => self.stack.push(Value::Bool(r)),
                         }
                         continue;
                     }
@@ -486,25 +480,13 @@ impl Vm {
                     let k = &code.consts[(op_k >> 3) as usize];
                     let top = self.stack.last_mut().unwrap();
                     if let (Value::Int(x), Value::Int(y)) = (&*top, k) {
-                        let r = match op {
-                            0 => x == y,
-                            1 => x != y,
-                            2 => x < y,
-                            3 => x <= y,
-                            4 => x > y,
-                            _ => x >= y,
-                        };
-                        // A conditional jump usually follows: take it now, without storing the bool.
-                        match instrs.get(ip) {
-                            Some(&Instr::PopJumpIfFalse(t)) => {
+                        let r = compare_by_op(op, *x, *y);
+                        match jump_after_compare(instrs, ip, r) {
+                            Some(next) => {
                                 std::mem::forget(self.stack.pop());
-                                ip = if r { ip + 1 } else { t as usize };
+                                ip = next;
                             }
-                            Some(&Instr::PopJumpIfTrue(t)) => {
-                                std::mem::forget(self.stack.pop());
-                                ip = if r { t as usize } else { ip + 1 };
-                            }
-                            _ => std::mem::forget(std::mem::replace(top, Value::Bool(r))),
+                            None => std::mem::forget(std::mem::replace(top, Value::Bool(r))),
                         }
                         continue;
                     }
@@ -517,36 +499,19 @@ impl Vm {
                 Instr::Compare(op) => {
                     let len = self.stack.len();
                     let fast = match (&self.stack[len - 2], &self.stack[len - 1]) {
-                        (Value::Int(x), Value::Int(y)) => Some(match op {
-                            0 => x == y,
-                            1 => x != y,
-                            2 => x < y,
-                            3 => x <= y,
-                            4 => x > y,
-                            _ => x >= y,
-                        }),
-                        (Value::Float(x), Value::Float(y)) => Some(match op {
-                            0 => x == y,
-                            1 => x != y,
-                            2 => x < y,
-                            3 => x <= y,
-                            4 => x > y,
-                            _ => x >= y,
-                        }),
+                        (Value::Int(x), Value::Int(y)) => Some(compare_by_op(op, *x, *y)),
+                        (Value::Float(x), Value::Float(y)) => Some(compare_by_op(op, *x, *y)),
                         _ => None,
                     };
                     if let Some(r) = fast {
+                        // Both operands are immediates: forget them rather than drop them.
                         std::mem::forget(self.stack.pop());
-                        match instrs.get(ip) {
-                            Some(&Instr::PopJumpIfFalse(t)) => {
+                        match jump_after_compare(instrs, ip, r) {
+                            Some(next) => {
                                 std::mem::forget(self.stack.pop());
-                                ip = if r { ip + 1 } else { t as usize };
+                                ip = next;
                             }
-                            Some(&Instr::PopJumpIfTrue(t)) => {
-                                std::mem::forget(self.stack.pop());
-                                ip = if r { t as usize } else { ip + 1 };
-                            }
-                            _ => std::mem::forget(std::mem::replace(
+                            None => std::mem::forget(std::mem::replace(
                                 &mut self.stack[len - 2],
                                 Value::Bool(r),
                             )),
@@ -1900,9 +1865,21 @@ fn float_fast_op(op: u32, x: f64, y: f64) -> Option<f64> {
     }
 }
 
-/// Int comparison by `CmpOp` index (Eq..GtE).
+/// Where execution goes after a comparison whose result is `r`, when a conditional jump follows
+/// it (the common `if a < b:` shape): the jump is taken without storing the bool. None when the
+/// next instruction is not a `PopJumpIf*`.
 #[inline(always)]
-fn int_compare(op: u32, x: i64, y: i64) -> bool {
+fn jump_after_compare(instrs: &[Instr], ip: usize, r: bool) -> Option<usize> {
+    match instrs.get(ip) {
+        Some(&Instr::PopJumpIfFalse(t)) => Some(if r { ip + 1 } else { t as usize }),
+        Some(&Instr::PopJumpIfTrue(t)) => Some(if r { t as usize } else { ip + 1 }),
+        _ => None,
+    }
+}
+
+/// Comparison of two ints or two floats by `CmpOp` index (Eq..GtE).
+#[inline(always)]
+fn compare_by_op<T: PartialOrd>(op: u32, x: T, y: T) -> bool {
     match op {
         0 => x == y,
         1 => x != y,

@@ -190,19 +190,10 @@ pub fn install(vm: &mut Vm) {
         }),
         ("globals", |vm, _a| {
             let g = vm.frames.last().map(|f| f.globals.clone());
-            let d = vm.new_dict();
-            if let Some(g) = g {
-                let items: Vec<_> = g
-                    .dict
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.0.clone(), v.clone()))
-                    .collect();
-                for (k, v) in items {
-                    ops::dict_set(vm, &d, Value::Str(k), v)?;
-                }
+            match g {
+                Some(g) => ops::dict_from_attrs(vm, &g.dict),
+                None => Ok(vm.new_dict()),
             }
-            Ok(d)
         }),
         ("vars", |vm, a| {
             check_args(vm, "vars", &a, 1, 1)?;

@@ -208,16 +208,7 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             }
             match name {
                 "__dict__" => {
-                    let d = vm.new_dict();
-                    let items: Vec<_> = i
-                        .dict
-                        .borrow()
-                        .iter()
-                        .map(|(k, v)| (k.0.clone(), v.clone()))
-                        .collect();
-                    for (k, v) in items {
-                        crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
-                    }
+                    let d = crate::ops::dict_from_attrs(vm, &i.dict)?;
                     // Writes through the dict (`obj.__dict__[k] = v`, `.update(...)`) reach `obj`.
                     if let Value::Dict(dd) = &d {
                         dd.borrow_mut().set_owner(Rc::downgrade(i));
@@ -249,16 +240,7 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             ),
             "__doc__" => Some(Value::None),
             "__dict__" => {
-                let d = vm.new_dict();
-                let items: Vec<_> = c
-                    .dict
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.0.clone(), v.clone()))
-                    .collect();
-                for (k, v) in items {
-                    crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
-                }
+                let d = crate::ops::dict_from_attrs(vm, &c.dict)?;
                 Some(d)
             }
             "__annotations__" => Some(vm.new_dict()),
@@ -312,16 +294,7 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                 }
             }
             "__dict__" => {
-                let d = vm.new_dict();
-                let items: Vec<_> = f
-                    .dict
-                    .borrow()
-                    .iter()
-                    .map(|(k, v)| (k.0.clone(), v.clone()))
-                    .collect();
-                for (k, v) in items {
-                    crate::ops::dict_set(vm, &d, Value::Str(k), v)?;
-                }
+                let d = crate::ops::dict_from_attrs(vm, &f.dict)?;
                 Some(d)
             }
             _ => f.dict.borrow().get(name).cloned(),

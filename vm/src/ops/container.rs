@@ -76,6 +76,20 @@ pub fn dict_del_in(vm: &mut Vm, d: &RefCell<DictData>, key: &Value) -> PyResult<
     }
 }
 
+/// A new dict holding a snapshot of an attribute namespace (`obj.__dict__`, `globals()`).
+pub fn dict_from_attrs(vm: &mut Vm, attrs: &RefCell<crate::value::AttrMap>) -> PyResult<Value> {
+    let items: Vec<_> = attrs
+        .borrow()
+        .iter()
+        .map(|(k, v)| (k.0.clone(), v.clone()))
+        .collect();
+    let d = vm.new_dict();
+    for (k, v) in items {
+        dict_set(vm, &d, Value::Str(k), v)?;
+    }
+    Ok(d)
+}
+
 /// `d[key] = value` for a dict value.
 pub fn dict_set(vm: &mut Vm, d: &Value, key: Value, value: Value) -> PyResult<()> {
     match dict_of(d) {
