@@ -454,69 +454,62 @@ impl<'a> Compiler<'a> {
     // ---- names ----
 
     fn load_name(&mut self, name: &str) {
-        let r = self.scope().resolve(name);
-        match r {
-            Resolution::Local => {
-                let slot = self.unit().slots[name];
-                self.emit(Instr::LoadFast(slot));
-            }
-            Resolution::Cell | Resolution::Free => {
-                let c = self.unit().cells[name];
-                self.emit(Instr::LoadDeref(c));
-            }
-            Resolution::Global | Resolution::GlobalImplicit => {
-                let k = self.name_index(name);
-                if self.scope().kind == ScopeKind::Class {
-                    self.emit(Instr::LoadName(k));
-                } else {
-                    self.emit(Instr::LoadGlobal(k));
-                }
-            }
-            Resolution::ClassName => {
-                let k = self.name_index(name);
-                self.emit(Instr::LoadName(k));
-            }
-        }
+        self.name_op(name, NameCtx::Load);
     }
     fn store_name(&mut self, name: &str) {
-        match self.scope().resolve(name) {
-            Resolution::Local => {
-                let slot = self.unit().slots[name];
-                self.emit(Instr::StoreFast(slot));
-            }
-            Resolution::Cell | Resolution::Free => {
-                let c = self.unit().cells[name];
-                self.emit(Instr::StoreDeref(c));
-            }
-            Resolution::Global | Resolution::GlobalImplicit => {
-                let k = self.name_index(name);
-                self.emit(Instr::StoreGlobal(k));
-            }
-            Resolution::ClassName => {
-                let k = self.name_index(name);
-                self.emit(Instr::StoreName(k));
-            }
-        }
+        self.name_op(name, NameCtx::Store);
     }
     fn delete_name(&mut self, name: &str) {
-        match self.scope().resolve(name) {
+        self.name_op(name, NameCtx::Delete);
+    }
+
+    /// Emits the load, store or delete of `name` that its resolution calls for (CPython's
+    /// `compiler_nameop`): a slot, a cell, a global, or the class namespace.
+    fn name_op(&mut self, name: &str, ctx: NameCtx) {
+        use NameCtx::*;
+        let ins = match self.scope().resolve(name) {
             Resolution::Local => {
                 let slot = self.unit().slots[name];
-                self.emit(Instr::DeleteFast(slot));
+                [
+                    Instr::LoadFast(slot),
+                    Instr::StoreFast(slot),
+                    Instr::DeleteFast(slot),
+                ]
             }
             Resolution::Cell | Resolution::Free => {
                 let c = self.unit().cells[name];
-                self.emit(Instr::DeleteDeref(c));
+                [
+                    Instr::LoadDeref(c),
+                    Instr::StoreDeref(c),
+                    Instr::DeleteDeref(c),
+                ]
             }
             Resolution::Global | Resolution::GlobalImplicit => {
                 let k = self.name_index(name);
-                self.emit(Instr::DeleteGlobal(k));
+                // A class body reads globals through its namespace first (LoadName), but binds them directly.
+                let load = if self.scope().kind == ScopeKind::Class {
+                    Instr::LoadName(k)
+                } else {
+                    Instr::LoadGlobal(k)
+                };
+                [load, Instr::StoreGlobal(k), Instr::DeleteGlobal(k)]
             }
             Resolution::ClassName => {
                 let k = self.name_index(name);
-                self.emit(Instr::DeleteName(k));
+                [
+                    Instr::LoadName(k),
+                    Instr::StoreName(k),
+                    Instr::DeleteName(k),
+                ]
             }
-        }
+        };
+        self.emit(
+            ins[match ctx {
+                Load => 0,
+                Store => 1,
+                Delete => 2,
+            }],
+        );
     }
 
     // ---- statements ----
@@ -2122,6 +2115,14 @@ impl<'a> Compiler<'a> {
         }
         Ok(())
     }
+}
+
+/// What a name operation does.
+#[derive(Clone, Copy)]
+enum NameCtx {
+    Load,
+    Store,
+    Delete,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
