@@ -248,12 +248,7 @@ fn fromkeys(vm: &mut Vm, a: Args) -> PyResult<Value> {
 }
 
 fn dict_compare(vm: &mut Vm, a: Args, negate: bool) -> PyResult<Value> {
-    if a.pos.len() != 2 {
-        return Err(vm.type_error(format!(
-            "expected 1 argument, got {}",
-            a.pos.len().saturating_sub(1)
-        )));
-    }
+    super::check_one_operand(vm, &a)?;
     if ops::dict_of(&a.pos[0]).is_none() || ops::dict_of(&a.pos[1]).is_none() {
         return Ok(Value::NotImplemented);
     }
@@ -263,12 +258,7 @@ fn dict_compare(vm: &mut Vm, a: Args, negate: bool) -> PyResult<Value> {
 
 /// `a | b` for dicts: a plain-dict copy of the left operand updated with the right.
 fn dict_or(vm: &mut Vm, a: Args, reflected: bool) -> PyResult<Value> {
-    if a.pos.len() != 2 {
-        return Err(vm.type_error(format!(
-            "expected 1 argument, got {}",
-            a.pos.len().saturating_sub(1)
-        )));
-    }
+    super::check_one_operand(vm, &a)?;
     let (x, y) = if reflected {
         (&a.pos[1], &a.pos[0])
     } else {

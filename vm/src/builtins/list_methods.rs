@@ -275,12 +275,7 @@ fn seq_value(v: &Value) -> Option<Value> {
 /// `__add__` / `__mul__` of lists and tuples, for subclasses and direct calls; NotImplemented
 /// for operands of another kind, so the other operand's reflected method gets its turn.
 fn seq_binary(vm: &mut Vm, a: Args, op: u8) -> PyResult<Value> {
-    if a.pos.len() != 2 {
-        return Err(vm.type_error(format!(
-            "expected 1 argument, got {}",
-            a.pos.len().saturating_sub(1)
-        )));
-    }
+    super::check_one_operand(vm, &a)?;
     let Some(x) = seq_value(&a.pos[0]) else {
         return Ok(Value::NotImplemented);
     };
@@ -302,12 +297,7 @@ fn seq_binary(vm: &mut Vm, a: Args, op: u8) -> PyResult<Value> {
 }
 
 fn seq_compare(vm: &mut Vm, a: Args, op: u8) -> PyResult<Value> {
-    if a.pos.len() != 2 {
-        return Err(vm.type_error(format!(
-            "expected 1 argument, got {}",
-            a.pos.len().saturating_sub(1)
-        )));
-    }
+    super::check_one_operand(vm, &a)?;
     let (Some(x), Some(y)) = (seq_value(&a.pos[0]), seq_value(&a.pos[1])) else {
         return Ok(Value::NotImplemented);
     };

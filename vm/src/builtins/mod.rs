@@ -471,6 +471,17 @@ pub fn check_args(vm: &Vm, name: &str, args: &Args, min: usize, max: usize) -> P
     Ok(())
 }
 
+/// Checks a binary dunder (`x.__or__(y)`) got its receiver and exactly one operand.
+pub fn check_one_operand(vm: &Vm, args: &Args) -> PyResult<()> {
+    if args.pos.len() != 2 {
+        return Err(vm.type_error(format!(
+            "expected 1 argument, got {}",
+            args.pos.len().saturating_sub(1)
+        )));
+    }
+    Ok(())
+}
+
 /// True if the class is the built-in of this kind or derives from it.
 pub fn is_kind(cls: &Rc<Class>, kind: BuiltinKind) -> bool {
     cls.kind == kind

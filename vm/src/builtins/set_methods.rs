@@ -359,12 +359,7 @@ fn iter(vm: &mut Vm, a: Args) -> PyResult<Value> {
 
 /// `self op other` (or `other op self` when `reflected`) for subclass instances and direct calls.
 fn binary_dunder(vm: &mut Vm, a: Args, op: u8, reflected: bool) -> PyResult<Value> {
-    if a.pos.len() != 2 {
-        return Err(vm.type_error(format!(
-            "expected 1 argument, got {}",
-            a.pos.len().saturating_sub(1)
-        )));
-    }
+    super::check_one_operand(vm, &a)?;
     let (x, y) = if reflected {
         (&a.pos[1], &a.pos[0])
     } else {
@@ -378,12 +373,7 @@ fn binary_dunder(vm: &mut Vm, a: Args, op: u8, reflected: bool) -> PyResult<Valu
 }
 
 fn inplace_dunder(vm: &mut Vm, a: Args, op: u8) -> PyResult<Value> {
-    if a.pos.len() != 2 {
-        return Err(vm.type_error(format!(
-            "expected 1 argument, got {}",
-            a.pos.len().saturating_sub(1)
-        )));
-    }
+    super::check_one_operand(vm, &a)?;
     let (x, y) = (a.pos[0].clone(), a.pos[1].clone());
     match ops::set_inplace(vm, &x, &y, op)? {
         Some(r) => Ok(r),
@@ -392,12 +382,7 @@ fn inplace_dunder(vm: &mut Vm, a: Args, op: u8) -> PyResult<Value> {
 }
 
 fn compare_dunder(vm: &mut Vm, a: Args, op: u8) -> PyResult<Value> {
-    if a.pos.len() != 2 {
-        return Err(vm.type_error(format!(
-            "expected 1 argument, got {}",
-            a.pos.len().saturating_sub(1)
-        )));
-    }
+    super::check_one_operand(vm, &a)?;
     let (x, y) = (a.pos[0].clone(), a.pos[1].clone());
     ops::set_compare(vm, &x, &y, op)
 }
