@@ -146,6 +146,10 @@ impl Vm {
             .dict
             .borrow_mut()
             .insert(crate::value::StrKey(Rc::new(PyStr::new(name))), f);
+        // A dunder may change what the class's cached flags say (e.g. a native `__eq__`).
+        if name.starts_with("__") {
+            class.refresh_flags();
+        }
     }
     pub fn new_dict(&self) -> Value {
         crate::gc::track_dict(Rc::new(RefCell::new(crate::objects::dict::DictData::new())))

@@ -769,7 +769,6 @@ pub fn union_class(vm: &mut Vm) -> Rc<Class> {
         }
         Ok(Value::string(parts.join(" | ")))
     });
-    c.refresh_flags();
     UNION.with(|u| *u.borrow_mut() = Some(c.clone()));
     c
 }
