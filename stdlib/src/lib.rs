@@ -4,6 +4,7 @@
 use eddy_vm::Vm;
 
 pub mod asyncio;
+pub mod clock;
 pub mod collections;
 pub mod copy;
 pub mod dataclasses;

@@ -3,29 +3,24 @@
 //! ctime, asctime) with `struct_time` as a tuple subclass with named fields.
 
 use std::rc::Rc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use eddy_vm::objects::class::Class;
 use eddy_vm::objects::module::Module;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
+use crate::clock;
 use crate::util::{self, arity, defs, to_float};
-
-thread_local! {
-    /// Origin of the monotonic clocks (CPython's are also relative to an unspecified point).
-    static START: Instant = Instant::now();
-}
 
 pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("time"));
-    START.with(|_| ());
+    clock::monotonic();
     defs(
         vm,
         &m,
         &[
-            ("time", |_vm, _a| Ok(Value::Float(wall().as_secs_f64()))),
+            ("time", |_vm, _a| Ok(Value::Float(clock::wall()))),
             ("time_ns", |_vm, _a| {
-                Ok(Value::Int(wall().as_nanos() as i64))
+                Ok(Value::Int((clock::wall() * 1e9) as i64))
             }),
             ("monotonic", |_vm, _a| {
                 Ok(Value::Float(mono_ns() as f64 / 1e9))
@@ -72,14 +67,8 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     Ok(m)
 }
 
-fn wall() -> std::time::Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-}
-
 fn mono_ns() -> i64 {
-    START.with(|s| s.elapsed().as_nanos() as i64)
+    (clock::monotonic() * 1e9) as i64
 }
 
 fn cpu_ns(clock: libc::clockid_t) -> i64 {
@@ -177,7 +166,7 @@ fn tm_to_value(vm: &Vm, tm: &libc::tm) -> Value {
 /// Seconds since the epoch from an optional argument (None or absent: now).
 fn secs_arg(vm: &mut Vm, v: Option<&Value>) -> PyResult<i64> {
     match v {
-        None | Some(Value::None) => Ok(wall().as_secs() as i64),
+        None | Some(Value::None) => Ok(clock::wall().floor() as i64),
         Some(v) => {
             let f = to_float(vm, v)?;
             if !f.is_finite() {
@@ -215,7 +204,7 @@ fn broken_down(vm: &mut Vm, a: Args, name: &str, local: bool) -> PyResult<Value>
 /// A C `tm` from a struct_time or 9-tuple (or the current local time when absent).
 fn tm_arg(vm: &mut Vm, v: Option<&Value>, fname: &str) -> PyResult<libc::tm> {
     let Some(v) = v.filter(|v| !v.is_none()) else {
-        let t: libc::time_t = wall().as_secs() as i64;
+        let t: libc::time_t = clock::wall().floor() as i64;
         let mut tm = zeroed_tm();
         // SAFETY: as in `broken_down`.
         unsafe { libc::localtime_r(&t, &mut tm) };
@@ -324,7 +313,7 @@ fn ctime(vm: &mut Vm, a: Args) -> PyResult<Value> {
 
 /// (timezone, altzone, (std name, dst name)): offsets west of UTC in seconds, as CPython reports.
 fn zone_facts() -> (i64, i64, (String, String)) {
-    let now: libc::time_t = wall().as_secs() as i64;
+    let now: libc::time_t = clock::wall().floor() as i64;
     let year = 365 * 24 * 3600 / 2;
     let mut out = Vec::new();
     for t in [now - year, now] {

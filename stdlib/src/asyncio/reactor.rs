@@ -1,21 +1,15 @@
-//! The reactor: the loop's clock and how it waits when nothing is ready. Kept to this one small
-//! file so it can be swapped for smol's reactor (async-io) without touching the loop logic.
+//! The reactor: how the loop waits when nothing is ready. Kept to this one small file so it can
+//! be swapped for smol's reactor (async-io) without touching the loop logic. The loop's clock is
+//! `crate::clock`, shared with the `time` module.
 
-use std::time::{Duration, Instant};
-
-thread_local! {
-    static EPOCH: Instant = Instant::now();
-}
+use crate::clock;
 
 /// Monotonic seconds, as `loop.time()` reports them.
 pub fn now() -> f64 {
-    EPOCH.with(|e| e.elapsed().as_secs_f64())
+    clock::monotonic()
 }
 
 /// Blocks the thread until `deadline` (a `now()` value); returns at once if it has passed.
 pub fn wait_until(deadline: f64) {
-    let delta = deadline - now();
-    if delta > 0.0 && delta.is_finite() {
-        std::thread::sleep(Duration::from_secs_f64(delta));
-    }
+    clock::wait_until(deadline);
 }
