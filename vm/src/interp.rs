@@ -78,7 +78,14 @@ impl Vm {
             }
             let frame = self.frames.pop().unwrap();
             self.stack.truncate(frame.ret_sp);
-            if let Some(gen) = frame.generator() {
+            if matches!(frame.mode, ReturnMode::Await(_)) {
+                // An inline-awaited coroutine (no object yet): PEP 479 applies all the same.
+                if self.exc_matches(&exc, "StopIteration") {
+                    let new = self.error("RuntimeError", "coroutine raised StopIteration");
+                    ops::set_cause(&new, exc.clone());
+                    exc = new;
+                }
+            } else if let Some(gen) = frame.generator() {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
                 if self.exc_matches(&exc, "StopIteration")
@@ -1228,11 +1235,14 @@ impl Vm {
                 let v = pop!();
                 let mut frame = self.frames.pop().unwrap();
                 frame.ip = ip;
-                let gen = frame
-                    .generator()
-                    .cloned()
-                    .expect("yield outside generator frame");
                 let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
+                let gen = match (frame.generator(), frame.mode) {
+                    (Some(gen), _) => gen.clone(),
+                    (None, ReturnMode::Await(send_ip)) => {
+                        self.adopt_inline_coroutine(&mut frame, send_ip)
+                    }
+                    (None, _) => unreachable!("yield outside generator frame"),
+                };
                 let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
                 // The suspended frame must not own its generator (a reference cycle); the
                 // next resume sets it again.
@@ -1423,6 +1433,15 @@ impl Vm {
             }
             ReturnMode::Entry => return Ok(Some(result)),
             ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
+            ReturnMode::Await(send_ip) => {
+                // The await is over: its result replaces the callee slot, past the await loop.
+                self.stack.push(result);
+                if let Some(caller) = self.frames.last_mut() {
+                    if let Instr::Send(exit) = caller.code.instrs[send_ip as usize] {
+                        caller.ip = exit as usize;
+                    }
+                }
+            }
         }
         drop(frame);
         if self.frames.len() < entry {
@@ -1627,7 +1646,14 @@ impl Vm {
         mode: ReturnMode,
     ) -> PyResult<CallPlan> {
         let code = &f.code;
-        let is_gen = code.flags.generator || code.flags.coroutine || code.flags.async_generator;
+        let mut is_gen = code.flags.generator || code.flags.coroutine || code.flags.async_generator;
+        let mut mode = mode;
+        if code.flags.coroutine && mode == ReturnMode::Push {
+            if let Some(send_ip) = self.awaited_call_site() {
+                mode = ReturnMode::Await(send_ip);
+                is_gen = false;
+            }
+        }
         // Fast path: exact positional arguments, no cells: the arguments become the locals in place.
         if kw.is_empty()
             && !is_gen
@@ -1664,6 +1690,49 @@ impl Vm {
         }
         self.push_function_frame(f, args, ret_sp, mode)?;
         Ok(CallPlan::Pushed)
+    }
+
+    /// The caller's SEND index when the call just made is awaited at once (`await f(...)`: the
+    /// next instructions are GET_AWAITABLE, LOAD_CONST None, SEND).
+    fn awaited_call_site(&self) -> Option<u32> {
+        let caller = self.frames.last()?;
+        let instrs = &caller.code.instrs;
+        match (instrs.get(caller.ip)?, instrs.get(caller.ip + 2)?) {
+            (Instr::GetAwaitable, Instr::Send(_)) => Some(caller.ip as u32 + 2),
+            _ => None,
+        }
+    }
+
+    /// An inline-awaited coroutine frame (`ReturnMode::Await`) is suspending: give it the
+    /// coroutine object it never had, put that object where the caller's await loop keeps its
+    /// sub-iterator (replacing the callee slot), and point the caller at the loop's YIELD_VALUE,
+    /// so from here on it is exactly a coroutine resumed by SEND. Its locals are already saved.
+    fn adopt_inline_coroutine(&mut self, frame: &mut Frame, send_ip: u32) -> Rc<Generator> {
+        let gen = Rc::new(Generator {
+            kind: crate::objects::generator::GenKind::Coroutine,
+            name: frame.code.name.clone(),
+            qualname: frame.code.qualname.clone(),
+            inner: RefCell::new(crate::objects::generator::GenInner {
+                state: GenState::Running,
+                frame: None,
+                saved: Vec::new(),
+                awaited: true,
+            }),
+        });
+        self.stack.truncate(frame.ret_sp);
+        self.stack.push(crate::gc::track_generator(gen.clone()));
+        let caller = self
+            .frames
+            .last_mut()
+            .expect("an awaited call has a caller");
+        let exit = match caller.code.instrs[send_ip as usize] {
+            Instr::Send(exit) => exit,
+            _ => unreachable!("awaited_call_site checked the SEND"),
+        };
+        caller.ip = send_ip as usize + 1;
+        frame.mode = ReturnMode::Send(exit);
+        frame.extra_mut().generator = Some(gen.clone());
+        gen
     }
 
     /// Pushes a generator's frame to resume it with `sent`. Returns None if it had finished.
