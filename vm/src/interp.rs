@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::code::Code;
+use crate::code::{CallKind, Code};
 use crate::frame::{Frame, FrameExtra, ReturnMode};
 use crate::objects::function::{Args, Function};
 use crate::objects::generator::{GenState, Generator};
@@ -673,17 +673,21 @@ impl Vm {
                     let Some(frame) = self.frames.pop() else {
                         return Ok(result);
                     };
-                    if frame.extra.is_some() || frame.mode != ReturnMode::Push {
-                        match self.return_slow(frame, result, entry) {
+                    // An ordinary call or an inline await (the caller's SEND index) returns here;
+                    // the rest in `return_slow`.
+                    let awaited = match frame.mode {
+                        ReturnMode::Push if frame.extra.is_none() => None,
+                        ReturnMode::Await(send_ip) if frame.extra.is_none() => Some(send_ip),
+                        _ => match self.return_slow(frame, result, entry) {
                             Ok(Some(v)) => return Ok(v),
                             Ok(None) => {
                                 reload!();
                                 continue;
                             }
                             Err(e) => return Err(e),
-                        }
-                    }
-                    // An ordinary call: drop the frame's slots and the callee, push the result.
+                        },
+                    };
+                    // Drop the frame's slots and the callee, push the result.
                     while self.stack.len() > frame.ret_sp {
                         if let Some(v) = self.stack.pop() {
                             v.discard();
@@ -705,6 +709,12 @@ impl Vm {
                         return Ok(Value::None);
                     }
                     reload!();
+                    if let Some(send_ip) = awaited {
+                        // An inline await returned: continue past the caller's await loop.
+                        if let Instr::Send(exit) = instrs[send_ip as usize] {
+                            ip = exit as usize;
+                        }
+                    }
                     if crate::objects::generator::has_pending_close() {
                         self.close_dropped_generators();
                     }
@@ -714,10 +724,21 @@ impl Vm {
                     // The arguments already sit where the callee's first locals go.
                     let at = self.stack.len() - argc as usize - 1;
                     if let Value::Function(f) = &self.stack[at] {
-                        if f.code.simple_call
-                            && f.code.argcount == argc
-                            && self.frames.len() < self.recursion_limit
-                        {
+                        let mode = match f.code.call_kind {
+                            CallKind::Simple => Some(ReturnMode::Push),
+                            // `await f(...)`: run the coroutine inline (see ReturnMode::Await).
+                            CallKind::SimpleCoroutine => match (instrs.get(ip), instrs.get(ip + 2))
+                            {
+                                (Some(Instr::GetAwaitable), Some(Instr::Send(_))) => {
+                                    Some(ReturnMode::Await(ip as u32 + 2))
+                                }
+                                _ => None,
+                            },
+                            CallKind::General => None,
+                        };
+                        if let Some(mode) = mode.filter(|_| {
+                            f.code.argcount == argc && self.frames.len() < self.recursion_limit
+                        }) {
                             let new_code = f.code.clone();
                             let globals = f.globals.clone();
                             let extra = if f.closure.is_empty() {
@@ -745,7 +766,7 @@ impl Vm {
                                     ip: 0,
                                     base: at + 1,
                                     ret_sp: at,
-                                    mode: ReturnMode::Push,
+                                    mode,
                                     extra,
                                 },
                             );
