@@ -1303,8 +1303,17 @@ impl Vm {
                         }
                     }
                     _ => {
-                        // A non-generator iterator (or awaitable object): call its methods.
-                        match tri!(ops::send_to_iterator(self, &sub, sent)) {
+                        // A native awaitable steps itself; any other iterator (or awaitable
+                        // object) has its methods called.
+                        let step = match &sub {
+                            Value::Instance(i) => i.class.native_send.get(),
+                            _ => None,
+                        };
+                        let r = match step {
+                            Some(step) => step(self, &sub, sent),
+                            None => ops::send_to_iterator(self, &sub, sent),
+                        };
+                        match tri!(r) {
                             Ok(v) => self.stack.push(v),
                             Err(ret) => {
                                 self.stack.pop();

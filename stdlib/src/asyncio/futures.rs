@@ -262,7 +262,7 @@ pub fn make_cancelled_error(vm: &Vm, fut: &Value) -> Value {
         let saved = s.rare.as_mut().and_then(|r| r.cancelled_exc.take());
         (saved, s.cancel_msg())
     })
-        .unwrap_or((None, Value::None));
+    .unwrap_or((None, Value::None));
     if let Some(e) = saved {
         return e;
     }
@@ -371,6 +371,7 @@ pub fn future_class(vm: &Vm) -> Rc<Class> {
         let cls = util::new_cls(vm, &mut a)?;
         Ok(util::new_native(&cls, FutState::new(None)))
     });
+    cls.native_send.set(Some(await_step));
     install_methods(vm, &cls);
     cls
 }
@@ -489,15 +490,31 @@ native_state!(IterState, |s, f| { f(&s.0) }, |c, out| {
     out.push(std::mem::take(&mut c.0));
 });
 
-/// One step of `await fut`: yield the future while pending, then return its result.
+/// One step of `await fut`, as the C FutureIter: yield the future to the task once while it is
+/// pending, then return its result. The VM calls this directly for futures and tasks
+/// (`Class::native_send`), so an await allocates no iterator and raises no StopIteration.
+pub fn await_step(vm: &mut Vm, fut: &Value, _sent: Value) -> PyResult<Result<Value, Value>> {
+    let pending = with(fut, |s| {
+        if s.state != FutSt::Pending {
+            return None;
+        }
+        Some(std::mem::replace(&mut s.blocking, true))
+    })
+    .flatten();
+    match pending {
+        Some(false) => Ok(Ok(fut.clone())),
+        Some(true) => Err(vm.error("RuntimeError", "await wasn't used with future")),
+        None => result(vm, fut).map(Err),
+    }
+}
+
+/// `next()` on the script-visible iterator `fut.__await__()` returns.
 fn iter_next(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let fut = util::state(vm, &a.pos[0], "FutureIter", |s: &mut IterState| s.0.clone())?;
-    if !is_done(&fut) {
-        with(&fut, |s| s.blocking = true);
-        return Ok(fut);
+    match await_step(vm, &fut, Value::None)? {
+        Ok(v) => Ok(v),
+        Err(r) => Err(vm.stop_iteration(r)),
     }
-    let r = result(vm, &fut)?;
-    Err(vm.stop_iteration(r))
 }
 
 pub fn future_iter_class(vm: &Vm) -> Rc<Class> {

@@ -706,7 +706,10 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
             };
             results.push(r);
         }
-        if futures::with(&outer, |s| s.rare.as_ref().is_some_and(|r| r.cancel_requested)) == Some(true) {
+        if futures::with(&outer, |s| {
+            s.rare.as_ref().is_some_and(|r| r.cancel_requested)
+        }) == Some(true)
+        {
             let e = futures::make_cancelled_error(vm, fut);
             futures::set_exception(vm, &outer, e)?;
         } else {
