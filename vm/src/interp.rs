@@ -1256,11 +1256,21 @@ impl Vm {
                 let v = pop!();
                 let mut frame = self.frames.pop().unwrap();
                 frame.ip = ip;
-                let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
-                let gen = match (frame.generator(), frame.mode) {
-                    (Some(gen), _) => gen.clone(),
+                // The frame's locals and operands move to the generator, into the buffer the
+                // last resume emptied (no allocation per yield).
+                let gen = match (frame.generator().cloned(), frame.mode) {
+                    (Some(gen), _) => {
+                        gen.inner
+                            .borrow_mut()
+                            .saved
+                            .extend(self.stack.drain(frame.base..));
+                        gen
+                    }
                     (None, ReturnMode::Await(send_ip)) => {
-                        self.adopt_inline_coroutine(&mut frame, send_ip)
+                        let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
+                        let gen = self.adopt_inline_coroutine(&mut frame, send_ip);
+                        gen.inner.borrow_mut().saved = saved;
+                        gen
                     }
                     (None, _) => unreachable!("yield outside generator frame"),
                 };
@@ -1271,7 +1281,6 @@ impl Vm {
                 {
                     let mut inner = gen.inner.borrow_mut();
                     inner.frame = Some(frame);
-                    inner.saved = saved;
                     inner.state = GenState::Suspended;
                 }
                 match mode {
