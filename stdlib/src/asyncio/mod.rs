@@ -13,8 +13,10 @@ use eddy_vm::{PyResult, Value, Vm};
 pub mod events;
 pub mod futures;
 pub mod locks;
+pub mod native_coro;
 pub mod queues;
 pub mod reactor;
+pub mod sleep;
 pub mod taskgroups;
 pub mod tasks;
 pub mod timeouts;
@@ -27,6 +29,7 @@ pub struct Classes {
     pub handle: Rc<Class>,
     pub event_loop: Rc<Class>,
     pub sleep0: Rc<Class>,
+    pub native_coro: Rc<Class>,
     pub cancelled_error: Rc<Class>,
     pub invalid_state: Rc<Class>,
 }
@@ -76,6 +79,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         handle: events::handle_class(vm),
         event_loop: events::loop_class(vm),
         sleep0: tasks::sleep0_class(vm),
+        native_coro: native_coro::native_coro_class(vm),
         future,
         cancelled_error,
         invalid_state,

@@ -13,9 +13,9 @@ use eddy_vm::objects::generator::{GenKind, GenState};
 use eddy_vm::objects::module::Module;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
-use super::classes;
 use super::events::{self, Job, LoopCore};
 use super::futures::{self, Callback, FutSt, FutState};
+use super::{classes, native_coro};
 use crate::native_state;
 use crate::util;
 
@@ -82,18 +82,6 @@ def _set_result_unless_cancelled(fut, result):
 def _release_waiter(waiter, *args):
     if not waiter.done():
         waiter.set_result(None)
-
-async def sleep(delay, result=None):
-    if delay <= 0:
-        await _sleep0()
-        return result
-    loop = get_running_loop()
-    future = loop.create_future()
-    h = loop.call_later(delay, _set_result_unless_cancelled, future, result)
-    try:
-        return await future
-    finally:
-        h.cancel()
 
 async def _cancel_and_wait(fut):
     waiter = get_running_loop().create_future()
@@ -278,6 +266,7 @@ def shield(arg):
 /// True for coroutine objects (what create_task and asyncio.run accept).
 pub fn is_coroutine(v: &Value) -> bool {
     matches!(v, Value::Generator(g) if g.kind == GenKind::Coroutine)
+        || native_coro::is_native_coro(v)
 }
 
 fn coro_code(coro: &Value) -> Option<Rc<Code>> {
@@ -330,6 +319,7 @@ fn send_or_throw(vm: &mut Vm, coro: &Value, exc: Option<Value>) -> PyResult<Resu
             None => vm.gen_send(g, Value::None),
             Some(e) => vm.gen_throw(g, e),
         },
+        _ if native_coro::is_native_coro(coro) => native_coro::resume(vm, coro, Value::None, exc),
         _ => Err(vm.type_error("task coroutine is not a coroutine")),
     }
 }
@@ -854,6 +844,7 @@ pub fn install(vm: &mut Vm, m: &Module) {
                 ensure_future(vm, &a.pos[0])
             }),
             ("gather", gather),
+            ("sleep", super::sleep::sleep),
             ("current_task", |vm, _a| {
                 let core = events::running_or_err(vm)?;
                 let t = core.current_task.borrow().clone();
