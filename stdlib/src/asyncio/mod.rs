@@ -14,6 +14,7 @@ pub mod events;
 pub mod futures;
 pub mod locks;
 pub mod native_coro;
+pub mod primitives;
 pub mod queues;
 pub mod reactor;
 pub mod sleep;
@@ -89,6 +90,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     CLASSES.with(|c| *c.borrow_mut() = Some(Rc::new(classes)));
     events::install(vm, &m);
     tasks::install(vm, &m);
+    primitives::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
