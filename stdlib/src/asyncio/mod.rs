@@ -33,6 +33,8 @@ pub struct Classes {
     pub native_coro: Rc<Class>,
     pub cancelled_error: Rc<Class>,
     pub invalid_state: Rc<Class>,
+    pub queue_empty: Rc<Class>,
+    pub queue_full: Rc<Class>,
 }
 
 thread_local! {
@@ -67,11 +69,12 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     ] {
         m.set(name, Value::Class(cls.clone()));
     }
-    for name in ["QueueEmpty", "QueueFull"] {
+    let [queue_empty, queue_full] = ["QueueEmpty", "QueueFull"].map(|name| {
         let cls = exception_class(vm, name, "Exception");
         cls.set_attr(vm.intern("__module__"), Value::str("asyncio.queues"));
-        m.set(name, Value::Class(cls));
-    }
+        m.set(name, Value::Class(cls.clone()));
+        cls
+    });
     m.set("TimeoutError", Value::Class(vm.exc_class("TimeoutError")));
     let future = futures::future_class(vm);
     let classes = Classes {
@@ -84,6 +87,8 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         future,
         cancelled_error,
         invalid_state,
+        queue_empty,
+        queue_full,
     };
     m.set("Future", Value::Class(classes.future.clone()));
     m.set("Task", Value::Class(classes.task.clone()));
@@ -91,10 +96,10 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     events::install(vm, &m);
     tasks::install(vm, &m);
     primitives::install(vm, &m);
+    queues::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
-        ("<asyncio.queues>", queues::PY),
         ("<asyncio.taskgroups>", taskgroups::PY),
         ("<asyncio.timeouts>", timeouts::PY),
     ] {

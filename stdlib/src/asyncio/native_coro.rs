@@ -65,6 +65,51 @@ pub fn new(name: &'static str, body: impl CoroBody) -> Value {
     )
 }
 
+/// A coroutine that returns `value` at once (`__aexit__`, `join` of a finished queue).
+struct Ready(Value);
+
+impl CoroBody for Ready {
+    fn send(&mut self, _vm: &mut Vm, _sent: Value) -> PyResult<Step> {
+        Ok(Err(std::mem::take(&mut self.0)))
+    }
+    fn traverse(&self, f: &mut dyn FnMut(&Value)) {
+        f(&self.0);
+    }
+}
+
+pub fn ready(name: &'static str, value: Value) -> Value {
+    new(name, Ready(value))
+}
+
+/// Awaits the native coroutine `inner`, then returns `value` instead of its result.
+struct Returning {
+    inner: Value,
+    value: Value,
+}
+
+impl CoroBody for Returning {
+    fn send(&mut self, vm: &mut Vm, sent: Value) -> PyResult<Step> {
+        match resume(vm, &self.inner, sent, None)? {
+            Ok(v) => Ok(Ok(v)),
+            Err(_) => Ok(Err(std::mem::take(&mut self.value))),
+        }
+    }
+    fn throw(&mut self, vm: &mut Vm, exc: Value) -> PyResult<Step> {
+        match resume(vm, &self.inner, Value::None, Some(exc))? {
+            Ok(v) => Ok(Ok(v)),
+            Err(_) => Ok(Err(std::mem::take(&mut self.value))),
+        }
+    }
+    fn traverse(&self, f: &mut dyn FnMut(&Value)) {
+        f(&self.inner);
+        f(&self.value);
+    }
+}
+
+pub fn returning(name: &'static str, inner: Value, value: Value) -> Value {
+    new(name, Returning { inner, value })
+}
+
 /// True for native coroutine objects.
 pub fn is_native_coro(v: &Value) -> bool {
     matches!(v, Value::Instance(i) if Rc::ptr_eq(&i.class, &classes().native_coro))

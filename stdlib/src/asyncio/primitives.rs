@@ -195,18 +195,6 @@ impl CoroBody for Wait {
     }
 }
 
-/// A coroutine that returns at once (`__aexit__`).
-struct Ready(Value);
-
-impl CoroBody for Ready {
-    fn send(&mut self, _vm: &mut Vm, _sent: Value) -> PyResult<Step> {
-        Ok(Err(std::mem::take(&mut self.0)))
-    }
-    fn traverse(&self, f: &mut dyn FnMut(&Value)) {
-        f(&self.0);
-    }
-}
-
 fn wait(name: &'static str, prim: &Value, kind: Kind, ret: Value) -> Value {
     native_coro::new(
         name,
@@ -291,7 +279,7 @@ fn lock_class(vm: &Vm) -> Rc<Class> {
             ("__aexit__", |vm, a| {
                 let release = vm.call_method(&a.pos[0], "release", vec![]);
                 release?;
-                Ok(native_coro::new("Lock.__aexit__", Ready(Value::None)))
+                Ok(native_coro::ready("Lock.__aexit__", Value::None))
             }),
             ("locked", |vm, a| {
                 Ok(Value::Bool(with(vm, &a.pos[0], "Lock", |p| p.flag)?))
@@ -397,7 +385,7 @@ fn semaphore_class(vm: &Vm) -> Rc<Class> {
             ("__aexit__", |vm, a| {
                 let release = vm.call_method(&a.pos[0], "release", vec![]);
                 release?;
-                Ok(native_coro::new("Semaphore.__aexit__", Ready(Value::None)))
+                Ok(native_coro::ready("Semaphore.__aexit__", Value::None))
             }),
             ("locked", |vm, a| {
                 Ok(Value::Bool(with(vm, &a.pos[0], "Semaphore", |p| {
@@ -429,11 +417,35 @@ fn bounded_semaphore_class(vm: &Vm, semaphore: &Rc<Class>) -> Rc<Class> {
     cls
 }
 
+/// A new asyncio.Event, already set if `set` (for Queue.join).
+pub fn new_event(vm: &Vm, set: bool) -> PyResult<Value> {
+    let mut p = new_prim(Kind::Event);
+    p.flag = set;
+    let _ = vm;
+    Ok(util::new_native(
+        &EVENT_CLASS
+            .with(|c| c.borrow().clone())
+            .expect("asyncio initialised"),
+        p,
+    ))
+}
+
+/// `event.clear()`.
+pub fn clear_event(vm: &Vm, ev: &Value) -> PyResult<()> {
+    with(vm, ev, "Event", |p| p.flag = false)
+}
+
+thread_local! {
+    static EVENT_CLASS: std::cell::RefCell<Option<Rc<Class>>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Adds Lock, Event, Semaphore and BoundedSemaphore to `asyncio`.
 pub fn install(vm: &Vm, m: &Module) {
     let semaphore = semaphore_class(vm);
     m.set("Lock", Value::Class(lock_class(vm)));
-    m.set("Event", Value::Class(event_class(vm)));
+    let event = event_class(vm);
+    EVENT_CLASS.with(|c| *c.borrow_mut() = Some(event.clone()));
+    m.set("Event", Value::Class(event));
     m.set(
         "BoundedSemaphore",
         Value::Class(bounded_semaphore_class(vm, &semaphore)),
