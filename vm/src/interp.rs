@@ -619,6 +619,32 @@ impl Vm {
                     self.stack.push(it);
                 }
                 Instr::ForIter(t) => {
+                    // `for i in range(...)`: step the range in place, no clone of the iterator.
+                    let range_step = match self.stack.last() {
+                        Some(Value::Iterator(r)) => match &mut *r.borrow_mut() {
+                            crate::objects::iter::NativeIter::Range { next, stop, step } => {
+                                let more =
+                                    (*step > 0 && *next < *stop) || (*step < 0 && *next > *stop);
+                                let v = *next;
+                                if more {
+                                    *next = next.saturating_add(*step);
+                                }
+                                Some(more.then_some(v))
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let Some(item) = range_step {
+                        match item {
+                            Some(v) => self.stack.push(Value::Int(v)),
+                            None => {
+                                self.stack.pop();
+                                ip = t as usize;
+                            }
+                        }
+                        continue;
+                    }
                     let it = top!().clone();
                     if let Value::Generator(g) = &it {
                         if g.kind == crate::objects::generator::GenKind::Generator {
