@@ -12,6 +12,7 @@ use eddy_vm::{PyResult, Value, Vm};
 
 pub mod events;
 pub mod futures;
+pub mod interrupt;
 pub mod locks;
 pub mod queues;
 pub mod reactor;
