@@ -16,9 +16,11 @@ pub mod interrupt;
 pub mod locks;
 pub mod queues;
 pub mod reactor;
+pub mod streams;
 pub mod taskgroups;
 pub mod tasks;
 pub mod timeouts;
+pub mod transport;
 
 /// The classes Rust code needs to make instances of or test against.
 pub struct Classes {
@@ -86,12 +88,14 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     CLASSES.with(|c| *c.borrow_mut() = Some(Rc::new(classes)));
     events::install(vm, &m);
     tasks::install(vm, &m);
+    streams::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
         ("<asyncio.queues>", queues::PY),
         ("<asyncio.taskgroups>", taskgroups::PY),
         ("<asyncio.timeouts>", timeouts::PY),
+        ("<asyncio.streams>", streams::PY),
     ] {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
