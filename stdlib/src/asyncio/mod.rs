@@ -17,6 +17,7 @@ pub mod locks;
 pub mod queues;
 pub mod reactor;
 pub mod streams;
+pub mod subprocess;
 pub mod taskgroups;
 pub mod tasks;
 pub mod timeouts;
@@ -89,6 +90,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     events::install(vm, &m);
     tasks::install(vm, &m);
     streams::install(vm, &m);
+    let sub = subprocess::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
@@ -96,9 +98,11 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         ("<asyncio.taskgroups>", taskgroups::PY),
         ("<asyncio.timeouts>", timeouts::PY),
         ("<asyncio.streams>", streams::PY),
+        ("<asyncio.subprocess>", subprocess::PY),
     ] {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
     }
+    subprocess::export(&m, &sub);
     Ok(m)
 }
