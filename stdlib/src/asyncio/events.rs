@@ -117,7 +117,8 @@ impl LoopCore {
     /// `run_once`, waiting no later than `limit` when nothing is ready (a nested run of the
     /// loop while an executor job sleeps, see executor.rs).
     pub fn run_once_until(&self, vm: &mut Vm, limit: Option<f64>) -> PyResult<()> {
-        if self.ready.borrow().is_empty() && !self.stopping.get() {
+        let stopping = self.stopping.get() && limit.is_none();
+        if self.ready.borrow().is_empty() && !stopping {
             let next = self.timers.borrow().peek().map(|t| t.when);
             let deadline = match (next, limit) {
                 (Some(a), Some(b)) => Some(a.min(b)),

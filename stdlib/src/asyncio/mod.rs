@@ -11,6 +11,7 @@ use eddy_vm::objects::module::Module;
 use eddy_vm::{PyResult, Value, Vm};
 
 pub mod events;
+pub mod executor;
 pub mod futures;
 pub mod interrupt;
 pub mod locks;
@@ -91,6 +92,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     tasks::install(vm, &m);
     streams::install(vm, &m);
     let sub = subprocess::install(vm, &m);
+    executor::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
@@ -99,10 +101,12 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         ("<asyncio.timeouts>", timeouts::PY),
         ("<asyncio.streams>", streams::PY),
         ("<asyncio.subprocess>", subprocess::PY),
+        ("<asyncio.executor>", executor::PY),
     ] {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
     }
     subprocess::export(&m, &sub);
+    executor::export(vm, &m);
     Ok(m)
 }

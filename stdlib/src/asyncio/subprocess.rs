@@ -113,22 +113,46 @@ fn spawn(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let pid = child.id() as i64;
     let stdin = child.stdin.take().map(|s| {
         let fd = s.as_raw_fd();
-        new_transport(None, Some(Box::new(s)), vec![], fd, "_UnixWritePipeTransport")
+        new_transport(
+            None,
+            Some(Box::new(s)),
+            vec![],
+            fd,
+            "_UnixWritePipeTransport",
+        )
     });
     let stdout = match merged {
         Some(fd) => {
             let raw = fd.as_raw_fd();
             let r = pipe_reader(fd).map_err(|e| io_err(vm, e))?;
-            Some(new_transport(Some(r), None, vec![], raw, "_UnixReadPipeTransport"))
+            Some(new_transport(
+                Some(r),
+                None,
+                vec![],
+                raw,
+                "_UnixReadPipeTransport",
+            ))
         }
         None => child.stdout.take().map(|s| {
             let fd = s.as_raw_fd();
-            new_transport(Some(Box::new(s)), None, vec![], fd, "_UnixReadPipeTransport")
+            new_transport(
+                Some(Box::new(s)),
+                None,
+                vec![],
+                fd,
+                "_UnixReadPipeTransport",
+            )
         }),
     };
     let stderr = child.stderr.take().map(|s| {
         let fd = s.as_raw_fd();
-        new_transport(Some(Box::new(s)), None, vec![], fd, "_UnixReadPipeTransport")
+        new_transport(
+            Some(Box::new(s)),
+            None,
+            vec![],
+            fd,
+            "_UnixReadPipeTransport",
+        )
     });
     let exit = futures::new_future();
     let target = exit.clone();
