@@ -23,6 +23,9 @@ pub enum Job {
     Step(Value, Option<Value>),
     /// `call_soon(func, *args)`, skipped if its handle was cancelled.
     Call(Value, Vec<Value>, Rc<Cell<bool>>),
+    /// A native timer (asyncio.sleep): sets the future's result unless the timer was cancelled
+    /// or the future is already done.
+    Resolve(Value, Value, Rc<Cell<bool>>),
 }
 
 struct Timer {
@@ -164,6 +167,12 @@ fn run_job(vm: &mut Vm, job: Job) -> PyResult<()> {
                 return Ok(());
             }
             vm.call(&f, args).map(|_| ())
+        }
+        Job::Resolve(fut, result, cancelled) => {
+            if cancelled.get() || futures::is_done(&fut) {
+                return Ok(());
+            }
+            futures::set_result(vm, &fut, result)
         }
     };
     match r {

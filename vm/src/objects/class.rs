@@ -60,7 +60,15 @@ pub struct Class {
     pub is_user: bool,
     /// Cached facts about dunders, recomputed when a dunder is assigned (the common case is a bit test).
     pub slots: Cell<DunderFlags>,
+    /// For native awaitables (asyncio's Future and Task): the step `await` runs, inherited by
+    /// subclasses. Set, the object is its own await iterator.
+    pub native_send: Cell<Option<NativeSend>>,
 }
+
+/// One step of `await obj` for a native awaitable, with no iterator object or StopIteration:
+/// Ok(Ok(v)) yields v to the task driving the await; Ok(Err(r)) ends the await with result r.
+pub type NativeSend =
+    fn(&mut crate::vm::Vm, &Value, Value) -> crate::PyResult<Result<Value, Value>>;
 
 /// Which dunders the class (or a base) defines in script code.
 #[derive(Clone, Copy, Default, Debug)]
