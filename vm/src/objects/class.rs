@@ -177,7 +177,8 @@ pub enum Payload {
     Dict(Rc<PyDict>),
     List(Rc<PyList>),
     Tuple(Rc<PyTuple>),
-    Exception(RefCell<ExceptionData>),
+    /// Boxed: exceptions are rare next to plain instances, which should not pay for their size.
+    Exception(Box<RefCell<ExceptionData>>),
     /// Any other value an extension type keeps (a deque's buffer, a wrapped int or str).
     Value(RefCell<Value>),
     /// Rust state of a class defined outside the VM (a deque's ring buffer, an itertools iterator).
@@ -212,3 +213,6 @@ impl Instance {
         }
     }
 }
+
+// Every asyncio Future and Task is an Instance: keep it small (a big Payload variant is boxed).
+const _: () = assert!(std::mem::size_of::<Instance>() <= 104);
