@@ -117,6 +117,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
     }
+    streams::export(vm, &m);
     subprocess::export(&m, &sub);
     executor::export(vm, &m);
     Ok(m)

@@ -395,6 +395,32 @@ pub fn install(vm: &mut Vm, m: &Module) {
     );
 }
 
+/// After `PY` ran: the loop methods it defines, and the `asyncio.streams` module.
+pub fn export(vm: &Vm, m: &Module) {
+    let loop_cls = super::classes().event_loop.clone();
+    for (method, name) in [
+        ("create_connection", "_loop_create_connection"),
+        ("create_server", "_loop_create_server"),
+    ] {
+        if let Some(f) = m.get(name) {
+            loop_cls.set_attr(vm.intern(method), f);
+        }
+    }
+    let sub = Rc::new(Module::new("asyncio.streams"));
+    for name in [
+        "StreamReader",
+        "StreamWriter",
+        "StreamReaderProtocol",
+        "open_connection",
+        "start_server",
+    ] {
+        if let Some(v) = m.get(name) {
+            sub.set(name, v);
+        }
+    }
+    m.set("streams", Value::Module(sub));
+}
+
 pub const PY: &str = r#"
 import collections as _collections
 
@@ -439,7 +465,29 @@ class TransportSocket:
             s += f", laddr={self.getsockname()}"
         return s + ">"
 
+class BaseProtocol:
+    __module__ = 'asyncio.protocols'
+    def connection_made(self, transport):
+        pass
+    def connection_lost(self, exc):
+        pass
+    def pause_writing(self):
+        pass
+    def resume_writing(self):
+        pass
+
+
+class Protocol(BaseProtocol):
+    __module__ = 'asyncio.protocols'
+    def data_received(self, data):
+        pass
+    def eof_received(self):
+        pass
+
+
 class StreamReader:
+    __module__ = 'asyncio.streams'
+
     def __init__(self, limit=_DEFAULT_LIMIT, loop=None):
         if limit <= 0:
             raise ValueError('Limit cannot be <= 0')
@@ -619,7 +667,9 @@ class StreamReader:
         return val
 
 
-class FlowControlMixin:
+class FlowControlMixin(Protocol):
+    __module__ = 'asyncio.streams'
+
     def __init__(self, loop=None):
         self._loop = loop
         self._paused = False
@@ -660,6 +710,8 @@ class FlowControlMixin:
 
 
 class StreamReaderProtocol(FlowControlMixin):
+    __module__ = 'asyncio.streams'
+
     def __init__(self, stream_reader, client_connected_cb=None, loop=None):
         super().__init__(loop=loop)
         self._stream_reader = stream_reader
@@ -722,6 +774,8 @@ class StreamReaderProtocol(FlowControlMixin):
 
 
 class StreamWriter:
+    __module__ = 'asyncio.streams'
+
     def __init__(self, transport, protocol, reader, loop):
         self._transport = transport
         self._protocol = protocol
@@ -785,6 +839,8 @@ def _attach(transport, protocol):
 
 
 class Server:
+    __module__ = 'asyncio.base_events'
+
     def __init__(self, listeners, protocol_factory, backlog):
         self._listeners = listeners
         self._sockets = tuple(TransportSocket(l) for l in listeners)
@@ -901,6 +957,22 @@ class Server:
         await self.wait_closed()
 
 
+async def _loop_create_connection(self, protocol_factory, host=None, port=None, **kwds):
+    transport = await _tcp_connect(host, port)
+    protocol = protocol_factory()
+    _attach(transport, protocol)
+    return transport, protocol
+
+
+async def _loop_create_server(self, protocol_factory, host=None, port=None, *,
+                              backlog=100, start_serving=True, **kwds):
+    server = Server(_tcp_listen(host, port, backlog), protocol_factory, backlog)
+    if start_serving:
+        server._start_serving()
+        await sleep(0)
+    return server
+
+
 async def open_connection(host=None, port=None, *, limit=_DEFAULT_LIMIT, **kwds):
     loop = get_running_loop()
     reader = StreamReader(limit=limit, loop=loop)
@@ -919,9 +991,6 @@ async def start_server(client_connected_cb, host=None, port=None, *,
         reader = StreamReader(limit=limit, loop=loop)
         return StreamReaderProtocol(reader, client_connected_cb, loop=loop)
 
-    server = Server(_tcp_listen(host, port, backlog), factory, backlog)
-    if start_serving:
-        server._start_serving()
-        await sleep(0)
-    return server
+    return await _loop_create_server(loop, factory, host, port, backlog=backlog,
+                                     start_serving=start_serving)
 "#;

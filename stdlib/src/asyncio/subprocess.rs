@@ -387,6 +387,8 @@ class _SubprocessTransport:
 
 
 class SubprocessStreamProtocol(FlowControlMixin):
+    __module__ = 'asyncio.subprocess'
+
     def __init__(self, limit, loop):
         super().__init__(loop=loop)
         self._limit = limit
