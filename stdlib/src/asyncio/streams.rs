@@ -391,8 +391,21 @@ pub fn install(vm: &mut Vm, m: &Module) {
     util::defs(
         vm,
         m,
-        &[("_tcp_connect", tcp_connect), ("_tcp_listen", tcp_listen)],
+        &[
+            ("_tcp_connect", tcp_connect),
+            ("_tcp_listen", tcp_listen),
+            ("_report", report),
+        ],
     );
+}
+
+/// `_report(message, exc)`: the loop's default exception handler, on stderr with the traceback.
+fn report(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    util::arity(vm, "_report", &a, 2, 2)?;
+    let msg = eddy_vm::ops::to_str(vm, &a.pos[0])?;
+    let text = eddy_vm::traceback::format_exception(vm, &a.pos[1]);
+    vm.write_stderr(&format!("{msg}\n{text}"));
+    Ok(Value::None)
 }
 
 /// After `PY` ran: the loop methods it defines, and the `asyncio.streams` module.
@@ -735,7 +748,8 @@ class StreamReaderProtocol(FlowControlMixin):
                         return
                     exc = task.exception()
                     if exc is not None:
-                        _report('Unhandled exception in client_connected_cb', exc)
+                        _report('Unhandled exception in client_connected_cb\n'
+                                f'transport: {transport!r}', exc)
                         transport.close()
                 self._task = get_running_loop().create_task(res)
                 self._task.add_done_callback(callback)
@@ -824,12 +838,6 @@ class StreamWriter:
         if self._transport.is_closing():
             await sleep(0)
         await self._protocol._drain_helper()
-
-
-def _report(message, exc):
-    import sys
-    print(message, file=sys.stderr)
-    print(f'{type(exc).__name__}: {exc}', file=sys.stderr)
 
 
 def _attach(transport, protocol):

@@ -74,6 +74,9 @@ fn spawn(vm: &mut Vm, a: Args) -> PyResult<Value> {
     ];
     let mut cmd = Command::new(program);
     cmd.args(args);
+    // A child still running when the loop closes is killed, as CPython's transport does when
+    // it is closed or collected.
+    cmd.kill_on_drop(true);
     if let Value::Str(dir) = &a.pos[4] {
         cmd.current_dir(&*dir.s);
     }

@@ -21,8 +21,8 @@ use crate::util;
 pub type Reader = Box<dyn AsyncRead + Unpin>;
 pub type Writer = Box<dyn AsyncWrite + Unpin>;
 
-/// CPython's read size for socket transports.
-const READ_SIZE: usize = 256 * 1024;
+/// Bytes read at most per read; the buffer is allocated once per transport and reused.
+const READ_SIZE: usize = 64 * 1024;
 /// CPython's default write-buffer limits (FlowControlMixin).
 const HIGH_WATER: usize = 64 * 1024;
 const LOW_WATER: usize = HIGH_WATER / 4;
@@ -30,6 +30,8 @@ const LOW_WATER: usize = HIGH_WATER / 4;
 pub struct Transport {
     /// The read half; None while a read is in flight, or once reading is over.
     reader: Option<Reader>,
+    /// The read buffer, lent to the read future while one is in flight.
+    rbuf: Vec<u8>,
     writer: Option<Writer>,
     protocol: Value,
     read_id: Option<u64>,
@@ -69,6 +71,7 @@ pub fn new_transport(
 ) -> Value {
     let t = Transport {
         reader,
+        rbuf: Vec::new(),
         writer,
         protocol: Value::None,
         read_id: None,
@@ -148,14 +151,17 @@ fn start_reading(vm: &Vm, t: &Value) -> PyResult<()> {
         if s.paused || s.closing || s.read_id.is_some() {
             return None;
         }
-        s.reader.take()
+        let r = s.reader.take()?;
+        Some((r, std::mem::take(&mut s.rbuf)))
     })?;
-    let Some(mut reader) = reader else {
+    let Some((mut reader, mut buf)) = reader else {
         return Ok(());
     };
+    if buf.len() < READ_SIZE {
+        buf = vec![0u8; READ_SIZE];
+    }
     let tv = t.clone();
     let id = reactor::spawn(async move {
-        let mut buf = vec![0u8; READ_SIZE];
         let r = reader.read(&mut buf).await;
         let c: Completion = Box::new(move |vm: &mut Vm| on_read(vm, tv, reader, buf, r));
         c
@@ -168,7 +174,7 @@ fn on_read(
     vm: &mut Vm,
     t: Value,
     reader: Reader,
-    mut buf: Vec<u8>,
+    buf: Vec<u8>,
     r: io::Result<usize>,
 ) -> PyResult<()> {
     with_t(vm, &t, |s| s.read_id = None)?;
@@ -181,9 +187,12 @@ fn on_read(
             }
         }
         Ok(n) => {
-            with_t(vm, &t, |s| s.reader = Some(reader))?;
-            buf.truncate(n);
-            call_protocol(vm, &t, "data_received", vec![Value::Bytes(Rc::new(buf))])?;
+            let data = buf[..n.min(buf.len())].to_vec();
+            with_t(vm, &t, |s| {
+                s.reader = Some(reader);
+                s.rbuf = buf;
+            })?;
+            call_protocol(vm, &t, "data_received", vec![Value::Bytes(Rc::new(data))])?;
             start_reading(vm, &t)?;
         }
         Err(e) => {
