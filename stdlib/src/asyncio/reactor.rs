@@ -265,3 +265,51 @@ fn block(timeout: Option<Duration>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::rc::Rc;
+
+    #[test]
+    fn a_waker_from_another_thread_ends_the_wait() {
+        let mut vm = Vm::new();
+        let done = Rc::new(Cell::new(false));
+        let flag = done.clone();
+        spawn(async move {
+            blocking::unblock(|| std::thread::sleep(Duration::from_millis(20))).await;
+            let c: Completion = Box::new(move |_vm: &mut Vm| {
+                flag.set(true);
+                Ok(())
+            });
+            c
+        });
+        assert!(has_pending());
+        let start = Instant::now();
+        while !done.get() {
+            assert!(wait(&mut vm, None).is_ok());
+            assert!(start.elapsed() < Duration::from_secs(5));
+        }
+        assert!(!has_pending());
+    }
+
+    #[test]
+    fn virtual_time_jumps_to_the_deadline_despite_pending_io() {
+        let mut vm = Vm::new();
+        clock::set_virtual(true);
+        let id = spawn(async {
+            futures_lite::future::pending::<()>().await;
+            let c: Completion = Box::new(|_vm: &mut Vm| Ok(()));
+            c
+        });
+        assert!(poll_woken(&mut vm).is_ok());
+        let start = Instant::now();
+        let before = now();
+        assert!(wait(&mut vm, Some(before + 3600.0)).is_ok());
+        assert!(now() - before >= 3600.0);
+        assert!(start.elapsed() < Duration::from_secs(1));
+        cancel(id);
+        assert!(!has_pending());
+        clock::set_virtual(false);
+    }
+}
