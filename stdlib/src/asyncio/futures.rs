@@ -189,7 +189,14 @@ pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
     if is_done(fut) {
         events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
     } else {
-        with(fut, |s| s.callbacks.push(cb));
+        with(fut, |s| {
+            // Most futures get exactly one callback (the task awaiting it): don't let the
+            // first push reserve room for four.
+            if s.callbacks.capacity() == 0 {
+                s.callbacks.reserve_exact(1);
+            }
+            s.callbacks.push(cb)
+        });
     }
     Ok(())
 }

@@ -632,16 +632,14 @@ pub fn gather_futures(
         return_exceptions,
     }));
     let mut seen = std::collections::HashSet::new();
+    // One callback shared by every child (it learns which child from its argument).
+    let st = state.clone();
+    let on_done: futures::NativeCallback = Rc::new(move |vm, fut| gather_child_done(vm, &st, fut));
     for c in &children {
         if !seen.insert(identity(c)) {
             continue;
         }
-        let st = state.clone();
-        futures::add_callback(
-            vm,
-            c,
-            Callback::Native(Rc::new(move |vm, fut| gather_child_done(vm, &st, fut))),
-        )?;
+        futures::add_callback(vm, c, Callback::Native(on_done.clone()))?;
     }
     state.borrow_mut().nfuts = seen.len();
     Ok(outer)
