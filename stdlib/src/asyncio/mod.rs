@@ -11,16 +11,21 @@ use eddy_vm::objects::module::Module;
 use eddy_vm::{PyResult, Value, Vm};
 
 pub mod events;
+pub mod executor;
 pub mod futures;
+pub mod interrupt;
 pub mod locks;
 pub mod native_coro;
 pub mod primitives;
 pub mod queues;
 pub mod reactor;
 pub mod sleep;
+pub mod streams;
+pub mod subprocess;
 pub mod taskgroups;
 pub mod tasks;
 pub mod timeouts;
+pub mod transport;
 
 /// The classes Rust code needs to make instances of or test against.
 pub struct Classes {
@@ -97,14 +102,23 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     tasks::install(vm, &m);
     primitives::install(vm, &m);
     queues::install(vm, &m);
+    streams::install(vm, &m);
+    let sub = subprocess::install(vm, &m);
+    executor::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
         ("<asyncio.taskgroups>", taskgroups::PY),
         ("<asyncio.timeouts>", timeouts::PY),
+        ("<asyncio.streams>", streams::PY),
+        ("<asyncio.subprocess>", subprocess::PY),
+        ("<asyncio.executor>", executor::PY),
     ] {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
     }
+    streams::export(vm, &m);
+    subprocess::export(&m, &sub);
+    executor::export(vm, &m);
     Ok(m)
 }
