@@ -319,13 +319,21 @@ pub fn handle_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {
                     |h: &mut HandleState| h.cancelled.get(),
                 )?))
             }),
-            ("when", |vm, a| {
-                let w = util::state(vm, &a.pos[0], "TimerHandle", |h: &mut HandleState| h.when)?;
-                w.map(Value::Float)
-                    .ok_or_else(|| vm.attribute_error("'Handle' object has no attribute 'when'"))
-            }),
         ],
     );
+    cls
+}
+
+/// `TimerHandle`, what call_later and call_at return: a Handle with a deadline.
+pub fn timer_handle_class(
+    vm: &Vm,
+    handle: &Rc<eddy_vm::objects::class::Class>,
+) -> Rc<eddy_vm::objects::class::Class> {
+    let cls = util::plain_class("TimerHandle", "asyncio.events", handle.clone());
+    util::method(vm, &cls, "when", |vm, a| {
+        let w = util::state(vm, &a.pos[0], "TimerHandle", |h: &mut HandleState| h.when)?;
+        Ok(Value::Float(w.unwrap_or(0.0)))
+    });
     cls
 }
 
@@ -350,7 +358,11 @@ fn schedule_call(core: &LoopCore, f: Value, args: Vec<Value>, when: Option<f64>)
         Some(w) => core.push_timer(w, job),
         None => core.push(job),
     }
-    util::new_native(&classes().handle, HandleState { cancelled, when })
+    let cls = match when {
+        Some(_) => classes().timer_handle.clone(),
+        None => classes().handle.clone(),
+    };
+    util::new_native(&cls, HandleState { cancelled, when })
 }
 
 pub fn loop_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {

@@ -33,6 +33,7 @@ pub struct Classes {
     pub task: Rc<Class>,
     pub future_iter: Rc<Class>,
     pub handle: Rc<Class>,
+    pub timer_handle: Rc<Class>,
     pub event_loop: Rc<Class>,
     pub sleep0: Rc<Class>,
     pub native_coro: Rc<Class>,
@@ -82,10 +83,12 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     });
     m.set("TimeoutError", Value::Class(vm.exc_class("TimeoutError")));
     let future = futures::future_class(vm);
+    let handle = events::handle_class(vm);
     let classes = Classes {
         task: tasks::task_class(vm, &future),
         future_iter: futures::future_iter_class(vm),
-        handle: events::handle_class(vm),
+        timer_handle: events::timer_handle_class(vm, &handle),
+        handle,
         event_loop: events::loop_class(vm),
         sleep0: tasks::sleep0_class(vm),
         native_coro: native_coro::native_coro_class(vm),
