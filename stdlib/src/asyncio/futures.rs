@@ -50,7 +50,6 @@ pub struct FutState {
 }
 
 /// The state only cancelled futures and gather's outer future use.
-#[derive(Default)]
 pub struct FutRare {
     pub cancel_msg: Value,
     /// The CancelledError a task's coroutine raised, re-raised by `result()`.
@@ -59,6 +58,18 @@ pub struct FutRare {
     pub cancel_requested: bool,
     /// gather's outer future: the children cancel() is forwarded to.
     pub children: Vec<Value>,
+}
+
+impl Default for FutRare {
+    fn default() -> FutRare {
+        FutRare {
+            // Not `Value::default()`, which is the VM's internal Null marker.
+            cancel_msg: Value::None,
+            cancelled_exc: None,
+            cancel_requested: false,
+            children: Vec::new(),
+        }
+    }
 }
 
 impl FutState {
@@ -120,7 +131,7 @@ native_state!(
         out.push(std::mem::take(&mut c.result));
         out.extend(c.exception.take());
         if let Some(r) = &mut c.rare {
-            out.push(std::mem::take(&mut r.cancel_msg));
+            out.push(std::mem::replace(&mut r.cancel_msg, Value::None));
             out.extend(r.cancelled_exc.take());
             out.append(&mut r.children);
         }
