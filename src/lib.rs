@@ -31,6 +31,38 @@ pub fn new_vm() -> Vm {
     vm
 }
 
+/// How to set up a VM, for hosts that want more than [`new_vm`]'s defaults:
+///
+/// ```no_run
+/// let mut vm = eddy::VmOptions::new().virtual_time(true).build();
+/// eddy::run_source(&mut vm, "<test>", "import time\ntime.sleep(3600)\n").ok();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct VmOptions {
+    virtual_time: bool,
+}
+
+impl VmOptions {
+    pub fn new() -> VmOptions {
+        VmOptions::default()
+    }
+
+    /// Virtual time (`eddy --virtual-time`): when the event loop has nothing ready it moves the
+    /// clock to the next timer instead of sleeping, and a blocking `time.sleep` moves it too;
+    /// `loop.time()`, `time.monotonic()` and `time.time()` report the moved clock. The clock
+    /// belongs to the thread, so it applies to every VM built on this thread afterwards.
+    pub fn virtual_time(mut self, on: bool) -> VmOptions {
+        self.virtual_time = on;
+        self
+    }
+
+    /// A VM with the standard library installed, set up as these options say.
+    pub fn build(&self) -> Vm {
+        eddy_stdlib::clock::set_virtual(self.virtual_time);
+        new_vm()
+    }
+}
+
 /// Runs a script file as `__main__`.
 pub fn run_file(vm: &mut Vm, path: &Path) -> Result<(), Error> {
     let text = read_source(path)?;

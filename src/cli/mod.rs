@@ -19,7 +19,7 @@ const EXIT_USAGE: u8 = 2;
     name = "eddy",
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
-    override_usage = "eddy [OPTIONS] FILE [ARGS]...\n       eddy -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    override_usage = "eddy [--virtual-time] FILE [ARGS]...\n       eddy [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
 )]
@@ -30,6 +30,12 @@ struct Cli {
     /// Run CODE instead of a file; sys.argv[0] is '-c'
     #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
+
+    /// Virtual time: when no task is ready, jump the clock to the next timer instead of sleeping.
+    /// loop.time(), time.monotonic() and time.time() follow the jumps; a blocking time.sleep()
+    /// jumps too. A script whose tasks sleep for hours finishes at once with the same output.
+    #[arg(long = "virtual-time")]
+    virtual_time: bool,
 
     /// The script to run (any extension), then the arguments it finds in sys.argv[1:]
     #[arg(
@@ -78,12 +84,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     }
     let color = use_color();
+    let options = eddy::VmOptions::new().virtual_time(cli.virtual_time);
     match (cli.command, cli.code) {
         (Some(Command::Check { file }), _) => check(&file, color),
         (Some(Command::Dis { file }), _) => dis(&file, color),
-        (None, Some(code)) => run_code(&code, cli.argv, color),
+        (None, Some(code)) => run_code(&options, &code, cli.argv, color),
         (None, None) => match cli.argv.split_first() {
-            Some((file, rest)) => run_file(Path::new(file), rest, color),
+            Some((file, rest)) => run_file(&options, Path::new(file), rest, color),
             None => {
                 eprintln!("eddy: the interactive prompt is not available yet; run a file (eddy FILE) or code (eddy -c CODE)");
                 eprintln!("Try 'eddy --help' for more information.");
@@ -104,8 +111,8 @@ fn lossy(args: &[OsString]) -> impl Iterator<Item = String> + '_ {
     args.iter().map(|a| a.to_string_lossy().into_owned())
 }
 
-fn run_file(path: &Path, args: &[OsString], color: bool) -> ExitCode {
-    let mut vm = eddy::new_vm();
+fn run_file(options: &eddy::VmOptions, path: &Path, args: &[OsString], color: bool) -> ExitCode {
+    let mut vm = options.build();
     vm.argv = std::iter::once(path.display().to_string())
         .chain(lossy(args))
         .collect();
@@ -117,8 +124,8 @@ fn run_file(path: &Path, args: &[OsString], color: bool) -> ExitCode {
     code
 }
 
-fn run_code(code: &str, args: Vec<OsString>, color: bool) -> ExitCode {
-    let mut vm = eddy::new_vm();
+fn run_code(options: &eddy::VmOptions, code: &str, args: Vec<OsString>, color: bool) -> ExitCode {
+    let mut vm = options.build();
     vm.argv = std::iter::once("-c".to_string())
         .chain(lossy(&args))
         .collect();

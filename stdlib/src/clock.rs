@@ -15,7 +15,9 @@ thread_local! {
     static SKIPPED: Cell<f64> = const { Cell::new(0.0) };
 }
 
-/// Turns virtual time on or off for this thread's VM.
+/// Turns virtual time on or off for this thread's VM (`eddy --virtual-time`; hosts use
+/// `eddy::VmOptions::virtual_time`). Turning it off keeps the time already skipped, so clock
+/// readings never go backwards.
 pub fn set_virtual(on: bool) {
     VIRTUAL.with(|v| v.set(on));
 }
@@ -60,6 +62,11 @@ pub fn wait_until(deadline: f64) {
     if delta > 0.0 && delta.is_finite() {
         std::thread::sleep(Duration::from_secs_f64(delta));
     }
+}
+
+/// A blocking sleep of `secs` seconds (`time.sleep`): a jump in virtual mode, like a timer wait.
+pub fn sleep(secs: f64) {
+    wait_until(monotonic() + secs);
 }
 
 #[cfg(test)]
