@@ -130,3 +130,154 @@ fn help_explains_virtual_time() {
     assert!(r.stdout.contains("--virtual-time"), "{}", r.stdout);
     assert!(r.stdout.contains("time.sleep"), "{}", r.stdout);
 }
+
+// ---- the deadlock report ----
+
+const EVENT_NOBODY_SETS: &str = r#"
+import asyncio
+
+async def wait_for_signal(ev):
+    print("waiting")
+    await ev.wait()
+
+async def main():
+    ev = asyncio.Event()
+    await wait_for_signal(ev)
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_task_waiting_on_an_event_nobody_sets_is_a_deadlock() {
+    let r = eddy(&["main.py"], EVENT_NOBODY_SETS);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    assert!(r.took < Duration::from_secs(1), "took {:?}", r.took);
+    assert_eq!(r.stdout, "waiting\n");
+    let expected_tree = concat!(
+        "deadlock: every task is blocked and nothing can wake them\n",
+        "  task 'Task-1' waiting for a Future\n",
+        "      main() at main.py:10: await wait_for_signal(ev)\n",
+        "      wait_for_signal() at main.py:6: await ev.wait()\n",
+    );
+    assert!(r.stderr.starts_with(expected_tree), "{}", r.stderr);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        "RuntimeError: deadlock: task 'Task-1' waits forever in wait_for_signal() at main.py:6: await ev.wait()"
+    );
+}
+
+/// A task awaited through gather is shown under its waiter; the TaskGroup's task is not, since
+/// the body has not reached the end of the `async with` (where it waits for the group).
+const NESTED_DEADLOCK: &str = r#"
+import asyncio
+
+async def child(lock):
+    async with lock:
+        pass
+
+async def main():
+    lock = asyncio.Lock()
+    await lock.acquire()
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(child(lock), name="in-group")
+        await asyncio.gather(asyncio.create_task(child(lock), name="gathered"))
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn the_deadlock_report_nests_tasks_under_their_waiter() {
+    let r = eddy(&["main.py"], NESTED_DEADLOCK);
+    assert_eq!(r.status, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let find = |s: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(s))
+            .unwrap_or_else(|| panic!("no line {s:?} in\n{}", r.stderr))
+    };
+    let main = find("  task 'Task-1' waiting for gather() (1 of its awaitables pending)");
+    let gathered = find("    task 'gathered' waiting for a Future");
+    let group = find("  task 'in-group' waiting for a Future");
+    assert!(main < gathered && gathered < group, "{}", r.stderr);
+    assert!(lines.contains(&"        child() at main.py:5: async with lock:"));
+    assert!(
+        r.stderr
+            .ends_with("RuntimeError: deadlock: task 'in-group' waits forever in child() at main.py:5: async with lock:\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+// ---- SIGUSR1 ----
+
+const TICKERS: &str = r#"
+import asyncio
+
+async def ticker(name, n):
+    for i in range(n):
+        await asyncio.sleep(0.02)
+    return name
+
+async def main():
+    print("started", flush=True)
+    async with asyncio.TaskGroup() as tg:
+        a = tg.create_task(ticker("a", 40), name="ticker-a")
+        b = tg.create_task(ticker("b", 50), name="ticker-b")
+    print("done", a.result(), b.result())
+
+asyncio.run(main())
+"#;
+
+/// Starts `eddy main.py` with stdout and stderr piped.
+fn spawn(script: &str) -> (Child, PathBuf) {
+    let dir = scratch(script);
+    let child = command(&dir, &["main.py"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not run eddy: {e}"));
+    (child, dir)
+}
+
+#[test]
+fn sigusr1_prints_the_task_tree_and_the_script_goes_on() {
+    use std::io::{BufRead, BufReader, Read};
+    let (mut child, dir) = spawn(TICKERS);
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first = String::new();
+    let _ = stdout.read_line(&mut first);
+    assert_eq!(first, "started\n");
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Command::new("kill")
+        .args(["-USR1", &child.id().to_string()])
+        .status()
+        .map(|s| s.success());
+    assert_eq!(killed.ok(), Some(true));
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let status = child.wait().map(|s| s.code());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(rest, "done a b\n");
+    assert_eq!(status.ok().flatten(), Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with("eddy: task tree at loop time "),
+        "{stderr}"
+    );
+    let expected = concat!(
+        "  task 'Task-1' waiting for a Future\n",
+        "      main() at main.py:11: async with asyncio.TaskGroup() as tg:\n",
+    );
+    assert!(stderr.contains(expected), "{stderr}");
+    for name in ["ticker-a", "ticker-b"] {
+        assert!(
+            stderr.contains(&format!("    task '{name}' waiting for a Future\n        ticker() at main.py:6: await asyncio.sleep(0.02)\n")),
+            "{stderr}"
+        );
+    }
+}

@@ -20,6 +20,7 @@ const EXIT_USAGE: u8 = 2;
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
     override_usage = "eddy [--virtual-time] FILE [ARGS]...\n       eddy [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    after_help = "Signals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
 )]
@@ -85,6 +86,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
     let color = use_color();
     let options = eddy::VmOptions::new().virtual_time(cli.virtual_time);
+    // `kill -USR1 PID` prints the task tree of a running script (see asyncio/tasktree.rs).
+    eddy_stdlib::asyncio::tasktree::watch_sigusr1();
     match (cli.command, cli.code) {
         (Some(Command::Check { file }), _) => check(&file, color),
         (Some(Command::Dis { file }), _) => dis(&file, color),

@@ -17,6 +17,7 @@ pub mod queues;
 pub mod reactor;
 pub mod taskgroups;
 pub mod tasks;
+pub mod tasktree;
 pub mod timeouts;
 
 /// The classes Rust code needs to make instances of or test against.
