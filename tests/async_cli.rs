@@ -281,3 +281,88 @@ fn sigusr1_prints_the_task_tree_and_the_script_goes_on() {
         );
     }
 }
+
+// ---- never-awaited coroutines ----
+
+/// CPython 3.11 prints the same, each warning followed by a line suggesting tracemalloc (which
+/// Eddy does not have) and with the script's absolute path.
+const FORGOTTEN_AWAITS: &str = r#"import asyncio, warnings
+
+async def fetch(n):
+    return n
+
+class Client:
+    async def close(self):
+        print("closed")
+
+    async def run(self):
+        self.close()
+        await self.close()
+
+async def main():
+    fetch(1)
+    await Client().run()
+    for i in range(3):
+        fetch(i)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fetch(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fetch(6)
+    print("end")
+
+asyncio.run(main())
+"#;
+
+#[test]
+fn a_coroutine_never_awaited_is_a_runtime_warning() {
+    let r = eddy(&["main.py"], FORGOTTEN_AWAITS);
+    assert_eq!((r.status, r.stdout.as_str()), (0, "closed\nend\n"));
+    let expected = concat!(
+        "main.py:15: RuntimeWarning: coroutine 'fetch' was never awaited\n",
+        "  fetch(1)\n",
+        "main.py:11: RuntimeWarning: coroutine 'Client.close' was never awaited\n",
+        "  self.close()\n",
+        "main.py:18: RuntimeWarning: coroutine 'fetch' was never awaited\n",
+        "  fetch(i)\n",
+        "Exception ignored in: <coroutine object fetch>\n",
+    );
+    assert!(r.stderr.starts_with(expected), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .ends_with("\nRuntimeWarning: coroutine 'fetch' was never awaited\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn awaited_started_or_closed_coroutines_do_not_warn() {
+    let script = r#"
+import asyncio
+
+async def f():
+    return 1
+
+async def main():
+    await f()
+    t = asyncio.create_task(f())
+    await t
+    c = f()
+    c.close()
+    c = f()
+    try:
+        c.send(None)
+    except StopIteration as e:
+        print("sent", e.value)
+    print(await asyncio.gather(f(), f()))
+
+asyncio.run(main())
+"#;
+    let r = eddy(&["main.py"], script);
+    assert_eq!(
+        (r.status, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "sent 1\n[1, 1]\n", "")
+    );
+}

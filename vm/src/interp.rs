@@ -1451,6 +1451,7 @@ impl Vm {
 
     /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
     pub fn close_dropped_generators(&mut self) {
+        crate::objects::generator::warn_unawaited(self);
         for p in crate::objects::generator::take_pending_close() {
             let gen = Rc::new(Generator {
                 kind: p.kind,
