@@ -8,6 +8,7 @@ pub use eddy_vm::{Value, Vm};
 
 pub mod check;
 pub mod error;
+pub mod lint;
 pub mod render;
 
 pub use error::Error;

@@ -49,7 +49,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Report every syntax error in FILE without running it
+    /// Report every syntax error in FILE without running it, and warn about forgotten awaits
+    /// (a call of an `async def` function used as a bare statement); warnings alone exit 0
     Check {
         /// The script to check
         file: PathBuf,
@@ -163,14 +164,20 @@ fn check(path: &Path, color: bool) -> ExitCode {
         Ok(s) => s,
         Err(e) => return failed(&e, color),
     };
-    let errors = eddy::check::check(&path.display().to_string(), &source);
-    for (i, err) in errors.iter().enumerate() {
-        if i > 0 {
-            eprintln!();
-        }
-        report(err, color);
+    let found = eddy::check::check_file(&path.display().to_string(), &source);
+    let mut stderr = std::io::stderr().lock();
+    let reports = found
+        .warnings
+        .iter()
+        .map(|w| eddy::render::warning(w, &source, color))
+        .chain(found.errors.iter().map(|e| eddy::render::render(e, color)));
+    for (i, text) in reports.enumerate() {
+        let sep = if i > 0 { "\n" } else { "" };
+        let _ = write!(stderr, "{sep}{text}");
     }
-    if errors.is_empty() {
+    let _ = stderr.flush();
+    // Warnings alone do not fail the check.
+    if found.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
