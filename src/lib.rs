@@ -50,8 +50,9 @@ impl VmOptions {
 
     /// Virtual time (`eddy --virtual-time`): when the event loop has nothing ready it moves the
     /// clock to the next timer instead of sleeping, and a blocking `time.sleep` moves it too;
-    /// `loop.time()`, `time.monotonic()` and `time.time()` report the moved clock. The clock
-    /// belongs to the thread, so it applies to every VM built on this thread afterwards.
+    /// the clock stands still while code runs, so runs are reproducible. `loop.time()`,
+    /// `time.monotonic()` and `time.time()` read it. The clock belongs to the thread, so this
+    /// applies to every VM built on this thread afterwards (`build` sets it either way).
     pub fn virtual_time(mut self, on: bool) -> VmOptions {
         self.virtual_time = on;
         self

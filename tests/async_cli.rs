@@ -124,6 +124,26 @@ fn virtual_time_matches_real_time_in_a_tenth_of_it() {
     );
 }
 
+/// The async examples print under virtual time what CPython prints in real time.
+#[test]
+fn async_examples_print_the_same_under_virtual_time() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["downloader", "pipeline", "fanout", "timeouts"] {
+        let script = std::fs::read_to_string(root.join(format!("examples/{name}.eddy")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected = std::fs::read_to_string(root.join(format!("tests/examples/{name}.out")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = eddy(&["--virtual-time", "main.py"], &script);
+        assert_eq!((r.status, r.stderr.as_str()), (0, ""), "{name}");
+        assert_eq!(r.stdout, expected, "{name}");
+        assert!(
+            r.took < Duration::from_millis(500),
+            "{name} took {:?}",
+            r.took
+        );
+    }
+}
+
 #[test]
 fn help_explains_virtual_time() {
     let r = eddy(&["--help"], "");

@@ -32,9 +32,10 @@ struct Cli {
     #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
 
-    /// Virtual time: when no task is ready, jump the clock to the next timer instead of sleeping.
-    /// loop.time(), time.monotonic() and time.time() follow the jumps; a blocking time.sleep()
-    /// jumps too. A script whose tasks sleep for hours finishes at once with the same output.
+    /// Virtual time: when no task is ready, jump the clock to the next timer instead of sleeping;
+    /// a blocking time.sleep() jumps too. The clock stands still while code runs, so sleeps of
+    /// hours take no time and the output is the same on every run. loop.time(),
+    /// time.monotonic() and time.time() all read this clock
     #[arg(long = "virtual-time")]
     virtual_time: bool,
 
