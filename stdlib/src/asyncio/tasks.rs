@@ -29,6 +29,8 @@ pub struct TaskData {
     /// For the repr: the coroutine's qualname, file and first line.
     pub coro_name: String,
     pub defined_at: String,
+    /// Counts live Task objects (`sys._eddy_stats()`).
+    pub live: super::tasktree::LiveTask,
 }
 
 impl TaskData {
@@ -295,6 +297,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         num_cancels: 0,
         coro_name,
         defined_at,
+        live: super::tasktree::LiveTask::new(),
     };
     let task = util::new_native(&classes().task, FutState::new(Some(data)));
     core.push(Job::Step(task.clone(), None));

@@ -14,6 +14,38 @@ use eddy_vm::{ops, Value, Vm};
 use super::events::LoopCore;
 use super::futures;
 
+thread_local! {
+    static LIVE_TASKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Held by every Task: counts the Task objects alive on this thread (done or not) for
+/// `sys._eddy_stats()`, so tests can check that finished tasks are released.
+pub struct LiveTask(());
+
+impl LiveTask {
+    pub fn new() -> LiveTask {
+        LIVE_TASKS.with(|n| n.set(n.get() + 1));
+        LiveTask(())
+    }
+}
+
+impl Default for LiveTask {
+    fn default() -> Self {
+        LiveTask::new()
+    }
+}
+
+impl Drop for LiveTask {
+    fn drop(&mut self) {
+        LIVE_TASKS.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// How many Task objects exist on this thread.
+pub fn live_tasks() -> usize {
+    LIVE_TASKS.with(|n| n.get())
+}
+
 /// One suspended frame of an await chain.
 pub struct Frame {
     pub func: String,
@@ -166,7 +198,7 @@ fn taskgroup_tasks(vm: &mut Vm, group: &Value) -> Vec<Value> {
 }
 
 /// Every task not yet done, in creation order.
-fn live_tasks(core: &LoopCore) -> Vec<Value> {
+fn pending_tasks(core: &LoopCore) -> Vec<Value> {
     core.tasks
         .borrow()
         .values()
@@ -177,7 +209,7 @@ fn live_tasks(core: &LoopCore) -> Vec<Value> {
 
 /// The task tree: one entry per live task, under the task awaiting it.
 fn render(vm: &mut Vm, core: &LoopCore) -> (String, Vec<TaskInfo>) {
-    let infos: Vec<TaskInfo> = live_tasks(core)
+    let infos: Vec<TaskInfo> = pending_tasks(core)
         .iter()
         .filter_map(|t| info(vm, core, t))
         .collect();

@@ -30,6 +30,7 @@ pub enum GenState {
     Finished,
 }
 
+/// Made by `Generator::new` only (it keeps the live count).
 pub struct Generator {
     pub kind: GenKind,
     pub name: Rc<PyStr>,
@@ -48,9 +49,26 @@ pub struct GenInner {
 }
 
 impl Generator {
+    /// A generator, coroutine or async generator over `inner`, counted as live until dropped.
+    pub fn new(kind: GenKind, name: Rc<PyStr>, qualname: Rc<PyStr>, inner: GenInner) -> Generator {
+        LIVE.with(|n| n.set(n.get() + 1));
+        Generator {
+            kind,
+            name,
+            qualname,
+            inner: RefCell::new(inner),
+        }
+    }
+
     pub fn state(&self) -> GenState {
         self.inner.borrow().state
     }
+}
+
+/// How many generator, coroutine and async generator objects exist on this thread (for
+/// `sys._eddy_stats()`: tests check that finished coroutines are released).
+pub fn live_generators() -> usize {
+    LIVE.with(|n| n.get())
 }
 
 /// A suspended generator dropped while inside a `try`/`with`: it still has to run its `finally`
@@ -68,6 +86,8 @@ thread_local! {
     /// Qualnames of coroutines dropped without ever being started, to warn about.
     static UNAWAITED: RefCell<Vec<Rc<PyStr>>> = const { RefCell::new(Vec::new()) };
     static PENDING_COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Generators made by `Generator::new` and not yet dropped.
+    static LIVE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// True when some dropped generator waits to be closed, or a dropped coroutine to be warned
@@ -125,6 +145,7 @@ pub fn warn_unawaited(vm: &mut Vm) {
 
 impl Drop for Generator {
     fn drop(&mut self) {
+        LIVE.with(|n| n.set(n.get().saturating_sub(1)));
         let inner = self.inner.get_mut();
         if self.kind == GenKind::Coroutine && inner.state == GenState::Created && !inner.awaited {
             UNAWAITED.with(|u| u.borrow_mut().push(self.qualname.clone()));
