@@ -50,6 +50,7 @@ pub fn live_tasks() -> usize {
 pub struct Frame {
     pub func: String,
     pub file: String,
+    /// 0 for a native coroutine (asyncio.sleep, Lock.acquire...), which has no source.
     pub line: u32,
     /// The source line, trimmed (empty when the file's text is unknown).
     pub source: String,
@@ -59,6 +60,9 @@ pub struct Frame {
 
 impl std::fmt::Display for Frame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}() (built in)", self.func);
+        }
         write!(f, "{}() at {}:{}", self.func, self.file, self.line)?;
         if !self.source.is_empty() {
             write!(f, ": {}", self.source)?;
@@ -68,9 +72,10 @@ impl std::fmt::Display for Frame {
 }
 
 impl Frame {
-    /// Frames of Eddy's own Python helpers (`<asyncio.locks>`...) rather than the script's.
+    /// Frames of Eddy's own helpers (native ones, or Python in `<asyncio.taskgroups>`...)
+    /// rather than the script's.
     fn is_internal(&self) -> bool {
-        self.file.starts_with('<')
+        self.line == 0 || self.file.starts_with('<')
     }
 }
 
@@ -104,6 +109,15 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
             None => break,
         }
     }
+    if let Some(name) = super::native_coro::name_of(&cur) {
+        out.push(Frame {
+            func: name.to_string(),
+            file: String::new(),
+            line: 0,
+            source: String::new(),
+            taskgroup: None,
+        });
+    }
     out
 }
 
@@ -125,7 +139,7 @@ fn info(vm: &mut Vm, core: &LoopCore, task: &Value) -> Option<TaskInfo> {
     let (name, coro, waiter, cancelling) = futures::with(task, |s| {
         s.task.as_ref().map(|d| {
             (
-                d.name.clone(),
+                d.name(),
                 d.coro.clone(),
                 d.fut_waiter.clone(),
                 d.must_cancel || d.num_cancels > 0,
@@ -164,8 +178,8 @@ fn describe_waiter(vm: &mut Vm, w: &Value) -> (Vec<Value>, String) {
     let (is_task, name, children) = futures::with(w, |s| {
         (
             s.task.is_some(),
-            s.task.as_ref().map(|d| d.name.clone()),
-            s.children.clone(),
+            s.task.as_ref().map(|d| d.name()),
+            s.children(),
         )
     })
     .unwrap_or((false, None, Vec::new()));

@@ -60,7 +60,15 @@ pub struct Class {
     pub is_user: bool,
     /// Cached facts about dunders, recomputed when a dunder is assigned (the common case is a bit test).
     pub slots: Cell<DunderFlags>,
+    /// For native awaitables (asyncio's Future and Task): the step `await` runs, inherited by
+    /// subclasses. Set, the object is its own await iterator.
+    pub native_send: Cell<Option<NativeSend>>,
 }
+
+/// One step of `await obj` for a native awaitable, with no iterator object or StopIteration:
+/// Ok(Ok(v)) yields v to the task driving the await; Ok(Err(r)) ends the await with result r.
+pub type NativeSend =
+    fn(&mut crate::vm::Vm, &Value, Value) -> crate::PyResult<Result<Value, Value>>;
 
 /// Which dunders the class (or a base) defines in script code.
 #[derive(Clone, Copy, Default, Debug)]
@@ -169,7 +177,8 @@ pub enum Payload {
     Dict(Rc<PyDict>),
     List(Rc<PyList>),
     Tuple(Rc<PyTuple>),
-    Exception(RefCell<ExceptionData>),
+    /// Boxed: exceptions are rare next to plain instances, which should not pay for their size.
+    Exception(Box<RefCell<ExceptionData>>),
     /// Any other value an extension type keeps (a deque's buffer, a wrapped int or str).
     Value(RefCell<Value>),
     /// Rust state of a class defined outside the VM (a deque's ring buffer, an itertools iterator).
@@ -204,3 +213,6 @@ impl Instance {
         }
     }
 }
+
+// Every asyncio Future and Task is an Instance: keep it small (a big Payload variant is boxed).
+const _: () = assert!(std::mem::size_of::<Instance>() <= 104);
