@@ -438,3 +438,48 @@ asyncio.run(main())
         (0, "5 5\nTrue\n3\n", "")
     );
 }
+
+/// A loop blocked in a long wait prints the tree at once, not when the wait ends.
+#[test]
+fn sigusr1_wakes_a_waiting_loop() {
+    use std::io::{BufRead, BufReader, Read};
+    let script = r#"
+import asyncio
+
+async def main():
+    print("started", flush=True)
+    await asyncio.sleep(3)
+    print("done")
+
+asyncio.run(main())
+"#;
+    let (mut child, dir) = spawn(script);
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first = String::new();
+    let _ = stdout.read_line(&mut first);
+    assert_eq!(first, "started\n");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let sent = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-USR1", &child.id().to_string()])
+        .status()
+        .map(|s| s.success());
+    assert_eq!(killed.ok(), Some(true));
+    let header = rx.recv_timeout(Duration::from_secs(2));
+    let took = sent.elapsed();
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let header = header.unwrap_or_default();
+    assert!(header.starts_with("eddy: task tree"), "{header:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(rest, "done\n");
+}

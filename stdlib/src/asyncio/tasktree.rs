@@ -4,10 +4,15 @@
 //! when nothing can ever wake the loop again, and `kill -USR1 PID`, which asks a running script
 //! for its task tree on stderr without disturbing it.
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::io::Read;
+use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use async_io::Async;
 
 use eddy_vm::{ops, Value, Vm};
 
@@ -15,7 +20,7 @@ use super::events::LoopCore;
 use super::futures;
 
 thread_local! {
-    static LIVE_TASKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static LIVE_TASKS: Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Held by every Task: counts the Task objects alive on this thread (done or not) for
@@ -306,25 +311,38 @@ pub fn deadlock_report(vm: &mut Vm, core: &LoopCore) -> String {
 
 thread_local! {
     /// Set by the SIGUSR1 handler; the loop checks it between rounds.
-    static REQUESTED: std::cell::RefCell<Option<Arc<AtomicBool>>> = const { std::cell::RefCell::new(None) };
+    static REQUESTED: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// The read end of the socket the handler also writes a byte to, so that a loop blocked
+    /// in the reactor (waiting for I/O or a timer) wakes up to print at once.
+    static READER: RefCell<Option<UnixStream>> = const { RefCell::new(None) };
+    /// True while a watcher future for READER is registered with the reactor (the reactor drops
+    /// its futures when a loop closes; the guard inside the future then clears this).
+    static WATCHING: Rc<Cell<bool>> = Rc::new(Cell::new(false));
 }
 
 /// Makes `kill -USR1 PID` print the task tree of the running loop on this thread (the `eddy`
 /// command does this; a host embedding Eddy may, or may keep SIGUSR1 for itself). The handler
-/// only sets a flag: the tree is printed by the loop at its next round, so a loop waiting for a
-/// timer prints it when the timer is due. False if the handler could not be installed.
+/// only sets a flag and writes a byte that wakes the loop, which prints the tree between two
+/// rounds: at once when it waits, after the current callback when a task is running. False if
+/// the handler could not be installed.
 pub fn watch_sigusr1() -> bool {
     let flag = Arc::new(AtomicBool::new(false));
-    match signal_hook::flag::register(signal_hook::consts::SIGUSR1, flag.clone()) {
-        Ok(_) => {
-            REQUESTED.with(|r| *r.borrow_mut() = Some(flag));
-            true
-        }
-        Err(_) => false,
+    if signal_hook::flag::register(signal_hook::consts::SIGUSR1, flag.clone()).is_err() {
+        return false;
     }
+    REQUESTED.with(|r| *r.borrow_mut() = Some(flag));
+    if let Ok((reader, writer)) = UnixStream::pair() {
+        if reader.set_nonblocking(true).is_ok()
+            && signal_hook::low_level::pipe::register(signal_hook::consts::SIGUSR1, writer).is_ok()
+        {
+            READER.with(|r| *r.borrow_mut() = Some(reader));
+        }
+    }
+    true
 }
 
-/// Called by the loop each round: prints the task tree if SIGUSR1 arrived since the last call.
+/// Called by the loop each round: prints the task tree if SIGUSR1 arrived since the last call,
+/// and makes sure the reactor watches for the next one.
 pub fn poll_sigusr1(vm: &mut Vm, core: &LoopCore) {
     let asked = REQUESTED.with(|r| {
         r.borrow()
@@ -334,6 +352,39 @@ pub fn poll_sigusr1(vm: &mut Vm, core: &LoopCore) {
     if asked {
         print_tree(vm, core);
     }
+    if !WATCHING.with(|w| w.get()) {
+        spawn_watcher();
+    }
+}
+
+/// Clears the WATCHING flag when the watcher future is dropped (done or discarded).
+struct Watching(Rc<Cell<bool>>);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+/// Registers a daemon future (it never hides a deadlock) that completes when the handler's
+/// byte arrives; the loop then polls it, and the next round prints the tree.
+fn spawn_watcher() {
+    let Some(reader) = READER.with(|r| r.borrow().as_ref().and_then(|s| s.try_clone().ok())) else {
+        return;
+    };
+    let Ok(reader) = Async::new(reader) else {
+        return;
+    };
+    let guard = Watching(WATCHING.with(|w| w.clone()));
+    guard.0.set(true);
+    super::reactor::spawn_daemon(async move {
+        let _ = reader.readable().await;
+        let mut buf = [0u8; 64];
+        let _ = reader.get_ref().read(&mut buf);
+        drop(guard);
+        let done: super::reactor::Completion = Box::new(|_vm: &mut Vm| Ok(()));
+        done
+    });
 }
 
 /// The SIGUSR1 report: a header with the loop time, then the tree.
