@@ -1,4 +1,5 @@
-//! `eddy check`: every syntax and compile error of a file, not just the first.
+//! `eddy check`: every syntax and compile error of a file, not just the first, and the warnings
+//! of `lint.rs` (a forgotten `await`) when the file parses.
 //!
 //! The parser stops at its first error, so recovery happens here, a top-level statement at a time:
 //! after an error, the statement it is in (from the last line that starts at column 0 up to the next
@@ -7,9 +8,29 @@
 //! are never invented by the blanking, which only removes whole top-level statements.
 
 use crate::error::Error;
+use crate::lint::Warning;
 
 /// At most this many errors are reported for one file.
 const MAX_ERRORS: usize = 50;
+
+/// Everything `eddy check` found in one file.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub errors: Vec<Error>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Errors as [`check`] finds them, and warnings about code that parses but looks wrong.
+pub fn check_file(name: &str, source: &str) -> Findings {
+    let errors = check(name, source);
+    let warnings = match eddy_parser::parse_module(source) {
+        Ok(module) => {
+            crate::lint::forgotten_awaits(&eddy_vm::SourceFile::new(name, source), &module)
+        }
+        Err(_) => Vec::new(),
+    };
+    Findings { errors, warnings }
+}
 
 /// Compiles `source` without running it and returns every error found (empty when clean).
 pub fn check(name: &str, source: &str) -> Vec<Error> {
@@ -82,6 +103,41 @@ fn statement_starts(text: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn warned_lines(src: &str) -> Vec<u32> {
+        check_file("t.py", src)
+            .warnings
+            .iter()
+            .map(|w| w.line)
+            .collect()
+    }
+
+    #[test]
+    fn warns_about_a_bare_call_of_an_async_function() {
+        let src =
+            "async def f():\n    pass\nasync def main():\n    f()\n    await f()\n    x = f()\n";
+        assert_eq!(warned_lines(src), vec![4]);
+    }
+
+    #[test]
+    fn warns_about_self_calls_of_async_methods_including_inherited_ones() {
+        let src = "class A:\n    async def close(self):\n        pass\n\
+class B(A):\n    def sync(self):\n        pass\n    async def run(self):\n        self.close()\n        self.sync()\n        other.close()\n";
+        assert_eq!(warned_lines(src), vec![8]);
+    }
+
+    #[test]
+    fn rebound_or_shadowed_names_are_not_trusted() {
+        let src = "async def f():\n    pass\nasync def g():\n    pass\ng = 3\n\
+def h(f):\n    f()\ndef k():\n    g()\ndef m():\n    f = print\n    f()\n";
+        assert!(warned_lines(src).is_empty(), "{:?}", warned_lines(src));
+    }
+
+    #[test]
+    fn a_nested_async_def_and_a_module_level_call_are_found() {
+        let src = "async def main():\n    async def inner():\n        pass\n    inner()\nmain()\n";
+        assert_eq!(warned_lines(src), vec![4, 5]);
+    }
 
     #[test]
     fn clean_file_has_no_errors() {

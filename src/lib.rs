@@ -8,6 +8,7 @@ pub use eddy_vm::{Value, Vm};
 
 pub mod check;
 pub mod error;
+pub mod lint;
 pub mod render;
 
 pub use error::Error;
@@ -29,6 +30,39 @@ pub fn new_vm() -> Vm {
         compile(name, text).map_err(|e| e.to_string())
     });
     vm
+}
+
+/// How to set up a VM, for hosts that want more than [`new_vm`]'s defaults:
+///
+/// ```no_run
+/// let mut vm = eddy::VmOptions::new().virtual_time(true).build();
+/// eddy::run_source(&mut vm, "<test>", "import time\ntime.sleep(3600)\n").ok();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct VmOptions {
+    virtual_time: bool,
+}
+
+impl VmOptions {
+    pub fn new() -> VmOptions {
+        VmOptions::default()
+    }
+
+    /// Virtual time (`eddy --virtual-time`): when the event loop has nothing ready it moves the
+    /// clock to the next timer instead of sleeping, and a blocking `time.sleep` moves it too;
+    /// the clock stands still while code runs, so runs are reproducible. `loop.time()`,
+    /// `time.monotonic()` and `time.time()` read it. The clock belongs to the thread, so this
+    /// applies to every VM built on this thread afterwards (`build` sets it either way).
+    pub fn virtual_time(mut self, on: bool) -> VmOptions {
+        self.virtual_time = on;
+        self
+    }
+
+    /// A VM with the standard library installed, set up as these options say.
+    pub fn build(&self) -> Vm {
+        eddy_stdlib::clock::set_virtual(self.virtual_time);
+        new_vm()
+    }
 }
 
 /// Runs a script file as `__main__`.

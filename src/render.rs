@@ -94,6 +94,25 @@ fn syntax_report(err: &SyntaxError, color: bool) -> String {
     out
 }
 
+/// A warning of `eddy check` (see `lint.rs`) over `source`, the text of its file: an ariadne
+/// report with the label under the span and the help line.
+pub fn warning(w: &crate::lint::Warning, source: &str, color: bool) -> String {
+    let span = clamp_span(source, w.span.start as usize..w.span.end as usize);
+    let file = w.file.as_str();
+    let mut builder = Report::build(ReportKind::Warning, (file, span.clone()))
+        .with_config(config(color))
+        .with_message(&w.message)
+        .with_label(
+            Label::new((file, span))
+                .with_message(&w.label)
+                .with_color(Color::Yellow),
+        );
+    if let Some(help) = &w.help {
+        builder = builder.with_help(help);
+    }
+    write_report(builder.finish(), file, source)
+}
+
 /// Writes an ariadne report over one source file to a string.
 fn write_report(report: Report<'_, (&str, Range<usize>)>, file: &str, source: &str) -> String {
     let mut buf = Vec::new();

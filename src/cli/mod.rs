@@ -19,7 +19,8 @@ const EXIT_USAGE: u8 = 2;
     name = "eddy",
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
-    override_usage = "eddy [OPTIONS] FILE [ARGS]...\n       eddy -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    override_usage = "eddy [--virtual-time] FILE [ARGS]...\n       eddy [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    after_help = "Signals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
 )]
@@ -30,6 +31,13 @@ struct Cli {
     /// Run CODE instead of a file; sys.argv[0] is '-c'
     #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
+
+    /// Virtual time: when no task is ready, jump the clock to the next timer instead of sleeping;
+    /// a blocking time.sleep() jumps too. The clock stands still while code runs, so sleeps of
+    /// hours take no time and the output is the same on every run. loop.time(),
+    /// time.monotonic() and time.time() all read this clock
+    #[arg(long = "virtual-time")]
+    virtual_time: bool,
 
     /// The script to run (any extension), then the arguments it finds in sys.argv[1:]
     #[arg(
@@ -42,7 +50,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Report every syntax error in FILE without running it
+    /// Report every syntax error in FILE without running it, and warn about forgotten awaits
+    /// (a call of an `async def` function used as a bare statement); warnings alone exit 0
     Check {
         /// The script to check
         file: PathBuf,
@@ -78,12 +87,15 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     }
     let color = use_color();
+    let options = eddy::VmOptions::new().virtual_time(cli.virtual_time);
+    // `kill -USR1 PID` prints the task tree of a running script (see asyncio/tasktree.rs).
+    eddy_stdlib::asyncio::tasktree::watch_sigusr1();
     match (cli.command, cli.code) {
         (Some(Command::Check { file }), _) => check(&file, color),
         (Some(Command::Dis { file }), _) => dis(&file, color),
-        (None, Some(code)) => run_code(&code, cli.argv, color),
+        (None, Some(code)) => run_code(&options, &code, cli.argv, color),
         (None, None) => match cli.argv.split_first() {
-            Some((file, rest)) => run_file(Path::new(file), rest, color),
+            Some((file, rest)) => run_file(&options, Path::new(file), rest, color),
             None => {
                 eprintln!("eddy: the interactive prompt is not available yet; run a file (eddy FILE) or code (eddy -c CODE)");
                 eprintln!("Try 'eddy --help' for more information.");
@@ -104,8 +116,8 @@ fn lossy(args: &[OsString]) -> impl Iterator<Item = String> + '_ {
     args.iter().map(|a| a.to_string_lossy().into_owned())
 }
 
-fn run_file(path: &Path, args: &[OsString], color: bool) -> ExitCode {
-    let mut vm = eddy::new_vm();
+fn run_file(options: &eddy::VmOptions, path: &Path, args: &[OsString], color: bool) -> ExitCode {
+    let mut vm = options.build();
     vm.argv = std::iter::once(path.display().to_string())
         .chain(lossy(args))
         .collect();
@@ -117,8 +129,8 @@ fn run_file(path: &Path, args: &[OsString], color: bool) -> ExitCode {
     code
 }
 
-fn run_code(code: &str, args: Vec<OsString>, color: bool) -> ExitCode {
-    let mut vm = eddy::new_vm();
+fn run_code(options: &eddy::VmOptions, code: &str, args: Vec<OsString>, color: bool) -> ExitCode {
+    let mut vm = options.build();
     vm.argv = std::iter::once("-c".to_string())
         .chain(lossy(&args))
         .collect();
@@ -153,14 +165,20 @@ fn check(path: &Path, color: bool) -> ExitCode {
         Ok(s) => s,
         Err(e) => return failed(&e, color),
     };
-    let errors = eddy::check::check(&path.display().to_string(), &source);
-    for (i, err) in errors.iter().enumerate() {
-        if i > 0 {
-            eprintln!();
-        }
-        report(err, color);
+    let found = eddy::check::check_file(&path.display().to_string(), &source);
+    let mut stderr = std::io::stderr().lock();
+    let reports = found
+        .warnings
+        .iter()
+        .map(|w| eddy::render::warning(w, &source, color))
+        .chain(found.errors.iter().map(|e| eddy::render::render(e, color)));
+    for (i, text) in reports.enumerate() {
+        let sep = if i > 0 { "\n" } else { "" };
+        let _ = write!(stderr, "{sep}{text}");
     }
-    if errors.is_empty() {
+    let _ = stderr.flush();
+    // Warnings alone do not fail the check.
+    if found.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -57,6 +57,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             ("get_int_max_str_digits", |_vm, _a| Ok(Value::Int(4300))),
             ("set_int_max_str_digits", |_vm, _a| Ok(Value::None)),
             ("is_finalizing", |_vm, _a| Ok(Value::Bool(false))),
+            ("_eddy_stats", eddy_stats),
         ],
     );
     m.set("maxsize", Value::Int(i64::MAX));
@@ -494,4 +495,30 @@ fn stream_readlines(vm: &mut Vm, a: Args) -> PyResult<Value> {
         out.push(Value::string(line));
     }
     Ok(Value::list(out))
+}
+
+/// `sys._eddy_stats(collect=True)`, Eddy only: counts of live runtime objects, for tests that
+/// check memory is released: `tasks` (asyncio Task objects), `generators` (generator, coroutine
+/// and async generator objects, each holding a suspended frame) and `frames` (frames executing
+/// now). Unless `collect` is false, the cycle collector runs first, so garbage that only
+/// reference cycles keep is not counted.
+fn eddy_stats(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let collect = match a.take_kw("collect") {
+        Some(v) => ops::truthy(vm, &v)?,
+        None => true,
+    };
+    util::no_kwargs(vm, "_eddy_stats", &a)?;
+    arity(vm, "_eddy_stats", &a, 0, 0)?;
+    if collect {
+        eddy_vm::gc::collect();
+    }
+    let d = vm.new_dict();
+    for (key, n) in [
+        ("tasks", crate::asyncio::tasktree::live_tasks()),
+        ("generators", eddy_vm::objects::generator::live_generators()),
+        ("frames", vm.frames.len()),
+    ] {
+        ops::dict_set(vm, &d, Value::str(key), Value::Int(n as i64))?;
+    }
+    Ok(d)
 }

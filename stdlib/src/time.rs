@@ -112,7 +112,8 @@ pub fn sleep(vm: &mut Vm, a: Args) -> PyResult<Value> {
     }
     // Output written so far should be visible while the script waits.
     vm.flush();
-    std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+    // The shared clock sleeps, or jumps under virtual time.
+    clock::sleep(secs);
     Ok(Value::None)
 }
 

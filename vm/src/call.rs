@@ -230,17 +230,17 @@ impl Vm {
         };
         let mut frame = Frame::new(f.code.clone(), f.globals.clone(), 0, 0, ReturnMode::Push);
         frame.set_cells(cells);
-        let gen = Rc::new(Generator {
+        let gen = Rc::new(Generator::new(
             kind,
-            name: f.name.borrow().clone(),
-            qualname: f.qualname.borrow().clone(),
-            inner: RefCell::new(GenInner {
+            f.name.borrow().clone(),
+            f.qualname.borrow().clone(),
+            GenInner {
                 state: GenState::Created,
                 frame: Some(frame),
                 saved: locals,
                 awaited: false,
-            }),
-        });
+            },
+        ));
         Ok(crate::gc::track_generator(gen))
     }
 }

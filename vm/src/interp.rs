@@ -1535,18 +1535,19 @@ impl Vm {
 
     /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
     pub fn close_dropped_generators(&mut self) {
+        crate::objects::generator::warn_unawaited(self);
         for p in crate::objects::generator::take_pending_close() {
-            let gen = Rc::new(Generator {
-                kind: p.kind,
-                name: p.name,
-                qualname: p.qualname.clone(),
-                inner: RefCell::new(crate::objects::generator::GenInner {
+            let gen = Rc::new(Generator::new(
+                p.kind,
+                p.name,
+                p.qualname.clone(),
+                crate::objects::generator::GenInner {
                     state: GenState::Suspended,
                     frame: Some(p.frame),
                     saved: p.saved,
                     awaited: true,
-                }),
-            });
+                },
+            ));
             if let Err(e) = crate::builtins::close_generator(self, &gen) {
                 let what = format!(
                     "Exception ignored in: <generator object {} at 0x{:x}>\n",

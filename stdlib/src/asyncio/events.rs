@@ -207,6 +207,7 @@ pub fn run_until_complete(vm: &mut Vm, core: &Rc<LoopCore>, fut: &Value) -> PyRe
             let msg = tasks::deadlock_report(vm, core);
             return Err(vm.error("RuntimeError", msg));
         }
+        super::tasktree::poll_sigusr1(vm, core);
         core.run_once(vm)?;
     }
     core.stopping.set(false);

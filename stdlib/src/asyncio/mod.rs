@@ -24,6 +24,7 @@ pub mod streams;
 pub mod subprocess;
 pub mod taskgroups;
 pub mod tasks;
+pub mod tasktree;
 pub mod timeouts;
 pub mod transport;
 

@@ -115,6 +115,11 @@ pub fn is_native_coro(v: &Value) -> bool {
     matches!(v, Value::Instance(i) if Rc::ptr_eq(&i.class, &classes().native_coro))
 }
 
+/// The qualified name of a native coroutine object (`Lock.acquire`), for the task tree.
+pub fn name_of(v: &Value) -> Option<&'static str> {
+    util::with_state(v, |s: &mut NativeCoro| s.name)
+}
+
 /// Runs one step (`throw` when `exc` is given) with the body taken out of the object.
 pub fn resume(vm: &mut Vm, coro: &Value, sent: Value, exc: Option<Value>) -> PyResult<Step> {
     let taken = util::with_state(coro, |s: &mut NativeCoro| (s.body.take(), s.finished));

@@ -30,6 +30,8 @@ pub struct TaskData {
     pub num_cancels: i64,
     /// The coroutine's code, for the repr's "defined at file:line" once the coroutine is gone.
     pub code: Option<Rc<Code>>,
+    /// Counts live Task objects (`sys._eddy_stats()`).
+    pub live: super::tasktree::LiveTask,
 }
 
 impl TaskData {
@@ -301,6 +303,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         fut_waiter: None,
         num_cancels: 0,
         code,
+        live: super::tasktree::LiveTask::new(),
     };
     let task = util::new_native(&classes().task, FutState::new(Some(data)));
     core.push(Job::Step(task.clone(), None));
@@ -515,70 +518,8 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
     Ok(s)
 }
 
-/// Where a suspended coroutine waits: `name() at file:line` for it and for each coroutine it
-/// awaits in turn (the innermost last).
-pub fn await_chain(coro: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = coro.clone();
-    while let Value::Generator(g) = &cur {
-        let next = {
-            let inner = g.inner.borrow();
-            let Some(f) = &inner.frame else { break };
-            let at = f.ip.saturating_sub(1);
-            out.push(format!(
-                "{}() at {}:{}",
-                g.qualname.s,
-                f.code.source.name,
-                f.code.line_of(at)
-            ));
-            // Suspended in an await loop: the awaited object sits on top of the saved stack.
-            match f.ip.checked_sub(2).and_then(|i| f.code.instrs.get(i)) {
-                Some(eddy_vm::opcode::Instr::Send(_)) => inner.saved.last().cloned(),
-                _ => None,
-            }
-        };
-        match next {
-            Some(v) => cur = v,
-            None => break,
-        }
-    }
-    out
-}
-
-/// The deadlock report: every pending task and where it waits.
-pub fn deadlock_report(vm: &mut Vm, core: &LoopCore) -> String {
-    let tasks: Vec<Value> = core
-        .tasks
-        .borrow()
-        .values()
-        .filter(|t| !futures::is_done(t))
-        .cloned()
-        .collect();
-    let mut text = String::from("deadlock: every task is blocked and nothing can wake them\n");
-    let mut first = String::new();
-    for t in &tasks {
-        let Some((name, coro)) = with_task(t, |d| (d.name(), d.coro.clone())) else {
-            continue;
-        };
-        let name = ops::repr(vm, &name).unwrap_or_default();
-        text.push_str(&format!("  task {name} waits in:\n"));
-        let chain = await_chain(&coro);
-        for line in &chain {
-            text.push_str(&format!("    {line}\n"));
-        }
-        if first.is_empty() {
-            first = format!(
-                "task {name} waits forever at {}",
-                chain.last().cloned().unwrap_or_default()
-            );
-        }
-    }
-    vm.write_stderr(&text);
-    if first.is_empty() {
-        first = "the event loop has nothing to run".into();
-    }
-    format!("deadlock: {first}")
-}
+/// The deadlock report lives with the task tree, which it prints.
+pub use super::tasktree::deadlock_report;
 
 /// Reports failed tasks whose exception nobody retrieved, as CPython does when they are freed.
 pub fn report_unretrieved(vm: &mut Vm, _core: &LoopCore) {

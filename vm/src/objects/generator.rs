@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use crate::frame::Frame;
 use crate::value::{PyStr, Value};
+use crate::Vm;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GenKind {
@@ -29,6 +30,7 @@ pub enum GenState {
     Finished,
 }
 
+/// Made by `Generator::new` only (it keeps the live count).
 pub struct Generator {
     pub kind: GenKind,
     pub name: Rc<PyStr>,
@@ -47,9 +49,26 @@ pub struct GenInner {
 }
 
 impl Generator {
+    /// A generator, coroutine or async generator over `inner`, counted as live until dropped.
+    pub fn new(kind: GenKind, name: Rc<PyStr>, qualname: Rc<PyStr>, inner: GenInner) -> Generator {
+        LIVE.with(|n| n.set(n.get() + 1));
+        Generator {
+            kind,
+            name,
+            qualname,
+            inner: RefCell::new(inner),
+        }
+    }
+
     pub fn state(&self) -> GenState {
         self.inner.borrow().state
     }
+}
+
+/// How many generator, coroutine and async generator objects exist on this thread (for
+/// `sys._eddy_stats()`: tests check that finished coroutines are released).
+pub fn live_generators() -> usize {
+    LIVE.with(|n| n.get())
 }
 
 /// A suspended generator dropped while inside a `try`/`with`: it still has to run its `finally`
@@ -64,10 +83,15 @@ pub struct PendingClose {
 
 thread_local! {
     static PENDING: RefCell<Vec<PendingClose>> = const { RefCell::new(Vec::new()) };
+    /// Qualnames of coroutines dropped without ever being started, to warn about.
+    static UNAWAITED: RefCell<Vec<Rc<PyStr>>> = const { RefCell::new(Vec::new()) };
     static PENDING_COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Generators made by `Generator::new` and not yet dropped.
+    static LIVE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// True when some dropped generator waits to be closed (a cheap check for the interpreter).
+/// True when some dropped generator waits to be closed, or a dropped coroutine to be warned
+/// about (a cheap check for the interpreter, which then calls `close_dropped_generators`).
 #[inline]
 pub fn has_pending_close() -> bool {
     PENDING_COUNT.with(|c| c.get()) != 0
@@ -79,9 +103,55 @@ pub fn take_pending_close() -> Vec<PendingClose> {
     PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
 }
 
+/// Warns about the coroutines dropped without being awaited since the last call, as CPython's
+/// `RuntimeWarning: coroutine 'f' was never awaited`, attributed to the line running now. It
+/// goes through `warnings.warn_explicit`, so the script's filters apply; a warning turned into
+/// an error cannot propagate out of a destructor and is reported as "Exception ignored".
+pub fn warn_unawaited(vm: &mut Vm) {
+    let names = UNAWAITED.with(|u| std::mem::take(&mut *u.borrow_mut()));
+    if names.is_empty() {
+        return;
+    }
+    let (file, line, module) = match vm.frames.last() {
+        Some(f) => (
+            f.code.source.name.clone(),
+            f.code.line_of(f.ip.saturating_sub(1)),
+            Value::Str(f.globals.name.clone()),
+        ),
+        None => ("sys".to_string(), 1, Value::str("sys")),
+    };
+    for name in names {
+        let message = format!("coroutine '{}' was never awaited", name.s);
+        let warned = crate::import::import_module(vm, "warnings").and_then(|w| {
+            let category = vm.exc_class("RuntimeWarning");
+            let args = vec![
+                Value::string(message.clone()),
+                Value::Class(category),
+                Value::string(file.clone()),
+                Value::Int(line as i64),
+                module.clone(),
+            ];
+            vm.call_method(&w, "warn_explicit", args)
+        });
+        if let Err(e) = warned {
+            let report = crate::traceback::format_exception(vm, &e);
+            vm.write_stderr(&format!(
+                "Exception ignored in: <coroutine object {}>\n{report}",
+                name.s
+            ));
+        }
+    }
+}
+
 impl Drop for Generator {
     fn drop(&mut self) {
+        LIVE.with(|n| n.set(n.get().saturating_sub(1)));
         let inner = self.inner.get_mut();
+        if self.kind == GenKind::Coroutine && inner.state == GenState::Created && !inner.awaited {
+            UNAWAITED.with(|u| u.borrow_mut().push(self.qualname.clone()));
+            PENDING_COUNT.with(|c| c.set(c.get() + 1));
+            return;
+        }
         // Async generators are closed by the event loop (aclose is awaitable), not here.
         if inner.state != GenState::Suspended || self.kind == GenKind::AsyncGenerator {
             return;
