@@ -246,6 +246,29 @@ fn repr(vm: &mut Vm, a: Args) -> PyResult<Value> {
     )))
 }
 
+/// `Semaphore(value=1)`'s argument, checked.
+fn initial_value(vm: &mut Vm, a: &mut Args) -> PyResult<i64> {
+    let value = match util::arg(a, 1, "value") {
+        Some(v) => util::to_i64(vm, &v)?,
+        None => 1,
+    };
+    if value < 0 {
+        return Err(vm.value_error("Semaphore initial value must be >= 0"));
+    }
+    Ok(value)
+}
+
+/// `async def __aexit__(self, *exc): self.release()` of Lock and Semaphore.
+fn release_on_exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    vm.call_method(&a.pos[0], "release", vec![])?;
+    let name = if matches!(with(vm, &a.pos[0], "primitive", |p| p.kind)?, Kind::Lock) {
+        "Lock.__aexit__"
+    } else {
+        "Semaphore.__aexit__"
+    };
+    Ok(native_coro::ready(name, Value::None))
+}
+
 fn lock_class(vm: &Vm) -> Rc<Class> {
     let cls = util::native_class(vm, "Lock", "asyncio.locks", None, |vm, mut a| {
         let cls = util::new_cls(vm, &mut a)?;
@@ -276,11 +299,7 @@ fn lock_class(vm: &Vm) -> Rc<Class> {
                 wake_up_first(vm, &a.pos[0])?;
                 Ok(Value::None)
             }),
-            ("__aexit__", |vm, a| {
-                let release = vm.call_method(&a.pos[0], "release", vec![]);
-                release?;
-                Ok(native_coro::ready("Lock.__aexit__", Value::None))
-            }),
+            ("__aexit__", release_on_exit),
             ("locked", |vm, a| {
                 Ok(Value::Bool(with(vm, &a.pos[0], "Lock", |p| p.flag)?))
             }),
@@ -345,13 +364,7 @@ fn semaphore_class(vm: &Vm) -> Rc<Class> {
         &cls,
         &[
             ("__init__", |vm, mut a| {
-                let value = match util::arg(&mut a, 1, "value") {
-                    Some(v) => util::to_i64(vm, &v)?,
-                    None => 1,
-                };
-                if value < 0 {
-                    return Err(vm.value_error("Semaphore initial value must be >= 0"));
-                }
+                let value = initial_value(vm, &mut a)?;
                 with(vm, &a.pos[0], "Semaphore", |p| p.value = value)?;
                 Ok(Value::None)
             }),
@@ -382,11 +395,7 @@ fn semaphore_class(vm: &Vm) -> Rc<Class> {
                 wake_up_next(vm, &a.pos[0])?;
                 Ok(Value::None)
             }),
-            ("__aexit__", |vm, a| {
-                let release = vm.call_method(&a.pos[0], "release", vec![]);
-                release?;
-                Ok(native_coro::ready("Semaphore.__aexit__", Value::None))
-            }),
+            ("__aexit__", release_on_exit),
             ("locked", |vm, a| {
                 Ok(Value::Bool(with(vm, &a.pos[0], "Semaphore", |p| {
                     sem_locked(p)
@@ -401,13 +410,7 @@ fn semaphore_class(vm: &Vm) -> Rc<Class> {
 fn bounded_semaphore_class(vm: &Vm, semaphore: &Rc<Class>) -> Rc<Class> {
     let cls = util::plain_class("BoundedSemaphore", "asyncio.locks", semaphore.clone());
     util::method(vm, &cls, "__init__", |vm, mut a| {
-        let value = match util::arg(&mut a, 1, "value") {
-            Some(v) => util::to_i64(vm, &v)?,
-            None => 1,
-        };
-        if value < 0 {
-            return Err(vm.value_error("Semaphore initial value must be >= 0"));
-        }
+        let value = initial_value(vm, &mut a)?;
         with(vm, &a.pos[0], "BoundedSemaphore", |p| {
             p.value = value;
             p.bound = Some(value);
