@@ -3,14 +3,12 @@
 
 use std::process::ExitCode;
 
+mod alloc;
 mod cli;
 
-/// mimalloc instead of the system allocator: a script allocates and frees small objects (strings,
-/// argument vectors, tuples) at a high rate, and mimalloc's thread-local free lists serve those
-/// several times faster than glibc's malloc (CPython has its own small-object allocator for the
-/// same reason). Only the binary chooses it; programs embedding the VM keep their own allocator.
+/// See `alloc.rs`: mimalloc, for the small objects scripts allocate and free all the time.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 
 /// Stack size of the thread that runs the command. Script recursion never uses the Rust stack, but
 /// native code calling back into scripts and the compiler's walk over deeply nested source do.

@@ -49,7 +49,7 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
                 },
                 (v, _) => {
                     let v = v.clone();
-                    Ok(Value::string(ops::to_str(vm, &v)?))
+                    ops::str_value(vm, &v)
                 }
             }
         },
