@@ -210,10 +210,9 @@ pub fn int_to_string(i: i64) -> String {
         pos -= 1;
         buf[pos] = b'-';
     }
-    // Only ASCII digits and '-' were written, so the check cannot fail.
-    std::str::from_utf8(&buf[pos..])
-        .unwrap_or_default()
-        .to_owned()
+    // SAFETY: `buf[pos..]` holds only the ASCII bytes b'0'..=b'9' and b'-' written above,
+    // which are valid UTF-8; skipping the check is what makes this cheaper than `to_string`.
+    unsafe { String::from_utf8_unchecked(buf[pos..].to_vec()) }
 }
 
 /// `str(v)` as a value: an exact str is returned as is (as CPython does), anything else is
