@@ -220,6 +220,7 @@ pub fn int_to_string(i: i64) -> String {
 pub fn str_value(vm: &mut Vm, v: &Value) -> PyResult<Value> {
     match v {
         Value::Str(_) => Ok(v.clone()),
+        Value::Int(i) => Ok(Value::string(int_to_string(*i))),
         _ => Ok(Value::string(to_str(vm, v)?)),
     }
 }
