@@ -164,7 +164,8 @@ impl Error {
             chain,
             sources,
             is_group,
-            exit_code: None,
+            // CPython dies of the SIGINT it was interrupted by: the shell sees status 130.
+            exit_code: vm.exc_matches(&exc, "KeyboardInterrupt").then_some(130),
         }))
     }
 

@@ -84,7 +84,7 @@ fn cpu_ns(clock: libc::clockid_t) -> i64 {
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec
 }
 
-fn sleep(vm: &mut Vm, a: Args) -> PyResult<Value> {
+pub fn sleep(vm: &mut Vm, a: Args) -> PyResult<Value> {
     arity(vm, "sleep", &a, 1, 1)?;
     let secs = match &a.pos[0] {
         v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::BigInt(_)) => {
@@ -105,6 +105,10 @@ fn sleep(vm: &mut Vm, a: Args) -> PyResult<Value> {
     }
     if secs > 1e9 {
         return Err(vm.error("OverflowError", "sleep length is too large"));
+    }
+    // An asyncio executor job sleeping on the loop thread lets the loop run meanwhile.
+    if let Some(r) = crate::asyncio::executor::sleep_in_job(vm, secs) {
+        return r.map(|_| Value::None);
     }
     // Output written so far should be visible while the script waits.
     vm.flush();

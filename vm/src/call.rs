@@ -312,8 +312,8 @@ pub fn call_init(vm: &mut Vm, inst: &Value, args: Args) -> PyResult<()> {
 /// A fresh instance of a user class, with the payload its built-in base needs.
 pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value> {
     let payload = match cls.kind {
-        BuiltinKind::BaseException => Payload::Exception(RefCell::new(ExceptionData::new(
-            Value::tuple(args.pos.clone()),
+        BuiltinKind::BaseException => Payload::Exception(Box::new(RefCell::new(
+            ExceptionData::new(Value::tuple(args.pos.clone())),
         ))),
         BuiltinKind::Dict => match vm.new_dict() {
             Value::Dict(d) => Payload::Dict(d),

@@ -119,11 +119,23 @@ pub struct Code {
     pub exception_table: Vec<ExceptionEntry>,
     pub max_stack: u32,
     pub first_line: u32,
-    /// Calls with exactly `argcount` positional arguments can bind them in place: no `*args`,
-    /// `**kwargs`, keyword-only parameters or cells, and not a generator or coroutine.
-    pub simple_call: bool,
+    /// Whether calls with exactly `argcount` positional arguments can bind them in place.
+    pub call_kind: CallKind,
     /// One cache slot per entry of `names`, for LoadGlobal/StoreGlobal.
     pub global_cache: Box<[std::cell::Cell<GlobalCache>]>,
+}
+
+/// How the interpreter's call fast path may treat a code object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// No `*args`, `**kwargs`, keyword-only parameters or cells, and not a generator: exact
+    /// positional arguments become the locals in place.
+    Simple,
+    /// As Simple, but a coroutine: only when the call is awaited at once (`await f(...)`), which
+    /// runs it inline (`ReturnMode::Await`).
+    SimpleCoroutine,
+    /// Everything else takes the general path (argument binding, generator objects).
+    General,
 }
 
 impl Code {

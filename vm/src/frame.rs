@@ -31,6 +31,12 @@ pub enum ReturnMode {
     /// A generator resumed by SEND: a yield pushes the value; a return replaces the sub-iterator
     /// with the result and jumps to the exit.
     Send(u32),
+    /// A coroutine called by `await f(...)` and run straight away on the awaiting frame stack,
+    /// with no coroutine object (the payload is the caller's SEND index). A return pushes the
+    /// result and jumps past the caller's await loop, so the await costs what a call costs. If it
+    /// suspends, the interpreter makes the coroutine object then, and the frame goes on as if
+    /// SEND had resumed it (see `Vm::adopt_inline_coroutine`).
+    Await(u32),
 }
 
 /// The parts of a frame that ordinary calls do not need.

@@ -60,12 +60,23 @@ struct Collector {
     objects: Vec<Tracked>,
     since_last: usize,
     threshold: usize,
+    /// Tracked objects alive after the last collection.
+    survivors: usize,
     enabled: bool,
     collecting: bool,
 }
 
 thread_local! {
-    static GC: RefCell<Collector> = const { RefCell::new(Collector { objects: Vec::new(), since_last: 0, threshold: MIN_THRESHOLD, enabled: true, collecting: false }) };
+    static GC: RefCell<Collector> = const {
+        RefCell::new(Collector {
+            objects: Vec::new(),
+            since_last: 0,
+            threshold: MIN_THRESHOLD,
+            survivors: 0,
+            enabled: true,
+            collecting: false,
+        })
+    };
 }
 
 fn track(t: Tracked) {
@@ -73,11 +84,25 @@ fn track(t: Tracked) {
         let mut gc = gc.borrow_mut();
         gc.objects.push(t);
         gc.since_last += 1;
-        gc.enabled && !gc.collecting && gc.since_last >= gc.threshold
+        gc.enabled && !gc.collecting && gc.since_last >= gc.threshold && net_growth_due(&mut gc)
     });
     if due {
         collect();
     }
+}
+
+/// Most tracked objects die young through their reference counts. Like CPython, which counts
+/// allocations minus deallocations, only collect when the objects still alive have grown by
+/// the threshold: dropping the dead entries is far cheaper than a collection, and garbage
+/// cycles are exactly what stays alive, so they still trigger one.
+fn net_growth_due(gc: &mut Collector) -> bool {
+    gc.objects.retain(|t| t.alive());
+    let grown = gc.objects.len().saturating_sub(gc.survivors);
+    if grown >= gc.threshold {
+        return true;
+    }
+    gc.since_last = grown;
+    false
 }
 
 pub fn track_list(l: Rc<PyList>) -> Value {
@@ -337,6 +362,7 @@ pub fn collect() -> usize {
         gc.objects = objects;
         gc.since_last = 0;
         gc.threshold = MIN_THRESHOLD.max(survivors);
+        gc.survivors = survivors;
         gc.collecting = false;
     });
     drop(graveyard);

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::code::Code;
+use crate::code::{CallKind, Code};
 use crate::frame::{Frame, FrameExtra, ReturnMode};
 use crate::objects::function::{Args, Function};
 use crate::objects::generator::{GenState, Generator};
@@ -78,7 +78,14 @@ impl Vm {
             }
             let frame = self.frames.pop().unwrap();
             self.stack.truncate(frame.ret_sp);
-            if let Some(gen) = frame.generator() {
+            if matches!(frame.mode, ReturnMode::Await(_)) {
+                // An inline-awaited coroutine (no object yet): PEP 479 applies all the same.
+                if self.exc_matches(&exc, "StopIteration") {
+                    let new = self.error("RuntimeError", "coroutine raised StopIteration");
+                    ops::set_cause(&new, exc.clone());
+                    exc = new;
+                }
+            } else if let Some(gen) = frame.generator() {
                 gen.inner.borrow_mut().state = GenState::Finished;
                 // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
                 if self.exc_matches(&exc, "StopIteration")
@@ -612,6 +619,32 @@ impl Vm {
                     self.stack.push(it);
                 }
                 Instr::ForIter(t) => {
+                    // `for i in range(...)`: step the range in place, no clone of the iterator.
+                    let range_step = match self.stack.last() {
+                        Some(Value::Iterator(r)) => match &mut *r.borrow_mut() {
+                            crate::objects::iter::NativeIter::Range { next, stop, step } => {
+                                let more =
+                                    (*step > 0 && *next < *stop) || (*step < 0 && *next > *stop);
+                                let v = *next;
+                                if more {
+                                    *next = next.saturating_add(*step);
+                                }
+                                Some(more.then_some(v))
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let Some(item) = range_step {
+                        match item {
+                            Some(v) => self.stack.push(Value::Int(v)),
+                            None => {
+                                self.stack.pop();
+                                ip = t as usize;
+                            }
+                        }
+                        continue;
+                    }
                     let it = top!().clone();
                     if let Value::Generator(g) = &it {
                         if g.kind == crate::objects::generator::GenKind::Generator {
@@ -666,17 +699,21 @@ impl Vm {
                     let Some(frame) = self.frames.pop() else {
                         return Ok(result);
                     };
-                    if frame.extra.is_some() || frame.mode != ReturnMode::Push {
-                        match self.return_slow(frame, result, entry) {
+                    // An ordinary call or an inline await (the caller's SEND index) returns here;
+                    // the rest in `return_slow`.
+                    let awaited = match frame.mode {
+                        ReturnMode::Push if frame.extra.is_none() => None,
+                        ReturnMode::Await(send_ip) if frame.extra.is_none() => Some(send_ip),
+                        _ => match self.return_slow(frame, result, entry) {
                             Ok(Some(v)) => return Ok(v),
                             Ok(None) => {
                                 reload!();
                                 continue;
                             }
                             Err(e) => return Err(e),
-                        }
-                    }
-                    // An ordinary call: drop the frame's slots and the callee, push the result.
+                        },
+                    };
+                    // Drop the frame's slots and the callee, push the result.
                     while self.stack.len() > frame.ret_sp {
                         if let Some(v) = self.stack.pop() {
                             v.discard();
@@ -698,6 +735,12 @@ impl Vm {
                         return Ok(Value::None);
                     }
                     reload!();
+                    if let Some(send_ip) = awaited {
+                        // An inline await returned: continue past the caller's await loop.
+                        if let Instr::Send(exit) = instrs[send_ip as usize] {
+                            ip = exit as usize;
+                        }
+                    }
                     if crate::objects::generator::has_pending_close() {
                         self.close_dropped_generators();
                     }
@@ -707,10 +750,21 @@ impl Vm {
                     // The arguments already sit where the callee's first locals go.
                     let at = self.stack.len() - argc as usize - 1;
                     if let Value::Function(f) = &self.stack[at] {
-                        if f.code.simple_call
-                            && f.code.argcount == argc
-                            && self.frames.len() < self.recursion_limit
-                        {
+                        let mode = match f.code.call_kind {
+                            CallKind::Simple => Some(ReturnMode::Push),
+                            // `await f(...)`: run the coroutine inline (see ReturnMode::Await).
+                            CallKind::SimpleCoroutine => match (instrs.get(ip), instrs.get(ip + 2))
+                            {
+                                (Some(Instr::GetAwaitable), Some(Instr::Send(_))) => {
+                                    Some(ReturnMode::Await(ip as u32 + 2))
+                                }
+                                _ => None,
+                            },
+                            CallKind::General => None,
+                        };
+                        if let Some(mode) = mode.filter(|_| {
+                            f.code.argcount == argc && self.frames.len() < self.recursion_limit
+                        }) {
                             let new_code = f.code.clone();
                             let globals = f.globals.clone();
                             let extra = if f.closure.is_empty() {
@@ -738,7 +792,7 @@ impl Vm {
                                     ip: 0,
                                     base: at + 1,
                                     ret_sp: at,
-                                    mode: ReturnMode::Push,
+                                    mode,
                                     extra,
                                 },
                             );
@@ -1228,11 +1282,24 @@ impl Vm {
                 let v = pop!();
                 let mut frame = self.frames.pop().unwrap();
                 frame.ip = ip;
-                let gen = frame
-                    .generator()
-                    .cloned()
-                    .expect("yield outside generator frame");
-                let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
+                // The frame's locals and operands move to the generator, into the buffer the
+                // last resume emptied (no allocation per yield).
+                let gen = match (frame.generator().cloned(), frame.mode) {
+                    (Some(gen), _) => {
+                        gen.inner
+                            .borrow_mut()
+                            .saved
+                            .extend(self.stack.drain(frame.base..));
+                        gen
+                    }
+                    (None, ReturnMode::Await(send_ip)) => {
+                        let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
+                        let gen = self.adopt_inline_coroutine(&mut frame, send_ip);
+                        gen.inner.borrow_mut().saved = saved;
+                        gen
+                    }
+                    (None, _) => unreachable!("yield outside generator frame"),
+                };
                 let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
                 // The suspended frame must not own its generator (a reference cycle); the
                 // next resume sets it again.
@@ -1240,7 +1307,6 @@ impl Vm {
                 {
                     let mut inner = gen.inner.borrow_mut();
                     inner.frame = Some(frame);
-                    inner.saved = saved;
                     inner.state = GenState::Suspended;
                 }
                 match mode {
@@ -1272,8 +1338,17 @@ impl Vm {
                         }
                     }
                     _ => {
-                        // A non-generator iterator (or awaitable object): call its methods.
-                        match tri!(ops::send_to_iterator(self, &sub, sent)) {
+                        // A native awaitable steps itself; any other iterator (or awaitable
+                        // object) has its methods called.
+                        let step = match &sub {
+                            Value::Instance(i) => i.class.native_send.get(),
+                            _ => None,
+                        };
+                        let r = match step {
+                            Some(step) => step(self, &sub, sent),
+                            None => ops::send_to_iterator(self, &sub, sent),
+                        };
+                        match tri!(r) {
                             Ok(v) => self.stack.push(v),
                             Err(ret) => {
                                 self.stack.pop();
@@ -1423,6 +1498,15 @@ impl Vm {
             }
             ReturnMode::Entry => return Ok(Some(result)),
             ReturnMode::ForIter(_) | ReturnMode::Send(_) => self.stack.push(result),
+            ReturnMode::Await(send_ip) => {
+                // The await is over: its result replaces the callee slot, past the await loop.
+                self.stack.push(result);
+                if let Some(caller) = self.frames.last_mut() {
+                    if let Instr::Send(exit) = caller.code.instrs[send_ip as usize] {
+                        caller.ip = exit as usize;
+                    }
+                }
+            }
         }
         drop(frame);
         if self.frames.len() < entry {
@@ -1636,7 +1720,14 @@ impl Vm {
         mode: ReturnMode,
     ) -> PyResult<CallPlan> {
         let code = &f.code;
-        let is_gen = code.flags.generator || code.flags.coroutine || code.flags.async_generator;
+        let mut is_gen = code.flags.generator || code.flags.coroutine || code.flags.async_generator;
+        let mut mode = mode;
+        if code.flags.coroutine && mode == ReturnMode::Push {
+            if let Some(send_ip) = self.awaited_call_site() {
+                mode = ReturnMode::Await(send_ip);
+                is_gen = false;
+            }
+        }
         // Fast path: exact positional arguments, no cells: the arguments become the locals in place.
         if kw.is_empty()
             && !is_gen
@@ -1673,6 +1764,49 @@ impl Vm {
         }
         self.push_function_frame(f, args, ret_sp, mode)?;
         Ok(CallPlan::Pushed)
+    }
+
+    /// The caller's SEND index when the call just made is awaited at once (`await f(...)`: the
+    /// next instructions are GET_AWAITABLE, LOAD_CONST None, SEND).
+    fn awaited_call_site(&self) -> Option<u32> {
+        let caller = self.frames.last()?;
+        let instrs = &caller.code.instrs;
+        match (instrs.get(caller.ip)?, instrs.get(caller.ip + 2)?) {
+            (Instr::GetAwaitable, Instr::Send(_)) => Some(caller.ip as u32 + 2),
+            _ => None,
+        }
+    }
+
+    /// An inline-awaited coroutine frame (`ReturnMode::Await`) is suspending: give it the
+    /// coroutine object it never had, put that object where the caller's await loop keeps its
+    /// sub-iterator (replacing the callee slot), and point the caller at the loop's YIELD_VALUE,
+    /// so from here on it is exactly a coroutine resumed by SEND. Its locals are already saved.
+    fn adopt_inline_coroutine(&mut self, frame: &mut Frame, send_ip: u32) -> Rc<Generator> {
+        let gen = Rc::new(Generator {
+            kind: crate::objects::generator::GenKind::Coroutine,
+            name: frame.code.name.clone(),
+            qualname: frame.code.qualname.clone(),
+            inner: RefCell::new(crate::objects::generator::GenInner {
+                state: GenState::Running,
+                frame: None,
+                saved: Vec::new(),
+                awaited: true,
+            }),
+        });
+        self.stack.truncate(frame.ret_sp);
+        self.stack.push(crate::gc::track_generator(gen.clone()));
+        let caller = self
+            .frames
+            .last_mut()
+            .expect("an awaited call has a caller");
+        let exit = match caller.code.instrs[send_ip as usize] {
+            Instr::Send(exit) => exit,
+            _ => unreachable!("awaited_call_site checked the SEND"),
+        };
+        caller.ip = send_ip as usize + 1;
+        frame.mode = ReturnMode::Send(exit);
+        frame.extra_mut().generator = Some(gen.clone());
+        gen
     }
 
     /// Pushes a generator's frame to resume it with `sent`. Returns None if it had finished.

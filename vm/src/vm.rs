@@ -169,7 +169,9 @@ impl Vm {
         let inst = Instance {
             class: class.clone(),
             dict: RefCell::new(AttrMap::default()),
-            payload: Payload::Exception(RefCell::new(ExceptionData::new(Value::tuple(args)))),
+            payload: Payload::Exception(Box::new(RefCell::new(ExceptionData::new(Value::tuple(
+                args,
+            ))))),
         };
         crate::gc::track_instance(Rc::new(inst))
     }

@@ -11,7 +11,7 @@ use eddy_vm::objects::module::Module;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
 use super::futures::{self, Callback};
-use super::{classes, reactor, tasks};
+use super::{classes, interrupt, reactor, tasks};
 use crate::native_state;
 use crate::util;
 
@@ -23,6 +23,9 @@ pub enum Job {
     Step(Value, Option<Value>),
     /// `call_soon(func, *args)`, skipped if its handle was cancelled.
     Call(Value, Vec<Value>, Rc<Cell<bool>>),
+    /// A native timer (asyncio.sleep): sets the future's result unless the timer was cancelled
+    /// or the future is already done.
+    Resolve(Value, Value, Rc<Cell<bool>>),
 }
 
 struct Timer {
@@ -111,11 +114,22 @@ impl LoopCore {
     /// One `_run_once`: move due timers to the ready queue (waiting for the first one if
     /// nothing is ready), then run the callbacks that are ready now.
     fn run_once(&self, vm: &mut Vm) -> PyResult<()> {
-        if self.ready.borrow().is_empty() && !self.stopping.get() {
+        self.run_once_until(vm, None)
+    }
+
+    /// `run_once`, waiting no later than `limit` when nothing is ready (a nested run of the
+    /// loop while an executor job sleeps, see executor.rs).
+    pub fn run_once_until(&self, vm: &mut Vm, limit: Option<f64>) -> PyResult<()> {
+        let stopping = self.stopping.get() && limit.is_none();
+        if self.ready.borrow().is_empty() && !stopping {
             let next = self.timers.borrow().peek().map(|t| t.when);
-            if let Some(when) = next {
-                reactor::wait_until(when);
-            }
+            let deadline = match (next, limit) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            reactor::wait(vm, deadline)?;
+        } else if reactor::any_woken() {
+            reactor::poll_woken(vm)?;
         }
         let now = reactor::now();
         loop {
@@ -138,7 +152,7 @@ impl LoopCore {
     }
 
     fn is_idle(&self) -> bool {
-        self.ready.borrow().is_empty() && self.timers.borrow().is_empty()
+        self.ready.borrow().is_empty() && self.timers.borrow().is_empty() && !reactor::has_pending()
     }
 }
 
@@ -153,6 +167,12 @@ fn run_job(vm: &mut Vm, job: Job) -> PyResult<()> {
                 return Ok(());
             }
             vm.call(&f, args).map(|_| ())
+        }
+        Job::Resolve(fut, result, cancelled) => {
+            if cancelled.get() || futures::is_done(&fut) {
+                return Ok(());
+            }
+            futures::set_result(vm, &fut, result)
         }
     };
     match r {
@@ -183,8 +203,7 @@ pub fn run_until_complete(vm: &mut Vm, core: &Rc<LoopCore>, fut: &Value) -> PyRe
     while !core.stopping.get() {
         if core.is_idle() && !futures::is_done(fut) {
             // Nothing can ever complete the future: CPython would block forever; Eddy reports
-            // where each task waits. (Pending I/O must count as "not idle" once the reactor
-            // has any.)
+            // where each task waits. (Pending I/O, jobs and children count as "not idle".)
             let msg = tasks::deadlock_report(vm, core);
             return Err(vm.error("RuntimeError", msg));
         }
@@ -215,13 +234,20 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
     let result = (|| {
         let task = tasks::new_task(vm, &core, coro, Value::None)?;
-        let r = run_until_complete(vm, &core, &task);
+        let r = match interrupt::install(&task) {
+            Some(_ctrl_c) => {
+                let r = run_until_complete(vm, &core, &task);
+                interrupt::translate(vm, &task, r)
+            }
+            None => run_until_complete(vm, &core, &task),
+        };
         let cleanup = cancel_all_tasks(vm, &core);
         let r = r?;
         cleanup?;
         Ok(r)
     })();
     tasks::report_unretrieved(vm, &core);
+    reactor::clear();
     core.closed.set(true);
     RUNNING.with(|r| *r.borrow_mut() = None);
     core.tasks.borrow_mut().clear();

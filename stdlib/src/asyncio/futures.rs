@@ -36,38 +36,61 @@ pub enum Callback {
 
 pub struct FutState {
     pub state: FutSt,
+    /// An exception nobody has looked at yet (reported at exit).
+    pub log_tb: bool,
+    /// Set when `await` yields the future to the task (CPython's `_asyncio_future_blocking`).
+    pub blocking: bool,
     pub result: Value,
     pub exception: Option<Value>,
     pub callbacks: Vec<Callback>,
+    /// What few futures need, out of line so that a plain future stays small.
+    pub rare: Option<Box<FutRare>>,
+    /// Set for tasks (tasks.rs).
+    pub task: Option<Box<TaskData>>,
+}
+
+/// The state only cancelled futures and gather's outer future use.
+#[derive(Default)]
+pub struct FutRare {
     pub cancel_msg: Value,
     /// The CancelledError a task's coroutine raised, re-raised by `result()`.
     pub cancelled_exc: Option<Value>,
-    /// An exception nobody has looked at yet (reported at exit).
-    pub log_tb: bool,
-    /// Set by `__await__` when it yields the future to the task.
-    pub blocking: bool,
     /// gather's outer future: a cancel() reached its children.
     pub cancel_requested: bool,
     /// gather's outer future: the children cancel() is forwarded to.
     pub children: Vec<Value>,
-    pub task: Option<TaskData>,
 }
 
 impl FutState {
     pub fn new(task: Option<TaskData>) -> FutState {
         FutState {
             state: FutSt::Pending,
+            log_tb: false,
+            blocking: false,
             result: Value::None,
             exception: None,
             callbacks: Vec::new(),
-            cancel_msg: Value::None,
-            cancelled_exc: None,
-            log_tb: false,
-            blocking: false,
-            cancel_requested: false,
-            children: Vec::new(),
-            task,
+            rare: None,
+            task: task.map(Box::new),
         }
+    }
+
+    /// The rare part, created on first use.
+    pub fn rare(&mut self) -> &mut FutRare {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    /// The message `cancel(msg)` gave (None if none).
+    pub fn cancel_msg(&self) -> Value {
+        self.rare
+            .as_ref()
+            .map_or(Value::None, |r| r.cancel_msg.clone())
+    }
+
+    pub fn children(&self) -> Vec<Value> {
+        self.rare
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.children.clone())
     }
 }
 
@@ -75,12 +98,14 @@ native_state!(
     FutState,
     |s, f| {
         f(&s.result);
-        f(&s.cancel_msg);
-        s.exception
-            .iter()
-            .chain(s.cancelled_exc.iter())
-            .chain(s.children.iter())
-            .for_each(&mut *f);
+        s.exception.iter().for_each(&mut *f);
+        if let Some(r) = &s.rare {
+            f(&r.cancel_msg);
+            r.cancelled_exc
+                .iter()
+                .chain(r.children.iter())
+                .for_each(&mut *f);
+        }
         for cb in &s.callbacks {
             match cb {
                 Callback::Py(v) | Callback::Wakeup(v) => f(v),
@@ -94,8 +119,11 @@ native_state!(
     |c, out| {
         out.push(std::mem::take(&mut c.result));
         out.extend(c.exception.take());
-        out.extend(c.cancelled_exc.take());
-        out.append(&mut c.children);
+        if let Some(r) = &mut c.rare {
+            out.push(std::mem::take(&mut r.cancel_msg));
+            out.extend(r.cancelled_exc.take());
+            out.append(&mut r.children);
+        }
         c.callbacks.clear();
         if let Some(t) = &mut c.task {
             t.clear(out);
@@ -161,7 +189,14 @@ pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
     if is_done(fut) {
         events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
     } else {
-        with(fut, |s| s.callbacks.push(cb));
+        with(fut, |s| {
+            // Most futures get exactly one callback (the task awaiting it): don't let the
+            // first push reserve room for four.
+            if s.callbacks.capacity() == 0 {
+                s.callbacks.reserve_exact(1);
+            }
+            s.callbacks.push(cb)
+        });
     }
     Ok(())
 }
@@ -216,7 +251,9 @@ pub fn cancel_future(vm: &Vm, fut: &Value, msg: Value) -> PyResult<bool> {
             return false;
         }
         s.state = FutSt::Cancelled;
-        s.cancel_msg = msg;
+        if !msg.is_none() {
+            s.rare().cancel_msg = msg;
+        }
         true
     })
     .unwrap_or(false);
@@ -228,8 +265,11 @@ pub fn cancel_future(vm: &Vm, fut: &Value, msg: Value) -> PyResult<bool> {
 
 /// The CancelledError `result()` raises for a cancelled future.
 pub fn make_cancelled_error(vm: &Vm, fut: &Value) -> Value {
-    let (saved, msg) = with(fut, |s| (s.cancelled_exc.take(), s.cancel_msg.clone()))
-        .unwrap_or((None, Value::None));
+    let (saved, msg) = with(fut, |s| {
+        let saved = s.rare.as_mut().and_then(|r| r.cancelled_exc.take());
+        (saved, s.cancel_msg())
+    })
+    .unwrap_or((None, Value::None));
     if let Some(e) = saved {
         return e;
     }
@@ -338,6 +378,7 @@ pub fn future_class(vm: &Vm) -> Rc<Class> {
         let cls = util::new_cls(vm, &mut a)?;
         Ok(util::new_native(&cls, FutState::new(None)))
     });
+    cls.native_send.set(Some(await_step));
     install_methods(vm, &cls);
     cls
 }
@@ -456,15 +497,31 @@ native_state!(IterState, |s, f| { f(&s.0) }, |c, out| {
     out.push(std::mem::take(&mut c.0));
 });
 
-/// One step of `await fut`: yield the future while pending, then return its result.
+/// One step of `await fut`, as the C FutureIter: yield the future to the task once while it is
+/// pending, then return its result. The VM calls this directly for futures and tasks
+/// (`Class::native_send`), so an await allocates no iterator and raises no StopIteration.
+pub fn await_step(vm: &mut Vm, fut: &Value, _sent: Value) -> PyResult<Result<Value, Value>> {
+    let pending = with(fut, |s| {
+        if s.state != FutSt::Pending {
+            return None;
+        }
+        Some(std::mem::replace(&mut s.blocking, true))
+    })
+    .flatten();
+    match pending {
+        Some(false) => Ok(Ok(fut.clone())),
+        Some(true) => Err(vm.error("RuntimeError", "await wasn't used with future")),
+        None => result(vm, fut).map(Err),
+    }
+}
+
+/// `next()` on the script-visible iterator `fut.__await__()` returns.
 fn iter_next(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let fut = util::state(vm, &a.pos[0], "FutureIter", |s: &mut IterState| s.0.clone())?;
-    if !is_done(&fut) {
-        with(&fut, |s| s.blocking = true);
-        return Ok(fut);
+    match await_step(vm, &fut, Value::None)? {
+        Ok(v) => Ok(v),
+        Err(r) => Err(vm.stop_iteration(r)),
     }
-    let r = result(vm, &fut)?;
-    Err(vm.stop_iteration(r))
 }
 
 pub fn future_iter_class(vm: &Vm) -> Rc<Class> {

@@ -11,13 +11,21 @@ use eddy_vm::objects::module::Module;
 use eddy_vm::{PyResult, Value, Vm};
 
 pub mod events;
+pub mod executor;
 pub mod futures;
+pub mod interrupt;
 pub mod locks;
+pub mod native_coro;
+pub mod primitives;
 pub mod queues;
 pub mod reactor;
+pub mod sleep;
+pub mod streams;
+pub mod subprocess;
 pub mod taskgroups;
 pub mod tasks;
 pub mod timeouts;
+pub mod transport;
 
 /// The classes Rust code needs to make instances of or test against.
 pub struct Classes {
@@ -27,8 +35,11 @@ pub struct Classes {
     pub handle: Rc<Class>,
     pub event_loop: Rc<Class>,
     pub sleep0: Rc<Class>,
+    pub native_coro: Rc<Class>,
     pub cancelled_error: Rc<Class>,
     pub invalid_state: Rc<Class>,
+    pub queue_empty: Rc<Class>,
+    pub queue_full: Rc<Class>,
 }
 
 thread_local! {
@@ -63,11 +74,12 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     ] {
         m.set(name, Value::Class(cls.clone()));
     }
-    for name in ["QueueEmpty", "QueueFull"] {
+    let [queue_empty, queue_full] = ["QueueEmpty", "QueueFull"].map(|name| {
         let cls = exception_class(vm, name, "Exception");
         cls.set_attr(vm.intern("__module__"), Value::str("asyncio.queues"));
-        m.set(name, Value::Class(cls));
-    }
+        m.set(name, Value::Class(cls.clone()));
+        cls
+    });
     m.set("TimeoutError", Value::Class(vm.exc_class("TimeoutError")));
     let future = futures::future_class(vm);
     let classes = Classes {
@@ -76,24 +88,37 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         handle: events::handle_class(vm),
         event_loop: events::loop_class(vm),
         sleep0: tasks::sleep0_class(vm),
+        native_coro: native_coro::native_coro_class(vm),
         future,
         cancelled_error,
         invalid_state,
+        queue_empty,
+        queue_full,
     };
     m.set("Future", Value::Class(classes.future.clone()));
     m.set("Task", Value::Class(classes.task.clone()));
     CLASSES.with(|c| *c.borrow_mut() = Some(Rc::new(classes)));
     events::install(vm, &m);
     tasks::install(vm, &m);
+    primitives::install(vm, &m);
+    queues::install(vm, &m);
+    streams::install(vm, &m);
+    let sub = subprocess::install(vm, &m);
+    executor::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
-        ("<asyncio.queues>", queues::PY),
         ("<asyncio.taskgroups>", taskgroups::PY),
         ("<asyncio.timeouts>", timeouts::PY),
+        ("<asyncio.streams>", streams::PY),
+        ("<asyncio.subprocess>", subprocess::PY),
+        ("<asyncio.executor>", executor::PY),
     ] {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
     }
+    streams::export(vm, &m);
+    subprocess::export(&m, &sub);
+    executor::export(vm, &m);
     Ok(m)
 }

@@ -1,176 +1,429 @@
-//! asyncio's queues (Queue, PriorityQueue, LifoQueue) with task_done/join and backpressure, as
-//! Python over the native Future, following CPython 3.11's `asyncio/queues.py`.
+//! asyncio's Queue, PriorityQueue and LifoQueue, native, following CPython 3.11's
+//! `asyncio/queues.py` step for step: getters and putters wait on futures in FIFO deques, a
+//! waiter that fails or is cancelled after being woken passes the wake-up on, task_done/join
+//! count unfinished items, and `maxsize` bounds the queue (backpressure on `put`).
+//!
+//! The item order is the class's: FIFO, LIFO, or a binary heap compared with `<` as heapq does.
+//! (Unlike CPython, a subclass overriding `_put`/`_get` is not consulted.)
 
-pub const PY: &str = r#"
-def _heappush(heap, item):
-    heap.append(item)
-    pos = len(heap) - 1
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if heap[pos] < heap[parent]:
-            heap[pos], heap[parent] = heap[parent], heap[pos]
-            pos = parent
-        else:
-            break
+use std::collections::VecDeque;
+use std::rc::Rc;
 
-def _heappop(heap):
-    last = heap.pop()
-    if not heap:
-        return last
-    top = heap[0]
-    heap[0] = last
-    n = len(heap)
-    pos = 0
-    while True:
-        child = 2 * pos + 1
-        if child >= n:
-            break
-        if child + 1 < n and heap[child + 1] < heap[child]:
-            child += 1
-        if heap[child] < heap[pos]:
-            heap[pos], heap[child] = heap[child], heap[pos]
-            pos = child
-        else:
-            break
-    return top
+use eddy_vm::objects::class::Class;
+use eddy_vm::objects::misc::Property;
+use eddy_vm::objects::module::Module;
+use eddy_vm::{ops, PyResult, Value, Vm};
 
-class Queue:
-    def __init__(self, maxsize=0):
-        self._maxsize = maxsize
-        self._getters = []
-        self._putters = []
-        self._unfinished_tasks = 0
-        self._finished = Event()
-        self._finished.set()
-        self._init(maxsize)
+use super::classes;
+use super::futures;
+use super::native_coro::{self, CoroBody, Step};
+use super::primitives;
+use crate::native_state;
+use crate::util;
 
-    def _init(self, maxsize):
-        self._queue = []
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Fifo,
+    Lifo,
+    Priority,
+}
 
-    def _get(self):
-        return self._queue.pop(0)
+struct QueueState {
+    order: Order,
+    maxsize: i64,
+    items: VecDeque<Value>,
+    getters: VecDeque<Value>,
+    putters: VecDeque<Value>,
+    unfinished: i64,
+    /// An Event, set when every item put has been marked done.
+    finished: Value,
+}
 
-    def _put(self, item):
-        self._queue.append(item)
+native_state!(
+    QueueState,
+    |s, f| {
+        s.items
+            .iter()
+            .chain(s.getters.iter())
+            .chain(s.putters.iter())
+            .for_each(&mut *f);
+        f(&s.finished);
+    },
+    |c, out| {
+        out.extend(c.items.drain(..));
+        out.extend(c.getters.drain(..));
+        out.extend(c.putters.drain(..));
+        out.push(std::mem::take(&mut c.finished));
+    }
+);
 
-    def _wakeup_next(self, waiters):
-        while waiters:
-            waiter = waiters.pop(0)
-            if not waiter.done():
-                waiter.set_result(None)
-                break
+fn with<R>(vm: &Vm, q: &Value, f: impl FnOnce(&mut QueueState) -> R) -> PyResult<R> {
+    util::state(vm, q, "Queue", f)
+}
 
-    def __repr__(self):
-        return f'<{type(self).__name__} at {id(self):#x} {self._format()}>'
+fn is_full(s: &QueueState) -> bool {
+    s.maxsize > 0 && s.items.len() as i64 >= s.maxsize
+}
 
-    def __str__(self):
-        return f'<{type(self).__name__} {self._format()}>'
+/// `_wakeup_next`: wake the first waiter that is not done yet.
+fn wakeup_next(vm: &mut Vm, q: &Value, putters: bool) -> PyResult<()> {
+    let next = with(vm, q, |s| {
+        let waiters = if putters {
+            &mut s.putters
+        } else {
+            &mut s.getters
+        };
+        while let Some(w) = waiters.pop_front() {
+            if !futures::is_done(&w) {
+                return Some(w);
+            }
+        }
+        None
+    })?;
+    match next {
+        Some(w) => futures::set_result(vm, &w, Value::None),
+        None => Ok(()),
+    }
+}
 
-    def _format(self):
-        result = f'maxsize={self._maxsize!r}'
-        if getattr(self, '_queue', None):
-            result += f' _queue={list(self._queue)!r}'
-        if self._getters:
-            result += f' _getters[{len(self._getters)}]'
-        if self._putters:
-            result += f' _putters[{len(self._putters)}]'
-        if self._unfinished_tasks:
-            result += f' tasks={self._unfinished_tasks}'
-        return result
+/// heapq's `heappush` / `heappop` over the items, comparing with `<`.
+fn heap_push(vm: &mut Vm, items: &mut VecDeque<Value>, item: Value) -> PyResult<()> {
+    items.push_back(item);
+    let mut pos = items.len() - 1;
+    while pos > 0 {
+        let parent = (pos - 1) / 2;
+        if !ops::less_than(vm, &items[pos], &items[parent])? {
+            break;
+        }
+        items.swap(pos, parent);
+        pos = parent;
+    }
+    Ok(())
+}
 
-    def qsize(self):
-        return len(self._queue)
+fn heap_pop(vm: &mut Vm, items: &mut VecDeque<Value>) -> PyResult<Value> {
+    let last = items.pop_back().unwrap_or_default();
+    if items.is_empty() {
+        return Ok(last);
+    }
+    let top = std::mem::replace(&mut items[0], last);
+    let n = items.len();
+    let mut pos = 0;
+    loop {
+        let mut child = 2 * pos + 1;
+        if child >= n {
+            break;
+        }
+        if child + 1 < n && ops::less_than(vm, &items[child + 1], &items[child])? {
+            child += 1;
+        }
+        if !ops::less_than(vm, &items[child], &items[pos])? {
+            break;
+        }
+        items.swap(pos, child);
+        pos = child;
+    }
+    Ok(top)
+}
 
-    @property
-    def maxsize(self):
-        return self._maxsize
+/// `put_nowait` once the queue is known not to be full.
+fn put_item(vm: &mut Vm, q: &Value, item: Value) -> PyResult<()> {
+    let order = with(vm, q, |s| s.order)?;
+    if order == Order::Priority {
+        // Comparisons may run script code: work on the items outside the state's borrow.
+        let mut items = with(vm, q, |s| std::mem::take(&mut s.items))?;
+        let r = heap_push(vm, &mut items, item);
+        with(vm, q, |s| s.items = items)?;
+        r?;
+    } else {
+        with(vm, q, |s| s.items.push_back(item))?;
+    }
+    let finished = with(vm, q, |s| {
+        s.unfinished += 1;
+        s.finished.clone()
+    })?;
+    primitives::clear_event(vm, &finished)?;
+    wakeup_next(vm, q, false)
+}
 
-    def empty(self):
-        return not self._queue
+/// `get_nowait` once the queue is known not to be empty.
+fn get_item(vm: &mut Vm, q: &Value) -> PyResult<Value> {
+    let order = with(vm, q, |s| s.order)?;
+    let item = match order {
+        Order::Fifo => with(vm, q, |s| s.items.pop_front())?.unwrap_or_default(),
+        Order::Lifo => with(vm, q, |s| s.items.pop_back())?.unwrap_or_default(),
+        Order::Priority => {
+            let mut items = with(vm, q, |s| std::mem::take(&mut s.items))?;
+            let r = heap_pop(vm, &mut items);
+            with(vm, q, |s| s.items = items)?;
+            r?
+        }
+    };
+    wakeup_next(vm, q, true)?;
+    Ok(item)
+}
 
-    def full(self):
-        if self._maxsize <= 0:
-            return False
-        else:
-            return self.qsize() >= self._maxsize
+/// `await q.get()` and `await q.put(item)`: wait while empty (or full), then act.
+struct Transfer {
+    queue: Value,
+    /// Some(item) for put.
+    item: Option<Value>,
+    waiter: Option<Value>,
+}
 
-    async def put(self, item):
-        while self.full():
-            putter = get_running_loop().create_future()
-            self._putters.append(putter)
-            try:
-                await putter
-            except:
-                putter.cancel()
-                try:
-                    _remove(self._putters, putter)
-                except ValueError:
-                    pass
-                if not self.full() and not putter.cancelled():
-                    self._wakeup_next(self._putters)
-                raise
-        return self.put_nowait(item)
+impl Transfer {
+    fn must_wait(&self, vm: &Vm) -> PyResult<bool> {
+        let put = self.item.is_some();
+        with(vm, &self.queue, |s| {
+            if put {
+                is_full(s)
+            } else {
+                s.items.is_empty()
+            }
+        })
+    }
 
-    def put_nowait(self, item):
-        if self.full():
-            raise QueueFull
-        self._put(item)
-        self._unfinished_tasks += 1
-        self._finished.clear()
-        self._wakeup_next(self._getters)
+    /// The bare `except:` around the wait: drop out of line, pass a wake-up on, re-raise.
+    fn fail(&mut self, vm: &mut Vm, exc: Value) -> PyResult<Step> {
+        let Some(w) = self.waiter.take() else {
+            return Err(exc);
+        };
+        futures::cancel_future(vm, &w, Value::None)?;
+        let put = self.item.is_some();
+        with(vm, &self.queue, |s| {
+            let waiters = if put { &mut s.putters } else { &mut s.getters };
+            if let Some(i) = waiters.iter().position(|x| x.is(&w)) {
+                waiters.remove(i);
+            }
+        })?;
+        if !self.must_wait(vm)? && !futures::is_cancelled(&w) {
+            wakeup_next(vm, &self.queue, put)?;
+        }
+        Err(exc)
+    }
+}
 
-    async def get(self):
-        while self.empty():
-            getter = get_running_loop().create_future()
-            self._getters.append(getter)
-            try:
-                await getter
-            except:
-                getter.cancel()
-                try:
-                    _remove(self._getters, getter)
-                except ValueError:
-                    pass
-                if not self.empty() and not getter.cancelled():
-                    self._wakeup_next(self._getters)
-                raise
-        return self.get_nowait()
+impl CoroBody for Transfer {
+    fn send(&mut self, vm: &mut Vm, sent: Value) -> PyResult<Step> {
+        if let Some(w) = self.waiter.clone() {
+            match futures::await_step(vm, &w, sent) {
+                Ok(Ok(v)) => return Ok(Ok(v)),
+                Ok(Err(_)) => self.waiter = None,
+                Err(exc) => return self.fail(vm, exc),
+            }
+        }
+        // `while self.empty()` / `while self.full()`.
+        if self.must_wait(vm)? {
+            let w = futures::new_future();
+            let put = self.item.is_some();
+            with(vm, &self.queue, |s| {
+                if put {
+                    s.putters.push_back(w.clone())
+                } else {
+                    s.getters.push_back(w.clone())
+                }
+            })?;
+            self.waiter = Some(w.clone());
+            return futures::await_step(vm, &w, Value::None);
+        }
+        match self.item.take() {
+            Some(item) => put_item(vm, &self.queue, item).map(|()| Err(Value::None)),
+            None => get_item(vm, &self.queue).map(Err),
+        }
+    }
 
-    def get_nowait(self):
-        if self.empty():
-            raise QueueEmpty
-        item = self._get()
-        self._wakeup_next(self._putters)
-        return item
+    fn throw(&mut self, vm: &mut Vm, exc: Value) -> PyResult<Step> {
+        self.fail(vm, exc)
+    }
 
-    def task_done(self):
-        if self._unfinished_tasks <= 0:
-            raise ValueError('task_done() called too many times')
-        self._unfinished_tasks -= 1
-        if self._unfinished_tasks == 0:
-            self._finished.set()
+    fn traverse(&self, f: &mut dyn FnMut(&Value)) {
+        f(&self.queue);
+        self.item.iter().chain(self.waiter.iter()).for_each(&mut *f);
+    }
+}
 
-    async def join(self):
-        if self._unfinished_tasks > 0:
-            await self._finished.wait()
+fn transfer(name: &'static str, queue: &Value, item: Option<Value>) -> Value {
+    native_coro::new(
+        name,
+        Transfer {
+            queue: queue.clone(),
+            item,
+            waiter: None,
+        },
+    )
+}
 
-class PriorityQueue(Queue):
-    def _init(self, maxsize):
-        self._queue = []
+fn new_state(vm: &mut Vm, order: Order) -> PyResult<QueueState> {
+    Ok(QueueState {
+        order,
+        maxsize: 0,
+        items: VecDeque::new(),
+        getters: VecDeque::new(),
+        putters: VecDeque::new(),
+        unfinished: 0,
+        finished: primitives::new_event(vm, true)?,
+    })
+}
 
-    def _put(self, item):
-        _heappush(self._queue, item)
+/// `maxsize=0, items=[...]` as CPython's `_format`.
+fn format(vm: &mut Vm, q: &Value) -> PyResult<String> {
+    let (maxsize, items, getters, putters, unfinished) = with(vm, q, |s| {
+        (
+            s.maxsize,
+            s.items.iter().cloned().collect::<Vec<_>>(),
+            s.getters.len(),
+            s.putters.len(),
+            s.unfinished,
+        )
+    })?;
+    let mut out = format!("maxsize={maxsize}");
+    if !items.is_empty() {
+        out.push_str(&format!(" _queue={}", ops::repr(vm, &Value::list(items))?));
+    }
+    if getters > 0 {
+        out.push_str(&format!(" _getters[{getters}]"));
+    }
+    if putters > 0 {
+        out.push_str(&format!(" _putters[{putters}]"));
+    }
+    if unfinished > 0 {
+        out.push_str(&format!(" tasks={unfinished}"));
+    }
+    Ok(out)
+}
 
-    def _get(self):
-        return _heappop(self._queue)
+fn queue_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::native_class(vm, "Queue", "asyncio.queues", None, |vm, mut a| {
+        let cls = util::new_cls(vm, &mut a)?;
+        Ok(util::new_native(&cls, new_state(vm, Order::Fifo)?))
+    });
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("__init__", |vm, mut a| {
+                let maxsize = match util::arg(&mut a, 1, "maxsize") {
+                    Some(v) => util::to_i64(vm, &v)?,
+                    None => 0,
+                };
+                with(vm, &a.pos[0], |s| s.maxsize = maxsize)?;
+                Ok(Value::None)
+            }),
+            ("qsize", |vm, a| {
+                Ok(Value::Int(with(vm, &a.pos[0], |s| s.items.len() as i64)?))
+            }),
+            ("empty", |vm, a| {
+                Ok(Value::Bool(with(vm, &a.pos[0], |s| s.items.is_empty())?))
+            }),
+            ("full", |vm, a| {
+                Ok(Value::Bool(with(vm, &a.pos[0], |s| is_full(s))?))
+            }),
+            ("put", |vm, a| {
+                util::arity(vm, "put", &a, 2, 2)?;
+                Ok(transfer("Queue.put", &a.pos[0], Some(a.pos[1].clone())))
+            }),
+            ("get", |_vm, a| Ok(transfer("Queue.get", &a.pos[0], None))),
+            ("put_nowait", |vm, a| {
+                util::arity(vm, "put_nowait", &a, 2, 2)?;
+                if with(vm, &a.pos[0], |s| is_full(s))? {
+                    return Err(vm.new_exception(&classes().queue_full, vec![]));
+                }
+                put_item(vm, &a.pos[0], a.pos[1].clone())?;
+                Ok(Value::None)
+            }),
+            ("get_nowait", |vm, a| {
+                if with(vm, &a.pos[0], |s| s.items.is_empty())? {
+                    return Err(vm.new_exception(&classes().queue_empty, vec![]));
+                }
+                get_item(vm, &a.pos[0])
+            }),
+            ("task_done", |vm, a| {
+                let done = with(vm, &a.pos[0], |s| {
+                    if s.unfinished <= 0 {
+                        return None;
+                    }
+                    s.unfinished -= 1;
+                    Some((s.unfinished == 0).then(|| s.finished.clone()))
+                })?;
+                match done {
+                    None => Err(vm.value_error("task_done() called too many times")),
+                    Some(Some(ev)) => {
+                        vm.call_method(&ev, "set", vec![])?;
+                        Ok(Value::None)
+                    }
+                    Some(None) => Ok(Value::None),
+                }
+            }),
+            ("join", |vm, a| {
+                let (unfinished, ev) = with(vm, &a.pos[0], |s| (s.unfinished, s.finished.clone()))?;
+                if unfinished > 0 {
+                    let wait = vm.call_method(&ev, "wait", vec![])?;
+                    return Ok(native_coro::returning("Queue.join", wait, Value::None));
+                }
+                Ok(native_coro::ready("Queue.join", Value::None))
+            }),
+            ("__repr__", |vm, a| {
+                let name = vm.type_of(&a.pos[0]).name().to_string();
+                let id = a.pos[0].ptr_id().unwrap_or(0);
+                let f = format(vm, &a.pos[0])?;
+                Ok(Value::string(format!("<{name} at {id:#x} {f}>")))
+            }),
+            ("__str__", |vm, a| {
+                let name = vm.type_of(&a.pos[0]).name().to_string();
+                let f = format(vm, &a.pos[0])?;
+                Ok(Value::string(format!("<{name} {f}>")))
+            }),
+        ],
+    );
+    let getter = vm.native("maxsize", |vm, a| {
+        Ok(Value::Int(with(vm, &a.pos[0], |s| s.maxsize)?))
+    });
+    cls.set_attr(
+        util::s("maxsize"),
+        Value::Property(Rc::new(Property {
+            fget: getter,
+            fset: Value::None,
+            fdel: Value::None,
+            doc: Value::None,
+        })),
+    );
+    // `asyncio.Queue[int]` in annotations.
+    cls.set_attr(
+        util::s("__class_getitem__"),
+        Value::ClassMethod(Rc::new(
+            vm.native("__class_getitem__", |_vm, a| Ok(a.pos[0].clone())),
+        )),
+    );
+    cls
+}
 
-class LifoQueue(Queue):
-    def _init(self, maxsize):
-        self._queue = []
+fn ordered_class(vm: &Vm, name: &str, base: &Rc<Class>, order: Order) -> Rc<Class> {
+    let new: eddy_vm::objects::function::NativeFn = match order {
+        Order::Lifo => |vm, mut a| {
+            let cls = util::new_cls(vm, &mut a)?;
+            Ok(util::new_native(&cls, new_state(vm, Order::Lifo)?))
+        },
+        _ => |vm, mut a| {
+            let cls = util::new_cls(vm, &mut a)?;
+            Ok(util::new_native(&cls, new_state(vm, Order::Priority)?))
+        },
+    };
+    let cls = util::native_class(vm, name, "asyncio.queues", Some(base.clone()), new);
+    // native_class installs a no-op __init__; the base's sets maxsize.
+    cls.dict.borrow_mut().shift_remove("__init__");
+    cls
+}
 
-    def _put(self, item):
-        self._queue.append(item)
-
-    def _get(self):
-        return self._queue.pop()
-"#;
+/// Adds Queue, PriorityQueue and LifoQueue to `asyncio`.
+pub fn install(vm: &Vm, m: &Module) {
+    let queue = queue_class(vm);
+    m.set(
+        "PriorityQueue",
+        Value::Class(ordered_class(vm, "PriorityQueue", &queue, Order::Priority)),
+    );
+    m.set(
+        "LifoQueue",
+        Value::Class(ordered_class(vm, "LifoQueue", &queue, Order::Lifo)),
+    );
+    m.set("Queue", Value::Class(queue));
+}

@@ -7,34 +7,35 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use eddy_vm::code::Code;
 use eddy_vm::objects::class::Class;
 use eddy_vm::objects::generator::{GenKind, GenState};
 use eddy_vm::objects::module::Module;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
-use super::classes;
 use super::events::{self, Job, LoopCore};
 use super::futures::{self, Callback, FutSt, FutState};
+use super::{classes, native_coro};
 use crate::native_state;
 use crate::util;
 
 /// The task part of a Task's future state.
 pub struct TaskData {
     pub coro: Value,
-    pub name: Value,
+    /// The name given to the task; None means the default `Task-<id>`, made when asked for.
+    pub name: Option<Value>,
     pub id: u64,
     pub must_cancel: bool,
     pub fut_waiter: Option<Value>,
     pub num_cancels: i64,
-    /// For the repr: the coroutine's qualname, file and first line.
-    pub coro_name: String,
-    pub defined_at: String,
+    /// The coroutine's code, for the repr's "defined at file:line" once the coroutine is gone.
+    pub code: Option<Rc<Code>>,
 }
 
 impl TaskData {
     pub fn traverse(&self, f: &mut dyn FnMut(&Value)) {
         f(&self.coro);
-        f(&self.name);
+        self.name.iter().for_each(&mut *f);
         if let Some(w) = &self.fut_waiter {
             f(w);
         }
@@ -42,6 +43,27 @@ impl TaskData {
     pub fn clear(&mut self, out: &mut Vec<Value>) {
         out.push(std::mem::take(&mut self.coro));
         out.extend(self.fut_waiter.take());
+    }
+    /// The task's name as scripts see it.
+    pub fn name(&self) -> Value {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => Value::string(format!("Task-{}", self.id)),
+        }
+    }
+    /// The coroutine's qualified name, for reprs.
+    pub fn coro_name(&self) -> String {
+        match &self.coro {
+            Value::Generator(g) => g.qualname.s.to_string(),
+            _ => "?".into(),
+        }
+    }
+    /// `file:line` of the coroutine function's definition.
+    pub fn defined_at(&self) -> String {
+        match &self.code {
+            Some(c) => format!("{}:{}", c.source.name, c.first_line),
+            None => "?".into(),
+        }
     }
 }
 
@@ -60,18 +82,6 @@ def _set_result_unless_cancelled(fut, result):
 def _release_waiter(waiter, *args):
     if not waiter.done():
         waiter.set_result(None)
-
-async def sleep(delay, result=None):
-    if delay <= 0:
-        await _sleep0()
-        return result
-    loop = get_running_loop()
-    future = loop.create_future()
-    h = loop.call_later(delay, _set_result_unless_cancelled, future, result)
-    try:
-        return await future
-    finally:
-        h.cancel()
 
 async def _cancel_and_wait(fut):
     waiter = get_running_loop().create_future()
@@ -256,18 +266,15 @@ def shield(arg):
 /// True for coroutine objects (what create_task and asyncio.run accept).
 pub fn is_coroutine(v: &Value) -> bool {
     matches!(v, Value::Generator(g) if g.kind == GenKind::Coroutine)
+        || native_coro::is_native_coro(v)
 }
 
-fn coro_description(coro: &Value) -> (String, String) {
+fn coro_code(coro: &Value) -> Option<Rc<Code>> {
     let Value::Generator(g) = coro else {
-        return ("?".into(), "?".into());
+        return None;
     };
     let inner = g.inner.borrow();
-    let at = match &inner.frame {
-        Some(f) => format!("{}:{}", f.code.source.name, f.code.first_line),
-        None => "?".into(),
-    };
-    (g.qualname.s.to_string(), at)
+    inner.frame.as_ref().map(|f| f.code.clone())
 }
 
 /// Makes a task for `coro` on `core` and schedules its first step.
@@ -281,11 +288,11 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         c.get()
     });
     let name = if name.is_none() {
-        Value::string(format!("Task-{id}"))
+        None
     } else {
-        Value::string(ops::to_str(vm, &name)?)
+        Some(Value::string(ops::to_str(vm, &name)?))
     };
-    let (coro_name, defined_at) = coro_description(&coro);
+    let code = coro_code(&coro);
     let data = TaskData {
         coro,
         name,
@@ -293,8 +300,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         must_cancel: false,
         fut_waiter: None,
         num_cancels: 0,
-        coro_name,
-        defined_at,
+        code,
     };
     let task = util::new_native(&classes().task, FutState::new(Some(data)));
     core.push(Job::Step(task.clone(), None));
@@ -303,7 +309,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
 }
 
 fn with_task<R>(t: &Value, f: impl FnOnce(&mut TaskData) -> R) -> Option<R> {
-    futures::with(t, |s| s.task.as_mut().map(f)).flatten()
+    futures::with(t, |s| s.task.as_deref_mut().map(f)).flatten()
 }
 
 /// Drives the coroutine one step: send None, or throw `exc` in.
@@ -313,6 +319,7 @@ fn send_or_throw(vm: &mut Vm, coro: &Value, exc: Option<Value>) -> PyResult<Resu
             None => vm.gen_send(g, Value::None),
             Some(e) => vm.gen_throw(g, e),
         },
+        _ if native_coro::is_native_coro(coro) => native_coro::resume(vm, coro, Value::None, exc),
         _ => Err(vm.type_error("task coroutine is not a coroutine")),
     }
 }
@@ -345,7 +352,7 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
     match r {
         Ok(Err(ret)) => {
             if with_task(task, |t| std::mem::replace(&mut t.must_cancel, false)) == Some(true) {
-                let msg = futures::with(task, |s| s.cancel_msg.clone()).unwrap_or(Value::None);
+                let msg = futures::with(task, |s| s.cancel_msg()).unwrap_or(Value::None);
                 futures::cancel_future(vm, task, msg)?;
             } else {
                 futures::set_result(vm, task, ret)?;
@@ -353,7 +360,7 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
             finished(&core, task);
         }
         Err(e) if vm.isinstance(&e, &classes().cancelled_error) => {
-            futures::with(task, |s| s.cancelled_exc = Some(e));
+            futures::with(task, |s| s.rare().cancelled_exc = Some(e));
             futures::cancel_future(vm, task, Value::None)?;
             finished(&core, task);
         }
@@ -397,7 +404,7 @@ fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()>
             futures::add_callback(vm, &y, Callback::Wakeup(task.clone()))?;
             with_task(task, |t| t.fut_waiter = Some(y.clone()));
             if with_task(task, |t| t.must_cancel) == Some(true) {
-                let msg = futures::with(task, |s| s.cancel_msg.clone()).unwrap_or(Value::None);
+                let msg = futures::with(task, |s| s.cancel_msg()).unwrap_or(Value::None);
                 if cancel(vm, &y, msg)? {
                     with_task(task, |t| t.must_cancel = false);
                 }
@@ -427,7 +434,7 @@ pub fn wakeup(vm: &mut Vm, task: &Value, fut: &Value) -> PyResult<()> {
 
 /// `cancel(msg)` for futures, tasks and gather's outer future.
 pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
-    let children = futures::with(fut, |s| s.children.clone()).unwrap_or_default();
+    let children = futures::with(fut, |s| s.children()).unwrap_or_default();
     if !children.is_empty() {
         if futures::is_done(fut) {
             return Ok(false);
@@ -437,7 +444,7 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
             any |= cancel(vm, c, msg.clone())?;
         }
         if any {
-            futures::with(fut, |s| s.cancel_requested = true);
+            futures::with(fut, |s| s.rare().cancel_requested = true);
         }
         return Ok(any);
     }
@@ -459,7 +466,7 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
         }
     }
     with_task(fut, |t| t.must_cancel = true);
-    futures::with(fut, |s| s.cancel_msg = msg);
+    futures::with(fut, |s| s.rare().cancel_msg = msg);
     Ok(true)
 }
 
@@ -468,10 +475,10 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
     let mut info = futures::repr_info(vm, task)?;
     let Some((name, coro, cname, defined, must, waiter)) = with_task(task, |t| {
         (
-            t.name.clone(),
+            t.name(),
             t.coro.clone(),
-            t.coro_name.clone(),
-            t.defined_at.clone(),
+            t.coro_name(),
+            t.defined_at(),
             t.must_cancel,
             t.fut_waiter.clone(),
         )
@@ -550,7 +557,7 @@ pub fn deadlock_report(vm: &mut Vm, core: &LoopCore) -> String {
     let mut text = String::from("deadlock: every task is blocked and nothing can wake them\n");
     let mut first = String::new();
     for t in &tasks {
-        let Some((name, coro)) = with_task(t, |d| (d.name.clone(), d.coro.clone())) else {
+        let Some((name, coro)) = with_task(t, |d| (d.name(), d.coro.clone())) else {
             continue;
         };
         let name = ops::repr(vm, &name).unwrap_or_default();
@@ -616,7 +623,7 @@ pub fn gather_futures(
     return_exceptions: bool,
 ) -> PyResult<Value> {
     let outer = futures::new_future();
-    futures::with(&outer, |s| s.children = children.clone());
+    futures::with(&outer, |s| s.rare().children = children.clone());
     let state = Rc::new(RefCell::new(Gather {
         outer: outer.clone(),
         children: children.clone(),
@@ -625,16 +632,14 @@ pub fn gather_futures(
         return_exceptions,
     }));
     let mut seen = std::collections::HashSet::new();
+    // One callback shared by every child (it learns which child from its argument).
+    let st = state.clone();
+    let on_done: futures::NativeCallback = Rc::new(move |vm, fut| gather_child_done(vm, &st, fut));
     for c in &children {
         if !seen.insert(identity(c)) {
             continue;
         }
-        let st = state.clone();
-        futures::add_callback(
-            vm,
-            c,
-            Callback::Native(Rc::new(move |vm, fut| gather_child_done(vm, &st, fut))),
-        )?;
+        futures::add_callback(vm, c, Callback::Native(on_done.clone()))?;
     }
     state.borrow_mut().nfuts = seen.len();
     Ok(outer)
@@ -676,7 +681,7 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
         let mut results = Vec::new();
         for c in &children {
             let r = if futures::is_cancelled(c) {
-                let msg = futures::with(c, |s| s.cancel_msg.clone()).unwrap_or(Value::None);
+                let msg = futures::with(c, |s| s.cancel_msg()).unwrap_or(Value::None);
                 let msg = if msg.is_none() { Value::str("") } else { msg };
                 vm.new_exception(&classes().cancelled_error, vec![msg])
             } else {
@@ -689,7 +694,10 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
             };
             results.push(r);
         }
-        if futures::with(&outer, |s| s.cancel_requested) == Some(true) {
+        if futures::with(&outer, |s| {
+            s.rare.as_ref().is_some_and(|r| r.cancel_requested)
+        }) == Some(true)
+        {
             let e = futures::make_cancelled_error(vm, fut);
             futures::set_exception(vm, &outer, e)?;
         } else {
@@ -752,13 +760,13 @@ pub fn task_class(vm: &Vm, future: &Rc<Class>) -> Rc<Class> {
         &[
             ("get_name", |vm, a| {
                 task_arg(vm, &a.pos[0])?;
-                Ok(with_task(&a.pos[0], |t| t.name.clone()).unwrap_or(Value::None))
+                Ok(with_task(&a.pos[0], |t| t.name()).unwrap_or(Value::None))
             }),
             ("set_name", |vm, a| {
                 task_arg(vm, &a.pos[0])?;
                 util::arity(vm, "set_name", &a, 2, 2)?;
                 let n = Value::string(ops::to_str(vm, &a.pos[1])?);
-                with_task(&a.pos[0], |t| t.name = n);
+                with_task(&a.pos[0], |t| t.name = Some(n));
                 Ok(Value::None)
             }),
             ("get_coro", |vm, a| {
@@ -834,6 +842,7 @@ pub fn install(vm: &mut Vm, m: &Module) {
                 ensure_future(vm, &a.pos[0])
             }),
             ("gather", gather),
+            ("sleep", super::sleep::sleep),
             ("current_task", |vm, _a| {
                 let core = events::running_or_err(vm)?;
                 let t = core.current_task.borrow().clone();

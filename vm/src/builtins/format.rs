@@ -313,6 +313,9 @@ struct PercentArgs {
     items: Vec<Value>,
     next: usize,
     mapping: Option<Value>,
+    /// Formatting bytes (`b'%s' % x`): the text holds one char per byte (latin-1), `%s`/`%b`
+    /// take bytes-like arguments and `%r`/`%a` give `ascii()`.
+    bytes_mode: bool,
 }
 
 impl PercentArgs {
@@ -343,6 +346,40 @@ pub fn percent_format(vm: &mut Vm, fmt: &Value, args: &Value) -> PyResult<Value>
     let Some(f) = str_of(fmt) else {
         return Err(vm.type_error("format requires a string"));
     };
+    percent_core(vm, &f.s, args, false).map(Value::string)
+}
+
+/// `bytes % args` (PEP 461): the str machinery over the bytes read as latin-1, so every
+/// directive sees one char per byte, and the result mapped back to bytes.
+pub fn percent_format_bytes(vm: &mut Vm, fmt: &[u8], args: &Value) -> PyResult<Value> {
+    let text: String = fmt.iter().map(|&b| b as char).collect();
+    let out = percent_core(vm, &text, args, true)?;
+    Ok(Value::Bytes(Rc::new(
+        out.chars().map(|c| c as u32 as u8).collect(),
+    )))
+}
+
+/// The bytes of a `%s`/`%b` argument, as latin-1 text.
+fn bytes_arg(vm: &mut Vm, arg: &Value) -> PyResult<String> {
+    let bytes: Vec<u8> = match arg {
+        Value::Bytes(b) => b.to_vec(),
+        _ if vm.type_of(arg).lookup("__bytes__").is_some() => {
+            match vm.call_method(arg, "__bytes__", vec![])? {
+                Value::Bytes(b) => b.to_vec(),
+                _ => return Err(vm.type_error("__bytes__ returned non-bytes")),
+            }
+        }
+        _ => {
+            return Err(vm.type_error(format!(
+                "%b requires a bytes-like object, or an object that implements __bytes__, not '{}'",
+                vm.type_name(arg)
+            )))
+        }
+    };
+    Ok(bytes.iter().map(|&b| b as char).collect())
+}
+
+fn percent_core(vm: &mut Vm, text: &str, args: &Value, bytes_mode: bool) -> PyResult<String> {
     let is_tuple = matches!(args, Value::Tuple(_));
     let items: Vec<Value> = match args {
         Value::Tuple(t) => t.to_vec(),
@@ -358,8 +395,9 @@ pub fn percent_format(vm: &mut Vm, fmt: &Value, args: &Value) -> PyResult<Value>
         items,
         next: 0,
         mapping: if is_mapping { Some(args.clone()) } else { None },
+        bytes_mode,
     };
-    let chars: Vec<char> = f.s.chars().collect();
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(chars.len());
     let mut i = 0;
     while i < chars.len() {
@@ -377,9 +415,12 @@ pub fn percent_format(vm: &mut Vm, fmt: &Value, args: &Value) -> PyResult<Value>
         directive(vm, &chars, &mut i, &mut pa, &mut out)?;
     }
     if pa.mapping.is_none() && pa.next < pa.items.len() {
-        return Err(vm.type_error("not all arguments converted during string formatting"));
+        let what = if bytes_mode { "bytes" } else { "string" };
+        return Err(vm.type_error(format!(
+            "not all arguments converted during {what} formatting"
+        )));
     }
-    Ok(Value::string(out))
+    Ok(out)
 }
 
 /// A `*` width or precision: the next argument, which must be an int.
@@ -429,7 +470,12 @@ fn directive(
             return Err(vm.value_error("incomplete format key"));
         }
         let key: String = chars[start..*i - 1].iter().collect();
-        keyed = Some(ops::getitem(vm, &m, &Value::string(key))?);
+        let key = if pa.bytes_mode {
+            Value::Bytes(Rc::new(key.chars().map(|c| c as u32 as u8).collect()))
+        } else {
+            Value::string(key)
+        };
+        keyed = Some(ops::getitem(vm, &m, &key)?);
     }
     let mut d = Directive::default();
     while let Some(&c) = chars.get(*i) {
@@ -474,7 +520,21 @@ fn directive(
         Some(v) => v,
         None => pa.next(vm)?,
     };
-    let (sign, body) = convert(vm, conv, &arg, &d, *i - 1)?;
+    let (sign, body) = match conv {
+        's' | 'b' | 'r' | 'a' if pa.bytes_mode => {
+            let body = match conv {
+                's' | 'b' => bytes_arg(vm, &arg)?,
+                _ => ops::ascii(&ops::repr(vm, &arg)?),
+            };
+            let body = match d.precision {
+                Some(p) => body.chars().take(p).collect(),
+                None => body,
+            };
+            (String::new(), body)
+        }
+        'c' if pa.bytes_mode => (String::new(), byte_char(vm, &arg)?),
+        _ => convert(vm, conv, &arg, &d, *i - 1)?,
+    };
     let len = sign.chars().count() + body.chars().count();
     let pad = d.width.saturating_sub(len);
     let numeric = !matches!(conv, 's' | 'r' | 'a' | 'c');
@@ -492,6 +552,16 @@ fn directive(
         out.push_str(&body);
     }
     Ok(())
+}
+
+/// `%c` in bytes: an int in range(256) or a bytes of length 1.
+fn byte_char(vm: &mut Vm, arg: &Value) -> PyResult<String> {
+    match arg {
+        Value::Int(n) if (0..256).contains(n) => Ok((*n as u8 as char).to_string()),
+        Value::Int(_) => Err(vm.error("OverflowError", "%c arg not in range(256)")),
+        Value::Bytes(b) if b.len() == 1 => Ok((b[0] as char).to_string()),
+        _ => Err(vm.type_error("%c requires an integer in range(256) or a single byte")),
+    }
 }
 
 /// The integer value for `%d`-style conversions (floats truncate; `__int__`/`__index__` work).

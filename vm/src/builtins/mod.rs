@@ -29,7 +29,7 @@ mod str_case;
 mod str_methods;
 mod unicode_data;
 
-pub use format::percent_format;
+pub use format::{percent_format, percent_format_bytes};
 pub use generator_methods::close as close_generator;
 pub use generator_methods::wrap_async_gen_value;
 pub use iterators::native_iter_next;

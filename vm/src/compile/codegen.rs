@@ -14,7 +14,7 @@ use eddy_parser::ast::*;
 use indexmap::IndexMap;
 
 use super::symtable::{self, Resolution, ScopeKind, SymbolTable};
-use crate::code::{Code, CodeFlags, ExceptionEntry, SourceFile};
+use crate::code::{CallKind, Code, CodeFlags, ExceptionEntry, SourceFile};
 use crate::opcode::{is_jump, Instr};
 use crate::value::{PyStr, Value};
 
@@ -286,13 +286,19 @@ impl<'a> Compiler<'a> {
             exception_table: table,
             max_stack: 0,
             first_line: u.first_line,
-            simple_call: !u.flags.varargs
-                && !u.flags.varkw
-                && u.kwonly == 0
-                && sc.cellvars.is_empty()
-                && !u.flags.generator
-                && !u.flags.coroutine
-                && !u.flags.async_generator,
+            call_kind: match () {
+                _ if u.flags.varargs
+                    || u.flags.varkw
+                    || u.kwonly != 0
+                    || !sc.cellvars.is_empty()
+                    || u.flags.generator
+                    || u.flags.async_generator =>
+                {
+                    CallKind::General
+                }
+                _ if u.flags.coroutine => CallKind::SimpleCoroutine,
+                _ => CallKind::Simple,
+            },
             global_cache: (0..u.names.len())
                 .map(|_| std::cell::Cell::new(Default::default()))
                 .collect(),

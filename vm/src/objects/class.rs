@@ -62,6 +62,9 @@ pub struct Class {
     pub slots: Cell<DunderFlags>,
     /// Recent `lookup_name` answers (see `LookupCache`); allocated on the first lookup.
     pub lookup_cache: RefCell<Option<Box<LookupCache>>>,
+    /// For native awaitables (asyncio's Future and Task): the step `await` runs, inherited by
+    /// subclasses. Set, the object is its own await iterator.
+    pub native_send: Cell<Option<NativeSend>>,
 }
 
 thread_local! {
@@ -129,6 +132,11 @@ impl LookupCache {
         self.slots[Self::slot_of(name)] = Some((name.clone(), value));
     }
 }
+
+/// One step of `await obj` for a native awaitable, with no iterator object or StopIteration:
+/// Ok(Ok(v)) yields v to the task driving the await; Ok(Err(r)) ends the await with result r.
+pub type NativeSend =
+    fn(&mut crate::vm::Vm, &Value, Value) -> crate::PyResult<Result<Value, Value>>;
 
 /// Which dunders the class (or a base) defines in script code.
 #[derive(Clone, Copy, Default, Debug)]
@@ -251,7 +259,8 @@ pub enum Payload {
     Dict(Rc<PyDict>),
     List(Rc<PyList>),
     Tuple(Rc<PyTuple>),
-    Exception(RefCell<ExceptionData>),
+    /// Boxed: exceptions are rare next to plain instances, which should not pay for their size.
+    Exception(Box<RefCell<ExceptionData>>),
     /// Any other value an extension type keeps (a deque's buffer, a wrapped int or str).
     Value(RefCell<Value>),
     /// Rust state of a class defined outside the VM (a deque's ring buffer, an itertools iterator).
@@ -286,3 +295,6 @@ impl Instance {
         }
     }
 }
+
+// Every asyncio Future and Task is an Instance: keep it small (a big Payload variant is boxed).
+const _: () = assert!(std::mem::size_of::<Instance>() <= 104);

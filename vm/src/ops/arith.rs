@@ -610,7 +610,7 @@ fn sequence_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Option<Val
             }))
         }
         (6, Value::Str(_), _) => crate::builtins::percent_format(vm, a, b).map(Some),
-        (6, Value::Bytes(_), _) => Ok(None),
+        (6, Value::Bytes(f), _) => crate::builtins::percent_format_bytes(vm, f, b).map(Some),
         (
             1 | 10 | 11 | 12,
             Value::Set(_) | Value::FrozenSet(_),

@@ -197,6 +197,7 @@ fn is_iterable_coroutine(code: &Rc<crate::code::Code>) -> bool {
 /// `await v`: coroutines pass through; other objects need `__await__`.
 pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
     match &v {
+        Value::Instance(i) if i.class.native_send.get().is_some() => Ok(v),
         Value::Generator(g) if g.kind == crate::objects::generator::GenKind::Coroutine => {
             if g.state() == crate::objects::generator::GenState::Finished {
                 return Err(vm.error("RuntimeError", "cannot reuse already awaited coroutine"));

@@ -1,0 +1,454 @@
+//! asyncio's Lock, Event, Semaphore and BoundedSemaphore, native. Their waits are native
+//! coroutines (native_coro.rs) over a FIFO deque of waiter futures, following CPython 3.11's
+//! `asyncio/locks.py` step for step, so that waiters wake in the same order, a cancelled waiter
+//! hands its turn on, and nothing leaks a permit. (Condition stays Python, in locks.rs, built on
+//! these.)
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use eddy_vm::objects::class::Class;
+use eddy_vm::objects::module::Module;
+use eddy_vm::{Args, PyResult, Value, Vm};
+
+use super::classes;
+use super::futures::{self, FutSt};
+use super::native_coro::{self, CoroBody, Step};
+use crate::native_state;
+use crate::util;
+
+/// What kind of primitive a `Prim` is (they share the state and the wait machinery).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Lock,
+    Event,
+    Semaphore,
+}
+
+/// The state of one primitive. `flag` is Lock's `_locked` and Event's `_value`; `value` is a
+/// semaphore's counter and `bound` a BoundedSemaphore's limit.
+struct Prim {
+    kind: Kind,
+    flag: bool,
+    value: i64,
+    bound: Option<i64>,
+    waiters: VecDeque<Value>,
+}
+
+native_state!(
+    Prim,
+    |s, f| { s.waiters.iter().for_each(&mut *f) },
+    |c, out| {
+        out.extend(c.waiters.drain(..));
+    }
+);
+
+fn with<R>(vm: &Vm, v: &Value, what: &str, f: impl FnOnce(&mut Prim) -> R) -> PyResult<R> {
+    util::state(vm, v, what, f)
+}
+
+/// `waiters.remove(fut)`: the woken waiter is usually first, so this is O(1) in the common case.
+fn remove_waiter(p: &mut Prim, fut: &Value) {
+    if let Some(i) = p.waiters.iter().position(|w| w.is(fut)) {
+        p.waiters.remove(i);
+    }
+}
+
+/// Lock's `_wake_up_first`.
+fn wake_up_first(vm: &mut Vm, lock: &Value) -> PyResult<()> {
+    let first = with(vm, lock, "Lock", |p| p.waiters.front().cloned())?;
+    match first {
+        Some(fut) if !futures::is_done(&fut) => futures::set_result(vm, &fut, Value::Bool(true)),
+        _ => Ok(()),
+    }
+}
+
+/// Semaphore's `_wake_up_next`: the first waiter not done gets the permit.
+fn wake_up_next(vm: &mut Vm, sem: &Value) -> PyResult<()> {
+    let next = with(vm, sem, "Semaphore", |p| {
+        let fut = p.waiters.iter().find(|w| !futures::is_done(w)).cloned();
+        if fut.is_some() {
+            p.value -= 1;
+        }
+        fut
+    })?;
+    match next {
+        Some(fut) => futures::set_result(vm, &fut, Value::Bool(true)),
+        None => Ok(()),
+    }
+}
+
+fn sem_locked(p: &Prim) -> bool {
+    p.value == 0 || p.waiters.iter().any(|w| !futures::is_cancelled(w))
+}
+
+/// A wait on a primitive: `Lock.acquire`, `Semaphore.acquire` (and their `__aenter__`, which
+/// return None instead of True), `Event.wait`.
+struct Wait {
+    prim: Value,
+    kind: Kind,
+    /// The waiter future once the fast path failed.
+    fut: Option<Value>,
+    /// What the wait returns on success.
+    ret: Value,
+}
+
+impl Wait {
+    /// The fast path: done at once without waiting?
+    fn try_now(&self, vm: &Vm) -> PyResult<bool> {
+        with(vm, &self.prim, "primitive", |p| match self.kind {
+            Kind::Lock => {
+                let free = !p.flag && p.waiters.iter().all(futures::is_cancelled);
+                if free {
+                    p.flag = true;
+                }
+                free
+            }
+            Kind::Event => p.flag,
+            Kind::Semaphore => {
+                let free = !sem_locked(p);
+                if free {
+                    p.value -= 1;
+                }
+                free
+            }
+        })
+    }
+
+    /// After the waiter future completed normally (the `finally` already removed it).
+    fn on_woken(&self, vm: &mut Vm) -> PyResult<()> {
+        match self.kind {
+            Kind::Lock => with(vm, &self.prim, "Lock", |p| p.flag = true),
+            Kind::Event => Ok(()),
+            Kind::Semaphore => {
+                if with(vm, &self.prim, "Semaphore", |p| p.value > 0)? {
+                    wake_up_next(vm, &self.prim)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `except CancelledError:` around the wait: pass the turn on so nothing is lost.
+    fn on_cancelled(&self, vm: &mut Vm, fut: &Value) -> PyResult<()> {
+        match self.kind {
+            Kind::Lock => {
+                if !with(vm, &self.prim, "Lock", |p| p.flag)? {
+                    wake_up_first(vm, &self.prim)?;
+                }
+            }
+            Kind::Event => {}
+            Kind::Semaphore => {
+                if !futures::is_cancelled(fut) {
+                    with(vm, &self.prim, "Semaphore", |p| p.value += 1)?;
+                    wake_up_next(vm, &self.prim)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The wait ended with `exc` (raised by the future or thrown in): clean up, re-raise.
+    fn fail(&mut self, vm: &mut Vm, exc: Value) -> PyResult<Step> {
+        if let Some(fut) = self.fut.take() {
+            with(vm, &self.prim, "primitive", |p| remove_waiter(p, &fut))?;
+            if vm.isinstance(&exc, &classes().cancelled_error) {
+                self.on_cancelled(vm, &fut)?;
+            }
+        }
+        Err(exc)
+    }
+}
+
+impl CoroBody for Wait {
+    fn send(&mut self, vm: &mut Vm, sent: Value) -> PyResult<Step> {
+        let Some(fut) = self.fut.clone() else {
+            if self.try_now(vm)? {
+                return Ok(Err(self.ret.clone()));
+            }
+            let fut = futures::new_future();
+            with(vm, &self.prim, "primitive", |p| {
+                p.waiters.push_back(fut.clone())
+            })?;
+            self.fut = Some(fut.clone());
+            return futures::await_step(vm, &fut, Value::None);
+        };
+        match futures::await_step(vm, &fut, sent) {
+            Ok(Ok(v)) => Ok(Ok(v)),
+            Ok(Err(_)) => {
+                self.fut = None;
+                with(vm, &self.prim, "primitive", |p| remove_waiter(p, &fut))?;
+                self.on_woken(vm)?;
+                Ok(Err(self.ret.clone()))
+            }
+            Err(exc) => self.fail(vm, exc),
+        }
+    }
+
+    fn throw(&mut self, vm: &mut Vm, exc: Value) -> PyResult<Step> {
+        self.fail(vm, exc)
+    }
+
+    fn traverse(&self, f: &mut dyn FnMut(&Value)) {
+        f(&self.prim);
+        self.fut.iter().for_each(&mut *f);
+    }
+}
+
+fn wait(name: &'static str, prim: &Value, kind: Kind, ret: Value) -> Value {
+    native_coro::new(
+        name,
+        Wait {
+            prim: prim.clone(),
+            kind,
+            fut: None,
+            ret,
+        },
+    )
+}
+
+fn new_prim(kind: Kind) -> Prim {
+    Prim {
+        kind,
+        flag: false,
+        value: 1,
+        bound: None,
+        waiters: VecDeque::new(),
+    }
+}
+
+/// `<asyncio.locks.Lock object at 0x... [unlocked, waiters:1]>`.
+fn repr(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    let me = &a.pos[0];
+    let (kind, flag, value, waiters) = with(vm, me, "primitive", |p| {
+        (p.kind, p.flag, p.value, p.waiters.len())
+    })?;
+    let mut extra = match kind {
+        Kind::Lock => if flag { "locked" } else { "unlocked" }.to_string(),
+        Kind::Event => if flag { "set" } else { "unset" }.to_string(),
+        Kind::Semaphore => {
+            let locked = with(vm, me, "Semaphore", |p| sem_locked(p))?;
+            if locked {
+                "locked".into()
+            } else {
+                format!("unlocked, value:{value}")
+            }
+        }
+    };
+    if waiters > 0 {
+        extra.push_str(&format!(", waiters:{waiters}"));
+    }
+    let cls = vm.type_of(me);
+    let id = me.ptr_id().unwrap_or(0);
+    Ok(Value::string(format!(
+        "<asyncio.locks.{} object at {id:#x} [{extra}]>",
+        cls.name()
+    )))
+}
+
+fn lock_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::native_class(vm, "Lock", "asyncio.locks", None, |vm, mut a| {
+        let cls = util::new_cls(vm, &mut a)?;
+        Ok(util::new_native(&cls, new_prim(Kind::Lock)))
+    });
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("acquire", |_vm, a| {
+                Ok(wait(
+                    "Lock.acquire",
+                    &a.pos[0],
+                    Kind::Lock,
+                    Value::Bool(true),
+                ))
+            }),
+            ("__aenter__", |_vm, a| {
+                Ok(wait("Lock.__aenter__", &a.pos[0], Kind::Lock, Value::None))
+            }),
+            ("release", |vm, a| {
+                let was = with(vm, &a.pos[0], "Lock", |p| {
+                    std::mem::replace(&mut p.flag, false)
+                })?;
+                if !was {
+                    return Err(vm.error("RuntimeError", "Lock is not acquired."));
+                }
+                wake_up_first(vm, &a.pos[0])?;
+                Ok(Value::None)
+            }),
+            ("__aexit__", |vm, a| {
+                let release = vm.call_method(&a.pos[0], "release", vec![]);
+                release?;
+                Ok(native_coro::ready("Lock.__aexit__", Value::None))
+            }),
+            ("locked", |vm, a| {
+                Ok(Value::Bool(with(vm, &a.pos[0], "Lock", |p| p.flag)?))
+            }),
+            ("__repr__", repr),
+        ],
+    );
+    cls
+}
+
+fn event_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::native_class(vm, "Event", "asyncio.locks", None, |vm, mut a| {
+        let cls = util::new_cls(vm, &mut a)?;
+        Ok(util::new_native(&cls, new_prim(Kind::Event)))
+    });
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("wait", |_vm, a| {
+                Ok(wait(
+                    "Event.wait",
+                    &a.pos[0],
+                    Kind::Event,
+                    Value::Bool(true),
+                ))
+            }),
+            ("set", |vm, a| {
+                let woken = with(vm, &a.pos[0], "Event", |p| {
+                    if p.flag {
+                        return Vec::new();
+                    }
+                    p.flag = true;
+                    p.waiters.iter().cloned().collect()
+                })?;
+                for fut in woken {
+                    if futures::state_of(&fut) == FutSt::Pending {
+                        futures::set_result(vm, &fut, Value::Bool(true))?;
+                    }
+                }
+                Ok(Value::None)
+            }),
+            ("clear", |vm, a| {
+                with(vm, &a.pos[0], "Event", |p| p.flag = false)?;
+                Ok(Value::None)
+            }),
+            ("is_set", |vm, a| {
+                Ok(Value::Bool(with(vm, &a.pos[0], "Event", |p| p.flag)?))
+            }),
+            ("__repr__", repr),
+        ],
+    );
+    cls
+}
+
+fn semaphore_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::native_class(vm, "Semaphore", "asyncio.locks", None, |vm, mut a| {
+        let cls = util::new_cls(vm, &mut a)?;
+        Ok(util::new_native(&cls, new_prim(Kind::Semaphore)))
+    });
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("__init__", |vm, mut a| {
+                let value = match util::arg(&mut a, 1, "value") {
+                    Some(v) => util::to_i64(vm, &v)?,
+                    None => 1,
+                };
+                if value < 0 {
+                    return Err(vm.value_error("Semaphore initial value must be >= 0"));
+                }
+                with(vm, &a.pos[0], "Semaphore", |p| p.value = value)?;
+                Ok(Value::None)
+            }),
+            ("acquire", |_vm, a| {
+                Ok(wait(
+                    "Semaphore.acquire",
+                    &a.pos[0],
+                    Kind::Semaphore,
+                    Value::Bool(true),
+                ))
+            }),
+            ("__aenter__", |_vm, a| {
+                Ok(wait(
+                    "Semaphore.__aenter__",
+                    &a.pos[0],
+                    Kind::Semaphore,
+                    Value::None,
+                ))
+            }),
+            ("release", |vm, a| {
+                let over = with(vm, &a.pos[0], "Semaphore", |p| {
+                    p.bound.is_some_and(|b| p.value >= b)
+                })?;
+                if over {
+                    return Err(vm.value_error("BoundedSemaphore released too many times"));
+                }
+                with(vm, &a.pos[0], "Semaphore", |p| p.value += 1)?;
+                wake_up_next(vm, &a.pos[0])?;
+                Ok(Value::None)
+            }),
+            ("__aexit__", |vm, a| {
+                let release = vm.call_method(&a.pos[0], "release", vec![]);
+                release?;
+                Ok(native_coro::ready("Semaphore.__aexit__", Value::None))
+            }),
+            ("locked", |vm, a| {
+                Ok(Value::Bool(with(vm, &a.pos[0], "Semaphore", |p| {
+                    sem_locked(p)
+                })?))
+            }),
+            ("__repr__", repr),
+        ],
+    );
+    cls
+}
+
+fn bounded_semaphore_class(vm: &Vm, semaphore: &Rc<Class>) -> Rc<Class> {
+    let cls = util::plain_class("BoundedSemaphore", "asyncio.locks", semaphore.clone());
+    util::method(vm, &cls, "__init__", |vm, mut a| {
+        let value = match util::arg(&mut a, 1, "value") {
+            Some(v) => util::to_i64(vm, &v)?,
+            None => 1,
+        };
+        if value < 0 {
+            return Err(vm.value_error("Semaphore initial value must be >= 0"));
+        }
+        with(vm, &a.pos[0], "BoundedSemaphore", |p| {
+            p.value = value;
+            p.bound = Some(value);
+        })?;
+        Ok(Value::None)
+    });
+    cls
+}
+
+/// A new asyncio.Event, already set if `set` (for Queue.join).
+pub fn new_event(vm: &Vm, set: bool) -> PyResult<Value> {
+    let mut p = new_prim(Kind::Event);
+    p.flag = set;
+    let _ = vm;
+    Ok(util::new_native(
+        &EVENT_CLASS
+            .with(|c| c.borrow().clone())
+            .expect("asyncio initialised"),
+        p,
+    ))
+}
+
+/// `event.clear()`.
+pub fn clear_event(vm: &Vm, ev: &Value) -> PyResult<()> {
+    with(vm, ev, "Event", |p| p.flag = false)
+}
+
+thread_local! {
+    static EVENT_CLASS: std::cell::RefCell<Option<Rc<Class>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Adds Lock, Event, Semaphore and BoundedSemaphore to `asyncio`.
+pub fn install(vm: &Vm, m: &Module) {
+    let semaphore = semaphore_class(vm);
+    m.set("Lock", Value::Class(lock_class(vm)));
+    let event = event_class(vm);
+    EVENT_CLASS.with(|c| *c.borrow_mut() = Some(event.clone()));
+    m.set("Event", Value::Class(event));
+    m.set(
+        "BoundedSemaphore",
+        Value::Class(bounded_semaphore_class(vm, &semaphore)),
+    );
+    m.set("Semaphore", Value::Class(semaphore));
+}
