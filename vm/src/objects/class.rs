@@ -172,10 +172,20 @@ impl Class {
         let Ok(mut cache) = self.lookup_cache.try_borrow_mut() else {
             return self.lookup_uncached(name);
         };
-        let cache = cache.get_or_insert_with(Default::default);
-        if let Some(found) = cache.get(name, epoch) {
+        if let Some(found) = cache.as_ref().and_then(|c| c.get(name, epoch)) {
             return found;
         }
+        self.lookup_and_cache(name, cache.get_or_insert_with(Default::default), epoch)
+    }
+    /// The cache-miss half of `lookup_name`, kept out of line so the hit path stays small.
+    #[cold]
+    #[inline(never)]
+    fn lookup_and_cache(
+        &self,
+        name: &Rc<PyStr>,
+        cache: &mut LookupCache,
+        epoch: u64,
+    ) -> Option<Value> {
         let found = self.lookup_uncached(name);
         cache.put(name, found.clone(), epoch);
         found
