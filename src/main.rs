@@ -3,7 +3,12 @@
 
 use std::process::ExitCode;
 
+mod alloc;
 mod cli;
+
+/// See `alloc.rs`: mimalloc, for the small objects scripts allocate and free all the time.
+#[global_allocator]
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 
 /// Stack size of the thread that runs the command. Script recursion never uses the Rust stack, but
 /// native code calling back into scripts and the compiler's walk over deeply nested source do.

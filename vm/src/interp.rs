@@ -1635,6 +1635,15 @@ impl Vm {
         npos: usize,
         kw: Vec<(Rc<crate::value::PyStr>, Value)>,
     ) -> PyResult<CallPlan> {
+        // Natives and built-in types take a shorter path (see `call_native_on_stack`).
+        let native = match &self.stack[at] {
+            Value::Native(_) => true,
+            Value::Class(c) => !c.is_user,
+            _ => false,
+        };
+        if native {
+            return self.call_native_on_stack(at, kw).map(CallPlan::Done);
+        }
         let callee = self.stack[at].clone();
         match &callee {
             Value::Function(f) => {

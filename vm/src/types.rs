@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::objects::class::{BuiltinKind, Class};
-use crate::value::{AttrMap, PyStr};
+use crate::value::PyStr;
 
 pub struct Types {
     pub object: Rc<Class>,
@@ -51,10 +51,11 @@ pub fn new_class(name: &str, bases: Vec<Rc<Class>>, kind: BuiltinKind, is_user: 
         qualname: RefCell::new(Rc::new(PyStr::new(name))),
         bases,
         mro,
-        dict: RefCell::new(AttrMap::default()),
+        dict: Default::default(),
         kind,
         is_user,
         slots: Cell::new(Default::default()),
+        lookup_cache: Default::default(),
         native_send: Cell::new(native_send),
     });
     c.refresh_flags();

@@ -36,6 +36,10 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
         },
         BuiltinKind::Float => float_new,
         BuiltinKind::Str => |vm, _c, mut a| {
+            // `str(x)`, by far the most common form.
+            if let ([v], true) = (&a.pos[..], a.kw.is_empty()) {
+                return ops::str_value(vm, v);
+            }
             let encoding = a.take_kw("encoding");
             if a.pos.is_empty() {
                 return Ok(Value::str(""));
@@ -49,7 +53,7 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
                 },
                 (v, _) => {
                     let v = v.clone();
-                    Ok(Value::string(ops::to_str(vm, &v)?))
+                    ops::str_value(vm, &v)
                 }
             }
         },

@@ -95,8 +95,8 @@ pub fn install(vm: &mut Vm) {
 
 /// The dict behind the receiver (a dict or a dict-subclass instance).
 fn dict_recv(vm: &Vm, a: &Args, name: &str) -> PyResult<Rc<PyDict>> {
-    let recv = a.pos.first().cloned().unwrap_or(Value::None);
-    ops::dict_of(&recv).ok_or_else(|| descriptor_error(vm, name, "dict", &recv))
+    let recv = a.pos.first().unwrap_or(&Value::None);
+    ops::dict_of(recv).ok_or_else(|| descriptor_error(vm, name, "dict", recv))
 }
 
 /// A plain dict holding the same items, in the same order.

@@ -255,8 +255,8 @@ pub fn list_payload(v: &Value) -> Option<Rc<PyList>> {
 }
 
 fn list_of(vm: &Vm, a: &Args, name: &str) -> PyResult<Rc<PyList>> {
-    let recv = a.pos.first().cloned().unwrap_or(Value::None);
-    list_payload(&recv).ok_or_else(|| descriptor_error(vm, name, "list", &recv))
+    let recv = a.pos.first().unwrap_or(&Value::None);
+    list_payload(recv).ok_or_else(|| descriptor_error(vm, name, "list", recv))
 }
 
 /// The built-in sequence behind a list or tuple receiver or operand (subclass payloads too).
@@ -326,11 +326,12 @@ fn list_init(vm: &mut Vm, a: Args) -> PyResult<Value> {
     Ok(Value::None)
 }
 
-fn append(vm: &mut Vm, a: Args) -> PyResult<Value> {
+fn append(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     exact_args(vm, "list.append", &a, 1)?;
-    list_of(vm, &a, "append")?
-        .borrow_mut()
-        .push(a.pos[1].clone());
+    let l = list_of(vm, &a, "append")?;
+    // Moved out rather than cloned: the argument vector is dropped right after.
+    let item = std::mem::take(&mut a.pos[1]);
+    l.borrow_mut().push(item);
     Ok(Value::None)
 }
 

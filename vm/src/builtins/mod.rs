@@ -240,7 +240,8 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             ),
             "__doc__" => Some(Value::None),
             "__dict__" => {
-                let d = crate::ops::dict_from_attrs(vm, &c.dict)?;
+                let items = crate::ops::attr_items(&c.dict.borrow());
+                let d = crate::ops::dict_from_attr_items(vm, items)?;
                 Some(d)
             }
             "__annotations__" => Some(vm.new_dict()),

@@ -513,13 +513,49 @@ fn split(vm: &mut Vm, a: Args, name: &str, rev: bool) -> PyResult<Value> {
         return Err(vm.value_error("empty separator"));
     }
     let n = max.saturating_add(1);
-    Ok(if rev {
-        let mut parts: Vec<&str> = s.s.rsplitn(n, &*sep.s).collect();
+    Ok(strs(split_on(&s.s, &sep.s, n, rev)))
+}
+
+/// The pieces of `s` between occurrences of `sep` (at most `n` pieces), in order; `rev` splits
+/// from the right. A one-character separator (the usual case: `" "`, `","`, `"\n"`) takes a
+/// byte scan or the char searcher; a longer one needs the general substring searcher.
+fn split_on<'a>(s: &'a str, sep: &str, n: usize, rev: bool) -> Vec<&'a str> {
+    let mut chars = sep.chars();
+    let single = match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    };
+    let mut parts: Vec<&str> = match (single, rev) {
+        (Some(c), false) if c.is_ascii() => split_ascii(s, c as u8, n),
+        (Some(c), false) => s.splitn(n, c).collect(),
+        (Some(c), true) => s.rsplitn(n, c).collect(),
+        (None, false) => s.splitn(n, sep).collect(),
+        (None, true) => s.rsplitn(n, sep).collect(),
+    };
+    if rev {
         parts.reverse();
-        strs(parts)
-    } else {
-        strs(s.s.splitn(n, &*sep.s).collect())
-    })
+    }
+    parts
+}
+
+/// `s.splitn(n, sep)` for an ASCII separator, by a plain byte scan: the pieces are usually short
+/// words, where `str::splitn`'s memchr-based searcher spends more setting up each search than a
+/// loop spends finding the byte. An ASCII byte never occurs inside a multi-byte character, so
+/// every cut is on a character boundary.
+fn split_ascii(s: &str, sep: u8, n: usize) -> Vec<&str> {
+    let mut parts = Vec::new();
+    if n == 0 {
+        return parts;
+    }
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if b == sep && parts.len() + 1 < n {
+            parts.push(&s[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&s[start..]);
+    parts
 }
 
 /// The lines of `s`, each with its line break when `keep`.
@@ -559,38 +595,58 @@ fn join(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let s = recv(vm, &a, "join")?;
     let args = method_args(vm, "str", "join", a, Sig::One)?;
     let it = args[0].clone().unwrap_or(Value::None);
-    let items = match &it {
-        Value::List(l) => l.borrow().clone(),
-        Value::Tuple(t) => t.to_vec(),
-        _ => match ops::get_iter(vm, &it) {
-            Ok(iter) => {
-                let mut v = Vec::new();
-                while let Some(x) = ops::iter_next(vm, &iter)? {
-                    v.push(x);
-                }
-                v
+    // A list or tuple is joined where it is, without copying it first. Joining reads no script
+    // code, so the list cannot change underneath.
+    match &it {
+        Value::List(l) => return join_strs(vm, &s.s, &l.borrow()),
+        Value::Tuple(t) => return join_strs(vm, &s.s, t),
+        _ => {}
+    }
+    let items = match ops::get_iter(vm, &it) {
+        Ok(iter) => {
+            let mut v = Vec::new();
+            while let Some(x) = ops::iter_next(vm, &iter)? {
+                v.push(x);
             }
-            Err(e)
-                if vm.exc_matches(&e, "TypeError")
-                    && vm.type_of(&it).lookup("__iter__").is_none() =>
-            {
-                return Err(vm.type_error("can only join an iterable"));
-            }
-            Err(e) => return Err(e),
-        },
-    };
-    let mut out = String::new();
-    for (i, x) in items.iter().enumerate() {
-        let Some(p) = str_of(x) else {
-            return Err(vm.type_error(format!(
-                "sequence item {i}: expected str instance, {} found",
-                vm.type_name(x)
-            )));
-        };
-        if i > 0 {
-            out.push_str(&s.s);
+            v
         }
-        out.push_str(&p.s);
+        Err(e)
+            if vm.exc_matches(&e, "TypeError") && vm.type_of(&it).lookup("__iter__").is_none() =>
+        {
+            return Err(vm.type_error("can only join an iterable"));
+        }
+        Err(e) => return Err(e),
+    };
+    join_strs(vm, &s.s, &items)
+}
+
+/// `sep.join(items)`: checks every item is a str, then copies them into one string allocated
+/// at its final size.
+fn join_strs(vm: &Vm, sep: &str, items: &[Value]) -> PyResult<Value> {
+    let mut len = sep.len() * items.len().saturating_sub(1);
+    for (i, x) in items.iter().enumerate() {
+        match x {
+            Value::Str(p) => len += p.s.len(),
+            _ => match str_of(x) {
+                Some(p) => len += p.s.len(),
+                None => {
+                    return Err(vm.type_error(format!(
+                        "sequence item {i}: expected str instance, {} found",
+                        vm.type_name(x)
+                    )))
+                }
+            },
+        }
+    }
+    let mut out = String::with_capacity(len);
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        match x {
+            Value::Str(p) => out.push_str(&p.s),
+            _ => out.extend(str_of(x).iter().map(|p| &*p.s)),
+        }
     }
     Ok(Value::string(out))
 }

@@ -4,7 +4,7 @@
 //! `isinstance` and subclassing treat them alike. An instance of a class derived from a built-in
 //! container or from `BaseException` carries that built-in's data in its `payload`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::rc::Rc;
 
 use crate::objects::dict::PyDict;
@@ -53,16 +53,84 @@ pub struct Class {
     pub bases: Vec<Rc<Class>>,
     /// Method resolution order, excluding the class itself (an Rc to self would leak).
     pub mro: Vec<Rc<Class>>,
-    pub dict: RefCell<AttrMap>,
+    pub dict: ClassDict,
     /// The built-in layout instances use (Object for plain classes).
     pub kind: BuiltinKind,
     /// True for classes created by a `class` statement (their attributes can be set).
     pub is_user: bool,
     /// Cached facts about dunders, recomputed when a dunder is assigned (the common case is a bit test).
     pub slots: Cell<DunderFlags>,
+    /// Recent `lookup_name` answers (see `LookupCache`); allocated on the first lookup.
+    pub lookup_cache: RefCell<Option<Box<LookupCache>>>,
     /// For native awaitables (asyncio's Future and Task): the step `await` runs, inherited by
     /// subclasses. Set, the object is its own await iterator.
     pub native_send: Cell<Option<NativeSend>>,
+}
+
+thread_local! {
+    /// Bumped whenever any class namespace is written. A class's lookup cache is valid only for
+    /// the epoch it was filled in, since a write to any class on its MRO can change an answer.
+    static CLASS_EPOCH: Cell<u64> = const { Cell::new(1) };
+}
+
+fn class_epoch() -> u64 {
+    CLASS_EPOCH.with(|e| e.get())
+}
+
+fn bump_class_epoch() {
+    CLASS_EPOCH.with(|e| e.set(e.get() + 1));
+}
+
+/// A class's attribute namespace. Every write goes through `borrow_mut`, which invalidates all
+/// lookup caches first, so a cached lookup never answers with a replaced or deleted attribute.
+#[derive(Default)]
+pub struct ClassDict(RefCell<AttrMap>);
+
+impl ClassDict {
+    pub fn borrow(&self) -> Ref<'_, AttrMap> {
+        self.0.borrow()
+    }
+    pub fn borrow_mut(&self) -> RefMut<'_, AttrMap> {
+        bump_class_epoch();
+        self.0.borrow_mut()
+    }
+}
+
+/// Number of names a class's lookup cache remembers (direct-mapped by the name's address).
+const LOOKUP_CACHE_SLOTS: usize = 16;
+
+/// The last answers of `Class::lookup_name`, for method calls (`obj.append(x)`) that look the
+/// same name up on the same class over and over, as CPython's type attribute cache does. Each
+/// slot keeps its name alive, so a name at the same address is the same name.
+#[derive(Default)]
+pub struct LookupCache {
+    epoch: u64,
+    slots: [Option<(Rc<PyStr>, Option<Value>)>; LOOKUP_CACHE_SLOTS],
+}
+
+impl LookupCache {
+    fn slot_of(name: &Rc<PyStr>) -> usize {
+        // Allocations are 16-byte aligned; the bits above that spread names over the slots.
+        (Rc::as_ptr(name) as usize >> 4) % LOOKUP_CACHE_SLOTS
+    }
+    /// The cached answer for `name`, if this cache is current and holds it.
+    fn get(&self, name: &Rc<PyStr>, epoch: u64) -> Option<Option<Value>> {
+        if self.epoch != epoch {
+            return None;
+        }
+        match &self.slots[Self::slot_of(name)] {
+            Some((n, v)) if Rc::ptr_eq(n, name) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    fn put(&mut self, name: &Rc<PyStr>, value: Option<Value>, epoch: u64) {
+        if self.epoch != epoch {
+            // Answers from an older epoch may be stale: drop them all.
+            self.slots = Default::default();
+            self.epoch = epoch;
+        }
+        self.slots[Self::slot_of(name)] = Some((name.clone(), value));
+    }
 }
 
 /// One step of `await obj` for a native awaitable, with no iterator object or StopIteration:
@@ -97,8 +165,32 @@ impl Class {
         }
         None
     }
-    /// `lookup` for a name whose hash is already cached (attribute names from code objects).
-    pub fn lookup_name(&self, name: &PyStr) -> Option<Value> {
+    /// `lookup` for a name whose hash is already cached (attribute names from code objects),
+    /// answered from the class's lookup cache when it can be.
+    pub fn lookup_name(&self, name: &Rc<PyStr>) -> Option<Value> {
+        let epoch = class_epoch();
+        let Ok(mut cache) = self.lookup_cache.try_borrow_mut() else {
+            return self.lookup_uncached(name);
+        };
+        if let Some(found) = cache.as_ref().and_then(|c| c.get(name, epoch)) {
+            return found;
+        }
+        self.lookup_and_cache(name, cache.get_or_insert_with(Default::default), epoch)
+    }
+    /// The cache-miss half of `lookup_name`, kept out of line so the hit path stays small.
+    #[cold]
+    #[inline(never)]
+    fn lookup_and_cache(
+        &self,
+        name: &Rc<PyStr>,
+        cache: &mut LookupCache,
+        epoch: u64,
+    ) -> Option<Value> {
+        let found = self.lookup_uncached(name);
+        cache.put(name, found.clone(), epoch);
+        found
+    }
+    fn lookup_uncached(&self, name: &PyStr) -> Option<Value> {
         let key = crate::value::StrRef(name);
         if let Some(v) = self.dict.borrow().get(&key) {
             return Some(v.clone());

@@ -1,4 +1,5 @@
-//! Script functions (code plus defaults and closure cells), native functions, bound methods.
+//! Script functions (code plus defaults and closure cells), native functions, bound methods,
+//! and the interpreter's direct path for calling a native function.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -63,4 +64,38 @@ pub struct NativeFunction {
 pub struct BoundMethod {
     pub func: Value,
     pub receiver: Value,
+}
+
+impl Vm {
+    /// Calls the native function or built-in type at `stack[at]` with the positional arguments
+    /// above it and keywords `kw`, leaving the stack truncated to `at`. Equivalent to
+    /// `call_args` on the callee, without its generic dispatch: callee and arguments are moved
+    /// off the stack instead of cloned first. Loops call small natives (`list.append`,
+    /// `dict.get`, `str(n)`) constantly, so this path is worth keeping short.
+    pub fn call_native_on_stack(
+        &mut self,
+        at: usize,
+        kw: Vec<(Rc<PyStr>, Value)>,
+    ) -> PyResult<Value> {
+        // `split_off` moves the arguments with one memcpy.
+        let mut pos = self.stack.split_off(at + 1);
+        let callee = self.stack.pop().unwrap_or_default();
+        // The same re-entry accounting as `call_args`, so recursion limits stay where they were.
+        if self.native_depth >= crate::vm::MAX_NATIVE_REENTRY.min(self.recursion_limit) {
+            return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
+        }
+        self.native_depth += 1;
+        let r = match callee {
+            Value::Native(n) => {
+                if !n.data.is_null() {
+                    pos.insert(0, n.data.clone());
+                }
+                (n.func)(self, Args { pos, kw })
+            }
+            Value::Class(c) => crate::call::instantiate(self, &c, Args { pos, kw }),
+            other => self.call_args(&other, Args { pos, kw }),
+        };
+        self.native_depth -= 1;
+        r
+    }
 }

@@ -72,8 +72,12 @@ pub fn binary_op(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
             }
         }
     }
-    if let Some(r) = numeric_op(vm, a, b, op)? {
-        return Ok(r);
+    // A str operand (concatenation, `%` formatting) can never be a number: skip the numeric
+    // checks for the most common non-numeric case.
+    if !matches!(a, Value::Str(_)) {
+        if let Some(r) = numeric_op(vm, a, b, op)? {
+            return Ok(r);
+        }
     }
     if let Some(r) = sequence_op(vm, a, b, op)? {
         return Ok(r);

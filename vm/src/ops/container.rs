@@ -29,13 +29,21 @@ pub fn dict_find(
     key: &Value,
     h: i64,
 ) -> PyResult<Option<usize>> {
-    let found = d.borrow().lookup(h, |k| {
-        if k.is(key) {
-            Some(true)
-        } else {
-            fast_eq(k, key)
-        }
-    });
+    let found = match key {
+        // Str keys are the common case: compare them inline (pointer, then bytes) rather than
+        // through the general `fast_eq`.
+        Value::Str(s) => d.borrow().lookup(h, |k| match k {
+            Value::Str(x) => Some(Rc::ptr_eq(x, s) || x.s == s.s),
+            _ => fast_eq(k, key),
+        }),
+        _ => d.borrow().lookup(h, |k| {
+            if k.is(key) {
+                Some(true)
+            } else {
+                fast_eq(k, key)
+            }
+        }),
+    };
     match found {
         Lookup::Found(i) => Ok(Some(i)),
         Lookup::Absent => Ok(None),
@@ -78,11 +86,20 @@ pub fn dict_del_in(vm: &mut Vm, d: &RefCell<DictData>, key: &Value) -> PyResult<
 
 /// A new dict holding a snapshot of an attribute namespace (`obj.__dict__`, `globals()`).
 pub fn dict_from_attrs(vm: &mut Vm, attrs: &RefCell<crate::value::AttrMap>) -> PyResult<Value> {
-    let items: Vec<_> = attrs
-        .borrow()
+    let items = attr_items(&attrs.borrow());
+    dict_from_attr_items(vm, items)
+}
+
+/// The items of an attribute namespace, copied out so no borrow of it is held afterwards.
+pub fn attr_items(attrs: &crate::value::AttrMap) -> Vec<(Rc<PyStr>, Value)> {
+    attrs
         .iter()
         .map(|(k, v)| (k.0.clone(), v.clone()))
-        .collect();
+        .collect()
+}
+
+/// A new dict holding `items` (from `attr_items`), in order.
+pub fn dict_from_attr_items(vm: &mut Vm, items: Vec<(Rc<PyStr>, Value)>) -> PyResult<Value> {
     let d = vm.new_dict();
     for (k, v) in items {
         dict_set(vm, &d, Value::Str(k), v)?;

@@ -190,6 +190,41 @@ pub fn class_display_name(c: &crate::objects::class::Class) -> String {
     }
 }
 
+/// The decimal digits of `i`, in a string of exactly that length. `str(n)` and f-strings format
+/// ints all the time; this skips `fmt`'s machinery (`i.to_string()` costs several times more) and
+/// leaves no spare capacity for `Value::string` to shrink away.
+pub fn int_to_string(i: i64) -> String {
+    // 19 digits and a sign hold any i64.
+    let mut buf = [0u8; 20];
+    let mut pos = buf.len();
+    let mut n = i.unsigned_abs();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    // SAFETY: `buf[pos..]` holds only the ASCII bytes b'0'..=b'9' and b'-' written above,
+    // which are valid UTF-8; skipping the check is what makes this cheaper than `to_string`.
+    unsafe { String::from_utf8_unchecked(buf[pos..].to_vec()) }
+}
+
+/// `str(v)` as a value: an exact str is returned as is (as CPython does), anything else is
+/// converted with `to_str`.
+pub fn str_value(vm: &mut Vm, v: &Value) -> PyResult<Value> {
+    match v {
+        Value::Str(_) => Ok(v.clone()),
+        Value::Int(i) => Ok(Value::string(int_to_string(*i))),
+        _ => Ok(Value::string(to_str(vm, v)?)),
+    }
+}
+
 /// `repr(v)`.
 pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
     Ok(match v {
@@ -198,7 +233,7 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
         Value::NotImplemented => "NotImplemented".into(),
         Value::Ellipsis => "Ellipsis".into(),
         Value::Bool(b) => (if *b { "True" } else { "False" }).into(),
-        Value::Int(i) => i.to_string(),
+        Value::Int(i) => int_to_string(*i),
         Value::BigInt(b) => bigint_to_string(vm, b)?,
         Value::Float(f) => float_repr(*f),
         Value::Str(s) => str_repr(&s.s),
@@ -476,7 +511,7 @@ pub fn format_value(
     spec: Option<Value>,
 ) -> PyResult<Value> {
     let v = match conversion {
-        1 => Value::string(to_str(vm, &v)?),
+        1 => str_value(vm, &v)?,
         2 => Value::string(repr(vm, &v)?),
         3 => Value::string(ascii(&repr(vm, &v)?)),
         _ => v,
@@ -489,7 +524,7 @@ pub fn format_value(
         Value::Str(_) if spec.is_empty() => Ok(v),
         // An instance may define __format__, which sees the empty spec too.
         Value::Instance(_) => Ok(Value::string(super::format_spec::format(vm, &v, &spec)?)),
-        _ if spec.is_empty() => Ok(Value::string(to_str(vm, &v)?)),
+        _ if spec.is_empty() => str_value(vm, &v),
         _ => Ok(Value::string(super::format_spec::format(vm, &v, &spec)?)),
     }
 }
