@@ -10,6 +10,7 @@ pub mod dis;
 pub mod exceptions;
 pub mod frame;
 pub mod gc;
+pub mod generators;
 pub mod import;
 pub mod interp;
 pub mod names;
