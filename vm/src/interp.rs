@@ -750,17 +750,10 @@ impl Vm {
                     // The arguments already sit where the callee's first locals go.
                     let at = self.stack.len() - argc as usize - 1;
                     if let Value::Function(f) = &self.stack[at] {
-                        let mode = match f.code.call_kind {
-                            CallKind::Simple => Some(ReturnMode::Push),
-                            // `await f(...)`: run the coroutine inline (see ReturnMode::Await).
-                            CallKind::SimpleCoroutine => match (instrs.get(ip), instrs.get(ip + 2))
-                            {
-                                (Some(Instr::GetAwaitable), Some(Instr::Send(_))) => {
-                                    Some(ReturnMode::Await(ip as u32 + 2))
-                                }
-                                _ => None,
-                            },
-                            CallKind::General => None,
+                        let mode = if f.code.call_kind == CallKind::Simple {
+                            Some(ReturnMode::Push)
+                        } else {
+                            inline_await_mode(f.code.call_kind, instrs, ip)
                         };
                         if let Some(mode) = mode.filter(|_| {
                             f.code.argcount == argc && self.frames.len() < self.recursion_limit
@@ -1765,6 +1758,18 @@ impl Vm {
         }
         self.push_function_frame(f, args, ret_sp, mode)?;
         Ok(CallPlan::Pushed)
+    }
+}
+
+/// For the call fast path: `await f(...)` of a simple coroutine runs it inline (see
+/// `ReturnMode::Await`). Out of line so that plain calls keep the loop's code tight.
+#[inline(never)]
+fn inline_await_mode(kind: CallKind, instrs: &[Instr], ip: usize) -> Option<ReturnMode> {
+    match (kind, instrs.get(ip), instrs.get(ip + 2)) {
+        (CallKind::SimpleCoroutine, Some(Instr::GetAwaitable), Some(Instr::Send(_))) => {
+            Some(ReturnMode::Await(ip as u32 + 2))
+        }
+        _ => None,
     }
 }
 
