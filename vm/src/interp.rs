@@ -9,7 +9,7 @@ use std::rc::Rc;
 use crate::code::{CallKind, Code};
 use crate::frame::{Frame, FrameExtra, ReturnMode};
 use crate::objects::function::{Args, Function};
-use crate::objects::generator::{GenState, Generator};
+use crate::objects::generator::{GenKind, GenState, Generator};
 use crate::opcode::Instr;
 use crate::ops;
 use crate::value::{StrKey, Value};
@@ -78,35 +78,31 @@ impl Vm {
             }
             let frame = self.frames.pop().unwrap();
             self.stack.truncate(frame.ret_sp);
-            if matches!(frame.mode, ReturnMode::Await(_)) {
-                // An inline-awaited coroutine (no object yet): PEP 479 applies all the same.
-                if self.exc_matches(&exc, "StopIteration") {
-                    let new = self.error("RuntimeError", "coroutine raised StopIteration");
-                    ops::set_cause(&new, exc.clone());
-                    exc = new;
+            // The kind of generator frame this was: an inline-awaited coroutine has no object yet.
+            let kind = match (frame.generator(), frame.mode) {
+                (Some(gen), _) => {
+                    gen.inner.borrow_mut().state = GenState::Finished;
+                    Some(gen.kind)
                 }
-            } else if let Some(gen) = frame.generator() {
-                gen.inner.borrow_mut().state = GenState::Finished;
-                // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
-                if self.exc_matches(&exc, "StopIteration")
-                    || (gen.kind == crate::objects::generator::GenKind::AsyncGenerator
-                        && self.exc_matches(&exc, "StopAsyncIteration"))
-                {
-                    let what = match gen.kind {
-                        crate::objects::generator::GenKind::Generator => {
-                            "generator raised StopIteration"
-                        }
-                        crate::objects::generator::GenKind::Coroutine => {
-                            "coroutine raised StopIteration"
-                        }
-                        crate::objects::generator::GenKind::AsyncGenerator => {
-                            "async generator raised StopAsyncIteration"
-                        }
-                    };
-                    let new = self.error("RuntimeError", what);
-                    ops::set_cause(&new, exc.clone());
-                    exc = new;
+                (None, ReturnMode::Await(_)) => Some(GenKind::Coroutine),
+                (None, _) => None,
+            };
+            // PEP 479: a StopIteration escaping a generator becomes RuntimeError.
+            let what = match kind {
+                Some(GenKind::AsyncGenerator) if self.exc_matches(&exc, "StopAsyncIteration") => {
+                    Some("async generator raised StopAsyncIteration")
                 }
+                Some(k) if self.exc_matches(&exc, "StopIteration") => Some(match k {
+                    GenKind::Generator => "generator raised StopIteration",
+                    GenKind::Coroutine => "coroutine raised StopIteration",
+                    GenKind::AsyncGenerator => "async generator raised StopIteration",
+                }),
+                _ => None,
+            };
+            if let Some(what) = what {
+                let new = self.error("RuntimeError", what);
+                ops::set_cause(&new, exc.clone());
+                exc = new;
             }
             if self.frames.len() < entry {
                 return Err(exc);

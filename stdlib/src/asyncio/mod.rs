@@ -42,6 +42,7 @@ pub struct Classes {
     pub invalid_state: Rc<Class>,
     pub queue_empty: Rc<Class>,
     pub queue_full: Rc<Class>,
+    pub event: Rc<Class>,
 }
 
 thread_local! {
@@ -98,6 +99,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         invalid_state,
         queue_empty,
         queue_full,
+        event: primitives::event_class(vm),
     };
     m.set("Future", Value::Class(classes.future.clone()));
     m.set("Task", Value::Class(classes.task.clone()));

@@ -309,7 +309,7 @@ fn lock_class(vm: &Vm) -> Rc<Class> {
     cls
 }
 
-fn event_class(vm: &Vm) -> Rc<Class> {
+pub fn event_class(vm: &Vm) -> Rc<Class> {
     let cls = util::native_class(vm, "Event", "asyncio.locks", None, |vm, mut a| {
         let cls = util::new_cls(vm, &mut a)?;
         Ok(util::new_native(&cls, new_prim(Kind::Event)))
@@ -421,16 +421,10 @@ fn bounded_semaphore_class(vm: &Vm, semaphore: &Rc<Class>) -> Rc<Class> {
 }
 
 /// A new asyncio.Event, already set if `set` (for Queue.join).
-pub fn new_event(vm: &Vm, set: bool) -> PyResult<Value> {
+pub fn new_event(set: bool) -> Value {
     let mut p = new_prim(Kind::Event);
     p.flag = set;
-    let _ = vm;
-    Ok(util::new_native(
-        &EVENT_CLASS
-            .with(|c| c.borrow().clone())
-            .expect("asyncio initialised"),
-        p,
-    ))
+    util::new_native(&classes().event, p)
 }
 
 /// `event.clear()`.
@@ -438,17 +432,11 @@ pub fn clear_event(vm: &Vm, ev: &Value) -> PyResult<()> {
     with(vm, ev, "Event", |p| p.flag = false)
 }
 
-thread_local! {
-    static EVENT_CLASS: std::cell::RefCell<Option<Rc<Class>>> = const { std::cell::RefCell::new(None) };
-}
-
 /// Adds Lock, Event, Semaphore and BoundedSemaphore to `asyncio`.
 pub fn install(vm: &Vm, m: &Module) {
     let semaphore = semaphore_class(vm);
     m.set("Lock", Value::Class(lock_class(vm)));
-    let event = event_class(vm);
-    EVENT_CLASS.with(|c| *c.borrow_mut() = Some(event.clone()));
-    m.set("Event", Value::Class(event));
+    m.set("Event", Value::Class(classes().event.clone()));
     m.set(
         "BoundedSemaphore",
         Value::Class(bounded_semaphore_class(vm, &semaphore)),

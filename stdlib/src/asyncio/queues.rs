@@ -253,16 +253,16 @@ fn transfer(name: &'static str, queue: &Value, item: Option<Value>) -> Value {
     )
 }
 
-fn new_state(vm: &mut Vm, order: Order) -> PyResult<QueueState> {
-    Ok(QueueState {
+fn new_state(order: Order) -> QueueState {
+    QueueState {
         order,
         maxsize: 0,
         items: VecDeque::new(),
         getters: VecDeque::new(),
         putters: VecDeque::new(),
         unfinished: 0,
-        finished: primitives::new_event(vm, true)?,
-    })
+        finished: primitives::new_event(true),
+    }
 }
 
 /// `maxsize=0, items=[...]` as CPython's `_format`.
@@ -295,7 +295,7 @@ fn format(vm: &mut Vm, q: &Value) -> PyResult<String> {
 fn queue_class(vm: &Vm) -> Rc<Class> {
     let cls = util::native_class(vm, "Queue", "asyncio.queues", None, |vm, mut a| {
         let cls = util::new_cls(vm, &mut a)?;
-        Ok(util::new_native(&cls, new_state(vm, Order::Fifo)?))
+        Ok(util::new_native(&cls, new_state(Order::Fifo)))
     });
     util::methods(
         vm,
@@ -401,11 +401,11 @@ fn ordered_class(vm: &Vm, name: &str, base: &Rc<Class>, order: Order) -> Rc<Clas
     let new: eddy_vm::objects::function::NativeFn = match order {
         Order::Lifo => |vm, mut a| {
             let cls = util::new_cls(vm, &mut a)?;
-            Ok(util::new_native(&cls, new_state(vm, Order::Lifo)?))
+            Ok(util::new_native(&cls, new_state(Order::Lifo)))
         },
         _ => |vm, mut a| {
             let cls = util::new_cls(vm, &mut a)?;
-            Ok(util::new_native(&cls, new_state(vm, Order::Priority)?))
+            Ok(util::new_native(&cls, new_state(Order::Priority)))
         },
     };
     let cls = util::native_class(vm, name, "asyncio.queues", Some(base.clone()), new);

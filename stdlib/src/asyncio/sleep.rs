@@ -50,7 +50,7 @@ impl CoroBody for Sleep {
             }
             State::YieldedOnce => Ok(Err(std::mem::take(&mut self.result))),
             State::Waiting { fut, cancelled } => {
-                let r = futures::await_step(vm, &fut.clone(), sent);
+                let r = futures::await_step(vm, fut, sent);
                 if !matches!(r, Ok(Ok(_))) {
                     cancelled.set(true);
                 }
