@@ -86,7 +86,11 @@ pub fn run_source(vm: &mut Vm, name: &str, text: &str) -> Result<(), Error> {
     module.set("__file__", Value::str(name));
     vm.modules
         .insert("__main__".into(), Value::Module(module.clone()));
-    match vm.run_module_code(code, module) {
+    // As CPython's finalization: non-daemon threads are joined when the main module ends.
+    let r = vm
+        .run_module_code(code, module)
+        .and_then(|_| eddy_stdlib::threading::shutdown(vm));
+    match r {
         Ok(_) => Ok(()),
         Err(exc) => Err(Error::from_exception(vm, exc)),
     }

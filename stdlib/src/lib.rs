@@ -19,6 +19,7 @@ pub mod os;
 pub mod random;
 pub mod string;
 pub mod sys;
+pub mod threading;
 pub mod time;
 pub mod types;
 pub mod typing;
@@ -43,6 +44,7 @@ pub fn install(vm: &mut Vm) {
         ("random", random::init),
         ("string", string::init),
         ("sys", sys::init),
+        ("threading", threading::init),
         ("time", time::init),
         ("types", types::init),
         ("typing", typing::init),

@@ -106,6 +106,10 @@ pub fn sleep(vm: &mut Vm, a: Args) -> PyResult<Value> {
     if secs > 1e9 {
         return Err(vm.error("OverflowError", "sleep length is too large"));
     }
+    // With other script threads, only this thread waits (they run meanwhile).
+    if crate::threading::sleep(vm, secs) {
+        return Ok(Value::None);
+    }
     // An asyncio executor job sleeping on the loop thread lets the loop run meanwhile.
     if let Some(r) = crate::asyncio::executor::sleep_in_job(vm, secs) {
         return r.map(|_| Value::None);
