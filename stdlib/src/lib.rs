@@ -6,6 +6,7 @@ use eddy_vm::Vm;
 pub mod asyncio;
 pub mod clock;
 pub mod collections;
+pub mod concurrent;
 pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
@@ -31,6 +32,8 @@ pub fn install(vm: &mut Vm) {
     let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
         ("asyncio", asyncio::init),
         ("collections", collections::init),
+        ("concurrent", concurrent::init),
+        ("concurrent.futures", concurrent::init_futures),
         ("copy", copy::init),
         ("dataclasses", dataclasses::init),
         ("enum", r#enum::init),

@@ -110,10 +110,6 @@ pub fn sleep(vm: &mut Vm, a: Args) -> PyResult<Value> {
     if crate::threading::sleep(vm, secs) {
         return Ok(Value::None);
     }
-    // An asyncio executor job sleeping on the loop thread lets the loop run meanwhile.
-    if let Some(r) = crate::asyncio::executor::sleep_in_job(vm, secs) {
-        return r.map(|_| Value::None);
-    }
     // Output written so far should be visible while the script waits.
     vm.flush();
     // The shared clock sleeps, or jumps under virtual time.

@@ -578,8 +578,17 @@ class local:
         del d[name]
 
 
+_threading_atexits = []
+
+
+def _register_atexit(func, *arg, **kwargs):
+    _threading_atexits.append(lambda: func(*arg, **kwargs))
+
+
 def _shutdown():
     _main_thread._is_stopped = True
+    for atexit_call in reversed(_threading_atexits):
+        atexit_call()
     while True:
         pending = [t for t in list(_active.values())
                    if t is not _main_thread and not t.daemon and t.is_alive()]
