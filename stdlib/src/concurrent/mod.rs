@@ -10,6 +10,8 @@ use eddy_vm::{PyResult, Value, Vm};
 use crate::util;
 
 mod base_py;
+pub mod portable;
+mod process;
 
 /// The `concurrent` package: only its `futures` submodule.
 pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
@@ -23,8 +25,14 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
 pub fn init_futures(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("concurrent.futures"));
     util::def(vm, &m, "_cpu_count", |_vm, _a| Ok(Value::Int(cpu_count() as i64)));
-    let code = eddy_vm::import::compile_source(vm, "<concurrent.futures>", base_py::PY)?;
-    vm.run_module_code(code, m.clone())?;
+    process::install(vm, &m);
+    for (file, src) in [
+        ("<concurrent.futures>", base_py::PY),
+        ("<concurrent.futures.process>", process::PY),
+    ] {
+        let code = eddy_vm::import::compile_source(vm, file, src)?;
+        vm.run_module_code(code, m.clone())?;
+    }
     Ok(m)
 }
 

@@ -94,7 +94,7 @@ struct Sched {
     /// Waits on work outside the VM (process-pool jobs): their completions arrive through
     /// `pollers`, and the idle wait is woken by `notify`.
     external: Cell<usize>,
-    pollers: RefCell<Vec<Rc<dyn Fn(&mut Vm)>>>,
+    pollers: RefCell<Vec<Poller>>,
 }
 
 thread_local! {
@@ -312,16 +312,31 @@ pub fn tick(vm: &mut Vm) {
 
 // ---- work outside the VM ----
 
-/// Registers a function the scheduler calls (on the main thread) whenever it looks for work:
-/// it applies completions that arrived from other OS threads.
-pub fn add_poller(f: Rc<dyn Fn(&mut Vm)>) {
+/// A function the scheduler calls (on the main thread) whenever it looks for work: it applies
+/// completions that arrived from other OS threads, and returns false once it is not needed.
+pub type Poller = Rc<dyn Fn(&mut Vm) -> bool>;
+
+pub fn add_poller(f: Poller) {
     SCHED.with(|s| s.pollers.borrow_mut().push(f));
 }
 
 fn run_pollers(vm: &mut Vm) {
-    let fs: Vec<Rc<dyn Fn(&mut Vm)>> = SCHED.with(|s| s.pollers.borrow().clone());
+    let fs: Vec<Poller> = SCHED.with(|s| s.pollers.borrow().clone());
+    if fs.is_empty() {
+        return;
+    }
+    let mut done = Vec::new();
     for f in fs {
-        f(vm);
+        if !f(vm) {
+            done.push(f);
+        }
+    }
+    if !done.is_empty() {
+        SCHED.with(|s| {
+            s.pollers
+                .borrow_mut()
+                .retain(|p| !done.iter().any(|d| Rc::ptr_eq(p, d)))
+        });
     }
 }
 
