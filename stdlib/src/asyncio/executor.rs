@@ -73,7 +73,10 @@ pub fn export(vm: &Vm, m: &Module) {
     for (name, py) in [
         ("run_in_executor", "_loop_run_in_executor"),
         ("set_default_executor", "_loop_set_default_executor"),
-        ("shutdown_default_executor", "_loop_shutdown_default_executor"),
+        (
+            "shutdown_default_executor",
+            "_loop_shutdown_default_executor",
+        ),
         ("get_debug", "_loop_get_debug"),
         ("set_debug", "_loop_set_debug"),
     ] {

@@ -24,7 +24,9 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
 /// `concurrent.futures`.
 pub fn init_futures(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("concurrent.futures"));
-    util::def(vm, &m, "_cpu_count", |_vm, _a| Ok(Value::Int(cpu_count() as i64)));
+    util::def(vm, &m, "_cpu_count", |_vm, _a| {
+        Ok(Value::Int(cpu_count() as i64))
+    });
     process::install(vm, &m);
     for (file, src) in [
         ("<concurrent.futures>", base_py::PY),

@@ -231,7 +231,11 @@ impl<'a> Copier<'a> {
         let qualname = f.qualname.borrow().s.to_string();
         let in_main = &*f.globals.name.s == "__main__";
         let class_cell = f.code.freevars.len() == 1 && &*f.code.freevars[0].s == "__class__";
-        if self.snapshot && in_main && !qualname.contains("<locals>") && (f.closure.is_empty() || class_cell) {
+        if self.snapshot
+            && in_main
+            && !qualname.contains("<locals>")
+            && (f.closure.is_empty() || class_cell)
+        {
             let id = match self.memo(addr(f), v) {
                 Err(id) => return Ok(P::Memo(id)),
                 Ok(id) => id,
@@ -253,9 +257,9 @@ impl<'a> Copier<'a> {
             ));
         }
         if qualname.contains("<locals>") {
-            return Err(self.vm.attribute_error(format!(
-                "Can't pickle local object '{qualname}'"
-            )));
+            return Err(self
+                .vm
+                .attribute_error(format!("Can't pickle local object '{qualname}'")));
         }
         self.by_reference(v, f.globals.name.s.to_string(), qualname)
     }
@@ -300,9 +304,9 @@ impl<'a> Copier<'a> {
             ));
         }
         if qualname.contains("<locals>") {
-            return Err(self.vm.attribute_error(format!(
-                "Can't pickle local object '{qualname}'"
-            )));
+            return Err(self
+                .vm
+                .attribute_error(format!("Can't pickle local object '{qualname}'")));
         }
         self.by_reference(v, module, qualname)
     }
@@ -508,13 +512,18 @@ impl<'a> Restorer<'a> {
 
     fn function(&mut self, def: &FuncDef, class: Option<&Rc<Class>>) -> PyResult<Value> {
         let Some((main, codes)) = &self.main else {
-            return Err(self.vm.type_error("portable value: a definition outside a snapshot"));
+            return Err(self
+                .vm
+                .type_error("portable value: a definition outside a snapshot"));
         };
         let key = (def.qualname.clone(), def.first_line);
         let Some(code) = codes.get(&key).cloned() else {
             return Err(self.vm.error(
                 "AttributeError",
-                format!("Can't get attribute '{}' on <module '__main__'>", def.qualname),
+                format!(
+                    "Can't get attribute '{}' on <module '__main__'>",
+                    def.qualname
+                ),
             ));
         };
         let globals = main.clone();
@@ -571,10 +580,7 @@ impl<'a> Restorer<'a> {
 
 /// Every code object in `code` (nested through constants), by (qualname, first line).
 pub fn index_code(code: &Rc<Code>, out: &mut HashMap<(String, u32), Rc<Code>>) {
-    out.insert(
-        (code.qualname.s.to_string(), code.first_line),
-        code.clone(),
-    );
+    out.insert((code.qualname.s.to_string(), code.first_line), code.clone());
     for c in &code.consts {
         if let Value::Code(inner) = c {
             index_code(inner, out);

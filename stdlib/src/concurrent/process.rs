@@ -68,7 +68,11 @@ native_state!(PoolState, |_s, _f| {}, |c, _out| {
 });
 
 pub fn install(vm: &Vm, m: &Module) {
-    let cls = util::plain_class("_Pool", "concurrent.futures.process", vm.types.object.clone());
+    let cls = util::plain_class(
+        "_Pool",
+        "concurrent.futures.process",
+        vm.types.object.clone(),
+    );
     util::methods(
         vm,
         &cls,
@@ -103,7 +107,10 @@ fn pool_start(vm: &mut Vm, a: Args) -> PyResult<Value> {
         let f = c.copy(&a.pos[1])?;
         let args = eddy_vm::ops::collect(vm, &a.pos[2])?;
         let mut c = Copier::new(vm, false);
-        let args = args.iter().map(|x| c.copy(x)).collect::<PyResult<Vec<P>>>()?;
+        let args = args
+            .iter()
+            .map(|x| c.copy(x))
+            .collect::<PyResult<Vec<P>>>()?;
         Some((f, args))
     };
     let deliver = a.pos[3].clone();
@@ -233,7 +240,15 @@ fn pool_submit(vm: &mut Vm, a: Args) -> PyResult<Value> {
     };
     pending.borrow_mut().insert(id, fut);
     sched::external(1);
-    if tx.send(Job { id, func, args, kwargs }).is_err() {
+    if tx
+        .send(Job {
+            id,
+            func,
+            args,
+            kwargs,
+        })
+        .is_err()
+    {
         sched::external(-1);
         pending.borrow_mut().remove(&id);
         return Err(vm.error("RuntimeError", "the process pool's workers are gone"));
@@ -276,7 +291,9 @@ fn poll(
                 }
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => return true,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => return !pending.borrow().is_empty(),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                return !pending.borrow().is_empty()
+            }
         }
     }
 }

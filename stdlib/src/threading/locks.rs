@@ -52,7 +52,12 @@ fn acquire_args(vm: &mut Vm, a: &mut Args) -> PyResult<Option<Option<f64>>> {
 }
 
 /// Waits until `free()` holds and takes the lock with `take`; false at the deadline.
-fn wait_for(vm: &mut Vm, deadline: Option<f64>, free: Rc<dyn Fn() -> bool>, take: impl Fn()) -> bool {
+fn wait_for(
+    vm: &mut Vm,
+    deadline: Option<f64>,
+    free: Rc<dyn Fn() -> bool>,
+    take: impl Fn(),
+) -> bool {
     loop {
         if free() {
             take();
@@ -130,7 +135,9 @@ pub fn lock_class(vm: &Vm) -> Rc<Class> {
             ("release", lock_release),
             ("release_lock", lock_release),
             ("__exit__", lock_release),
-            ("locked", |vm, a| Ok(Value::Bool(lock_cell(vm, &a.pos[0])?.get()))),
+            ("locked", |vm, a| {
+                Ok(Value::Bool(lock_cell(vm, &a.pos[0])?.get()))
+            }),
             ("__repr__", lock_repr),
             ("_at_fork_reinit", |vm, a| {
                 lock_cell(vm, &a.pos[0])?.set(false);
@@ -221,7 +228,11 @@ fn rlock_acquire_restore(vm: &mut Vm, a: Args) -> PyResult<Value> {
 
 fn rlock_repr(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let (owner, count) = rlock_parts(vm, &a.pos[0])?;
-    let state = if owner.get() != 0 { "locked" } else { "unlocked" };
+    let state = if owner.get() != 0 {
+        "locked"
+    } else {
+        "unlocked"
+    };
     Ok(Value::string(format!(
         "<{state} _thread.RLock object owner={} count={count} at {:#x}>",
         owner.get(),

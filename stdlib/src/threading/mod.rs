@@ -54,7 +54,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
 /// `_start(func)`: a new thread calling `func()`; returns its ident.
 fn start(vm: &mut Vm, a: Args) -> PyResult<Value> {
     util::arity(vm, "_start", &a, 1, 1)?;
-    let id = sched::spawn(a.pos[0].clone()).map_err(|msg| vm.error("RuntimeError", msg))?;
+    let id = sched::spawn(vm, a.pos[0].clone()).map_err(|msg| vm.error("RuntimeError", msg))?;
     Ok(Value::Int(id as i64))
 }
 

@@ -28,6 +28,9 @@ use crate::clock;
 /// runnable thread gets its turn.
 pub const SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
+/// The longest turn a busy thread gets while the main thread runs an event loop.
+const LOOP_TURN: Duration = Duration::from_millis(1);
+
 /// Rust stack of a script thread. Script calls do not use it (the VM is stackless); native code
 /// calling back into scripts does. The memory is reserved, and only touched pages are committed.
 const THREAD_STACK: usize = 64 << 20;
@@ -130,8 +133,9 @@ pub fn has_threads() -> bool {
 /// Starts a thread that calls `func()`; it first runs when the main thread next schedules.
 /// Returns its id. An exception escaping `func` is printed (the `threading` bootstrap catches
 /// everything but SystemExit, which ends the thread quietly, as in CPython).
-pub fn spawn(func: Value) -> Result<u64, String> {
-    let stack = DefaultStack::new(THREAD_STACK).map_err(|e| format!("can't start new thread: {e}"))?;
+pub fn spawn(vm: &mut Vm, func: Value) -> Result<u64, String> {
+    let stack =
+        DefaultStack::new(THREAD_STACK).map_err(|e| format!("can't start new thread: {e}"))?;
     let co: Co = Coroutine::with_stack(stack, move |y: &Yielder<*mut Vm, ()>, vmp: *mut Vm| {
         SCHED.with(|s| s.yielder.set(y as *const _));
         // SAFETY: the main thread resumes this coroutine with a pointer to its `Vm` and does not
@@ -156,7 +160,7 @@ pub fn spawn(func: Value) -> Result<u64, String> {
         });
         id
     });
-    crate::threading::preempt::enable();
+    crate::threading::preempt::enable(vm);
     Ok(id)
 }
 
@@ -273,7 +277,7 @@ fn resume(vm: &mut Vm, mut g: Guest, slice: Duration) {
         CoroutineResult::Return(()) => {
             drop(g);
             if !has_threads() {
-                crate::threading::preempt::disable();
+                crate::threading::preempt::disable(vm);
             }
         }
     }
@@ -298,9 +302,15 @@ pub fn tick(vm: &mut Vm) {
     }
     SCHED.with(|s| s.scheduling.set(true));
     run_pollers(vm);
+    // An event loop on the main thread has timers to keep: hand out shorter turns, so a
+    // callback is never more than about a millisecond late because of a busy thread.
+    let turn = match crate::asyncio::events::running() {
+        Some(_) => Some(clock::monotonic() + LOOP_TURN.as_secs_f64()),
+        None => None,
+    };
     let n = SCHED.with(|s| s.guests.borrow().len());
     for _ in 0..n {
-        if !run_next(vm, clock::monotonic(), None) {
+        if !run_next(vm, clock::monotonic(), turn) {
             break;
         }
     }
@@ -342,7 +352,10 @@ fn run_pollers(vm: &mut Vm) {
 
 /// Counts a job running outside the VM (it will `notify` when done); `-1` when it completed.
 pub fn external(delta: isize) {
-    SCHED.with(|s| s.external.set(s.external.get().saturating_add_signed(delta)));
+    SCHED.with(|s| {
+        s.external
+            .set(s.external.get().saturating_add_signed(delta))
+    });
 }
 
 pub fn has_external() -> bool {
