@@ -65,7 +65,28 @@ pub fn shutdown_default(vm: &mut Vm, loop_obj: &Value) -> PyResult<()> {
     Ok(())
 }
 
-pub fn install(_vm: &mut Vm, _m: &Module) {}
+pub fn install(vm: &mut Vm, m: &Module) {
+    crate::util::def(vm, m, "_task_frames", task_frames);
+}
+
+/// `_task_frames(coro)`: (function, file, line, source) of the frame a suspended coroutine waits
+/// in, then of each coroutine it awaits.
+fn task_frames(_vm: &mut Vm, a: eddy_vm::Args) -> PyResult<Value> {
+    let coro = a.pos.first().cloned().unwrap_or(Value::None);
+    let frames = super::tasktree::await_chain(&coro)
+        .into_iter()
+        .filter(|f| f.line != 0)
+        .map(|f| {
+            Value::tuple(vec![
+                Value::string(f.func),
+                Value::string(f.file),
+                Value::Int(f.line as i64),
+                Value::string(f.source),
+            ])
+        })
+        .collect();
+    Ok(Value::list(frames))
+}
 
 /// After `PY` ran: the loop's methods written in Python join its class.
 pub fn export(vm: &Vm, m: &Module) {
@@ -82,6 +103,14 @@ pub fn export(vm: &Vm, m: &Module) {
     ] {
         if let Some(f) = m.get(py) {
             cls.set_attr(vm.intern(name), f);
+        }
+    }
+    for (name, py) in [
+        ("get_stack", "_task_get_stack"),
+        ("print_stack", "_task_print_stack"),
+    ] {
+        if let Some(f) = m.get(py) {
+            classes().task.set_attr(vm.intern(name), f);
         }
     }
     // One OS thread runs every script thread, so scheduling from a thread is scheduling.
@@ -150,6 +179,50 @@ def _loop_get_debug(self):
 
 def _loop_set_debug(self, enabled):
     self._debug = bool(enabled)
+
+
+class _StackCode:
+    def __init__(self, name, filename):
+        self.co_name = name.rpartition(".")[2]
+        self.co_qualname = name
+        self.co_filename = filename
+
+
+class _StackFrame:
+    def __init__(self, name, filename, lineno, line):
+        self.f_code = _StackCode(name, filename)
+        self.f_lineno = lineno
+        self.f_back = None
+        self._line = line
+
+    def __repr__(self):
+        return (f"<frame at {id(self):#x}, file '{self.f_code.co_filename}', "
+                f"line {self.f_lineno}, code {self.f_code.co_name}>")
+
+
+def _task_get_stack(self, *, limit=None):
+    if self.done():
+        return []
+    # As CPython: the task's own coroutine frame (a suspended frame has no f_back).
+    frames = [_StackFrame(*f) for f in _task_frames(self.get_coro())[:1]]
+    if limit is not None:
+        frames = frames[:max(limit, 0)]
+    return frames
+
+
+def _task_print_stack(self, *, limit=None, file=None):
+    import sys
+    if file is None:
+        file = sys.stderr
+    frames = _task_get_stack(self, limit=limit)
+    if not frames:
+        print(f"No stack for {self!r}", file=file)
+        return
+    print(f"Stack for {self!r} (most recent call last):", file=file)
+    for f in frames:
+        print(f'  File "{f.f_code.co_filename}", line {f.f_lineno}, in {f.f_code.co_name}', file=file)
+        if f._line:
+            print(f"    {f._line}", file=file)
 
 
 async def to_thread(func, /, *args, **kwargs):
