@@ -380,12 +380,15 @@ fn pickling_error(vm: &Vm, msg: String) -> Value {
     vm.new_exception(&cls, vec![Value::string(msg)])
 }
 
+/// Code objects of a recompiled script, by (qualname, first line).
+pub type CodeIndex = HashMap<(String, u32), Rc<Code>>;
+
 /// Rebuilds values in a VM.
 pub struct Restorer<'a> {
     vm: &'a mut Vm,
     memo: HashMap<u32, Value>,
     /// For snapshots: the worker's `__main__` and its recompiled code, by (qualname, line).
-    main: Option<(Rc<Module>, &'a HashMap<(String, u32), Rc<Code>>)>,
+    main: Option<(Rc<Module>, &'a CodeIndex)>,
 }
 
 impl<'a> Restorer<'a> {
@@ -397,11 +400,7 @@ impl<'a> Restorer<'a> {
         }
     }
 
-    pub fn for_snapshot(
-        vm: &'a mut Vm,
-        main: Rc<Module>,
-        codes: &'a HashMap<(String, u32), Rc<Code>>,
-    ) -> Restorer<'a> {
+    pub fn for_snapshot(vm: &'a mut Vm, main: Rc<Module>, codes: &'a CodeIndex) -> Restorer<'a> {
         Restorer {
             vm,
             memo: HashMap::new(),
@@ -579,7 +578,7 @@ impl<'a> Restorer<'a> {
 }
 
 /// Every code object in `code` (nested through constants), by (qualname, first line).
-pub fn index_code(code: &Rc<Code>, out: &mut HashMap<(String, u32), Rc<Code>>) {
+pub fn index_code(code: &Rc<Code>, out: &mut CodeIndex) {
     out.insert((code.qualname.s.to_string(), code.first_line), code.clone());
     for c in &code.consts {
         if let Value::Code(inner) = c {

@@ -304,10 +304,8 @@ pub fn tick(vm: &mut Vm) {
     run_pollers(vm);
     // An event loop on the main thread has timers to keep: hand out shorter turns, so a
     // callback is never more than about a millisecond late because of a busy thread.
-    let turn = match crate::asyncio::events::running() {
-        Some(_) => Some(clock::monotonic() + LOOP_TURN.as_secs_f64()),
-        None => None,
-    };
+    let turn =
+        crate::asyncio::events::running().map(|_| clock::monotonic() + LOOP_TURN.as_secs_f64());
     let n = SCHED.with(|s| s.guests.borrow().len());
     for _ in 0..n {
         if !run_next(vm, clock::monotonic(), turn) {
