@@ -129,8 +129,12 @@ impl LoopCore {
             };
             // With script threads, they run while the loop would wait (executor.rs).
             super::executor::wait(vm, deadline)?;
-        } else if reactor::any_woken() {
-            reactor::poll_woken(vm)?;
+        } else {
+            // Script threads that can run get a turn, as CPython's select(0) releases the GIL.
+            crate::threading::sched::yield_now(vm);
+            if reactor::any_woken() {
+                reactor::poll_woken(vm)?;
+            }
         }
         let now = reactor::now();
         loop {

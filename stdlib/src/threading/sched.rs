@@ -300,6 +300,26 @@ pub fn tick(vm: &mut Vm) {
     if scheduling {
         return;
     }
+    run_round(vm);
+}
+
+/// The main thread lets every runnable thread take a turn now, as a CPython thread does when
+/// it releases the GIL for a moment (the event loop's `select(0)` between two rounds).
+pub fn yield_now(vm: &mut Vm) {
+    let runnable = SCHED.with(|s| {
+        if s.running.get() != 0 || s.scheduling.get() {
+            return false;
+        }
+        let now = clock::monotonic();
+        s.guests.borrow().iter().any(|g| g.wake.is_ready(now))
+    });
+    if runnable {
+        run_round(vm);
+    }
+}
+
+/// One turn for every runnable thread, then main goes on with a fresh slice.
+fn run_round(vm: &mut Vm) {
     SCHED.with(|s| s.scheduling.set(true));
     run_pollers(vm);
     // An event loop on the main thread has timers to keep: hand out shorter turns, so a
