@@ -86,10 +86,29 @@ pub fn run_source(vm: &mut Vm, name: &str, text: &str) -> Result<(), Error> {
     module.set("__file__", Value::str(name));
     vm.modules
         .insert("__main__".into(), Value::Module(module.clone()));
-    match vm.run_module_code(code, module) {
+    let result = if code.flags.coroutine {
+        run_with_top_level_await(vm, code, module)
+    } else {
+        vm.run_module_code(code, module)
+    };
+    match result {
         Ok(_) => Ok(()),
         Err(exc) => Err(Error::from_exception(vm, exc)),
     }
+}
+
+/// Beyond CPython: a script whose top level uses `await` (or `async for`/`async with`) runs as
+/// the main coroutine of an implicit `asyncio.run`, so `await asyncio.sleep(1)` is a whole
+/// script. `asyncio.run` inside it raises RuntimeError, as inside any running loop.
+fn run_with_top_level_await(
+    vm: &mut Vm,
+    code: Rc<eddy_vm::Code>,
+    module: Rc<eddy_vm::objects::module::Module>,
+) -> eddy_vm::PyResult<Value> {
+    let main = vm.module_coroutine(code, module);
+    let asyncio = eddy_vm::import::import_module(vm, "asyncio")?;
+    let run = eddy_vm::attr::get_attr(vm, &asyncio, "run")?;
+    vm.call(&run, vec![main])
 }
 
 /// Reads a script file as UTF-8 text, with errors worded as CPython words them.

@@ -4,11 +4,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::code::Code;
 use crate::frame::{Frame, ReturnMode};
 use crate::objects::class::{BuiltinKind, Class, Instance, Payload};
 use crate::objects::exception::ExceptionData;
 use crate::objects::function::{Args, Function};
 use crate::objects::generator::{GenInner, GenKind, GenState, Generator};
+use crate::objects::module::Module;
 use crate::value::{AttrMap, PyStr, StrKey, Value};
 use crate::vm::Vm;
 use crate::PyResult;
@@ -242,6 +244,31 @@ impl Vm {
             },
         ));
         Ok(crate::gc::track_generator(gen))
+    }
+
+    /// The coroutine that runs a module's top-level code (compiled with a top-level `await`, so
+    /// `code.flags.coroutine` is set) with `module` as its globals. Eddy's top-level await: the
+    /// host drives it in an event loop, as `asyncio.run` drives any coroutine.
+    pub fn module_coroutine(&mut self, code: Rc<Code>, module: Rc<Module>) -> Value {
+        let locals = vec![Value::Null; code.nlocals()];
+        let cells = (0..code.ncells())
+            .map(|_| Rc::new(RefCell::new(Value::Null)))
+            .collect();
+        let mut frame = Frame::new(code, module, 0, 0, ReturnMode::Push);
+        frame.set_cells(cells);
+        let name = self.intern("<module>");
+        let gen = Rc::new(Generator::new(
+            GenKind::Coroutine,
+            name.clone(),
+            name,
+            GenInner {
+                state: GenState::Created,
+                frame: Some(frame),
+                saved: locals,
+                awaited: false,
+            },
+        ));
+        crate::gc::track_generator(gen)
     }
 }
 

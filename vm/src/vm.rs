@@ -256,7 +256,15 @@ impl Vm {
     // ---- running code ----
 
     /// Runs a module's top-level code with `module` as its globals.
+    /// Code with a top-level `await` is a coroutine: only a host with an event loop can run it
+    /// (see `module_coroutine`), so here, as for an imported module, it is CPython's error.
     pub fn run_module_code(&mut self, code: Rc<Code>, module: Rc<Module>) -> PyResult<Value> {
+        if code.flags.coroutine {
+            return Err(self.error(
+                "SyntaxError",
+                "'await' outside function (top-level await is allowed only in the main script)",
+            ));
+        }
         let base = self.stack.len();
         for _ in 0..code.nlocals() {
             self.stack.push(Value::Null);

@@ -1139,6 +1139,12 @@ impl<'a> Compiler<'a> {
 
     /// `awaitable -> result`: the await loop (GetAwaitable, then Send/YieldValue until done).
     fn emit_await(&mut self) {
+        // An await at a module's top level (Eddy's top-level await) makes the module's code a
+        // coroutine: the host runs it inside an event loop instead of as a plain frame.
+        let u = self.unit();
+        if u.flags.module {
+            u.flags.coroutine = true;
+        }
         self.emit(Instr::GetAwaitable);
         self.emit_yield_from_loop();
     }
