@@ -1,0 +1,341 @@
+//! The interactive prompt (`eddy` with no arguments, `eddy -i FILE`): the VM side of the REPL.
+//! The terminal side (line editor, completeness, colouring) is the `eddy-repl` crate; this
+//! module owns the session: the `__main__` module the inputs share, the event loop that keeps
+//! running between prompts (`inbox.rs`), where output goes (`output.rs`), Ctrl-C while an
+//! input runs (`sigint.rs`), the `:` commands (`commands.rs`) and Tab's names (`names.rs`).
+//! An input whose top level awaits runs as a task of the session's loop until it is done; any
+//! other input runs directly, with the loop "running" so `asyncio.create_task` works.
+
+mod commands;
+mod inbox;
+mod names;
+mod output;
+mod sigint;
+
+use std::cell::Cell;
+use std::io::Write;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Instant;
+
+use eddy_repl::reader::{self, Event, Reader};
+use eddy_repl::Verdict;
+use eddy_stdlib::asyncio::events::{self, LoopCore};
+use eddy_stdlib::asyncio::{classes, tasks};
+use eddy_vm::compile::Mode;
+use eddy_vm::objects::module::Module;
+use eddy_vm::{Args, PyResult, Value, Vm};
+
+use crate::Error;
+
+/// What the REPL needs from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Colour for the input line and for error reports.
+    pub color: bool,
+    /// Print the banner (off for `-i FILE`, as CPython does with `-q`... and the tests).
+    pub banner: bool,
+}
+
+/// How an input ended.
+enum Outcome {
+    Done,
+    /// `exit()`, `sys.exit()` or SystemExit: leave the REPL with this status.
+    Exit(i32),
+}
+
+/// One interactive session.
+pub struct Session<'v> {
+    vm: &'v mut Vm,
+    core: Rc<LoopCore>,
+    module: Rc<Module>,
+    reader: Reader,
+    inbox: inbox::Inbox,
+    at_prompt: Rc<Cell<bool>>,
+    interrupts: Option<sigint::Interrupts>,
+    color: bool,
+    /// Inputs run so far, for their file names (`<input-3>`).
+    inputs: usize,
+    /// True while the editor is reading a line (one request at a time).
+    reading: bool,
+}
+
+/// Runs the REPL on `vm` until Ctrl-D or `exit()`; `startup` is run first in the session's
+/// `__main__` (`eddy -i FILE`). Returns the exit status.
+pub fn run(vm: &mut Vm, startup: Option<&Path>, options: &Options) -> i32 {
+    let mut session = match Session::new(vm, options) {
+        Ok(s) => s,
+        Err(message) => {
+            eprintln!("eddy: cannot start the interactive prompt: {message}");
+            return 1;
+        }
+    };
+    if options.banner {
+        println!(
+            "Eddy {} (a Python 3.11 subset with a native asyncio). Top-level await works.\nType :help for the REPL's commands, Ctrl-D to leave.",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    if let Some(path) = startup {
+        if let Outcome::Exit(code) = session.run_file(path) {
+            return code;
+        }
+    }
+    session.interact()
+}
+
+impl<'v> Session<'v> {
+    fn new(vm: &'v mut Vm, options: &Options) -> Result<Session<'v>, String> {
+        let asyncio = eddy_vm::import::import_module(vm, "asyncio")
+            .map_err(|_| "the asyncio module failed to load".to_string())?;
+        let core = events::start_host_loop();
+        let module = match vm.modules.get("__main__") {
+            Some(Value::Module(m)) => m.clone(),
+            _ => {
+                let m = Rc::new(Module::new("__main__"));
+                vm.modules
+                    .insert("__main__".into(), Value::Module(m.clone()));
+                m
+            }
+        };
+        module.set("asyncio", asyncio);
+        install_exit(vm);
+        let (sink, inbox) = inbox::channel();
+        let reader_options = reader::Options {
+            color: options.color,
+            history: eddy_repl::history::path(),
+        };
+        let (reader, printer) = reader::spawn(reader_options, sink).map_err(|e| e.to_string())?;
+        let at_prompt = Rc::new(Cell::new(false));
+        vm.output = Box::new(output::ReplOutput::new(at_prompt.clone(), printer));
+        Ok(Session {
+            vm,
+            core,
+            module,
+            reader,
+            inbox,
+            at_prompt,
+            interrupts: sigint::install(),
+            color: options.color,
+            inputs: 0,
+            reading: false,
+        })
+    }
+
+    /// The read-run loop.
+    fn interact(&mut self) -> i32 {
+        let mut buffer = String::new();
+        loop {
+            let prompt = if buffer.is_empty() { ">>> " } else { "... " };
+            let event = match self.next_event(prompt) {
+                Ok(e) => e,
+                Err(exc) => match self.report_exception(exc, false) {
+                    Outcome::Exit(code) => return code,
+                    Outcome::Done => continue,
+                },
+            };
+            let line = match event {
+                Event::Line(line) => line,
+                Event::Interrupted => {
+                    buffer.clear();
+                    continue;
+                }
+                Event::Eof | Event::Complete { .. } => {
+                    println!();
+                    return 0;
+                }
+            };
+            if buffer.is_empty() && line.trim_start().starts_with(':') {
+                self.reader.add_history(line.trim());
+                if let Outcome::Exit(code) = commands::run(self, line.trim()) {
+                    return code;
+                }
+                continue;
+            }
+            if !buffer.is_empty() {
+                buffer.push('\n');
+            }
+            buffer.push_str(&line);
+            // A paste (or a block recalled from history) arrives whole: its end ends the block.
+            let judged = if line.contains('\n') {
+                format!("{buffer}\n")
+            } else {
+                buffer.clone()
+            };
+            match eddy_repl::verdict(&judged) {
+                Verdict::Incomplete => continue,
+                Verdict::Empty => {}
+                Verdict::Complete | Verdict::Invalid(_) => {
+                    self.reader.add_history(buffer.trim_end());
+                    if let Outcome::Exit(code) = self.run_input(&buffer) {
+                        return code;
+                    }
+                }
+            }
+            buffer.clear();
+        }
+    }
+
+    /// Shows `prompt` (unless the editor is still reading) and runs the loop until the editor
+    /// answers, listing names for Tab along the way.
+    fn next_event(&mut self, prompt: &str) -> PyResult<Event> {
+        self.vm.flush();
+        if !self.reading {
+            self.reader.read(prompt);
+            self.reading = true;
+        }
+        self.at_prompt.set(true);
+        loop {
+            let event = self.inbox.next(self.vm, &self.core);
+            match event {
+                Ok(Event::Complete { target, reply }) => {
+                    let found = names::names(self.vm, &self.module, &target.object);
+                    let _ = reply.send(found);
+                }
+                Ok(event) => {
+                    self.reading = false;
+                    self.at_prompt.set(false);
+                    return Ok(event);
+                }
+                Err(e) => {
+                    self.at_prompt.set(false);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Compiles and runs one input typed at the prompt.
+    fn run_input(&mut self, source: &str) -> Outcome {
+        self.inputs += 1;
+        let name = format!("<input-{}>", self.inputs);
+        self.run_source(&name, source, Mode::Interactive)
+    }
+
+    /// Runs a file in the session's `__main__` (`eddy -i FILE`, `:load FILE`).
+    fn run_file(&mut self, path: &Path) -> Outcome {
+        let text = match crate::read_source(path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.report(&e);
+                return Outcome::Done;
+            }
+        };
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if !self.vm.search_path.iter().any(|p| p == dir) {
+                self.vm.search_path.insert(0, dir.to_path_buf());
+            }
+        }
+        self.module
+            .set("__file__", Value::string(path.display().to_string()));
+        self.run_source(&path.display().to_string(), &text, Mode::Module)
+    }
+
+    /// Compiles `source` and runs it: as a task of the loop when its top level awaits.
+    fn run_source(&mut self, name: &str, source: &str, mode: Mode) -> Outcome {
+        let code = match compile(name, source, mode) {
+            Ok(c) => c,
+            Err(e) => {
+                self.report(&e);
+                return Outcome::Done;
+            }
+        };
+        let result = if code.flags.coroutine {
+            let coro = self.vm.module_coroutine(code, self.module.clone());
+            self.begin(None);
+            match tasks::new_task(self.vm, &self.core, coro, Value::None) {
+                Ok(task) => {
+                    if let Some(i) = &self.interrupts {
+                        i.set_task(task.clone());
+                    }
+                    events::run_until_complete(self.vm, &self.core, &task)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            self.begin(None);
+            self.vm.run_module_code(code, self.module.clone())
+        };
+        let interrupted = self.interrupts.as_ref().is_some_and(|i| i.end());
+        self.vm.flush();
+        match result {
+            Ok(_) => Outcome::Done,
+            Err(exc) => self.report_exception(exc, interrupted),
+        }
+    }
+
+    fn begin(&self, task: Option<Value>) {
+        if let Some(i) = &self.interrupts {
+            i.begin(task);
+        }
+    }
+
+    /// Reports an exception that ended an input (or escaped the loop between inputs).
+    /// A Ctrl-C that cancelled an awaiting input shows as KeyboardInterrupt, as in CPython.
+    fn report_exception(&mut self, exc: Value, interrupted: bool) -> Outcome {
+        self.vm.flush();
+        if interrupted && self.vm.isinstance(&exc, &classes().cancelled_error) {
+            eprintln!("KeyboardInterrupt");
+            return Outcome::Done;
+        }
+        let err = Error::from_exception(self.vm, exc);
+        if let Error::Exception(u) = &err {
+            if let Some(code) = u.exit_code {
+                let text = crate::render::render(&err, self.color);
+                eprint!("{text}");
+                return Outcome::Exit(code);
+            }
+        }
+        self.report(&err);
+        Outcome::Done
+    }
+
+    fn report(&self, err: &Error) {
+        let text = crate::render::render(err, self.color);
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(text.as_bytes());
+        let _ = stderr.flush();
+    }
+
+    /// Runs `source` (one statement) and prints how long it took (`:time`).
+    fn time_input(&mut self, source: &str) -> Outcome {
+        let start = Instant::now();
+        let outcome = self.run_input(source);
+        let took = start.elapsed();
+        self.vm.write_stdout(&format!(
+            "wall time: {}\n",
+            commands::duration(took.as_secs_f64())
+        ));
+        self.vm.flush();
+        outcome
+    }
+}
+
+/// Parses and compiles `source` (`Mode::Interactive` echoes a final expression's value).
+fn compile(name: &str, source: &str, mode: Mode) -> Result<Rc<eddy_vm::Code>, Error> {
+    let mut text = source.to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let file = Rc::new(eddy_vm::SourceFile::new(name, &text));
+    let module = eddy_parser::parse_module(&text).map_err(|e| Error::from_parse_error(&file, e))?;
+    eddy_vm::compile::compile_module(&module, file.clone(), mode)
+        .map_err(|e| Error::syntax(&file, e.message, e.span, "here".into(), None))
+}
+
+/// `exit()` and `quit()`, which CPython's `site` adds for interactive use.
+fn install_exit(vm: &mut Vm) {
+    fn exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
+        let code = a.pos.into_iter().next().into_iter().collect();
+        Err(vm.new_exception(&vm.exc_class("SystemExit"), code))
+    }
+    for name in ["exit", "quit"] {
+        let f = vm.native(name, exit);
+        vm.builtins.set(name, f);
+    }
+}
