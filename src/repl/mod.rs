@@ -108,6 +108,7 @@ impl<'v> Session<'v> {
         let (reader, printer) = reader::spawn(reader_options, sink).map_err(|e| e.to_string())?;
         let at_prompt = Rc::new(Cell::new(false));
         vm.output = Box::new(output::ReplOutput::new(at_prompt.clone(), printer));
+        let interrupts = sigint::install(vm);
         Ok(Session {
             vm,
             core,
@@ -115,7 +116,7 @@ impl<'v> Session<'v> {
             reader,
             inbox,
             at_prompt,
-            interrupts: sigint::install(),
+            interrupts,
             color: options.color,
             inputs: 0,
             reading: false,
@@ -283,15 +284,12 @@ impl<'v> Session<'v> {
             eprintln!("KeyboardInterrupt");
             return Outcome::Done;
         }
+        let exiting = self.vm.exc_matches(&exc, "SystemExit");
         let err = Error::from_exception(self.vm, exc);
-        if let Error::Exception(u) = &err {
-            if let Some(code) = u.exit_code {
-                let text = crate::render::render(&err, self.color);
-                eprint!("{text}");
-                return Outcome::Exit(code);
-            }
-        }
         self.report(&err);
+        if exiting {
+            return Outcome::Exit(err.exit_code());
+        }
         Outcome::Done
     }
 

@@ -14,16 +14,23 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use async_io::Async;
 use eddy_stdlib::asyncio::{futures, reactor, tasks};
+use eddy_vm::breaker::InterruptHandle;
 use eddy_vm::{PyResult, Value, Vm};
 
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 static COUNT: AtomicUsize = AtomicUsize::new(0);
+/// The session VM's eval breaker (an atomic flag, so tripping it is async-signal-safe).
+static BREAKER: OnceLock<InterruptHandle> = OnceLock::new();
 
 extern "C" fn on_sigint(_sig: libc::c_int) {
     COUNT.fetch_add(1, Ordering::SeqCst);
+    if let Some(b) = BREAKER.get() {
+        b.interrupt();
+    }
     let fd = WRITE_FD.load(Ordering::SeqCst);
     if fd >= 0 {
         let byte = 1u8;
@@ -63,9 +70,10 @@ impl Drop for Interrupts {
     }
 }
 
-/// Installs the handler; None if it cannot be (Ctrl-C then ends the process, as it would
-/// anyway).
-pub fn install() -> Option<Interrupts> {
+/// Installs the handler for `vm`'s session; None if it cannot be (Ctrl-C then ends the
+/// process, as it would anyway).
+pub fn install(vm: &Vm) -> Option<Interrupts> {
+    let _ = BREAKER.set(vm.interrupt_handle());
     let (reader, writer) = UnixStream::pair().ok()?;
     writer.set_nonblocking(true).ok()?;
     reader.set_nonblocking(true).ok()?;
@@ -111,6 +119,10 @@ impl Interrupts {
 
     /// The input finished; true if Ctrl-C was pressed while it ran.
     pub fn end(&self) -> bool {
+        // An interrupt that came too late to be delivered must not hit the next input.
+        if let Some(b) = BREAKER.get() {
+            b.clear();
+        }
         self.state.running.set(false);
         self.state.task.borrow_mut().take();
         COUNT.load(Ordering::SeqCst) > 0
@@ -160,6 +172,11 @@ fn on_interrupt(vm: &mut Vm, state: &State) -> PyResult<()> {
     let task = state.task.borrow().clone();
     match task {
         Some(t) if first && !futures::is_done(&t) => {
+            // The loop was waiting (no script code saw the breaker): cancel instead, so the
+            // task unwinds through its `finally` blocks with CancelledError.
+            if let Some(b) = BREAKER.get() {
+                b.clear();
+            }
             tasks::cancel(vm, &t, Value::None)?;
             Ok(())
         }
