@@ -60,19 +60,19 @@ fn start(args: &[&str]) -> Repl {
 fn clean(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
+    let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\x1b' => match chars.next() {
-                Some('[') => {
+            '\x1b' => {
+                // CSI sequences run to a final byte in '@'..='~'; others are two characters.
+                if chars.next() == Some('[') {
                     for d in chars.by_ref() {
                         if ('@'..='~').contains(&d) {
                             break;
                         }
                     }
                 }
-                _ => {}
-            },
+            }
             '\r' => {}
             c => out.push(c),
         }
@@ -113,13 +113,6 @@ impl Repl {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-    }
-
-    /// Everything printed after the last match, once the terminal has been quiet a moment.
-    fn rest(&mut self, quiet: Duration) -> String {
-        std::thread::sleep(quiet);
-        self.pump();
-        clean(&self.raw)[self.pos..].to_string()
     }
 
     fn send(&mut self, bytes: &str) {
