@@ -13,7 +13,6 @@ mod output;
 mod sigint;
 
 use std::cell::Cell;
-use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
@@ -58,6 +57,30 @@ pub struct Session<'v> {
     inputs: usize,
     /// True while the editor is reading a line (one request at a time).
     reading: bool,
+    /// The terminal's settings at the start, restored when the session ends (leaving from
+    /// a background task's `sys.exit()` while the editor has the terminal in raw mode).
+    terminal: Option<libc::termios>,
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.vm.flush();
+        if self.reading {
+            // Leaving while a prompt is shown: end its line.
+            println!();
+        }
+        if let Some(t) = &self.terminal {
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSADRAIN, t);
+            }
+        }
+    }
+}
+
+/// The terminal settings of standard input, if it is a terminal.
+fn terminal_settings() -> Option<libc::termios> {
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    (unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) } == 0).then_some(t)
 }
 
 /// Runs the REPL on `vm` until Ctrl-D or `exit()`; `startup` is run first in the session's
@@ -100,6 +123,7 @@ impl<'v> Session<'v> {
         };
         module.set("asyncio", asyncio);
         install_exit(vm);
+        let terminal = terminal_settings();
         let (sink, inbox) = inbox::channel();
         let reader_options = reader::Options {
             color: options.color,
@@ -120,6 +144,7 @@ impl<'v> Session<'v> {
             color: options.color,
             inputs: 0,
             reading: false,
+            terminal,
         })
     }
 
@@ -198,10 +223,8 @@ impl<'v> Session<'v> {
                     self.at_prompt.set(false);
                     return Ok(event);
                 }
-                Err(e) => {
-                    self.at_prompt.set(false);
-                    return Err(e);
-                }
+                // The editor is still reading: the report goes above its prompt.
+                Err(e) => return Err(e),
             }
         }
     }
@@ -281,7 +304,7 @@ impl<'v> Session<'v> {
     fn report_exception(&mut self, exc: Value, interrupted: bool) -> Outcome {
         self.vm.flush();
         if interrupted && self.vm.isinstance(&exc, &classes().cancelled_error) {
-            eprintln!("KeyboardInterrupt");
+            self.vm.write_stderr("KeyboardInterrupt\n");
             return Outcome::Done;
         }
         let exiting = self.vm.exc_matches(&exc, "SystemExit");
@@ -293,11 +316,12 @@ impl<'v> Session<'v> {
         Outcome::Done
     }
 
-    fn report(&self, err: &Error) {
+    /// Prints an error report: above the prompt if one is shown (an error escaping a
+    /// background callback), else straight to stderr.
+    fn report(&mut self, err: &Error) {
         let text = crate::render::render(err, self.color);
-        let mut stderr = std::io::stderr().lock();
-        let _ = stderr.write_all(text.as_bytes());
-        let _ = stderr.flush();
+        self.vm.write_stderr(&text);
+        self.vm.flush();
     }
 
     /// Runs `source` (one statement) and prints how long it took (`:time`).
