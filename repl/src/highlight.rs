@@ -29,8 +29,13 @@ pub fn highlight(line: &str) -> String {
         let tok = match tok {
             Ok(t) => t,
             Err(e) => {
-                gap(line, at, e.start.min(line.len()), &mut out);
-                let rest = &line[e.start.min(line.len())..];
+                let start = e.start.clamp(at, line.len());
+                gap(line, at, start, &mut out);
+                let Some(rest) = line.get(start..) else {
+                    // Not on a character boundary (never expected): show the rest plainly.
+                    out.push_str(line.get(at..).unwrap_or(""));
+                    return out;
+                };
                 if e.message.contains("string") {
                     out.push_str(&paint(STRING, rest));
                 } else {
@@ -40,7 +45,10 @@ pub fn highlight(line: &str) -> String {
             }
         };
         gap(line, at, tok.start, &mut out);
-        let text = &line[tok.start..tok.end];
+        let Some(text) = line.get(tok.start..tok.end) else {
+            out.push_str(line.get(at..).unwrap_or(""));
+            return out;
+        };
         let colour = colour_of(tok.kind, prev, text);
         match colour {
             Some(c) => out.push_str(&paint(c, text)),
@@ -70,10 +78,9 @@ fn colour_of(kind: Tok, prev: Option<Tok>, text: &str) -> Option<&'static str> {
 
 /// Copies the text between tokens (spaces, comments, line continuations).
 fn gap(line: &str, from: usize, to: usize, out: &mut String) {
-    if from >= to {
+    let Some(text) = line.get(from..to) else {
         return;
-    }
-    let text = &line[from..to];
+    };
     match text.find('#') {
         Some(i) => {
             out.push_str(&text[..i]);

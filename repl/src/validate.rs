@@ -27,6 +27,9 @@ pub fn verdict(source: &str) -> Verdict {
     if is_blank(source) {
         return Verdict::Empty;
     }
+    if ends_with_continuation(source) {
+        return Verdict::Incomplete;
+    }
     let ends_blank = ends_with_blank_line(source);
     let (block, opened) = starts_block(source);
     // An error at the very end waits for more input only once a block is really open: `if x:`
@@ -57,6 +60,12 @@ fn is_blank(source: &str) -> bool {
         let t = l.trim();
         t.is_empty() || t.starts_with('#')
     })
+}
+
+/// True when the last line ends in a backslash that continues it (not inside a comment).
+fn ends_with_continuation(source: &str) -> bool {
+    let last = source.rsplit('\n').next().unwrap_or("");
+    last.ends_with('\\') && !last.contains('#')
 }
 
 /// True when the text has more than one line and the last is empty or only spaces.
@@ -152,6 +161,8 @@ mod tests {
         assert_eq!(v("s = '''abc"), Verdict::Incomplete);
         assert_eq!(v("s = '''abc\n\n"), Verdict::Incomplete);
         assert_eq!(v("s = '''abc\ndef'''"), Verdict::Complete);
+        assert_eq!(v("x = 1 + \\"), Verdict::Incomplete);
+        assert_eq!(v("x = 1 + \\\n  2"), Verdict::Complete);
     }
 
     #[test]
