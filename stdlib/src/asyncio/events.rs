@@ -94,10 +94,18 @@ fn run_on_host(vm: &mut Vm, coro: Value) -> Option<PyResult<Value>> {
     if !is_host || host.current_task.borrow().is_some() {
         return None;
     }
-    Some(
-        tasks::new_task(vm, &host, coro, Value::None)
-            .and_then(|task| run_until_complete(vm, &host, &task)),
-    )
+    let task = match tasks::new_task(vm, &host, coro, Value::None) {
+        Ok(t) => t,
+        Err(e) => return Some(Err(e)),
+    };
+    let r = run_until_complete(vm, &host, &task);
+    if r.is_err() && !futures::is_done(&task) {
+        // Interrupted (KeyboardInterrupt escaped the loop): the run is over, so is its task.
+        if let Err(e) = tasks::cancel(vm, &task, Value::None) {
+            return Some(Err(e));
+        }
+    }
+    Some(r)
 }
 
 /// The running loop, if any.
