@@ -19,7 +19,7 @@ use rustyline::config::{BellStyle, ColorMode, CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
-use rustyline::history::{FileHistory, History};
+use rustyline::history::FileHistory;
 use rustyline::validate::Validator;
 use rustyline::{Editor, ExternalPrinter, Helper};
 
@@ -172,7 +172,8 @@ fn save(editor: &mut Ed, options: &Options) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let _ = editor.history_mut().save(path);
+    // Appending (rather than rewriting) keeps what another session added meanwhile.
+    let _ = editor.append_history(path);
 }
 
 /// Colouring and completion for the editor.

@@ -215,3 +215,15 @@ fn reset(s: &mut Session<'_>) {
         &format!("session reset: new globals, {n} task{plural} cancelled\n"),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration(0.0421), "0.042s");
+        assert_eq!(duration(12.34), "12.3s");
+        assert_eq!(duration(245.0), "4m05s");
+    }
+}

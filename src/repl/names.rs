@@ -50,3 +50,32 @@ fn dir(vm: &mut Vm, value: &Value) -> Option<Vec<String>> {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_names_are_globals_and_builtins() {
+        let mut vm = crate::new_vm();
+        let module = Rc::new(Module::new("__main__"));
+        module.set("answer", Value::Int(42));
+        let found = names(&mut vm, &module, &[]);
+        assert!(found.iter().any(|n| n == "answer"));
+        assert!(found.iter().any(|n| n == "print"));
+    }
+
+    #[test]
+    fn dotted_names_list_attributes() {
+        let mut vm = crate::new_vm();
+        let module = Rc::new(Module::new("__main__"));
+        let Ok(asyncio) = eddy_vm::import::import_module(&mut vm, "asyncio") else {
+            panic!("asyncio imports");
+        };
+        module.set("asyncio", asyncio);
+        let found = names(&mut vm, &module, &["asyncio".to_string()]);
+        assert!(found.iter().any(|n| n == "gather"), "{found:?}");
+        assert!(names(&mut vm, &module, &["nothing".to_string()]).is_empty());
+        assert!(names(&mut vm, &module, &["asyncio".into(), "nope".into()]).is_empty());
+    }
+}
