@@ -20,8 +20,8 @@ const EXIT_USAGE: u8 = 2;
     name = "eddy",
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
-    override_usage = "eddy                  (the interactive prompt)\n       eddy -i FILE [ARGS]...  (run FILE, then the prompt with its globals)\n       eddy [--virtual-time] FILE [ARGS]...\n       eddy [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
-    after_help = "Signals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
+    override_usage = "eddy\n       eddy [-i] [--virtual-time] FILE [ARGS]...\n       eddy [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    after_help = "With no FILE, eddy opens the interactive prompt (see docs/guide.md), or runs standard input\nwhen it is not a terminal.\n\nSignals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
 )]

@@ -86,6 +86,13 @@ fn terminal_settings() -> Option<libc::termios> {
 /// Runs the REPL on `vm` until Ctrl-D or `exit()`; `startup` is run first in the session's
 /// `__main__` (`eddy -i FILE`). Returns the exit status.
 pub fn run(vm: &mut Vm, startup: Option<&Path>, options: &Options) -> i32 {
+    if let Some(path) = startup {
+        // As `python -i`: a FILE that cannot be read is a usage error, not a session.
+        if let Err(e) = crate::read_source(path) {
+            eprint!("{}", crate::render::render(&e, options.color));
+            return e.exit_code();
+        }
+    }
     let mut session = match Session::new(vm, options) {
         Ok(s) => s,
         Err(message) => {
