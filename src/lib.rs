@@ -92,6 +92,8 @@ pub fn run_source(vm: &mut Vm, name: &str, text: &str) -> Result<(), Error> {
     } else {
         vm.run_module_code(code, module)
     };
+    // As CPython's finalization: non-daemon threads are joined when the main module ends.
+    let result = result.and_then(|_| eddy_stdlib::threading::shutdown(vm));
     match result {
         Ok(_) => Ok(()),
         Err(exc) => Err(Error::from_exception(vm, exc)),

@@ -197,7 +197,7 @@ fn generic_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                 return Ok(Some(v));
             }
             if name == "__dict__" {
-                return crate::ops::dict_from_attrs(vm, &m.dict).map(Some);
+                return crate::ops::dict_from_attrs(vm, &m.dict.borrow()).map(Some);
             }
             Ok(None)
         }

@@ -20,6 +20,12 @@ pub fn set_source_compiler(c: SourceCompiler) {
     COMPILER.with(|x| x.set(Some(c)));
 }
 
+/// The compiler this thread's VMs use, so a VM built on another OS thread (a process-pool
+/// worker) can be given the same one.
+pub fn source_compiler() -> Option<SourceCompiler> {
+    COMPILER.with(|c| c.get())
+}
+
 /// Compiles source text with the embedding's compiler (native modules with parts written in
 /// Python use this, e.g. asyncio).
 pub fn compile_source(vm: &Vm, filename: &str, text: &str) -> PyResult<Rc<crate::code::Code>> {
