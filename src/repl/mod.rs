@@ -32,7 +32,7 @@ use crate::Error;
 pub struct Options {
     /// Colour for the input line and for error reports.
     pub color: bool,
-    /// Print the banner (off for `-i FILE`, as CPython does with `-q`... and the tests).
+    /// Print the banner (not after `-i FILE`, as `python -i FILE` prints none).
     pub banner: bool,
 }
 
