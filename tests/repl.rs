@@ -1,6 +1,6 @@
 //! The interactive prompt end to end: the real `eddy` binary driven through a pseudo-terminal
 //! (expectrl), as a person at a terminal would use it. Each test waits for the prompt before
-//! typing, as a person does (text typed while an input runs is not kept, see docs/guide.md).
+//! typing, as a person does: keys sent in one burst while the editor reads are not all kept.
 //! Output is compared with ANSI escapes and carriage returns removed.
 
 use std::io::Read;
@@ -434,4 +434,16 @@ fn piped_stdin_runs_as_a_script() {
     }
     assert!(child.wait().expect("wait").success());
     assert_eq!(out, "42\n");
+}
+
+#[test]
+fn lines_typed_while_a_statement_runs_are_kept() {
+    let mut r = start(&[]);
+    r.at_prompt(">>> ", "await asyncio.sleep(0.3)");
+    r.expect("\n");
+    std::thread::sleep(Duration::from_millis(50));
+    r.line("first = 1");
+    r.line("second = first + 1");
+    r.expect(">>> second = first + 1\n");
+    assert_eq!(r.run("first, second"), "(1, 2)\n");
 }

@@ -9,6 +9,7 @@
 //! screen appears above the prompt, and the line being edited is redrawn below it.
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use rustyline::validate::Validator;
 use rustyline::{Editor, ExternalPrinter, Helper};
 
 use crate::complete::{self, Target};
+use crate::typeahead::{Ahead, TypeAhead};
 use crate::{highlight, history};
 
 /// What the editor thread tells the session.
@@ -146,13 +148,25 @@ fn new_editor(options: &Options, sink: Sink) -> rustyline::Result<Ed> {
 
 /// The editor thread's loop: one request at a time until the session drops its handle.
 fn serve(editor: &mut Ed, options: &Options, inbox: &mpsc::Receiver<Request>, sink: &Sink) {
+    let mut ahead = TypeAhead::default();
     while let Ok(req) = inbox.recv() {
         match req {
             Request::Read(prompt) => {
-                let event = match editor.readline(&prompt) {
-                    Ok(line) => Event::Line(line),
-                    Err(ReadlineError::Interrupted) => Event::Interrupted,
-                    Err(_) => Event::Eof,
+                let event = match ahead.next(libc::STDIN_FILENO) {
+                    Ahead::Line(line) => {
+                        // Shown as if typed at this prompt (the terminal echoed it earlier,
+                        // amid the output).
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(out, "{prompt}{line}");
+                        let _ = out.flush();
+                        Event::Line(line)
+                    }
+                    Ahead::Eof => Event::Eof,
+                    Ahead::Nothing => match editor.readline(&prompt) {
+                        Ok(line) => Event::Line(line),
+                        Err(ReadlineError::Interrupted) => Event::Interrupted,
+                        Err(_) => Event::Eof,
+                    },
                 };
                 sink(event);
             }
