@@ -313,6 +313,7 @@ fn ctrl_d_exits_with_status_0() {
 #[test]
 fn exit_leaves_with_its_status() {
     let mut r = start(&[]);
+    assert_eq!(r.run("exit"), "Use exit() or Ctrl-D (i.e. EOF) to exit\n");
     r.at_prompt(">>> ", "exit(3)");
     assert_eq!(r.exit_status(), 3);
 }

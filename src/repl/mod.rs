@@ -23,7 +23,7 @@ use eddy_stdlib::asyncio::events::{self, LoopCore};
 use eddy_stdlib::asyncio::{classes, tasks};
 use eddy_vm::compile::Mode;
 use eddy_vm::objects::module::Module;
-use eddy_vm::{Args, PyResult, Value, Vm};
+use eddy_vm::{PyResult, Value, Vm};
 
 use crate::Error;
 
@@ -357,14 +357,46 @@ fn compile(name: &str, source: &str, mode: Mode) -> Result<Rc<eddy_vm::Code>, Er
         .map_err(|e| Error::syntax(&file, e.message, e.span, "here".into(), None))
 }
 
-/// `exit()` and `quit()`, which CPython's `site` adds for interactive use.
+/// `exit`, `quit` and `help`, which CPython's `site` adds for interactive use: `exit` alone
+/// says how to leave, `exit()` raises SystemExit.
+const SITE: &str = r#"
+class Quitter:
+    def __init__(self, name):
+        self.name = name
+    def __repr__(self):
+        return f"Use {self.name}() or Ctrl-D (i.e. EOF) to exit"
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+class Helper:
+    def __repr__(self):
+        return "Type :help for the REPL's commands; docs/guide.md describes Eddy."
+    def __call__(self, *args):
+        if not args:
+            print(repr(self))
+            return
+        doc = getattr(args[0], "__doc__", None)
+        print(doc if doc else f"No documentation for {args[0]!r}.")
+"#;
+
 fn install_exit(vm: &mut Vm) {
-    fn exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
-        let code = a.pos.into_iter().next().into_iter().collect();
-        Err(vm.new_exception(&vm.exc_class("SystemExit"), code))
+    let Ok(code) = compile("<site>", SITE, Mode::Module) else {
+        return;
+    };
+    let site = Rc::new(Module::new("site"));
+    if vm.run_module_code(code, site.clone()).is_err() {
+        return;
     }
+    let make = |vm: &mut Vm, class: &str, args: Vec<Value>| -> Option<Value> {
+        let cls = site.get(class)?;
+        vm.call(&cls, args).ok()
+    };
     for name in ["exit", "quit"] {
-        let f = vm.native(name, exit);
-        vm.builtins.set(name, f);
+        if let Some(q) = make(vm, "Quitter", vec![Value::str(name)]) {
+            vm.builtins.set(name, q);
+        }
+    }
+    if let Some(h) = make(vm, "Helper", vec![]) {
+        vm.builtins.set("help", h);
     }
 }
