@@ -448,3 +448,10 @@ fn lines_typed_while_a_statement_runs_are_kept() {
     r.expect(">>> second = first + 1\n");
     assert_eq!(r.run("first, second"), "(1, 2)\n");
 }
+
+#[test]
+fn dash_i_dash_c_runs_code_then_the_prompt() {
+    let mut r = start(&["-i", "-c", "z = 6\nprint('code ran')"]);
+    r.expect("code ran\n");
+    assert_eq!(r.run("z * 7"), "42\n");
+}

@@ -20,7 +20,7 @@ const EXIT_USAGE: u8 = 2;
     name = "eddy",
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
-    override_usage = "eddy\n       eddy [-i] [--virtual-time] FILE [ARGS]...\n       eddy [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    override_usage = "eddy\n       eddy [-i] [--virtual-time] FILE [ARGS]...\n       eddy [-i] [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
     after_help = "With no FILE, eddy opens the interactive prompt (see docs/guide.md), or runs standard input\nwhen it is not a terminal.\n\nSignals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
@@ -33,7 +33,8 @@ struct Cli {
     #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
 
-    /// Run FILE, then open the interactive prompt with its globals (its tasks keep running)
+    /// Run FILE (or -c CODE), then open the interactive prompt with its globals (its tasks keep
+    /// running)
     #[arg(short = 'i')]
     interactive: bool,
 
@@ -98,6 +99,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match (cli.command, cli.code) {
         (Some(Command::Check { file }), _) => check(&file, color),
         (Some(Command::Dis { file }), _) => dis(&file, color),
+        (None, Some(code)) if cli.interactive => {
+            let mut vm = options.build();
+            vm.argv = std::iter::once("-c".to_string())
+                .chain(lossy(&cli.argv))
+                .collect();
+            prompt(vm, eddy::repl::Startup::Code(&code), color)
+        }
         (None, Some(code)) => run_code(&options, &code, cli.argv, color),
         (None, None) => match cli.argv.split_first() {
             Some((file, rest)) if cli.interactive => {
@@ -113,24 +121,33 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-/// The interactive prompt, after running `startup` (FILE and its arguments) if given.
+/// The interactive prompt, after running FILE (with its arguments) if given.
 fn interactive(
     options: &eddy::VmOptions,
-    startup: Option<(&Path, &[OsString])>,
+    file: Option<(&Path, &[OsString])>,
     color: bool,
 ) -> ExitCode {
     let mut vm = options.build();
-    vm.argv = match startup {
+    vm.argv = match file {
         Some((file, rest)) => std::iter::once(file.display().to_string())
             .chain(lossy(rest))
             .collect(),
         None => vec![String::new()],
     };
+    let startup = match file {
+        Some((file, _)) => eddy::repl::Startup::File(file),
+        None => eddy::repl::Startup::Nothing,
+    };
+    prompt(vm, startup, color)
+}
+
+/// Runs the REPL on `vm` and exits with its status.
+fn prompt(mut vm: eddy::Vm, startup: eddy::repl::Startup<'_>, color: bool) -> ExitCode {
     let repl_options = eddy::repl::Options {
         color: color && std::io::stdout().is_terminal(),
-        banner: startup.is_none(),
+        banner: matches!(startup, eddy::repl::Startup::Nothing),
     };
-    let code = eddy::repl::run(&mut vm, startup.map(|(f, _)| f), &repl_options);
+    let code = eddy::repl::run(&mut vm, startup, &repl_options);
     // See run_file: no point freeing the heap just before exit.
     std::mem::forget(vm);
     ExitCode::from(code.clamp(0, 255) as u8)

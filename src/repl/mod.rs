@@ -36,6 +36,16 @@ pub struct Options {
     pub banner: bool,
 }
 
+/// What runs in the session before the first prompt.
+#[derive(Debug, Clone, Copy)]
+pub enum Startup<'a> {
+    Nothing,
+    /// `eddy -i FILE`.
+    File(&'a Path),
+    /// `eddy -i -c CODE`.
+    Code(&'a str),
+}
+
 /// How an input ended.
 enum Outcome {
     Done,
@@ -84,9 +94,9 @@ fn terminal_settings() -> Option<libc::termios> {
 }
 
 /// Runs the REPL on `vm` until Ctrl-D or `exit()`; `startup` is run first in the session's
-/// `__main__` (`eddy -i FILE`). Returns the exit status.
-pub fn run(vm: &mut Vm, startup: Option<&Path>, options: &Options) -> i32 {
-    if let Some(path) = startup {
+/// `__main__` (`eddy -i FILE`, `eddy -i -c CODE`). Returns the exit status.
+pub fn run(vm: &mut Vm, startup: Startup<'_>, options: &Options) -> i32 {
+    if let Startup::File(path) = startup {
         // As `python -i`: a FILE that cannot be read is a usage error, not a session.
         if let Err(e) = crate::read_source(path) {
             eprint!("{}", crate::render::render(&e, options.color));
@@ -106,10 +116,13 @@ pub fn run(vm: &mut Vm, startup: Option<&Path>, options: &Options) -> i32 {
             env!("CARGO_PKG_VERSION")
         );
     }
-    if let Some(path) = startup {
-        if let Outcome::Exit(code) = session.run_file(path) {
-            return code;
-        }
+    let outcome = match startup {
+        Startup::Nothing => Outcome::Done,
+        Startup::File(path) => session.run_file(path),
+        Startup::Code(code) => session.run_source("<string>", code, Mode::Module),
+    };
+    if let Outcome::Exit(code) = outcome {
+        return code;
     }
     session.interact()
 }
