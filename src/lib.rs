@@ -10,6 +10,7 @@ pub mod check;
 pub mod error;
 pub mod lint;
 pub mod render;
+pub mod repl;
 
 pub use error::Error;
 

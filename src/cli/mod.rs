@@ -1,5 +1,6 @@
-//! The `eddy` command line: argument parsing (clap), the four ways to run (`FILE`, `-c CODE`,
-//! `check FILE`, `dis FILE`) and turning their outcome into stderr text and an exit status.
+//! The `eddy` command line: argument parsing (clap), the ways to run (`FILE`, `-c CODE`,
+//! `check FILE`, `dis FILE`, the interactive prompt with no arguments or `-i FILE`) and turning
+//! their outcome into stderr text and an exit status.
 //! Exit statuses: 0 success, 1 uncaught exception or syntax error, `sys.exit`'s status, 2 for a
 //! misused command line or a file that cannot be read.
 
@@ -19,8 +20,8 @@ const EXIT_USAGE: u8 = 2;
     name = "eddy",
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
-    override_usage = "eddy [--virtual-time] FILE [ARGS]...\n       eddy [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
-    after_help = "Signals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
+    override_usage = "eddy\n       eddy [-i] [--virtual-time] FILE [ARGS]...\n       eddy [-i] [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    after_help = "With no FILE, eddy opens the interactive prompt (see docs/guide.md), or runs standard input\nwhen it is not a terminal.\n\nSignals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
 )]
@@ -31,6 +32,11 @@ struct Cli {
     /// Run CODE instead of a file; sys.argv[0] is '-c'
     #[arg(short = 'c', value_name = "CODE")]
     code: Option<String>,
+
+    /// Run FILE (or -c CODE), then open the interactive prompt with its globals (its tasks keep
+    /// running)
+    #[arg(short = 'i')]
+    interactive: bool,
 
     /// Virtual time: when no task is ready, jump the clock to the next timer instead of sleeping;
     /// a blocking time.sleep() jumps too. The clock stands still while code runs, so sleeps of
@@ -93,16 +99,72 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match (cli.command, cli.code) {
         (Some(Command::Check { file }), _) => check(&file, color),
         (Some(Command::Dis { file }), _) => dis(&file, color),
+        (None, Some(code)) if cli.interactive => {
+            let mut vm = options.build();
+            vm.argv = std::iter::once("-c".to_string())
+                .chain(lossy(&cli.argv))
+                .collect();
+            prompt(vm, eddy::repl::Startup::Code(&code), color)
+        }
         (None, Some(code)) => run_code(&options, &code, cli.argv, color),
         (None, None) => match cli.argv.split_first() {
-            Some((file, rest)) => run_file(&options, Path::new(file), rest, color),
-            None => {
-                eprintln!("eddy: the interactive prompt is not available yet; run a file (eddy FILE) or code (eddy -c CODE)");
-                eprintln!("Try 'eddy --help' for more information.");
-                ExitCode::from(EXIT_USAGE)
+            Some((file, rest)) if cli.interactive => {
+                interactive(&options, Some((Path::new(file), rest)), color)
             }
+            Some((file, rest)) => run_file(&options, Path::new(file), rest, color),
+            None if cli.interactive || std::io::stdin().is_terminal() => {
+                interactive(&options, None, color)
+            }
+            // `echo 'print(1)' | eddy` runs standard input as a script, as CPython does.
+            None => run_stdin(&options, color),
         },
     }
+}
+
+/// The interactive prompt, after running FILE (with its arguments) if given.
+fn interactive(
+    options: &eddy::VmOptions,
+    file: Option<(&Path, &[OsString])>,
+    color: bool,
+) -> ExitCode {
+    let mut vm = options.build();
+    vm.argv = match file {
+        Some((file, rest)) => std::iter::once(file.display().to_string())
+            .chain(lossy(rest))
+            .collect(),
+        None => vec![String::new()],
+    };
+    let startup = match file {
+        Some((file, _)) => eddy::repl::Startup::File(file),
+        None => eddy::repl::Startup::Nothing,
+    };
+    prompt(vm, startup, color)
+}
+
+/// Runs the REPL on `vm` and exits with its status.
+fn prompt(mut vm: eddy::Vm, startup: eddy::repl::Startup<'_>, color: bool) -> ExitCode {
+    let repl_options = eddy::repl::Options {
+        color: color && std::io::stdout().is_terminal(),
+        banner: matches!(startup, eddy::repl::Startup::Nothing),
+    };
+    let code = eddy::repl::run(&mut vm, startup, &repl_options);
+    // See run_file: no point freeing the heap just before exit.
+    std::mem::forget(vm);
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn run_stdin(options: &eddy::VmOptions, color: bool) -> ExitCode {
+    let mut text = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+        eprintln!("eddy: can't read standard input: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut vm = options.build();
+    vm.argv = vec![String::new()];
+    let result = eddy::run_source(&mut vm, "<stdin>", &text);
+    let code = finish(&mut vm, result, color);
+    std::mem::forget(vm);
+    code
 }
 
 /// Colour only when a person is likely to see it: stderr is a terminal and NO_COLOR is unset.

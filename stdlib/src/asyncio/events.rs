@@ -71,6 +71,41 @@ thread_local! {
     static RUNNING: RefCell<Option<Rc<LoopCore>>> = const { RefCell::new(None) };
     /// The loop `set_event_loop` installed (what `get_event_loop` returns outside a running loop).
     static CURRENT: RefCell<Value> = const { RefCell::new(Value::None) };
+    /// The loop a host keeps running between its own inputs (see `start_host_loop`).
+    static HOST: RefCell<Option<Rc<LoopCore>>> = const { RefCell::new(None) };
+}
+
+/// Makes a new loop the running loop of this thread for good, for a host that runs script code
+/// between waits on the loop (the REPL: each input runs with the loop running, and the loop
+/// runs tasks while the host waits for the next input with `run_until_complete`). There,
+/// `asyncio.run(coro)` called outside any task runs `coro` as a task of this loop instead of
+/// raising, so scripts pasted into the REPL work unchanged.
+pub fn start_host_loop() -> Rc<LoopCore> {
+    let core = LoopCore::new();
+    RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
+    HOST.with(|h| *h.borrow_mut() = Some(core.clone()));
+    core
+}
+
+/// `asyncio.run` on the host loop, outside any task: `coro` runs as a task until done.
+fn run_on_host(vm: &mut Vm, coro: Value) -> Option<PyResult<Value>> {
+    let host = HOST.with(|h| h.borrow().clone())?;
+    let is_host = running().is_some_and(|r| Rc::ptr_eq(&r, &host));
+    if !is_host || host.current_task.borrow().is_some() {
+        return None;
+    }
+    let task = match tasks::new_task(vm, &host, coro, Value::None) {
+        Ok(t) => t,
+        Err(e) => return Some(Err(e)),
+    };
+    let r = run_until_complete(vm, &host, &task);
+    if r.is_err() && !futures::is_done(&task) {
+        // Interrupted (KeyboardInterrupt escaped the loop): the run is over, so is its task.
+        if let Err(e) = tasks::cancel(vm, &task, Value::None) {
+            return Some(Err(e));
+        }
+    }
+    Some(r)
 }
 
 /// The running loop, if any.
@@ -234,13 +269,18 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let _ = debug;
     util::no_kwargs(vm, "run", &a)?;
     util::arity(vm, "run", &a, 1, 1)?;
+    let coro = a.pos[0].clone();
     if running().is_some() {
+        if tasks::is_coroutine(&coro) {
+            if let Some(r) = run_on_host(vm, coro) {
+                return r;
+            }
+        }
         return Err(vm.error(
             "RuntimeError",
             "asyncio.run() cannot be called from a running event loop",
         ));
     }
-    let coro = a.pos[0].clone();
     if !tasks::is_coroutine(&coro) {
         let r = ops::repr(vm, &coro)?;
         return Err(vm.value_error(format!("a coroutine was expected, got {r}")));

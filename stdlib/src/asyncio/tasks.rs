@@ -32,6 +32,8 @@ pub struct TaskData {
     pub code: Option<Rc<Code>>,
     /// Counts live Task objects (`sys._eddy_stats()`).
     pub live: super::tasktree::LiveTask,
+    /// Loop time when the task was created (the REPL's `:tasks` shows how long it has run).
+    pub created: f64,
 }
 
 impl TaskData {
@@ -304,6 +306,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         num_cancels: 0,
         code,
         live: super::tasktree::LiveTask::new(),
+        created: super::reactor::now(),
     };
     let task = util::new_native(&classes().task, FutState::new(Some(data)));
     core.push(Job::Step(task.clone(), None));

@@ -127,13 +127,24 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
 }
 
 /// What the tree needs to know of one task.
-struct TaskInfo {
-    task: Value,
-    name: String,
-    state: String,
-    chain: Vec<Frame>,
+pub struct TaskInfo {
+    pub task: Value,
+    /// The name's repr, e.g. `'Task-3'`.
+    pub name: String,
+    /// `running`, `ready to run`, `waiting for ...`, with ` (cancelling)` appended.
+    pub state: String,
+    pub chain: Vec<Frame>,
     /// Tasks this one waits for (directly, or as the children of a gather).
     awaits: Vec<Value>,
+}
+
+/// Every live task of `core` with its state and await chain, in creation order (the REPL's
+/// `:tasks` and `:where`).
+pub fn task_infos(vm: &mut Vm, core: &LoopCore) -> Vec<TaskInfo> {
+    pending_tasks(core)
+        .iter()
+        .filter_map(|t| info(vm, core, t))
+        .collect()
 }
 
 fn same(a: &Value, b: &Value) -> bool {
@@ -228,10 +239,7 @@ fn pending_tasks(core: &LoopCore) -> Vec<Value> {
 
 /// The task tree: one entry per live task, under the task awaiting it.
 fn render(vm: &mut Vm, core: &LoopCore) -> (String, Vec<TaskInfo>) {
-    let infos: Vec<TaskInfo> = pending_tasks(core)
-        .iter()
-        .filter_map(|t| info(vm, core, t))
-        .collect();
+    let infos = task_infos(vm, core);
     let index_of = |v: &Value| infos.iter().position(|i| same(&i.task, v));
     // A task's parent is the first task awaiting it; the rest are roots.
     let mut parent: HashMap<usize, usize> = HashMap::new();
