@@ -39,9 +39,17 @@ struct Snapshot {
 
 struct Job {
     id: u64,
-    func: P,
-    args: Vec<P>,
-    kwargs: Vec<(String, P)>,
+    work: Work,
+}
+
+enum Work {
+    Call {
+        func: P,
+        args: Vec<P>,
+        kwargs: Vec<(String, P)>,
+    },
+    /// Source to run in the worker's `__main__` (`interpreters.Interpreter.exec`).
+    Exec(String),
 }
 
 /// A job's exception: the exception itself (if it could be copied) and its traceback text.
@@ -78,6 +86,7 @@ pub fn install(vm: &Vm, m: &Module) {
         &cls,
         &[
             ("submit", pool_submit),
+            ("exec", pool_exec),
             ("close", |vm, a| {
                 util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| p.jobs = None)?;
                 Ok(Value::None)
@@ -231,7 +240,25 @@ fn pool_submit(vm: &mut Vm, a: Args) -> PyResult<Value> {
             return Ok(Value::None);
         }
     };
-    let (tx, pending, id) = util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| {
+    queue_job(vm, &a.pos[0], fut, Work::Call { func, args, kwargs })
+}
+
+/// `pool.exec(future, source)`: runs `source` in the worker's `__main__` (one worker pools
+/// are `interpreters.Interpreter`s).
+fn pool_exec(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    util::arity(vm, "exec", &a, 3, 3)?;
+    let src = util::to_str_arg(vm, &a.pos[2], "exec")?;
+    queue_job(
+        vm,
+        &a.pos[0],
+        a.pos[1].clone(),
+        Work::Exec(src.s.to_string()),
+    )
+}
+
+/// Sends `work` to the pool's workers; its outcome will go to `fut`.
+fn queue_job(vm: &mut Vm, pool: &Value, fut: Value, work: Work) -> PyResult<Value> {
+    let (tx, pending, id) = util::state(vm, pool, "_Pool", |p: &mut PoolState| {
         p.next += 1;
         (p.jobs.clone(), p.pending.clone(), p.next)
     })?;
@@ -240,15 +267,9 @@ fn pool_submit(vm: &mut Vm, a: Args) -> PyResult<Value> {
     };
     pending.borrow_mut().insert(id, fut);
     sched::external(1);
-    if tx
-        .send(Job {
-            id,
-            func,
-            args,
-            kwargs,
-        })
-        .is_err()
-    {
+    // What this VM printed so far comes before anything the job prints.
+    vm.flush();
+    if tx.send(Job { id, work }).is_err() {
         sched::external(-1);
         pending.borrow_mut().remove(&id);
         return Err(vm.error("RuntimeError", "the process pool's workers are gone"));
@@ -398,20 +419,22 @@ fn new_worker_vm(snap: &Snapshot) -> Result<Vm, String> {
 }
 
 fn run_job(vm: &mut Vm, job: Job) -> Result<P, Failure> {
-    let call = (|| {
-        let mut r = Restorer::new(vm);
-        let f = r.restore(&job.func)?;
-        let pos = job
-            .args
-            .iter()
-            .map(|a| r.restore(a))
-            .collect::<PyResult<Vec<Value>>>()?;
-        let mut kw = Vec::new();
-        for (k, v) in &job.kwargs {
-            kw.push((vm_intern(k), r.restore(v)?));
-        }
-        vm.call_args(&f, Args { pos, kw })
-    })();
+    let call = match job.work {
+        Work::Call { func, args, kwargs } => (|| {
+            let mut r = Restorer::new(vm);
+            let f = r.restore(&func)?;
+            let pos = args
+                .iter()
+                .map(|a| r.restore(a))
+                .collect::<PyResult<Vec<Value>>>()?;
+            let mut kw = Vec::new();
+            for (k, v) in &kwargs {
+                kw.push((vm_intern(k), r.restore(v)?));
+            }
+            vm.call_args(&f, Args { pos, kw })
+        })(),
+        Work::Exec(src) => exec_main(vm, &src),
+    };
     let r = call.and_then(|v| Copier::new(vm, false).copy(&v));
     r.map_err(|e| {
         let text = eddy_vm::traceback::format_exception(vm, &e);
@@ -419,6 +442,16 @@ fn run_job(vm: &mut Vm, job: Job) -> Result<P, Failure> {
         let exc = Copier::new(vm, false).copy(&e).ok();
         Failure { exc, summary, text }
     })
+}
+
+/// Runs `src` as module code in the worker's `__main__`.
+fn exec_main(vm: &mut Vm, src: &str) -> PyResult<Value> {
+    let Some(Value::Module(main)) = vm.modules.get("__main__").cloned() else {
+        return Err(vm.error("RuntimeError", "the interpreter has no __main__"));
+    };
+    let code = eddy_vm::import::compile_source(vm, "<string>", src)?;
+    vm.run_module_code(code, main)?;
+    Ok(Value::None)
 }
 
 fn vm_intern(s: &str) -> Rc<eddy_vm::value::PyStr> {
