@@ -472,7 +472,6 @@ class Interpreter:
         """Starts callable(*args, **kwargs) there; returns a concurrent.futures.Future."""
         pool = self._pool()
         fut = _cf.Future()
-        fut.set_running_or_notify_cancel()
         pool.submit(fut, callable, args, kwargs)
         return fut
 
@@ -481,7 +480,6 @@ class Interpreter:
             raise TypeError(f"exec() expected a str, got {type(code).__name__}")
         pool = self._pool()
         fut = _cf.Future()
-        fut.set_running_or_notify_cancel()
         pool.exec(fut, code)
         fut.result()
 

@@ -7,7 +7,7 @@
 //! main thread by a scheduler poller (threading/sched.rs), woken by the scheduler's notifier.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -67,13 +67,72 @@ enum Outcome {
 
 /// The `_Pool` object's state.
 struct PoolState {
-    jobs: Option<Sender<Job>>,
-    pending: Rc<RefCell<HashMap<u64, Value>>>,
+    jobs: Rc<RefCell<Dispatch>>,
     next: u64,
 }
 native_state!(PoolState, |_s, _f| {}, |c, _out| {
-    c.jobs = None;
+    c.jobs.borrow_mut().close();
 });
+
+/// The parent's side of a pool's jobs. As in CPython, a job waits here (its Future pending,
+/// so `cancel()` works) until a worker is free; only then is it marked running and sent.
+struct Dispatch {
+    tx: Option<Sender<Job>>,
+    backlog: VecDeque<(u64, Value, Work)>,
+    /// Jobs sent to the workers, by id: their Futures.
+    running: HashMap<u64, Value>,
+    /// How many more jobs may be sent now.
+    idle: usize,
+    /// `close()` was called: the channel closes once the backlog is sent.
+    closing: bool,
+}
+
+impl Dispatch {
+    fn close(&mut self) {
+        self.closing = true;
+        if self.backlog.is_empty() {
+            self.tx = None;
+        }
+    }
+    fn futures(&self) -> Vec<Value> {
+        let queued = self.backlog.iter().map(|(_, f, _)| f.clone());
+        self.running.values().cloned().chain(queued).collect()
+    }
+}
+
+/// Sends queued jobs to free workers, skipping those whose Future was cancelled meanwhile.
+fn dispatch(vm: &mut Vm, d: &Rc<RefCell<Dispatch>>) -> PyResult<()> {
+    loop {
+        let next = {
+            let mut d = d.borrow_mut();
+            if d.idle == 0 {
+                None
+            } else {
+                d.backlog.pop_front()
+            }
+        };
+        let Some((id, fut, work)) = next else { break };
+        let go = vm.call_method(&fut, "set_running_or_notify_cancel", vec![])?;
+        if !eddy_vm::ops::truthy(vm, &go)? {
+            continue;
+        }
+        let mut d = d.borrow_mut();
+        let Some(tx) = d.tx.clone() else { break };
+        d.idle -= 1;
+        d.running.insert(id, fut);
+        sched::external(1);
+        if tx.send(Job { id, work }).is_err() {
+            sched::external(-1);
+            d.running.remove(&id);
+            return Err(vm.error("RuntimeError", "the process pool's workers are gone"));
+        }
+    }
+    let mut d = d.borrow_mut();
+    if d.closing && d.backlog.is_empty() {
+        d.tx = None;
+    }
+    Ok(())
+}
 
 pub fn install(vm: &Vm, m: &Module) {
     let cls = util::plain_class(
@@ -88,14 +147,14 @@ pub fn install(vm: &Vm, m: &Module) {
             ("submit", pool_submit),
             ("exec", pool_exec),
             ("close", |vm, a| {
-                util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| p.jobs = None)?;
+                util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| {
+                    p.jobs.borrow_mut().close()
+                })?;
                 Ok(Value::None)
             }),
             ("pending", |vm, a| {
-                let pending = util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| {
-                    p.pending.clone()
-                })?;
-                let futs: Vec<Value> = pending.borrow().values().cloned().collect();
+                let d = util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| p.jobs.clone())?;
+                let futs = d.borrow().futures();
                 Ok(Value::list(futs))
             }),
         ],
@@ -135,9 +194,16 @@ fn pool_start(vm: &mut Vm, a: Args) -> PyResult<Value> {
             .spawn(move || worker(snap, rx, tx))
             .map_err(|e| vm.error("RuntimeError", format!("can't start worker: {e}")))?;
     }
-    let pending: Rc<RefCell<HashMap<u64, Value>>> = Rc::new(RefCell::new(HashMap::new()));
-    let p = pending.clone();
-    sched::add_poller(Rc::new(move |vm: &mut Vm| poll(vm, &out_rx, &p, &deliver)));
+    let jobs = Rc::new(RefCell::new(Dispatch {
+        tx: Some(job_tx),
+        backlog: VecDeque::new(),
+        running: HashMap::new(),
+        // CPython's EXTRA_QUEUED_CALLS: one job beyond the workers is already marked running.
+        idle: workers + 1,
+        closing: false,
+    }));
+    let d = jobs.clone();
+    sched::add_poller(Rc::new(move |vm: &mut Vm| poll(vm, &out_rx, &d, &deliver)));
     let cls = match vm.modules.get("concurrent.futures") {
         Some(Value::Module(m)) => m.get("_PoolType"),
         _ => None,
@@ -145,14 +211,7 @@ fn pool_start(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let Some(Value::Class(cls)) = cls else {
         return Err(vm.error("RuntimeError", "concurrent.futures is not initialised"));
     };
-    Ok(util::new_native(
-        &cls,
-        PoolState {
-            jobs: Some(job_tx),
-            pending,
-            next: 0,
-        },
-    ))
+    Ok(util::new_native(&cls, PoolState { jobs, next: 0 }))
 }
 
 /// The parent's `__main__`, as a worker should start from it.
@@ -256,42 +315,38 @@ fn pool_exec(vm: &mut Vm, a: Args) -> PyResult<Value> {
     )
 }
 
-/// Sends `work` to the pool's workers; its outcome will go to `fut`.
+/// Queues `work` for the pool's workers; its outcome will go to `fut`.
 fn queue_job(vm: &mut Vm, pool: &Value, fut: Value, work: Work) -> PyResult<Value> {
-    let (tx, pending, id) = util::state(vm, pool, "_Pool", |p: &mut PoolState| {
+    let (d, id) = util::state(vm, pool, "_Pool", |p: &mut PoolState| {
         p.next += 1;
-        (p.jobs.clone(), p.pending.clone(), p.next)
+        (p.jobs.clone(), p.next)
     })?;
-    let Some(tx) = tx else {
-        return Err(vm.error("RuntimeError", "cannot schedule new futures after shutdown"));
-    };
-    pending.borrow_mut().insert(id, fut);
-    sched::external(1);
+    {
+        let mut jobs = d.borrow_mut();
+        if jobs.tx.is_none() || jobs.closing {
+            return Err(vm.error("RuntimeError", "cannot schedule new futures after shutdown"));
+        }
+        jobs.backlog.push_back((id, fut, work));
+    }
     // What this VM printed so far comes before anything the job prints.
     vm.flush();
-    if tx.send(Job { id, work }).is_err() {
-        sched::external(-1);
-        pending.borrow_mut().remove(&id);
-        return Err(vm.error("RuntimeError", "the process pool's workers are gone"));
-    }
+    dispatch(vm, &d)?;
     Ok(Value::None)
 }
 
-/// Applies the outcomes that arrived; false once the pool is done with (no job pending and
-/// the workers gone).
-fn poll(
-    vm: &mut Vm,
-    rx: &Receiver<Outcome>,
-    pending: &Rc<RefCell<HashMap<u64, Value>>>,
-    deliver: &Value,
-) -> bool {
+/// Applies the outcomes that arrived and hands freed workers the next jobs; false once the
+/// pool is done with (no job running and the workers gone).
+fn poll(vm: &mut Vm, rx: &Receiver<Outcome>, d: &Rc<RefCell<Dispatch>>, deliver: &Value) -> bool {
     loop {
         match rx.try_recv() {
             Ok(Outcome::Done(id, r)) => {
                 sched::external(-1);
-                let Some(fut) = pending.borrow_mut().remove(&id) else {
-                    continue;
+                let fut = {
+                    let mut d = d.borrow_mut();
+                    d.idle += 1;
+                    d.running.remove(&id)
                 };
+                let Some(fut) = fut else { continue };
                 let r = match r {
                     Ok(p) => Restorer::new(vm)
                         .restore(&p)
@@ -303,17 +358,28 @@ fn poll(
                 report(vm, r);
             }
             Ok(Outcome::Broken(msg)) => {
-                let futs: Vec<Value> = pending.borrow_mut().drain().map(|(_, f)| f).collect();
-                for fut in futs {
+                let (running, queued) = {
+                    let mut d = d.borrow_mut();
+                    let running: Vec<Value> = d.running.drain().map(|(_, f)| f).collect();
+                    let queued: Vec<Value> = d.backlog.drain(..).map(|(_, f, _)| f).collect();
+                    (running, queued)
+                };
+                for _ in &running {
                     sched::external(-1);
+                }
+                for fut in running.into_iter().chain(queued) {
                     let args = vec![fut, Value::None, Value::string(msg.clone()), Value::None];
                     let r = vm.call(deliver, args);
                     report(vm, r);
                 }
             }
-            Err(std::sync::mpsc::TryRecvError::Empty) => return true,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                let r = dispatch(vm, d).map(|_| Value::None);
+                report(vm, r);
+                return true;
+            }
             Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                return !pending.borrow().is_empty()
+                return !d.borrow().running.is_empty()
             }
         }
     }
@@ -535,7 +601,6 @@ class ProcessPoolExecutor(Executor):
                 self._pool = _pool_start(self._max_workers, self._initializer, self._initargs,
                                          self._deliver)
             f = Future()
-            f.set_running_or_notify_cancel()
             self._pool.submit(f, fn, args, kwargs)
             return f
 
@@ -559,6 +624,9 @@ class ProcessPoolExecutor(Executor):
         pool = self._pool
         if pool is None:
             return
+        if cancel_futures:
+            for f in pool.pending():
+                f.cancel()
         if wait:
             pending = pool.pending()
             if pending:
