@@ -22,9 +22,9 @@ use crate::native_state;
 use crate::threading::sched;
 use crate::util;
 
-/// How often a blocked `get`/`put` looks at its queue again. Another interpreter's `put` also
-/// wakes the waiter through the scheduler's notifier; the poll covers a wake-up that another
-/// VM's idle wait consumed (CPython's queues poll every 10 ms).
+/// How often a blocked `get`/`put` looks at its queue again, besides being woken by the
+/// scheduler's notifier when another interpreter puts or gets (CPython's queues poll every
+/// 10 ms).
 const POLL: f64 = 0.005;
 
 /// Interpreter ids: 0 is the main interpreter; created ones count up across the process.
