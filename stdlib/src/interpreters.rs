@@ -13,6 +13,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use eddy_vm::objects::class::Class;
 use eddy_vm::objects::module::Module;
 use eddy_vm::{Args, PyResult, Value, Vm};
 
@@ -69,7 +70,7 @@ native_state!(QueueRef, |_s, _f| {}, |_c, _out| {});
 
 pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("interpreters"));
-    let cls = util::plain_class("Queue", "interpreters", vm.types.object.clone());
+    let cls = util::native_class(vm, "Queue", "interpreters", None, queue_new);
     util::methods(
         vm,
         &cls,
@@ -162,13 +163,17 @@ fn module_error(vm: &mut Vm, name: &str, msg: &str) -> Value {
     }
 }
 
-fn handle(vm: &mut Vm, q: Arc<Shared>) -> PyResult<Value> {
-    let cls = match vm.modules.get("interpreters") {
-        Some(Value::Module(m)) => m.get("Queue"),
-        _ => None,
-    };
-    let Some(Value::Class(cls)) = cls else {
-        return Err(vm.error("RuntimeError", "interpreters is not initialised"));
+/// A new handle on `q`, an instance of `interpreters.Queue` (or of `cls`).
+fn handle(vm: &mut Vm, q: Arc<Shared>, cls: Option<Rc<Class>>) -> PyResult<Value> {
+    let cls = match cls {
+        Some(c) => c,
+        None => match vm.modules.get("interpreters") {
+            Some(Value::Module(m)) => match m.get("Queue") {
+                Some(Value::Class(c)) => c,
+                _ => return Err(vm.error("RuntimeError", "interpreters is not initialised")),
+            },
+            _ => return Err(vm.error("RuntimeError", "interpreters is not initialised")),
+        },
     };
     let (id, maxsize) = (q.id, q.maxsize);
     let v = util::new_native(&cls, QueueRef(q));
@@ -195,7 +200,27 @@ fn create_queue(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     if let Ok(mut all) = queues().lock() {
         all.insert(q.id, q.clone());
     }
-    handle(vm, q)
+    handle(vm, q, None)
+}
+
+/// `Queue(id)`: a handle on an existing queue, as PEP 734's (`create_queue()` makes new ones).
+fn queue_new(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let cls = util::new_cls(vm, &mut a)?;
+    util::arity(vm, "Queue", &a, 1, 1)?;
+    let id = util::to_i64(vm, &a.pos[0])?;
+    by_id(vm, id as u64, Some(cls))
+}
+
+fn by_id(vm: &mut Vm, id: u64, cls: Option<Rc<Class>>) -> PyResult<Value> {
+    let q = queues().lock().ok().and_then(|all| all.get(&id).cloned());
+    match q {
+        Some(q) => handle(vm, q, cls),
+        None => Err(module_error(
+            vm,
+            "QueueNotFoundError",
+            &format!("queue {id} not found"),
+        )),
+    }
 }
 
 /// `_queue_by_id(id)`: a handle on an existing queue (how a handle is rebuilt in another
@@ -203,15 +228,7 @@ fn create_queue(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 fn queue_by_id(vm: &mut Vm, a: Args) -> PyResult<Value> {
     util::arity(vm, "_queue_by_id", &a, 1, 1)?;
     let id = util::to_i64(vm, &a.pos[0])? as u64;
-    let q = queues().lock().ok().and_then(|all| all.get(&id).cloned());
-    match q {
-        Some(q) => handle(vm, q),
-        None => Err(module_error(
-            vm,
-            "QueueNotFoundError",
-            &format!("queue {id} not found"),
-        )),
-    }
+    by_id(vm, id, None)
 }
 
 fn queue_reduce(vm: &mut Vm, a: Args) -> PyResult<Value> {
