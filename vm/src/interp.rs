@@ -1436,19 +1436,8 @@ impl Vm {
             }
             Instr::ImportStar => {
                 let m = pop!();
-                if let Value::Module(m) = m {
-                    let items: Vec<_> = m
-                        .dict
-                        .borrow()
-                        .iter()
-                        .filter(|(k, _)| !k.0.s.starts_with('_'))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    let globals = self.frames[fi].globals.clone();
-                    for (k, v) in items {
-                        globals.store(k.0, v);
-                    }
-                }
+                let globals = self.frames[fi].globals.clone();
+                tri!(crate::import::import_star(self, &m, &globals));
             }
             Instr::PrintExpr => {
                 let v = pop!();
