@@ -1,14 +1,10 @@
-//! `interpreters`, in the spirit of PEP 734 (CPython 3.14's `concurrent.interpreters`): each
-//! Interpreter is a separate VM on its own OS thread, so CPU work fans out to every core without
-//! processes. An interpreter *is* a one-worker process pool (concurrent/process.rs): it starts
-//! from a snapshot of its creator's `__main__`, and calls, results and exceptions cross as
-//! portable values (concurrent/portable.rs). This file adds what pools lack: interpreter ids,
-//! and `Queue`, a channel of copied values that every interpreter of the process shares (a
-//! handle crosses to another interpreter through `__reduce__`, by queue id). The Python half
-//! (Interpreter, ExecutionFailed, `call_async`) is at the foot.
+//! `interpreters.Queue`: a channel of copied values (portable values, concurrent/portable.rs)
+//! that every interpreter of the process shares. The contents live in a process-wide registry by
+//! queue id; a script holds a handle, and a handle crosses to another interpreter through
+//! `__reduce__` (rebuilt there from the id). Blocking calls wait through the scheduler, so the
+//! VM's other script threads and its event loop run meanwhile.
 
-use std::cell::Cell;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,6 +13,7 @@ use eddy_vm::objects::class::Class;
 use eddy_vm::objects::module::Module;
 use eddy_vm::{Args, PyResult, Value, Vm};
 
+use super::module_error;
 use crate::clock;
 use crate::concurrent::portable::{Copier, Restorer, P};
 use crate::native_state;
@@ -27,19 +24,6 @@ use crate::util;
 /// scheduler's notifier when another interpreter puts or gets (CPython's queues poll every
 /// 10 ms).
 const POLL: f64 = 0.005;
-
-/// Interpreter ids: 0 is the main interpreter; created ones count up across the process.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-fn live() -> &'static Mutex<BTreeSet<u64>> {
-    static LIVE: OnceLock<Mutex<BTreeSet<u64>>> = OnceLock::new();
-    LIVE.get_or_init(|| Mutex::new(BTreeSet::new()))
-}
-
-thread_local! {
-    /// The id of the interpreter running on this OS thread (set by its worker's initializer).
-    static CURRENT: Cell<u64> = const { Cell::new(0) };
-}
 
 /// A queue's contents, shared by every interpreter holding a handle on it.
 struct Shared {
@@ -68,8 +52,8 @@ fn queues() -> &'static Mutex<HashMap<u64, Arc<Shared>>> {
 struct QueueRef(Arc<Shared>);
 native_state!(QueueRef, |_s, _f| {}, |_c, _out| {});
 
-pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
-    let m = Rc::new(Module::new("interpreters"));
+/// The Queue class and the module's queue functions.
+pub(super) fn install(vm: &Vm, m: &Module) {
     let cls = util::native_class(vm, "Queue", "interpreters", None, queue_new);
     util::methods(
         vm,
@@ -103,45 +87,12 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     m.set("Queue", Value::Class(cls));
     util::defs(
         vm,
-        &m,
+        m,
         &[
             ("create_queue", create_queue),
             ("_queue_by_id", queue_by_id),
-            ("_new_id", |_vm, _a| {
-                let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut l) = live().lock() {
-                    l.insert(id);
-                }
-                Ok(Value::Int(id as i64))
-            }),
-            ("_forget", |vm, a| {
-                util::arity(vm, "_forget", &a, 1, 1)?;
-                let id = util::to_i64(vm, &a.pos[0])? as u64;
-                if let Ok(mut l) = live().lock() {
-                    l.remove(&id);
-                }
-                Ok(Value::None)
-            }),
-            ("_live", |_vm, _a| {
-                let ids = live().lock().map(|l| l.clone()).unwrap_or_default();
-                let ids = ids.into_iter().map(|i| Value::Int(i as i64));
-                Ok(Value::list(ids.collect()))
-            }),
-            ("_current_id", |_vm, _a| {
-                Ok(Value::Int(CURRENT.with(|c| c.get()) as i64))
-            }),
-            ("_set_id", |vm, a| {
-                util::arity(vm, "_set_id", &a, 1, 1)?;
-                let id = util::to_i64(vm, &a.pos[0])? as u64;
-                CURRENT.with(|c| c.set(id));
-                Ok(Value::None)
-            }),
-            ("_set_main", set_main),
         ],
     );
-    let code = eddy_vm::import::compile_source(vm, "<interpreters>", PY)?;
-    vm.run_module_code(code, m.clone())?;
-    Ok(m)
 }
 
 fn shared(vm: &Vm, a: &Args) -> PyResult<Arc<Shared>> {
@@ -149,18 +100,6 @@ fn shared(vm: &Vm, a: &Args) -> PyResult<Arc<Shared>> {
         return Err(vm.type_error("Queue method needs a Queue"));
     };
     util::state(vm, q, "interpreters.Queue", |q: &mut QueueRef| q.0.clone())
-}
-
-/// An exception class of the `interpreters` module (QueueEmpty, QueueFull).
-fn module_error(vm: &mut Vm, name: &str, msg: &str) -> Value {
-    let cls = match vm.modules.get("interpreters") {
-        Some(Value::Module(m)) => m.get(name),
-        _ => None,
-    };
-    match cls {
-        Some(c) => vm.call(&c, vec![Value::str(msg)]).unwrap_or_else(|e| e),
-        None => vm.error("RuntimeError", msg.to_string()),
-    }
 }
 
 /// A new handle on `q`, an instance of `interpreters.Queue` (or of `cls`).
@@ -343,217 +282,3 @@ fn queue_get(vm: &mut Vm, mut a: Args, may_block: bool) -> PyResult<Value> {
         }
     }
 }
-
-/// `_set_main(ns)`: binds the names of dict `ns` in this interpreter's `__main__`
-/// (`Interpreter.prepare_main`).
-fn set_main(vm: &mut Vm, a: Args) -> PyResult<Value> {
-    util::arity(vm, "_set_main", &a, 1, 1)?;
-    let Some(Value::Module(main)) = vm.modules.get("__main__").cloned() else {
-        return Err(vm.error("RuntimeError", "the interpreter has no __main__"));
-    };
-    for (k, v) in util::dict_items(&a.pos[0]).unwrap_or_default() {
-        let Value::Str(k) = k else {
-            return Err(vm.type_error("prepare_main() names must be strings"));
-        };
-        main.set(&k.s, v);
-    }
-    Ok(Value::None)
-}
-
-const PY: &str = r#"
-import concurrent.futures as _cf
-
-
-class InterpreterError(Exception):
-    pass
-
-
-class InterpreterNotFoundError(InterpreterError):
-    pass
-
-
-class QueueError(RuntimeError):
-    pass
-
-
-class QueueNotFoundError(QueueError):
-    pass
-
-
-class QueueEmpty(QueueError):
-    pass
-
-
-class QueueFull(QueueError):
-    pass
-
-
-class _ExcType:
-    def __init__(self, name, qualname, module):
-        self.__name__ = name
-        self.__qualname__ = qualname
-        self.__module__ = module
-
-    def __repr__(self):
-        return f"<class '{self.__qualname__}'>" if self.__module__ == "builtins" else \
-            f"<class '{self.__module__}.{self.__qualname__}'>"
-
-
-class ExcInfo:
-    """A snapshot of an exception raised in another interpreter."""
-
-    def __init__(self, type, msg, formatted, errdisplay):
-        self.type = type
-        self.msg = msg
-        self.formatted = formatted
-        self.errdisplay = errdisplay
-
-    def __repr__(self):
-        return f"ExcInfo(type={self.type!r}, msg={self.msg!r})"
-
-
-class ExecutionFailed(InterpreterError):
-    """An uncaught exception in another interpreter (PEP 734)."""
-
-    def __init__(self, excinfo):
-        super().__init__(excinfo.formatted)
-        self.excinfo = excinfo
-
-    def __str__(self):
-        return (f"{self.excinfo.formatted}\n\nUncaught in the interpreter:\n\n"
-                + self.excinfo.errdisplay).rstrip()
-
-
-def _excinfo(exc, tb):
-    t = type(exc)
-    msg = str(exc)
-    text = (tb or "").rstrip()
-    formatted = text.splitlines()[-1] if text else (f"{t.__name__}: {msg}" if msg else t.__name__)
-    return ExcInfo(_ExcType(t.__name__, t.__qualname__, t.__module__), msg, formatted,
-                   text or formatted)
-
-
-def _deliver(fut, ok, value, tb):
-    if ok is None:
-        fut.set_exception(InterpreterError(value))
-    elif ok:
-        fut.set_result(value)
-    else:
-        fut.set_exception(ExecutionFailed(_excinfo(value, tb)))
-
-
-# The interpreters this interpreter created: id -> its one-worker pool.
-_pools = {}
-
-
-class Interpreter:
-    """A separate VM on its own OS thread. Its __main__ starts as a copy of its creator's."""
-
-    def __init__(self, id):
-        self._id = id
-
-    @property
-    def id(self):
-        return self._id
-
-    def __repr__(self):
-        return f"Interpreter({self._id})"
-
-    def __eq__(self, other):
-        return isinstance(other, Interpreter) and other._id == self._id
-
-    def __hash__(self):
-        return hash(self._id)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def _pool(self):
-        pool = _pools.get(self._id)
-        if pool is not None:
-            return pool
-        if self._id == _current_id():
-            raise InterpreterError("cannot run code in the current interpreter")
-        if self._id in _live() or self._id == 0:
-            raise InterpreterError(
-                f"interpreter {self._id} was not created by the current interpreter")
-        raise InterpreterNotFoundError(f"unrecognized interpreter ID {self._id}")
-
-    def is_running(self):
-        return bool(self._pool().pending())
-
-    def submit(self, callable, /, *args, **kwargs):
-        """Starts callable(*args, **kwargs) there; returns a concurrent.futures.Future."""
-        pool = self._pool()
-        fut = _cf.Future()
-        pool.submit(fut, callable, args, kwargs)
-        return fut
-
-    def exec(self, code, /):
-        if not isinstance(code, str):
-            raise TypeError(f"exec() expected a str, got {type(code).__name__}")
-        pool = self._pool()
-        fut = _cf.Future()
-        pool.exec(fut, code)
-        fut.result()
-
-    def call(self, callable, /, *args, **kwargs):
-        return self.submit(callable, *args, **kwargs).result()
-
-    def call_in_thread(self, callable, /, *args, **kwargs):
-        import threading
-        t = threading.Thread(target=self.call, args=(callable, *args), kwargs=kwargs)
-        t.start()
-        return t
-
-    def call_async(self, callable, /, *args, **kwargs):
-        """An asyncio future for callable(*args, **kwargs) run there: awaiting it lets the
-        event loop go on meanwhile."""
-        import asyncio
-        return asyncio.wrap_future(self.submit(callable, *args, **kwargs))
-
-    def prepare_main(self, ns=None, /, **kwargs):
-        names = dict(ns or {}, **kwargs)
-        if names:
-            self.call(_set_main, names)
-
-    def close(self):
-        if self._id == 0:
-            raise InterpreterError("cannot close the main interpreter")
-        pool = _pools.get(self._id)
-        if pool is None:
-            if self._id in _live():
-                self._pool()
-            return
-        pending = pool.pending()
-        if pending:
-            _cf.wait(pending)
-        del _pools[self._id]
-        pool.close()
-        _forget(self._id)
-
-
-def create():
-    id = _new_id()
-    try:
-        _pools[id] = _cf._pool_start(1, _set_id, (id,), _deliver)
-    except BaseException:
-        _forget(id)
-        raise
-    return Interpreter(id)
-
-
-def get_main():
-    return Interpreter(0)
-
-
-def get_current():
-    return Interpreter(_current_id())
-
-
-def list_all():
-    return [Interpreter(0)] + [Interpreter(i) for i in _live()]
-"#;
