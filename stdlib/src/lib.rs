@@ -11,6 +11,7 @@ pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
 pub mod functools;
+pub mod interpreters;
 pub mod itertools;
 pub mod json;
 pub mod logging;
@@ -38,6 +39,7 @@ pub fn install(vm: &mut Vm) {
         ("dataclasses", dataclasses::init),
         ("enum", r#enum::init),
         ("functools", functools::init),
+        ("interpreters", interpreters::init),
         ("itertools", itertools::init),
         ("json", json::init),
         ("logging", logging::init),

@@ -47,6 +47,9 @@ pub enum P {
     Exception(Box<P>, Vec<P>),
     StaticMethod(Box<P>),
     ClassMethod(Box<P>),
+    /// A native object that says how to rebuild it (`__reduce__`: a callable and its arguments),
+    /// e.g. a handle on an `interpreters.Queue`, which every interpreter shares.
+    Reduce(Box<P>, Vec<P>),
     /// Definitions from `__main__` (snapshots only).
     FuncDef(u32, Box<FuncDef>),
     ClassDef(u32, Box<ClassDef>),
@@ -207,6 +210,9 @@ impl<'a> Copier<'a> {
             return Ok(P::Exception(Box::new(cls), args));
         }
         if !matches!(i.payload, Payload::None) || !i.class.is_user {
+            if i.class.lookup("__reduce__").is_some() {
+                return self.reduce(v);
+            }
             return Err(cannot_pickle(self.vm, v));
         }
         let id = match self.memo(addr(i), v) {
@@ -225,6 +231,28 @@ impl<'a> Copier<'a> {
             out.push((k, self.copy(&x)?));
         }
         Ok(P::Object(id, Box::new(cls), out))
+    }
+
+    /// `v.__reduce__()`: `(callable, args)`, both copied.
+    fn reduce(&mut self, v: &Value) -> PyResult<P> {
+        let r = self.vm.call_method(v, "__reduce__", vec![])?;
+        let parts = match &r {
+            Value::Tuple(t) if t.len() == 2 => (t[0].clone(), t[1].clone()),
+            _ => {
+                return Err(pickling_error(
+                    self.vm,
+                    "__reduce__ must return a (callable, args) tuple".into(),
+                ))
+            }
+        };
+        let Value::Tuple(args) = &parts.1 else {
+            return Err(pickling_error(
+                self.vm,
+                "__reduce__ args must be a tuple".into(),
+            ));
+        };
+        let f = self.copy(&parts.0)?;
+        Ok(P::Reduce(Box::new(f), self.copy_all(&args[..])?))
     }
 
     fn function(&mut self, v: &Value, f: &Rc<Function>) -> PyResult<P> {
@@ -500,6 +528,11 @@ impl<'a> Restorer<'a> {
             }
             P::StaticMethod(f) => Value::StaticMethod(Rc::new(self.restore_in(f, class)?)),
             P::ClassMethod(f) => Value::ClassMethod(Rc::new(self.restore_in(f, class)?)),
+            P::Reduce(f, args) => {
+                let f = self.restore(f)?;
+                let args = self.all(args)?;
+                self.vm.call(&f, args)?
+            }
             P::FuncDef(id, def) => {
                 let f = self.function(def, class)?;
                 self.memo.insert(*id, f.clone());

@@ -7,7 +7,7 @@
 //! main thread by a scheduler poller (threading/sched.rs), woken by the scheduler's notifier.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -39,9 +39,17 @@ struct Snapshot {
 
 struct Job {
     id: u64,
-    func: P,
-    args: Vec<P>,
-    kwargs: Vec<(String, P)>,
+    work: Work,
+}
+
+enum Work {
+    Call {
+        func: P,
+        args: Vec<P>,
+        kwargs: Vec<(String, P)>,
+    },
+    /// Source to run in the worker's `__main__` (`interpreters.Interpreter.exec`).
+    Exec(String),
 }
 
 /// A job's exception: the exception itself (if it could be copied) and its traceback text.
@@ -59,13 +67,72 @@ enum Outcome {
 
 /// The `_Pool` object's state.
 struct PoolState {
-    jobs: Option<Sender<Job>>,
-    pending: Rc<RefCell<HashMap<u64, Value>>>,
+    jobs: Rc<RefCell<Dispatch>>,
     next: u64,
 }
 native_state!(PoolState, |_s, _f| {}, |c, _out| {
-    c.jobs = None;
+    c.jobs.borrow_mut().close();
 });
+
+/// The parent's side of a pool's jobs. As in CPython, a job waits here (its Future pending,
+/// so `cancel()` works) until a worker is free; only then is it marked running and sent.
+struct Dispatch {
+    tx: Option<Sender<Job>>,
+    backlog: VecDeque<(u64, Value, Work)>,
+    /// Jobs sent to the workers, by id: their Futures.
+    running: HashMap<u64, Value>,
+    /// How many more jobs may be sent now.
+    idle: usize,
+    /// `close()` was called: the channel closes once the backlog is sent.
+    closing: bool,
+}
+
+impl Dispatch {
+    fn close(&mut self) {
+        self.closing = true;
+        if self.backlog.is_empty() {
+            self.tx = None;
+        }
+    }
+    fn futures(&self) -> Vec<Value> {
+        let queued = self.backlog.iter().map(|(_, f, _)| f.clone());
+        self.running.values().cloned().chain(queued).collect()
+    }
+}
+
+/// Sends queued jobs to free workers, skipping those whose Future was cancelled meanwhile.
+fn dispatch(vm: &mut Vm, d: &Rc<RefCell<Dispatch>>) -> PyResult<()> {
+    loop {
+        let next = {
+            let mut d = d.borrow_mut();
+            if d.idle == 0 {
+                None
+            } else {
+                d.backlog.pop_front()
+            }
+        };
+        let Some((id, fut, work)) = next else { break };
+        let go = vm.call_method(&fut, "set_running_or_notify_cancel", vec![])?;
+        if !eddy_vm::ops::truthy(vm, &go)? {
+            continue;
+        }
+        let mut d = d.borrow_mut();
+        let Some(tx) = d.tx.clone() else { break };
+        d.idle -= 1;
+        d.running.insert(id, fut);
+        sched::external(1);
+        if tx.send(Job { id, work }).is_err() {
+            sched::external(-1);
+            d.running.remove(&id);
+            return Err(vm.error("RuntimeError", "the process pool's workers are gone"));
+        }
+    }
+    let mut d = d.borrow_mut();
+    if d.closing && d.backlog.is_empty() {
+        d.tx = None;
+    }
+    Ok(())
+}
 
 pub fn install(vm: &Vm, m: &Module) {
     let cls = util::plain_class(
@@ -78,15 +145,16 @@ pub fn install(vm: &Vm, m: &Module) {
         &cls,
         &[
             ("submit", pool_submit),
+            ("exec", pool_exec),
             ("close", |vm, a| {
-                util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| p.jobs = None)?;
+                util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| {
+                    p.jobs.borrow_mut().close()
+                })?;
                 Ok(Value::None)
             }),
             ("pending", |vm, a| {
-                let pending = util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| {
-                    p.pending.clone()
-                })?;
-                let futs: Vec<Value> = pending.borrow().values().cloned().collect();
+                let d = util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| p.jobs.clone())?;
+                let futs = d.borrow().futures();
                 Ok(Value::list(futs))
             }),
         ],
@@ -126,9 +194,16 @@ fn pool_start(vm: &mut Vm, a: Args) -> PyResult<Value> {
             .spawn(move || worker(snap, rx, tx))
             .map_err(|e| vm.error("RuntimeError", format!("can't start worker: {e}")))?;
     }
-    let pending: Rc<RefCell<HashMap<u64, Value>>> = Rc::new(RefCell::new(HashMap::new()));
-    let p = pending.clone();
-    sched::add_poller(Rc::new(move |vm: &mut Vm| poll(vm, &out_rx, &p, &deliver)));
+    let jobs = Rc::new(RefCell::new(Dispatch {
+        tx: Some(job_tx),
+        backlog: VecDeque::new(),
+        running: HashMap::new(),
+        // CPython's EXTRA_QUEUED_CALLS: one job beyond the workers is already marked running.
+        idle: workers + 1,
+        closing: false,
+    }));
+    let d = jobs.clone();
+    sched::add_poller(Rc::new(move |vm: &mut Vm| poll(vm, &out_rx, &d, &deliver)));
     let cls = match vm.modules.get("concurrent.futures") {
         Some(Value::Module(m)) => m.get("_PoolType"),
         _ => None,
@@ -136,14 +211,7 @@ fn pool_start(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let Some(Value::Class(cls)) = cls else {
         return Err(vm.error("RuntimeError", "concurrent.futures is not initialised"));
     };
-    Ok(util::new_native(
-        &cls,
-        PoolState {
-            jobs: Some(job_tx),
-            pending,
-            next: 0,
-        },
-    ))
+    Ok(util::new_native(&cls, PoolState { jobs, next: 0 }))
 }
 
 /// The parent's `__main__`, as a worker should start from it.
@@ -231,46 +299,54 @@ fn pool_submit(vm: &mut Vm, a: Args) -> PyResult<Value> {
             return Ok(Value::None);
         }
     };
-    let (tx, pending, id) = util::state(vm, &a.pos[0], "_Pool", |p: &mut PoolState| {
+    queue_job(vm, &a.pos[0], fut, Work::Call { func, args, kwargs })
+}
+
+/// `pool.exec(future, source)`: runs `source` in the worker's `__main__` (one worker pools
+/// are `interpreters.Interpreter`s).
+fn pool_exec(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    util::arity(vm, "exec", &a, 3, 3)?;
+    let src = util::to_str_arg(vm, &a.pos[2], "exec")?;
+    queue_job(
+        vm,
+        &a.pos[0],
+        a.pos[1].clone(),
+        Work::Exec(src.s.to_string()),
+    )
+}
+
+/// Queues `work` for the pool's workers; its outcome will go to `fut`.
+fn queue_job(vm: &mut Vm, pool: &Value, fut: Value, work: Work) -> PyResult<Value> {
+    let (d, id) = util::state(vm, pool, "_Pool", |p: &mut PoolState| {
         p.next += 1;
-        (p.jobs.clone(), p.pending.clone(), p.next)
+        (p.jobs.clone(), p.next)
     })?;
-    let Some(tx) = tx else {
-        return Err(vm.error("RuntimeError", "cannot schedule new futures after shutdown"));
-    };
-    pending.borrow_mut().insert(id, fut);
-    sched::external(1);
-    if tx
-        .send(Job {
-            id,
-            func,
-            args,
-            kwargs,
-        })
-        .is_err()
     {
-        sched::external(-1);
-        pending.borrow_mut().remove(&id);
-        return Err(vm.error("RuntimeError", "the process pool's workers are gone"));
+        let mut jobs = d.borrow_mut();
+        if jobs.tx.is_none() || jobs.closing {
+            return Err(vm.error("RuntimeError", "cannot schedule new futures after shutdown"));
+        }
+        jobs.backlog.push_back((id, fut, work));
     }
+    // What this VM printed so far comes before anything the job prints.
+    vm.flush();
+    dispatch(vm, &d)?;
     Ok(Value::None)
 }
 
-/// Applies the outcomes that arrived; false once the pool is done with (no job pending and
-/// the workers gone).
-fn poll(
-    vm: &mut Vm,
-    rx: &Receiver<Outcome>,
-    pending: &Rc<RefCell<HashMap<u64, Value>>>,
-    deliver: &Value,
-) -> bool {
+/// Applies the outcomes that arrived and hands freed workers the next jobs; false once the
+/// pool is done with (no job running and the workers gone).
+fn poll(vm: &mut Vm, rx: &Receiver<Outcome>, d: &Rc<RefCell<Dispatch>>, deliver: &Value) -> bool {
     loop {
         match rx.try_recv() {
             Ok(Outcome::Done(id, r)) => {
                 sched::external(-1);
-                let Some(fut) = pending.borrow_mut().remove(&id) else {
-                    continue;
+                let fut = {
+                    let mut d = d.borrow_mut();
+                    d.idle += 1;
+                    d.running.remove(&id)
                 };
+                let Some(fut) = fut else { continue };
                 let r = match r {
                     Ok(p) => Restorer::new(vm)
                         .restore(&p)
@@ -282,17 +358,28 @@ fn poll(
                 report(vm, r);
             }
             Ok(Outcome::Broken(msg)) => {
-                let futs: Vec<Value> = pending.borrow_mut().drain().map(|(_, f)| f).collect();
-                for fut in futs {
+                let (running, queued) = {
+                    let mut d = d.borrow_mut();
+                    let running: Vec<Value> = d.running.drain().map(|(_, f)| f).collect();
+                    let queued: Vec<Value> = d.backlog.drain(..).map(|(_, f, _)| f).collect();
+                    (running, queued)
+                };
+                for _ in &running {
                     sched::external(-1);
+                }
+                for fut in running.into_iter().chain(queued) {
                     let args = vec![fut, Value::None, Value::string(msg.clone()), Value::None];
                     let r = vm.call(deliver, args);
                     report(vm, r);
                 }
             }
-            Err(std::sync::mpsc::TryRecvError::Empty) => return true,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                let r = dispatch(vm, d).map(|_| Value::None);
+                report(vm, r);
+                return true;
+            }
             Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                return !pending.borrow().is_empty()
+                return !d.borrow().running.is_empty()
             }
         }
     }
@@ -398,20 +485,22 @@ fn new_worker_vm(snap: &Snapshot) -> Result<Vm, String> {
 }
 
 fn run_job(vm: &mut Vm, job: Job) -> Result<P, Failure> {
-    let call = (|| {
-        let mut r = Restorer::new(vm);
-        let f = r.restore(&job.func)?;
-        let pos = job
-            .args
-            .iter()
-            .map(|a| r.restore(a))
-            .collect::<PyResult<Vec<Value>>>()?;
-        let mut kw = Vec::new();
-        for (k, v) in &job.kwargs {
-            kw.push((vm_intern(k), r.restore(v)?));
-        }
-        vm.call_args(&f, Args { pos, kw })
-    })();
+    let call = match job.work {
+        Work::Call { func, args, kwargs } => (|| {
+            let mut r = Restorer::new(vm);
+            let f = r.restore(&func)?;
+            let pos = args
+                .iter()
+                .map(|a| r.restore(a))
+                .collect::<PyResult<Vec<Value>>>()?;
+            let mut kw = Vec::new();
+            for (k, v) in &kwargs {
+                kw.push((vm_intern(k), r.restore(v)?));
+            }
+            vm.call_args(&f, Args { pos, kw })
+        })(),
+        Work::Exec(src) => exec_main(vm, &src),
+    };
     let r = call.and_then(|v| Copier::new(vm, false).copy(&v));
     r.map_err(|e| {
         let text = eddy_vm::traceback::format_exception(vm, &e);
@@ -419,6 +508,16 @@ fn run_job(vm: &mut Vm, job: Job) -> Result<P, Failure> {
         let exc = Copier::new(vm, false).copy(&e).ok();
         Failure { exc, summary, text }
     })
+}
+
+/// Runs `src` as module code in the worker's `__main__`.
+fn exec_main(vm: &mut Vm, src: &str) -> PyResult<Value> {
+    let Some(Value::Module(main)) = vm.modules.get("__main__").cloned() else {
+        return Err(vm.error("RuntimeError", "the interpreter has no __main__"));
+    };
+    let code = eddy_vm::import::compile_source(vm, "<string>", src)?;
+    vm.run_module_code(code, main)?;
+    Ok(Value::None)
 }
 
 fn vm_intern(s: &str) -> Rc<eddy_vm::value::PyStr> {
@@ -502,7 +601,6 @@ class ProcessPoolExecutor(Executor):
                 self._pool = _pool_start(self._max_workers, self._initializer, self._initargs,
                                          self._deliver)
             f = Future()
-            f.set_running_or_notify_cancel()
             self._pool.submit(f, fn, args, kwargs)
             return f
 
@@ -526,6 +624,9 @@ class ProcessPoolExecutor(Executor):
         pool = self._pool
         if pool is None:
             return
+        if cancel_futures:
+            for f in pool.pending():
+                f.cancel()
         if wait:
             pending = pool.pending()
             if pending:

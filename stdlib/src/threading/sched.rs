@@ -385,25 +385,33 @@ pub fn has_external() -> bool {
     SCHED.with(|s| s.external.get() > 0)
 }
 
-/// Wakes the scheduler's idle wait from any OS thread.
+/// Wakes the scheduler's idle wait from any OS thread. Several VMs (the main one, pool workers,
+/// interpreters) may wait on it at once, so a notification is a generation number that every
+/// waiter sees, not a flag the first waiter to wake would take from the others.
 pub struct Notifier {
-    flag: Mutex<bool>,
+    generation: Mutex<u64>,
     cv: Condvar,
+}
+
+thread_local! {
+    /// The last generation this OS thread's idle wait saw.
+    static SEEN: Cell<u64> = const { Cell::new(0) };
 }
 
 impl Notifier {
     pub fn notify(&self) {
-        if let Ok(mut f) = self.flag.lock() {
-            *f = true;
+        if let Ok(mut g) = self.generation.lock() {
+            *g += 1;
         }
         self.cv.notify_all();
     }
     fn wait(&self, timeout: Option<Duration>) {
-        let Ok(mut f) = self.flag.lock() else {
+        let Ok(mut f) = self.generation.lock() else {
             return;
         };
+        let seen = SEEN.with(|s| s.get());
         let end = timeout.map(|t| Instant::now() + t);
-        while !*f {
+        while *f == seen {
             match end {
                 None => match self.cv.wait(f) {
                     Ok(g) => f = g,
@@ -421,7 +429,7 @@ impl Notifier {
                 }
             }
         }
-        *f = false;
+        SEEN.with(|s| s.set(*f));
     }
 }
 
@@ -430,7 +438,7 @@ pub fn notifier() -> Arc<Notifier> {
     static N: OnceLock<Arc<Notifier>> = OnceLock::new();
     N.get_or_init(|| {
         Arc::new(Notifier {
-            flag: Mutex::new(false),
+            generation: Mutex::new(0),
             cv: Condvar::new(),
         })
     })
