@@ -142,7 +142,7 @@ fn run_code(options: &eddy::VmOptions, code: &str, args: Vec<OsString>, color: b
 }
 
 /// Flushes the script's output, then reports an error, so stdout and stderr appear in order.
-fn finish(vm: &mut eddy::Vm, result: Result<(), eddy::Error>, color: bool) -> ExitCode {
+fn finish(vm: &mut eddy::RawVm, result: Result<(), eddy::Error>, color: bool) -> ExitCode {
     vm.flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,

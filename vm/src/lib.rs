@@ -17,6 +17,7 @@ pub mod names;
 pub mod objects;
 pub mod opcode;
 pub mod ops;
+pub mod sandbox;
 pub mod traceback;
 pub mod types;
 pub mod value;

@@ -1,0 +1,63 @@
+//! The embedding API: what a Rust host uses to run Eddy scripts inside its application.
+//!
+//! - [`Vm`] and its [`Builder`]: run source or files, evaluate expressions, call script functions
+//!   (sync or async) from Rust, read and set globals.
+//! - Host code: plain functions ([`Vm::register_fn`]), async functions whose futures scripts
+//!   await without blocking the loop ([`Vm::register_async_fn`]), modules ([`Vm::module`]) and
+//!   types ([`ClassBuilder`], [`Obj`]); values convert through [`FromValue`] and [`IntoValue`].
+//! - Safety: a sandbox that grants nothing until the host allows it ([`Builder::allow_read`]...),
+//!   and [`Limits`] on fuel, heap, call depth, tasks and time, per run or per task
+//!   ([`TaskLimits`]), with an [`InterruptHandle`] to stop a runaway script from any thread.
+//! - Threads: [`VmHandle`] runs a VM on its own thread for multi-threaded hosts.
+
+pub mod async_fn;
+pub mod breaker_shim;
+pub mod builder;
+pub mod class;
+pub mod convert;
+pub mod handle;
+pub mod heap;
+pub mod host_error;
+pub mod host_fn;
+pub mod limits;
+pub mod output;
+pub mod register;
+#[cfg(feature = "serde")]
+pub mod serde;
+pub mod task_limits;
+pub mod vm;
+
+/// The VM underneath the embedding API (the `eddy_vm` crate's `Vm`).
+pub type RawVm = eddy_vm::Vm;
+
+pub use async_fn::AsyncHostFn;
+pub use builder::Builder;
+pub use class::{with_host, ClassBuilder, HostMethod, Obj};
+pub use convert::{Bytes, FromValue, IntoValue};
+pub use handle::VmHandle;
+pub use heap::CountingAllocator;
+pub use host_error::HostError;
+pub use host_fn::{HostFn, HostResult};
+pub use limits::{InterruptHandle, Limit, Limits};
+pub use output::{CallbackSink, WriterSink};
+pub use register::ModuleBuilder;
+pub use task_limits::TaskLimits;
+pub use vm::{IntoArgs, Vm};
+
+impl Vm {
+    /// A `Send` handle that stops this VM's running script from another thread: the script
+    /// raises `Interrupted` within microseconds, even in a loop that never awaits.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.limits.interrupt_handle()
+    }
+
+    /// The limits this VM runs scripts under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits.limits
+    }
+
+    /// Changes the limits for the runs that follow.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits.limits = limits;
+    }
+}
