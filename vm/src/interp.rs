@@ -164,6 +164,29 @@ impl Vm {
                 }
             };
         }
+        // One tick of the eval breaker (breaker.rs). `resume` is where the frame goes on if a
+        // hook switches frame stacks; an exception from the breaker is raised at the ticking
+        // instruction itself (`ip` just past it), where the exception table covers it.
+        macro_rules! tick {
+            ($resume:expr) => {
+                self.breaker.countdown -= 1;
+                if self.breaker.countdown == 0 {
+                    let raised_at = ip;
+                    self.frames[fi].ip = $resume;
+                    match self.breaker_fired() {
+                        Ok(crate::breaker::Tick::Continue) => {}
+                        Ok(crate::breaker::Tick::Reload) => {
+                            reload!();
+                            continue;
+                        }
+                        Err(e) => {
+                            self.frames[fi].ip = raised_at;
+                            return Err(e);
+                        }
+                    }
+                }
+            };
+        }
 
         loop {
             let ins = instrs[ip];
@@ -559,7 +582,10 @@ impl Vm {
                     save!();
                     tri!(ops::unpack(self, seq, n as usize, None));
                 }
-                Instr::Jump(t) => ip = t as usize,
+                Instr::Jump(t) => {
+                    tick!(t as usize);
+                    ip = t as usize;
+                }
                 Instr::PopJumpIfFalse(t) => {
                     let v = pop!();
                     let b = match v {
@@ -672,6 +698,7 @@ impl Vm {
                     }
                 }
                 Instr::Return | Instr::ReturnFast(_) => {
+                    tick!(ip - 1);
                     let result = match ins {
                         Instr::ReturnFast(slot) => {
                             // The frame's locals die with it: take the value instead of cloning.

@@ -2,6 +2,7 @@
 //! interpreter loop. It knows nothing of the event loop or of terminals; see ARCHITECTURE.md.
 
 pub mod attr;
+pub mod breaker;
 pub mod builtins;
 pub mod call;
 pub mod code;

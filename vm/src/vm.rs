@@ -59,6 +59,8 @@ impl OutputSink for StdOutput {
 }
 
 pub struct Vm {
+    /// Checked by the dispatch loop every few ticks (see breaker.rs); first, to sit near `stack`.
+    pub(crate) breaker: crate::breaker::Breaker,
     pub stack: Vec<Value>,
     pub frames: Vec<Frame>,
     pub types: Types,
@@ -93,6 +95,7 @@ impl Vm {
         let types = Types::new();
         let builtins = Rc::new(Module::new("builtins"));
         let mut vm = Vm {
+            breaker: Default::default(),
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             types,

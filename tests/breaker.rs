@@ -1,0 +1,83 @@
+//! The eval breaker seen through the embedding API: another thread interrupts a script stuck in
+//! a loop with no await (or in recursion with no loop), the script can catch the resulting
+//! KeyboardInterrupt, and the VM runs the next script normally.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use eddy_vm::breaker::Tick;
+
+/// Runs `source` on `vm` while another thread interrupts it after `after`; returns the result
+/// and how long the run took.
+fn run_interrupted(
+    vm: &mut eddy::Vm,
+    source: &str,
+    after: Duration,
+) -> (Result<(), eddy::Error>, Duration) {
+    let handle = vm.interrupt_handle();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        handle.interrupt();
+    });
+    let start = Instant::now();
+    let result = eddy::run_source(vm, "<test>", source);
+    let took = start.elapsed();
+    interrupter
+        .join()
+        .expect("the interrupting thread panicked");
+    (result, took)
+}
+
+#[test]
+fn an_endless_loop_stops_soon_after_the_interrupt_and_can_catch_it() {
+    let mut vm = eddy::new_vm();
+    let script =
+        "try:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n    caught = True\n";
+    let (result, took) = run_interrupted(&mut vm, script, Duration::from_millis(50));
+    assert!(
+        result.is_ok(),
+        "the script should have caught the interrupt"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    let caught = vm
+        .modules
+        .get("__main__")
+        .and_then(|m| match m {
+            eddy::Value::Module(m) => m.get("caught"),
+            _ => None,
+        })
+        .expect("`caught` was not set");
+    assert!(matches!(caught, eddy::Value::Bool(true)));
+    // The VM is still usable.
+    assert!(eddy::run_source(&mut vm, "<next>", "x = sum(range(10))\n").is_ok());
+}
+
+#[test]
+fn recursion_without_loops_is_interrupted_too() {
+    let mut vm = eddy::new_vm();
+    let script = "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nfib(60)\n";
+    let (result, took) = run_interrupted(&mut vm, script, Duration::from_millis(50));
+    let err = result.expect_err("fib(60) cannot finish");
+    assert!(
+        err.to_string().contains("KeyboardInterrupt"),
+        "unexpected error: {err}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn a_tick_hook_sees_work_and_can_raise() {
+    let mut vm = eddy::new_vm();
+    let id = vm.add_tick_hook(Rc::new(|vm: &mut eddy::Vm| {
+        if vm.ticks() > 100_000 {
+            Err(vm.error("RuntimeError", "out of fuel"))
+        } else {
+            Ok(Tick::Continue)
+        }
+    }));
+    let err = eddy::run_source(&mut vm, "<fuel>", "for i in range(10**9):\n    pass\n")
+        .expect_err("the hook should have stopped the loop");
+    assert!(err.to_string().contains("out of fuel"), "{err}");
+    vm.remove_tick_hook(id);
+    assert!(eddy::run_source(&mut vm, "<after>", "for i in range(1000):\n    pass\n").is_ok());
+}
