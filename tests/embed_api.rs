@@ -57,7 +57,11 @@ fn host_functions_check_and_convert_arguments() {
         .unwrap();
     assert_eq!(vm.get_global::<String>("caught").unwrap(), "bad");
     let e = vm.run("io()").unwrap_err();
-    assert!(e.last_line().starts_with("FileNotFoundError: "), "{}", e.last_line());
+    assert!(
+        e.last_line().starts_with("FileNotFoundError: "),
+        "{}",
+        e.last_line()
+    );
 }
 
 #[test]
@@ -69,8 +73,10 @@ fn scripts_call_back_into_rust_and_rust_into_scripts() {
     let triple = vm.eval_value("triple").unwrap();
     let r: i64 = vm.call_value(&f, (triple, 4i64)).unwrap();
     assert_eq!(r, 13);
-    vm.run("async def slow(x):\n    import asyncio\n    await asyncio.sleep(0.01)\n    return x * 2\n")
-        .unwrap();
+    vm.run(
+        "async def slow(x):\n    import asyncio\n    await asyncio.sleep(0.01)\n    return x * 2\n",
+    )
+    .unwrap();
     assert_eq!(vm.call::<i64>("slow", (21i64,)).unwrap(), 42);
     assert_eq!(vm.call::<i64>("len", ("abc",)).unwrap(), 3);
 }

@@ -71,11 +71,7 @@ impl<T: 'static> IntoValue for Obj<T> {
 }
 
 /// Runs `f` on the `T` inside a script object, or raises `TypeError`.
-pub fn with_host<T: 'static, R>(
-    vm: &RawVm,
-    v: &Value,
-    f: impl FnOnce(&mut T) -> R,
-) -> PyResult<R> {
+pub fn with_host<T: 'static, R>(vm: &RawVm, v: &Value, f: impl FnOnce(&mut T) -> R) -> PyResult<R> {
     let wrong = || {
         vm.type_error(format!(
             "expected a {} object, got {}",
@@ -186,7 +182,11 @@ impl<T: 'static> ClassBuilder<T> {
     }
 
     /// A read-only attribute: `obj.name` is `f(&t)`.
-    pub fn getter<R: HostResult + 'static>(self, name: &str, f: impl Fn(&T) -> R + 'static) -> Self {
+    pub fn getter<R: HostResult + 'static>(
+        self,
+        name: &str,
+        f: impl Fn(&T) -> R + 'static,
+    ) -> Self {
         self.property(name, f, None::<fn(&mut T, Value)>)
     }
 
@@ -235,10 +235,7 @@ impl<T: 'static> ClassBuilder<T> {
             self.cls.set_attr(vm.raw.intern(&name), v);
         }
         self.cls.refresh_flags();
-        CLASSES.with(|c| {
-            c.borrow_mut()
-                .insert(TypeId::of::<T>(), self.cls.clone())
-        });
+        CLASSES.with(|c| c.borrow_mut().insert(TypeId::of::<T>(), self.cls.clone()));
         self.cls
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eddy_stdlib::asyncio::reactor::{self, Completion};
-use super::breaker_shim::{BreakerExt, HookId, Tick};
+use eddy_vm::breaker::{HookId, Tick};
 use eddy_vm::objects::class::BuiltinKind;
 use eddy_vm::{PyResult, Value};
 

@@ -11,7 +11,6 @@
 //! - Threads: [`VmHandle`] runs a VM on its own thread for multi-threaded hosts.
 
 pub mod async_fn;
-pub mod breaker_shim;
 pub mod builder;
 pub mod class;
 pub mod convert;
@@ -41,6 +40,8 @@ pub use host_fn::{HostFn, HostResult};
 pub use limits::{InterruptHandle, Limit, Limits};
 pub use output::{CallbackSink, WriterSink};
 pub use register::ModuleBuilder;
+#[cfg(feature = "serde")]
+pub use serde::Serde;
 pub use task_limits::TaskLimits;
 pub use vm::{IntoArgs, Vm};
 

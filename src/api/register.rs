@@ -120,7 +120,11 @@ impl ModuleBuilder<'_> {
     }
 
     /// Adds a host type as a class of this module; see [`ClassBuilder`].
-    pub fn class<T: 'static>(self, name: &str, build: impl FnOnce(ClassBuilder<T>) -> ClassBuilder<T>) -> Self {
+    pub fn class<T: 'static>(
+        self,
+        name: &str,
+        build: impl FnOnce(ClassBuilder<T>) -> ClassBuilder<T>,
+    ) -> Self {
         let cls = build(ClassBuilder::new(&self.vm.raw, name, &self.module.name.s)).finish(self.vm);
         self.module.set(name, Value::Class(cls));
         self

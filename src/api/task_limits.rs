@@ -14,7 +14,6 @@ use eddy_vm::objects::module::Module;
 use eddy_vm::{PyResult, Value};
 
 use super::convert::FromValue;
-use super::breaker_shim::BreakerExt;
 use super::limits::{limit_error, Limit, Shared};
 use super::{RawVm, Vm};
 use crate::Error;
@@ -161,7 +160,9 @@ impl Vm {
         for (expr, l) in tasks {
             coros.push(self.eval_value(expr)?);
             let fuel = l.fuel.map_or(Value::None, |f| Value::Int(f as i64));
-            let secs = l.deadline.map_or(Value::None, |d| Value::Float(d.as_secs_f64()));
+            let secs = l
+                .deadline
+                .map_or(Value::None, |d| Value::Float(d.as_secs_f64()));
             limits.push(Value::tuple(vec![fuel, secs]));
         }
         let module = Rc::new(Module::new("_eddy_tasks"));

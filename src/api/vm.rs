@@ -65,7 +65,9 @@ impl Vm {
             captured,
             runs: 0,
         };
-        vm.raw.modules.insert("__main__".into(), Value::Module(main));
+        vm.raw
+            .modules
+            .insert("__main__".into(), Value::Module(main));
         vm
     }
 
@@ -252,7 +254,8 @@ impl Vm {
 
     /// The `__main__` module's attribute `name` on a value (`obj.name`).
     pub fn get_attr(&mut self, obj: &Value, name: &str) -> Result<Value, Error> {
-        attr::get_attr(&mut self.raw, obj, name).map_err(|e| Error::from_exception(&mut self.raw, e))
+        attr::get_attr(&mut self.raw, obj, name)
+            .map_err(|e| Error::from_exception(&mut self.raw, e))
     }
 }
 

@@ -131,8 +131,7 @@ fn scope_matches(cap: Capability, scope: &str, target: &str) -> bool {
         Capability::Read | Capability::Write => path_within(target, scope),
         Capability::Connect | Capability::Listen => net_matches(scope, target),
         Capability::Run => {
-            scope == target
-                || Path::new(target).file_name().and_then(|f| f.to_str()) == Some(scope)
+            scope == target || Path::new(target).file_name().and_then(|f| f.to_str()) == Some(scope)
         }
         Capability::Env => match scope.strip_suffix('*') {
             Some(prefix) => target.starts_with(prefix),
