@@ -44,6 +44,7 @@ pub fn new_vm() -> RawVm {
 #[derive(Debug, Clone, Default)]
 pub struct VmOptions {
     virtual_time: bool,
+    sandbox: Option<Sandbox>,
 }
 
 impl VmOptions {
@@ -61,10 +62,19 @@ impl VmOptions {
         self
     }
 
+    /// Runs scripts in `sandbox`: only what it grants of files, network, subprocesses and
+    /// environment variables (`eddy --sandbox --allow-read=DIR`). Without it, everything.
+    pub fn sandbox(mut self, sandbox: Option<Sandbox>) -> VmOptions {
+        self.sandbox = sandbox;
+        self
+    }
+
     /// A VM with the standard library installed, set up as these options say.
     pub fn build(&self) -> RawVm {
         eddy_stdlib::clock::set_virtual(self.virtual_time);
-        new_vm()
+        let mut vm = new_vm();
+        vm.sandbox = self.sandbox.clone().map(Box::new);
+        vm
     }
 }
 
