@@ -10,29 +10,32 @@
 //!   ([`TaskLimits`]), with an [`InterruptHandle`] to stop a runaway script from any thread.
 //! - Threads: [`VmHandle`] runs a VM on its own thread for multi-threaded hosts.
 
-pub mod async_fn;
-pub mod builder;
-pub mod class;
-pub mod convert;
-pub mod handle;
-pub mod heap;
-pub mod host_error;
-pub mod host_fn;
-pub mod limits;
-pub mod output;
-pub mod register;
+#![warn(missing_docs)]
+
+mod async_fn;
+mod builder;
+mod class;
+mod convert;
+mod handle;
+mod heap;
+mod host_error;
+mod host_fn;
+mod limits;
+mod output;
+mod register;
 #[cfg(feature = "serde")]
-pub mod serde;
-pub mod task_limits;
-pub mod vm;
+mod serde;
+mod task_limits;
+mod vm;
 
 /// The VM underneath the embedding API (the `eddy_vm` crate's `Vm`).
 pub type RawVm = eddy_vm::Vm;
 
-pub use async_fn::AsyncHostFn;
+pub use async_fn::{spawn_awaitable, AsyncHostFn};
 pub use builder::Builder;
 pub use class::{with_host, ClassBuilder, HostMethod, Obj};
-pub use convert::{Bytes, FromValue, IntoValue};
+pub use convert::{mismatch, Bytes, FromValue, IntoValue};
+pub use eddy_vm::vm::OutputSink;
 pub use handle::VmHandle;
 pub use heap::CountingAllocator;
 pub use host_error::HostError;

@@ -10,7 +10,7 @@ use eddy_vm::vm::OutputSink;
 
 /// The two buffers of captured output, shared between the sink and the `Vm`.
 #[derive(Clone, Default)]
-pub struct Captured {
+pub(crate) struct Captured {
     out: Rc<RefCell<String>>,
     err: Rc<RefCell<String>>,
 }
@@ -38,7 +38,9 @@ impl OutputSink for Captured {
 
 /// Output sent to two writers (a file, a socket, `Vec<u8>`...).
 pub struct WriterSink<O: Write, E: Write> {
+    /// Where `print` goes.
     pub out: O,
+    /// Where `print(..., file=sys.stderr)` and tracebacks go.
     pub err: E,
 }
 

@@ -79,11 +79,17 @@ impl Grant {
 /// The capabilities granted to scripts of one VM.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sandbox {
+    /// Reading files and directories (scopes: directories).
     pub read: Grant,
+    /// Creating, changing, deleting files and directories (scopes: directories).
     pub write: Grant,
+    /// Opening connections (scopes: `host:port` patterns).
     pub connect: Grant,
+    /// Listening for connections (scopes: `host:port` patterns).
     pub listen: Grant,
+    /// Starting programs (scopes: program names or paths).
     pub run: Grant,
+    /// Reading and setting environment variables (scopes: names, `PREFIX*`).
     pub env: Grant,
 }
 
