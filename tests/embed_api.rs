@@ -179,3 +179,37 @@ fn a_handle_runs_the_vm_on_its_own_thread() {
         .collect();
     assert_eq!(threads.len(), 4);
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn host_structs_convert_through_serde() {
+    use eddy::Serde;
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct Order {
+        id: u32,
+        items: Vec<String>,
+        note: Option<String>,
+    }
+    let mut vm = vm();
+    vm.register_fn("total_items", |Serde(o): Serde<Order>| o.items.len());
+    vm.register_fn("make", || {
+        Serde(Order {
+            id: 9,
+            items: vec!["a".into()],
+            note: None,
+        })
+    });
+    assert_eq!(
+        vm.eval::<i64>("total_items({'id': 1, 'items': ['x', 'y'], 'note': None})")
+            .unwrap(),
+        2
+    );
+    let back: Serde<Order> = vm.eval("make()").unwrap();
+    assert_eq!(back.0.id, 9);
+    assert_eq!(
+        vm.eval::<String>("repr(make())").unwrap(),
+        "{'id': 9, 'items': ['a'], 'note': None}"
+    );
+    let e = vm.run("total_items({'id': 'x'})").unwrap_err();
+    assert_eq!(e.exception_type(), Some("TypeError"));
+}
