@@ -99,7 +99,10 @@ pub fn run_source(vm: &mut RawVm, name: &str, text: &str) -> Result<(), Error> {
     module.set("__file__", Value::str(name));
     vm.modules
         .insert("__main__".into(), Value::Module(module.clone()));
-    match run_code_in(vm, code, module) {
+    let result = run_code_in(vm, code, module);
+    // As CPython's finalization: non-daemon threads are joined when the main module ends.
+    let result = result.and_then(|_| eddy_stdlib::threading::shutdown(vm));
+    match result {
         Ok(_) => Ok(()),
         Err(exc) => Err(Error::from_exception(vm, exc)),
     }

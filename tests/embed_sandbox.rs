@@ -164,3 +164,13 @@ fn the_cli_grants_all_by_default_and_scopes_with_flags() {
         .unwrap();
     assert!(String::from_utf8_lossy(&none.stderr).contains("PermissionError"));
 }
+
+#[test]
+fn process_pool_workers_inherit_the_sandbox() {
+    let mut vm = Vm::builder().capture_output().build();
+    let out = outcome(
+        &mut vm,
+        "import os\nfrom concurrent.futures import ProcessPoolExecutor\ndef peek():\n    try:\n        return os.getenv('HOME')\n    except PermissionError:\n        return 'refused'\nwith ProcessPoolExecutor(1) as ex:\n    print(ex.submit(peek).result())\n",
+    );
+    assert_eq!(out, "refused\n");
+}

@@ -63,7 +63,7 @@ impl<T: 'static> IntoValue for Obj<T> {
         };
         let inst = Instance {
             class,
-            dict: RefCell::new(Default::default()),
+            dict: Default::default(),
             payload: Payload::Native(RefCell::new(Box::new(HostObject(self.0)))),
         };
         Ok(eddy_vm::gc::track_instance(Rc::new(inst)))

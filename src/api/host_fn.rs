@@ -133,7 +133,7 @@ pub fn native_value(name: &str, f: Erased) -> Value {
     let class = HOLDER.with(|c| c.clone());
     let holder = Instance {
         class,
-        dict: RefCell::new(Default::default()),
+        dict: Default::default(),
         payload: Payload::Native(RefCell::new(Box::new(HostClosure {
             name: name.into(),
             f,

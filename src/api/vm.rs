@@ -88,8 +88,12 @@ impl Vm {
     pub fn run_named(&mut self, name: &str, source: &str) -> Result<(), Error> {
         let code = crate::compile(name, source)?;
         let main = self.main.clone();
-        self.guarded(move |raw| crate::run_code_in(raw, code, main))
-            .map(|_| ())
+        // Non-daemon script threads finish within the run (and its limits), as at a script's end.
+        self.guarded(move |raw| {
+            crate::run_code_in(raw, code, main)?;
+            eddy_stdlib::threading::shutdown(raw).map(|_| Value::None)
+        })
+        .map(|_| ())
     }
 
     /// Runs a script file in `__main__`; its directory is searched for imports. Reading the

@@ -6,6 +6,7 @@ use eddy_vm::Vm;
 pub mod asyncio;
 pub mod clock;
 pub mod collections;
+pub mod concurrent;
 pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
@@ -19,6 +20,7 @@ pub mod os;
 pub mod random;
 pub mod string;
 pub mod sys;
+pub mod threading;
 pub mod time;
 pub mod types;
 pub mod typing;
@@ -30,6 +32,8 @@ pub fn install(vm: &mut Vm) {
     let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
         ("asyncio", asyncio::init),
         ("collections", collections::init),
+        ("concurrent", concurrent::init),
+        ("concurrent.futures", concurrent::init_futures),
         ("copy", copy::init),
         ("dataclasses", dataclasses::init),
         ("enum", r#enum::init),
@@ -43,6 +47,7 @@ pub fn install(vm: &mut Vm) {
         ("random", random::init),
         ("string", string::init),
         ("sys", sys::init),
+        ("threading", threading::init),
         ("time", time::init),
         ("types", types::init),
         ("typing", typing::init),

@@ -106,9 +106,9 @@ pub fn sleep(vm: &mut Vm, a: Args) -> PyResult<Value> {
     if secs > 1e9 {
         return Err(vm.error("OverflowError", "sleep length is too large"));
     }
-    // An asyncio executor job sleeping on the loop thread lets the loop run meanwhile.
-    if let Some(r) = crate::asyncio::executor::sleep_in_job(vm, secs) {
-        return r.map(|_| Value::None);
+    // With other script threads, only this thread waits (they run meanwhile).
+    if crate::threading::sleep(vm, secs) {
+        return Ok(Value::None);
     }
     // Output written so far should be visible while the script waits.
     vm.flush();

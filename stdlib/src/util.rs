@@ -236,7 +236,7 @@ pub fn new_cls(vm: &Vm, a: &mut Args) -> PyResult<Rc<Class>> {
 pub fn new_native<T: NativeState>(cls: &Rc<Class>, state: T) -> Value {
     let inst = Instance {
         class: cls.clone(),
-        dict: RefCell::new(AttrMap::default()),
+        dict: eddy_vm::objects::class::InstDict::default(),
         payload: Payload::Native(RefCell::new(Box::new(state))),
     };
     eddy_vm::gc::track_instance(Rc::new(inst))
@@ -355,7 +355,7 @@ pub fn struct_seq(cls: &Rc<Class>, fields: &[(&str, Value)], extra: &[(&str, Val
     };
     let inst = Instance {
         class: cls.clone(),
-        dict: RefCell::new(dict),
+        dict: eddy_vm::objects::class::InstDict::new(dict),
         payload: Payload::Tuple(items),
     };
     eddy_vm::gc::track_instance(Rc::new(inst))

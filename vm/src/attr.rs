@@ -58,7 +58,21 @@ pub fn get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Value> {
     }
     match generic_get_attr(vm, obj, name)? {
         Some(v) => Ok(v),
-        None => Err(no_attribute(vm, obj, name)),
+        None => match module_getattr_hook(obj) {
+            // Whatever the hook raises reaches the caller unchanged, as in CPython.
+            Some(hook) => vm.call(&hook, vec![Value::str(name)]),
+            None => Err(no_attribute(vm, obj, name)),
+        },
+    }
+}
+
+/// A module's `__getattr__` (PEP 562), which runs when a name is not in the module: scripts
+/// use it for deprecations and lazy attributes, and `asyncio` to compile its streams and
+/// subprocess parts only when first used.
+fn module_getattr_hook(obj: &Value) -> Option<Value> {
+    match obj {
+        Value::Module(m) => m.get("__getattr__"),
+        _ => None,
     }
 }
 
@@ -130,7 +144,17 @@ pub fn try_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             };
         }
     }
-    generic_get_attr(vm, obj, name)
+    match generic_get_attr(vm, obj, name)? {
+        Some(v) => Ok(Some(v)),
+        None => match module_getattr_hook(obj) {
+            Some(hook) => match vm.call(&hook, vec![Value::str(name)]) {
+                Ok(v) => Ok(Some(v)),
+                Err(e) if vm.exc_matches(&e, "AttributeError") => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => Ok(None),
+        },
+    }
 }
 
 /// True for a user-defined descriptor whose type defines `__set__` or `__delete__`: it takes
@@ -197,7 +221,7 @@ fn generic_get_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                 return Ok(Some(v));
             }
             if name == "__dict__" {
-                return crate::ops::dict_from_attrs(vm, &m.dict).map(Some);
+                return crate::ops::dict_from_attrs(vm, &m.dict.borrow()).map(Some);
             }
             Ok(None)
         }

@@ -368,7 +368,7 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
     };
     let inst = Instance {
         class: cls.clone(),
-        dict: RefCell::new(AttrMap::default()),
+        dict: crate::objects::class::InstDict::default(),
         payload,
     };
     Ok(crate::gc::track_instance(Rc::new(inst)))

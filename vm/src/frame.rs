@@ -46,8 +46,6 @@ pub struct FrameExtra {
     pub cells: Vec<Rc<RefCell<Value>>>,
     /// The class namespace while a class body runs.
     pub namespace: Option<Rc<RefCell<AttrMap>>>,
-    /// Set while this frame belongs to a running generator or coroutine.
-    pub generator: Option<Rc<Generator>>,
 }
 
 pub struct Frame {
@@ -55,13 +53,17 @@ pub struct Frame {
     pub globals: Rc<Module>,
     /// Index of the next instruction.
     pub ip: usize,
-    /// Stack index of local slot 0.
-    pub base: usize,
+    /// Stack index of local slot 0 (u32, like `ret_sp`, so that `generator` fits in 56 bytes).
+    pub base: u32,
     /// Stack length to restore when the frame ends (below the callee slot, for calls).
-    pub ret_sp: usize,
+    pub ret_sp: u32,
     pub mode: ReturnMode,
-    /// Cells, class namespace and generator, when the frame has any.
+    /// Cells and class namespace, when the frame has any.
     pub extra: Option<Box<FrameExtra>>,
+    /// Set while this frame belongs to a running generator or coroutine (None while suspended:
+    /// the generator owns its frame then, and the frame must not own it back). Kept here rather
+    /// than in `extra` so a suspended coroutine carries no extra allocation.
+    pub generator: Option<Rc<Generator>>,
 }
 
 const _: () = assert!(std::mem::size_of::<Frame>() <= 56);
@@ -80,10 +82,11 @@ impl Frame {
             code,
             globals,
             ip: 0,
-            base,
-            ret_sp,
+            base: base as u32,
+            ret_sp: ret_sp as u32,
             mode,
             extra: None,
+            generator: None,
         }
     }
     /// The frame's cells (cellvars, then freevars).
@@ -104,7 +107,17 @@ impl Frame {
         self.extra.as_ref().and_then(|e| e.namespace.as_ref())
     }
     pub fn generator(&self) -> Option<&Rc<Generator>> {
-        self.extra.as_ref().and_then(|e| e.generator.as_ref())
+        self.generator.as_ref()
+    }
+    /// Stack index of local slot 0.
+    #[inline]
+    pub fn base(&self) -> usize {
+        self.base as usize
+    }
+    /// Stack length to restore when the frame ends.
+    #[inline]
+    pub fn ret_sp(&self) -> usize {
+        self.ret_sp as usize
     }
     /// The extra part, created on first use.
     pub fn extra_mut(&mut self) -> &mut FrameExtra {

@@ -249,8 +249,8 @@ fn clear(v: &Value, graveyard: &mut Vec<Value>) {
             }
         }
         Value::Instance(i) => {
-            if let Ok(mut d) = i.dict.try_borrow_mut() {
-                graveyard.extend(d.drain(..).map(|(_, v)| v));
+            if !i.dict.is_unallocated() {
+                graveyard.extend(i.dict.take().into_values());
             }
             match &i.payload {
                 Payload::Value(v) => {

@@ -45,7 +45,7 @@ impl Vm {
                 awaited: true,
             }),
         });
-        self.stack.truncate(frame.ret_sp);
+        self.stack.truncate(frame.ret_sp());
         self.stack.push(crate::gc::track_generator(gen.clone()));
         let caller = self
             .frames
@@ -57,7 +57,7 @@ impl Vm {
         };
         caller.ip = send_ip as usize + 1;
         frame.mode = ReturnMode::Send(exit);
-        frame.extra_mut().generator = Some(gen.clone());
+        frame.generator = Some(gen.clone());
         gen
     }
 
@@ -101,10 +101,10 @@ impl Vm {
         let was_suspended = inner.state == GenState::Suspended;
         let mut frame = inner.frame.take().expect("suspended generator has a frame");
         let base = self.stack.len();
-        frame.base = base;
-        frame.ret_sp = base;
+        frame.base = base as u32;
+        frame.ret_sp = base as u32;
         frame.mode = mode;
-        frame.extra_mut().generator = Some(gen.clone());
+        frame.generator = Some(gen.clone());
         self.stack.append(&mut inner.saved);
         if was_suspended {
             self.stack.push(sent);

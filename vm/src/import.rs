@@ -20,6 +20,12 @@ pub fn set_source_compiler(c: SourceCompiler) {
     COMPILER.with(|x| x.set(Some(c)));
 }
 
+/// The compiler this thread's VMs use, so a VM built on another OS thread (a process-pool
+/// worker) can be given the same one.
+pub fn source_compiler() -> Option<SourceCompiler> {
+    COMPILER.with(|c| c.get())
+}
+
 /// Compiles source text with the embedding's compiler (native modules with parts written in
 /// Python use this, e.g. asyncio).
 pub fn compile_source(vm: &Vm, filename: &str, text: &str) -> PyResult<Rc<crate::code::Code>> {
@@ -124,6 +130,39 @@ pub fn run_source_in(
 }
 
 /// `from module import name`.
+/// `from module import *`: the names in the module's `__all__` (fetched as attributes, so a
+/// module `__getattr__` can supply them), else every name not starting with an underscore.
+pub fn import_star(vm: &mut Vm, module: &Value, globals: &Module) -> PyResult<()> {
+    let Value::Module(m) = module else {
+        return Ok(());
+    };
+    if let Some(all) = m.get("__all__") {
+        for name in crate::ops::collect(vm, &all)? {
+            let Value::Str(name) = name else {
+                let what = vm.type_name(&name);
+                return Err(vm.type_error(format!(
+                    "Item in {}.__all__ must be str, not {what}",
+                    m.name.s
+                )));
+            };
+            let v = crate::attr::get_attr(vm, module, &name.s)?;
+            globals.store(name, v);
+        }
+        return Ok(());
+    }
+    let items: Vec<_> = m
+        .dict
+        .borrow()
+        .iter()
+        .filter(|(k, _)| !k.0.s.starts_with('_'))
+        .map(|(k, v)| (k.0.clone(), v.clone()))
+        .collect();
+    for (k, v) in items {
+        globals.store(k, v);
+    }
+    Ok(())
+}
+
 pub fn import_from(vm: &mut Vm, module: &Value, name: &str) -> PyResult<Value> {
     if let Some(v) = crate::attr::try_get_attr(vm, module, name)? {
         return Ok(v);

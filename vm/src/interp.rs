@@ -70,14 +70,14 @@ impl Vm {
             }
             first = false;
             if let Some(h) = frame.code.handler_for(ip) {
-                let depth = frame.base + frame.code.nlocals() + h.depth as usize;
+                let depth = frame.base() + frame.code.nlocals() + h.depth as usize;
                 frame.ip = h.target as usize;
                 self.stack.truncate(depth);
                 self.stack.push(exc);
                 return Ok(());
             }
             let frame = self.frames.pop().unwrap();
-            self.stack.truncate(frame.ret_sp);
+            self.stack.truncate(frame.ret_sp());
             // The kind of generator frame this was: an inline-awaited coroutine has no object yet.
             let kind = match (frame.generator(), frame.mode) {
                 (Some(gen), _) => {
@@ -126,7 +126,7 @@ impl Vm {
         // The instruction slice, kept apart from `code` so its pointer and length stay in registers.
         let mut instrs: &[Instr] = &code.instrs;
         let mut ip = self.frames[fi].ip;
-        let mut base = self.frames[fi].base;
+        let mut base = self.frames[fi].base();
 
         macro_rules! reload {
             () => {{
@@ -135,7 +135,7 @@ impl Vm {
                 code = unsafe { &*Rc::as_ptr(&self.frames[fi].code) };
                 instrs = &code.instrs;
                 ip = self.frames[fi].ip;
-                base = self.frames[fi].base;
+                base = self.frames[fi].base();
             }};
         }
         macro_rules! save {
@@ -737,23 +737,29 @@ impl Vm {
                         },
                     };
                     // Drop the frame's slots and the callee, push the result.
-                    while self.stack.len() > frame.ret_sp {
+                    while self.stack.len() > frame.ret_sp() {
                         if let Some(v) = self.stack.pop() {
                             v.discard();
                         }
                     }
                     self.stack.push(result);
                     // Dropped field by field, as the generic frame destructor is an out-of-line
-                    // call. `extra` was checked to be None above, so forgetting it leaks nothing.
+                    // call. `extra` was checked to be None above, and a frame returning in Push
+                    // or Await mode never belongs to a generator object (resuming one sets
+                    // Entry, ForIter or Send; adopting an inline await sets Send), so forgetting
+                    // them leaks nothing.
+                    debug_assert!(frame.generator.is_none());
                     let Frame {
                         code: frame_code,
                         globals,
                         extra,
+                        generator,
                         ..
                     } = frame;
                     drop(frame_code);
                     drop(globals);
                     std::mem::forget(extra);
+                    std::mem::forget(generator);
                     if self.frames.len() < entry {
                         return Ok(Value::None);
                     }
@@ -806,10 +812,11 @@ impl Vm {
                                     code: new_code,
                                     globals,
                                     ip: 0,
-                                    base: at + 1,
-                                    ret_sp: at,
+                                    base: (at + 1) as u32,
+                                    ret_sp: at as u32,
                                     mode,
                                     extra,
+                                    generator: None,
                                 },
                             );
                             fi = self.frames.len() - 1;
@@ -864,7 +871,7 @@ impl Vm {
         let mut fi = self.frames.len() - 1;
         let mut code = self.frames[fi].code.clone();
         let mut ip = self.frames[fi].ip;
-        let base = self.frames[fi].base;
+        let base = self.frames[fi].base();
 
         macro_rules! reload {
             () => {{
@@ -1305,11 +1312,11 @@ impl Vm {
                         gen.inner
                             .borrow_mut()
                             .saved
-                            .extend(self.stack.drain(frame.base..));
+                            .extend(self.stack.drain(frame.base()..));
                         gen
                     }
                     (None, ReturnMode::Await(send_ip)) => {
-                        let saved: Vec<Value> = self.stack.drain(frame.base..).collect();
+                        let saved: Vec<Value> = self.stack.drain(frame.base()..).collect();
                         let gen = self.adopt_inline_coroutine(&mut frame, send_ip);
                         gen.inner.borrow_mut().saved = saved;
                         gen
@@ -1319,7 +1326,7 @@ impl Vm {
                 let mode = std::mem::replace(&mut frame.mode, ReturnMode::Push);
                 // The suspended frame must not own its generator (a reference cycle); the
                 // next resume sets it again.
-                frame.extra_mut().generator = None;
+                frame.generator = None;
                 {
                     let mut inner = gen.inner.borrow_mut();
                     inner.frame = Some(frame);
@@ -1429,19 +1436,8 @@ impl Vm {
             }
             Instr::ImportStar => {
                 let m = pop!();
-                if let Value::Module(m) = m {
-                    let items: Vec<_> = m
-                        .dict
-                        .borrow()
-                        .iter()
-                        .filter(|(k, _)| !k.0.s.starts_with('_'))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    let globals = self.frames[fi].globals.clone();
-                    for (k, v) in items {
-                        globals.store(k.0, v);
-                    }
-                }
+                let globals = self.frames[fi].globals.clone();
+                tri!(crate::import::import_star(self, &m, &globals));
             }
             Instr::PrintExpr => {
                 let v = pop!();
@@ -1470,7 +1466,7 @@ impl Vm {
         result: Value,
         entry: usize,
     ) -> PyResult<Option<Value>> {
-        while self.stack.len() > frame.ret_sp {
+        while self.stack.len() > frame.ret_sp() {
             if let Some(v) = self.stack.pop() {
                 v.discard();
             }
@@ -1865,6 +1861,7 @@ fn push_frame_in_place(frames: &mut Vec<Frame>, frame: Frame) {
         ret_sp,
         mode,
         extra,
+        generator,
     } = frame;
     // SAFETY: `reserve(1)` leaves room for one more element, so `p` is in bounds of the
     // allocation, aligned for `Frame` and not part of the initialised prefix. Every field is
@@ -1879,6 +1876,7 @@ fn push_frame_in_place(frames: &mut Vec<Frame>, frame: Frame) {
         std::ptr::addr_of_mut!((*p).ret_sp).write(ret_sp);
         std::ptr::addr_of_mut!((*p).mode).write(mode);
         std::ptr::addr_of_mut!((*p).extra).write(extra);
+        std::ptr::addr_of_mut!((*p).generator).write(generator);
         frames.set_len(len + 1);
     }
 }

@@ -19,6 +19,7 @@ pub mod objects;
 pub mod opcode;
 pub mod ops;
 pub mod sandbox;
+pub mod threads;
 pub mod traceback;
 pub mod types;
 pub mod value;

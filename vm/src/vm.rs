@@ -14,7 +14,7 @@ use crate::objects::exception::ExceptionData;
 use crate::objects::function::{Args, NativeFn, NativeFunction};
 use crate::objects::module::Module;
 use crate::types::Types;
-use crate::value::{AttrMap, PyStr, Value};
+use crate::value::{PyStr, Value};
 use crate::PyResult;
 
 /// Default maximum depth of script calls, as CPython's `sys.getrecursionlimit()`.
@@ -178,7 +178,7 @@ impl Vm {
     pub fn new_exception(&self, class: &Rc<Class>, args: Vec<Value>) -> Value {
         let inst = Instance {
             class: class.clone(),
-            dict: RefCell::new(AttrMap::default()),
+            dict: crate::objects::class::InstDict::default(),
             payload: Payload::Exception(Box::new(RefCell::new(ExceptionData::new(Value::tuple(
                 args,
             ))))),

@@ -127,9 +127,14 @@ impl LoopCore {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            reactor::wait(vm, deadline)?;
-        } else if reactor::any_woken() {
-            reactor::poll_woken(vm)?;
+            // With script threads, they run while the loop would wait (executor.rs).
+            super::executor::wait(vm, deadline)?;
+        } else {
+            // Script threads that can run get a turn, as CPython's select(0) releases the GIL.
+            crate::threading::sched::yield_now(vm);
+            if reactor::any_woken() {
+                reactor::poll_woken(vm)?;
+            }
         }
         let now = reactor::now();
         loop {
@@ -152,7 +157,16 @@ impl LoopCore {
     }
 
     fn is_idle(&self) -> bool {
-        self.ready.borrow().is_empty() && self.timers.borrow().is_empty() && !reactor::has_pending()
+        self.ready.borrow().is_empty()
+            && self.timers.borrow().is_empty()
+            && !reactor::has_pending()
+            && !crate::threading::sched::has_threads()
+            && !crate::threading::sched::has_external()
+    }
+
+    /// True when a callback is waiting to run.
+    pub fn has_ready(&self) -> bool {
+        !self.ready.borrow().is_empty()
     }
 }
 
@@ -242,7 +256,11 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             }
             None => run_until_complete(vm, &core, &task),
         };
-        let cleanup = cancel_all_tasks(vm, &core);
+        let mut cleanup = cancel_all_tasks(vm, &core);
+        if cleanup.is_ok() {
+            let obj = core.obj.borrow().clone();
+            cleanup = super::executor::shutdown_default(vm, &obj);
+        }
         let r = r?;
         cleanup?;
         Ok(r)

@@ -1,135 +1,131 @@
-//! `loop.run_in_executor(None, f, *args)` and `asyncio.to_thread`. The VM is single-threaded
-//! (`!Send`), so only native functions known to be thread-safe leave the loop thread: today
-//! `time.sleep`, whose argument is plain data, runs on smol's `blocking` pool (in virtual time it
-//! becomes a timer). Any other function — every script function — runs on the loop thread as a
-//! callback when its turn comes, its result or exception delivered through the future as CPython
-//! delivers a worker's. While such a job is inside `time.sleep`, the loop keeps running other
-//! callbacks until the sleep is over (a nested run of the loop), which is what CPython's GIL
-//! release gives a blocked worker thread; nested sleeps finish innermost first.
+//! The event loop and script threads: `loop.run_in_executor(executor, f, *args)` (a
+//! ThreadPoolExecutor by default, or any `concurrent.futures` executor, a ProcessPoolExecutor
+//! included), `asyncio.to_thread`, `asyncio.wrap_future`, `loop.call_soon_threadsafe`,
+//! `loop.set_debug/get_debug`, and `wait`, the loop's idle wait while threads exist: instead of
+//! blocking in the reactor, the loop thread runs the other script threads (the GIL handed over)
+//! until a timer is due, a native future is woken, or a thread scheduled a callback.
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use eddy_vm::objects::module::Module;
-use eddy_vm::{Args, PyResult, Value, Vm};
+use eddy_vm::{PyResult, Value, Vm};
 
-use super::events::{self, Job};
-use super::reactor::{self, Completion};
-use super::streams::settle;
-use super::{classes, futures};
-use crate::{clock, util};
+use super::{classes, events, reactor};
+use crate::threading::sched::{self, Wake};
 
-thread_local! {
-    /// How many executor jobs are running on the loop thread right now (not counting those
-    /// suspended in a nested run of the loop).
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-}
-
-/// `time.sleep(secs)` called from an executor job on the loop thread: run the loop until the
-/// deadline instead of blocking it. None when not inside a job (a real sleep is due).
-pub fn sleep_in_job(vm: &mut Vm, secs: f64) -> Option<PyResult<()>> {
-    if DEPTH.with(|d| d.get()) == 0 {
-        return None;
+/// While script threads exist and the loop has nothing ready: let them run until `deadline`
+/// (a `reactor::now()` value), a woken native future, or a callback they scheduled.
+pub fn wait(vm: &mut Vm, deadline: Option<f64>) -> PyResult<()> {
+    if !sched::has_threads() && !sched::has_external() {
+        return reactor::wait(vm, deadline);
     }
-    let core = events::running()?;
-    let deadline = reactor::now() + secs;
-    let saved = DEPTH.with(|d| d.replace(0));
-    let r = (|| {
-        while reactor::now() < deadline {
-            core.run_once_until(vm, Some(deadline))?;
-        }
-        Ok(())
-    })();
-    DEPTH.with(|d| d.set(saved));
-    Some(r)
-}
-
-/// The seconds of a `time.sleep(secs)` call that may run off the loop thread.
-fn offloadable_sleep(func: &Value, args: &[Value]) -> Option<f64> {
-    let Value::Native(nf) = func else {
-        return None;
+    let core = events::running();
+    let failed: Rc<Cell<Option<Value>>> = Rc::new(Cell::new(None));
+    let seen = failed.clone();
+    let ready = move || {
+        let err = seen.take();
+        let failed_now = err.is_some();
+        seen.set(err);
+        failed_now || reactor::any_woken() || core.as_ref().is_some_and(|c| c.has_ready())
     };
-    if nf.func as usize != crate::time::sleep as eddy_vm::objects::function::NativeFn as usize {
-        return None;
-    }
-    match args {
-        [Value::Int(n)] if *n >= 0 => Some(*n as f64),
-        [Value::Float(f)] if f.is_finite() && *f >= 0.0 && *f <= 1e9 => Some(*f),
-        _ => None,
-    }
-}
-
-/// `_run_in_executor(func, args)`: a future of `func(*args)`.
-fn run_in_executor(vm: &mut Vm, a: Args) -> PyResult<Value> {
-    util::arity(vm, "_run_in_executor", &a, 2, 2)?;
-    let core = events::running_or_err(vm)?;
-    let func = a.pos[0].clone();
-    let args = eddy_vm::ops::collect(vm, &a.pos[1])?;
-    let fut = futures::new_future();
-    if let Some(secs) = offloadable_sleep(&func, &args) {
-        if clock::is_virtual() {
-            let job = Job::Call(
-                vm.native("_executor_done", |vm, a| {
-                    settle(vm, &a.pos[0], Ok(Value::None))?;
-                    Ok(Value::None)
-                }),
-                vec![fut.clone()],
-                Rc::new(Cell::new(false)),
-            );
-            core.push_timer(reactor::now() + secs, job);
-            return Ok(fut);
+    sched::wait_main(vm, Wake::when(deadline, ready), &mut |vm, d| {
+        // Work outside the VM (a process pool) wakes the scheduler's notifier, not the
+        // reactor: look again every millisecond while some is pending.
+        let d = match (d, sched::has_external()) {
+            (Some(d), true) => Some(d.min(reactor::now() + 0.001)),
+            (None, true) => Some(reactor::now() + 0.001),
+            (d, false) => d,
+        };
+        if d.is_none() && !reactor::has_pending() {
+            sched::idle_wait(vm, None);
+            return;
         }
-        let target = fut.clone();
-        vm.flush();
-        reactor::spawn(async move {
-            blocking::unblock(move || std::thread::sleep(Duration::from_secs_f64(secs))).await;
-            let c: Completion = Box::new(move |vm: &mut Vm| settle(vm, &target, Ok(Value::None)));
-            c
-        });
-        return Ok(fut);
+        if let Err(e) = reactor::wait(vm, d) {
+            failed.set(Some(e));
+        }
+    });
+    if let Some(e) = failed.take() {
+        return Err(e);
     }
-    let job = vm.native("_executor_job", executor_job);
-    let mut call = vec![fut.clone(), func];
-    call.extend(args);
-    core.push(Job::Call(job, call, Rc::new(Cell::new(false))));
-    Ok(fut)
+    reactor::poll_woken(vm)?;
+    Ok(())
 }
 
-/// Runs one job on the loop thread: `(future, func, *args)`.
-fn executor_job(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
-    let fut = a.pos.remove(0);
-    let func = a.pos.remove(0);
-    // Runs even if the future was cancelled meanwhile: CPython's idle pool thread would have
-    // picked the job up at once, and cancelling the asyncio future does not stop it.
-    DEPTH.with(|d| d.set(d.get() + 1));
-    let r = vm.call(&func, a.pos);
-    DEPTH.with(|d| d.set(d.get() - 1));
-    settle(vm, &fut, r)?;
-    Ok(Value::None)
+/// At the end of `asyncio.run`: `loop.shutdown_default_executor()`, joining its threads.
+pub fn shutdown_default(vm: &mut Vm, loop_obj: &Value) -> PyResult<()> {
+    let Some(ex) = eddy_vm::attr::try_get_attr(vm, loop_obj, "_default_executor")? else {
+        return Ok(());
+    };
+    if ex.is_none() {
+        return Ok(());
+    }
+    eddy_vm::attr::set_attr(vm, loop_obj, &vm.intern("_default_executor"), Value::None)?;
+    vm.call_method(&ex, "shutdown", vec![Value::Bool(true)])?;
+    Ok(())
 }
 
 pub fn install(vm: &mut Vm, m: &Module) {
-    util::def(vm, m, "_run_in_executor", run_in_executor);
+    crate::util::def(vm, m, "_task_frames", task_frames);
 }
 
-/// After `PY` ran: the loop's `run_in_executor` method is its `_loop_run_in_executor`.
+/// `_task_frames(coro)`: (function, file, line, source) of the frame a suspended coroutine waits
+/// in, then of each coroutine it awaits.
+fn task_frames(_vm: &mut Vm, a: eddy_vm::Args) -> PyResult<Value> {
+    let coro = a.pos.first().cloned().unwrap_or(Value::None);
+    let frames = super::tasktree::await_chain(&coro)
+        .into_iter()
+        .filter(|f| f.line != 0)
+        .map(|f| {
+            Value::tuple(vec![
+                Value::string(f.func),
+                Value::string(f.file),
+                Value::Int(f.line as i64),
+                Value::string(f.source),
+            ])
+        })
+        .collect();
+    Ok(Value::list(frames))
+}
+
+/// After `PY` ran: the loop's methods written in Python join its class.
 pub fn export(vm: &Vm, m: &Module) {
-    if let Some(f) = m.get("_loop_run_in_executor") {
-        classes()
-            .event_loop
-            .set_attr(vm.intern("run_in_executor"), f);
+    let cls = &classes().event_loop;
+    for (name, py) in [
+        ("run_in_executor", "_loop_run_in_executor"),
+        ("set_default_executor", "_loop_set_default_executor"),
+        (
+            "shutdown_default_executor",
+            "_loop_shutdown_default_executor",
+        ),
+        ("get_debug", "_loop_get_debug"),
+        ("set_debug", "_loop_set_debug"),
+    ] {
+        if let Some(f) = m.get(py) {
+            cls.set_attr(vm.intern(name), f);
+        }
+    }
+    for (name, py) in [
+        ("get_stack", "_task_get_stack"),
+        ("print_stack", "_task_print_stack"),
+    ] {
+        if let Some(f) = m.get(py) {
+            classes().task.set_attr(vm.intern(name), f);
+        }
+    }
+    // One OS thread runs every script thread, so scheduling from a thread is scheduling.
+    if let Some(f) = cls.lookup("call_soon") {
+        cls.set_attr(vm.intern("call_soon_threadsafe"), f);
     }
 }
 
 pub const PY: &str = r#"
-def _loop_run_in_executor(self, executor, func, *args):
-    if executor is None:
-        return _run_in_executor(func, args)
-    submitted = executor.submit(func, *args)
-    if isfuture(submitted):
-        return submitted
-    fut = self.create_future()
+def wrap_future(future, *, loop=None):
+    if isfuture(future):
+        return future
+    if loop is None:
+        loop = get_event_loop()
+    fut = loop.create_future()
 
     def _copy(cf):
         if fut.done():
@@ -143,8 +139,90 @@ def _loop_run_in_executor(self, executor, func, *args):
         else:
             fut.set_result(cf.result())
 
-    submitted.add_done_callback(lambda cf: self.call_soon(_copy, cf))
+    def _call_check_cancel(destination):
+        if destination.cancelled():
+            future.cancel()
+
+    fut.add_done_callback(_call_check_cancel)
+    future.add_done_callback(lambda cf: loop.call_soon_threadsafe(_copy, cf))
     return fut
+
+
+def _loop_run_in_executor(self, executor, func, *args):
+    if executor is None:
+        executor = getattr(self, "_default_executor", None)
+        if executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+            executor = ThreadPoolExecutor(thread_name_prefix="asyncio")
+            self._default_executor = executor
+    return wrap_future(executor.submit(func, *args), loop=self)
+
+
+def _loop_set_default_executor(self, executor):
+    from concurrent.futures import ThreadPoolExecutor
+    if not isinstance(executor, ThreadPoolExecutor):
+        raise TypeError("executor must be ThreadPoolExecutor")
+    self._default_executor = executor
+
+
+async def _loop_shutdown_default_executor(self):
+    executor = getattr(self, "_default_executor", None)
+    if executor is None:
+        return
+    self._default_executor = None
+    executor.shutdown(wait=True)
+
+
+def _loop_get_debug(self):
+    return getattr(self, "_debug", False)
+
+
+def _loop_set_debug(self, enabled):
+    self._debug = bool(enabled)
+
+
+class _StackCode:
+    def __init__(self, name, filename):
+        self.co_name = name.rpartition(".")[2]
+        self.co_qualname = name
+        self.co_filename = filename
+
+
+class _StackFrame:
+    def __init__(self, name, filename, lineno, line):
+        self.f_code = _StackCode(name, filename)
+        self.f_lineno = lineno
+        self.f_back = None
+        self._line = line
+
+    def __repr__(self):
+        return (f"<frame at {id(self):#x}, file '{self.f_code.co_filename}', "
+                f"line {self.f_lineno}, code {self.f_code.co_name}>")
+
+
+def _task_get_stack(self, *, limit=None):
+    if self.done():
+        return []
+    # As CPython: the task's own coroutine frame (a suspended frame has no f_back).
+    frames = [_StackFrame(*f) for f in _task_frames(self.get_coro())[:1]]
+    if limit is not None:
+        frames = frames[:max(limit, 0)]
+    return frames
+
+
+def _task_print_stack(self, *, limit=None, file=None):
+    import sys
+    if file is None:
+        file = sys.stderr
+    frames = _task_get_stack(self, limit=limit)
+    if not frames:
+        print(f"No stack for {self!r}", file=file)
+        return
+    print(f"Stack for {self!r} (most recent call last):", file=file)
+    for f in frames:
+        print(f'  File "{f.f_code.co_filename}", line {f.f_lineno}, in {f.f_code.co_name}', file=file)
+        if f._line:
+            print(f"    {f._line}", file=file)
 
 
 async def to_thread(func, /, *args, **kwargs):

@@ -14,6 +14,7 @@ pub mod events;
 pub mod executor;
 pub mod futures;
 pub mod interrupt;
+pub mod lazy;
 pub mod locks;
 pub mod native_coro;
 pub mod primitives;
@@ -116,15 +117,13 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         ("<asyncio.locks>", locks::PY),
         ("<asyncio.taskgroups>", taskgroups::PY),
         ("<asyncio.timeouts>", timeouts::PY),
-        ("<asyncio.streams>", streams::PY),
-        ("<asyncio.subprocess>", subprocess::PY),
         ("<asyncio.executor>", executor::PY),
     ] {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
     }
-    streams::export(vm, &m);
-    subprocess::export(&m, &sub);
     executor::export(vm, &m);
+    // Streams and subprocesses are compiled when first used (lazy.rs).
+    lazy::install(vm, &m, &sub);
     Ok(m)
 }

@@ -258,10 +258,48 @@ fn initial_value(vm: &mut Vm, a: &mut Args) -> PyResult<i64> {
     Ok(value)
 }
 
-/// `async def __aexit__(self, *exc): self.release()` of Lock and Semaphore.
+/// `Lock.release`.
+fn lock_release(vm: &mut Vm, lock: &Value) -> PyResult<Value> {
+    let was = with(vm, lock, "Lock", |p| std::mem::replace(&mut p.flag, false))?;
+    if !was {
+        return Err(vm.error("RuntimeError", "Lock is not acquired."));
+    }
+    wake_up_first(vm, lock)?;
+    Ok(Value::None)
+}
+
+/// `Semaphore.release` (and BoundedSemaphore's, which checks the bound).
+fn semaphore_release(vm: &mut Vm, sem: &Value) -> PyResult<Value> {
+    let over = with(vm, sem, "Semaphore", |p| {
+        p.bound.is_some_and(|b| p.value >= b)
+    })?;
+    if over {
+        return Err(vm.value_error("BoundedSemaphore released too many times"));
+    }
+    with(vm, sem, "Semaphore", |p| p.value += 1)?;
+    wake_up_next(vm, sem)?;
+    Ok(Value::None)
+}
+
+/// `async def __aexit__(self, *exc): self.release()` of Lock and Semaphore. The asyncio
+/// classes themselves release directly (the method lookup and call cost more than the
+/// release); a script subclass may override `release`, so it gets the full call.
 fn release_on_exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
-    vm.call_method(&a.pos[0], "release", vec![])?;
-    let name = if matches!(with(vm, &a.pos[0], "primitive", |p| p.kind)?, Kind::Lock) {
+    let prim = &a.pos[0];
+    let kind = with(vm, prim, "primitive", |p| p.kind)?;
+    let subclassed = matches!(prim, Value::Instance(i) if i.class.is_user);
+    match kind {
+        _ if subclassed => {
+            vm.call_method(prim, "release", vec![])?;
+        }
+        Kind::Lock => {
+            lock_release(vm, prim)?;
+        }
+        _ => {
+            semaphore_release(vm, prim)?;
+        }
+    }
+    let name = if matches!(kind, Kind::Lock) {
         "Lock.__aexit__"
     } else {
         "Semaphore.__aexit__"
@@ -289,16 +327,7 @@ fn lock_class(vm: &Vm) -> Rc<Class> {
             ("__aenter__", |_vm, a| {
                 Ok(wait("Lock.__aenter__", &a.pos[0], Kind::Lock, Value::None))
             }),
-            ("release", |vm, a| {
-                let was = with(vm, &a.pos[0], "Lock", |p| {
-                    std::mem::replace(&mut p.flag, false)
-                })?;
-                if !was {
-                    return Err(vm.error("RuntimeError", "Lock is not acquired."));
-                }
-                wake_up_first(vm, &a.pos[0])?;
-                Ok(Value::None)
-            }),
+            ("release", |vm, a| lock_release(vm, &a.pos[0])),
             ("__aexit__", release_on_exit),
             ("locked", |vm, a| {
                 Ok(Value::Bool(with(vm, &a.pos[0], "Lock", |p| p.flag)?))
@@ -384,17 +413,7 @@ fn semaphore_class(vm: &Vm) -> Rc<Class> {
                     Value::None,
                 ))
             }),
-            ("release", |vm, a| {
-                let over = with(vm, &a.pos[0], "Semaphore", |p| {
-                    p.bound.is_some_and(|b| p.value >= b)
-                })?;
-                if over {
-                    return Err(vm.value_error("BoundedSemaphore released too many times"));
-                }
-                with(vm, &a.pos[0], "Semaphore", |p| p.value += 1)?;
-                wake_up_next(vm, &a.pos[0])?;
-                Ok(Value::None)
-            }),
+            ("release", |vm, a| semaphore_release(vm, &a.pos[0])),
             ("__aexit__", release_on_exit),
             ("locked", |vm, a| {
                 Ok(Value::Bool(with(vm, &a.pos[0], "Semaphore", |p| {

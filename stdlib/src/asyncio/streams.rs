@@ -439,7 +439,15 @@ pub fn export(vm: &Vm, m: &Module) {
             loop_cls.set_attr(vm.intern(method), f);
         }
     }
-    let sub = Rc::new(Module::new("asyncio.streams"));
+    // The submodule lazy.rs made (and pointed here), or a new one.
+    let sub = match m.get("streams") {
+        Some(Value::Module(sub)) => sub,
+        _ => {
+            let sub = Rc::new(Module::new("asyncio.streams"));
+            m.set("streams", Value::Module(sub.clone()));
+            sub
+        }
+    };
     for name in [
         "StreamReader",
         "StreamWriter",
@@ -451,7 +459,6 @@ pub fn export(vm: &Vm, m: &Module) {
             sub.set(name, v);
         }
     }
-    m.set("streams", Value::Module(sub));
 }
 
 pub const PY: &str = r#"

@@ -2,12 +2,10 @@
 //! (so indexing, unpacking, hashing and comparison are the tuple's); fields are read-only
 //! properties; `__new__` binds arguments with CPython's messages.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use eddy_vm::objects::class::{BuiltinKind, Class, Instance, Payload};
 use eddy_vm::objects::misc::Property;
-use eddy_vm::value::AttrMap;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
 use crate::util::{self, s};
@@ -210,7 +208,7 @@ fn make_instance(cls: &Rc<Class>, values: Vec<Value>) -> Value {
     };
     let inst = Instance {
         class: cls.clone(),
-        dict: RefCell::new(AttrMap::default()),
+        dict: eddy_vm::objects::class::InstDict::default(),
         payload: Payload::Tuple(t),
     };
     eddy_vm::gc::track_instance(Rc::new(inst))

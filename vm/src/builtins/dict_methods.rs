@@ -12,7 +12,7 @@ use crate::objects::dict::PyDict;
 use crate::objects::function::{Args, NativeFn};
 use crate::objects::iter::NativeIter;
 use crate::ops;
-use crate::value::{AttrMap, Value};
+use crate::value::Value;
 use crate::vm::Vm;
 use crate::PyResult;
 
@@ -343,7 +343,7 @@ fn make_view(vm: &mut Vm, a: Args) -> PyResult<Value> {
     dict_recv(vm, &rest, method)?;
     let inst = Instance {
         class: cls,
-        dict: RefCell::new(AttrMap::default()),
+        dict: crate::objects::class::InstDict::default(),
         payload: Payload::Value(RefCell::new(rest.pos[0].clone())),
     };
     Ok(crate::gc::track_instance(Rc::new(inst)))

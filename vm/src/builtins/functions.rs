@@ -191,7 +191,7 @@ pub fn install(vm: &mut Vm) {
         ("globals", |vm, _a| {
             let g = vm.frames.last().map(|f| f.globals.clone());
             match g {
-                Some(g) => ops::dict_from_attrs(vm, &g.dict),
+                Some(g) => ops::dict_from_attrs(vm, &g.dict.borrow()),
                 None => Ok(vm.new_dict()),
             }
         }),

@@ -201,7 +201,7 @@ pub fn close(vm: &mut Vm, g: &Rc<Generator>) -> PyResult<()> {
 // came from an `await` inside it and is passed up to the event loop unchanged.
 
 use crate::objects::class::{BuiltinKind, Class, Instance, Payload};
-use crate::value::{AttrMap, StrKey};
+use crate::value::StrKey;
 use std::cell::RefCell;
 
 thread_local! {
@@ -228,7 +228,7 @@ fn wrapped_class() -> Rc<Class> {
 pub fn wrap_async_gen_value(_vm: &mut Vm, v: Value) -> Value {
     let inst = Instance {
         class: wrapped_class(),
-        dict: RefCell::new(AttrMap::default()),
+        dict: crate::objects::class::InstDict::default(),
         payload: Payload::Value(RefCell::new(v)),
     };
     Value::Instance(Rc::new(inst))
@@ -312,7 +312,7 @@ fn new_asend(vm: &mut Vm, gen: Value, op: Op, arg: Value) -> Value {
     let cls = asend_class(vm);
     let inst = Value::Instance(Rc::new(Instance {
         class: cls,
-        dict: RefCell::new(AttrMap::default()),
+        dict: crate::objects::class::InstDict::default(),
         payload: Payload::None,
     }));
     set_field(&inst, "__gen", gen);

@@ -208,7 +208,7 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             }
             match name {
                 "__dict__" => {
-                    let d = crate::ops::dict_from_attrs(vm, &i.dict)?;
+                    let d = crate::ops::dict_from_attrs(vm, &i.dict.borrow())?;
                     // Writes through the dict (`obj.__dict__[k] = v`, `.update(...)`) reach `obj`.
                     if let Value::Dict(dd) = &d {
                         dd.borrow_mut().set_owner(Rc::downgrade(i));
@@ -295,7 +295,7 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
                 }
             }
             "__dict__" => {
-                let d = crate::ops::dict_from_attrs(vm, &f.dict)?;
+                let d = crate::ops::dict_from_attrs(vm, &f.dict.borrow())?;
                 Some(d)
             }
             _ => f.dict.borrow().get(name).cloned(),

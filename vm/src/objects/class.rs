@@ -290,8 +290,73 @@ pub trait NativeState: std::any::Any {
 
 pub struct Instance {
     pub class: Rc<Class>,
-    pub dict: RefCell<AttrMap>,
+    pub dict: InstDict,
     pub payload: Payload,
+}
+
+/// An instance's attribute dict, allocated on the first write: futures, tasks, native coroutines
+/// and other Rust-backed instances never get one, and an empty `AttrMap` inline would cost them
+/// 56 bytes each (a third of a parked task's Instance bytes). Reads of a dict never written see
+/// a shared empty map. The API is `RefCell`'s, so call sites read as before.
+#[derive(Default)]
+pub struct InstDict(RefCell<Option<Box<AttrMap>>>);
+
+thread_local! {
+    /// The map every unwritten dict reads as (leaked once per thread: `AttrMap` holds `Rc`s, so
+    /// it cannot be a `static`; it is never written, so sharing it is sound).
+    static EMPTY_ATTRS: &'static AttrMap = Box::leak(Box::default());
+}
+
+fn read_view(d: &Option<Box<AttrMap>>) -> &AttrMap {
+    match d {
+        Some(map) => map,
+        None => EMPTY_ATTRS.with(|m| *m),
+    }
+}
+
+impl InstDict {
+    pub fn new(map: AttrMap) -> InstDict {
+        InstDict(RefCell::new(if map.is_empty() {
+            None
+        } else {
+            Some(Box::new(map))
+        }))
+    }
+
+    pub fn borrow(&self) -> Ref<'_, AttrMap> {
+        Ref::map(self.0.borrow(), read_view)
+    }
+
+    /// Allocates the map if the instance had none: only for a write.
+    pub fn borrow_mut(&self) -> RefMut<'_, AttrMap> {
+        RefMut::map(self.0.borrow_mut(), |d| {
+            &mut **d.get_or_insert_with(Box::default)
+        })
+    }
+
+    pub fn try_borrow(&self) -> Result<Ref<'_, AttrMap>, std::cell::BorrowError> {
+        self.0.try_borrow().map(|r| Ref::map(r, read_view))
+    }
+
+    pub fn try_borrow_mut(&self) -> Result<RefMut<'_, AttrMap>, std::cell::BorrowMutError> {
+        self.0
+            .try_borrow_mut()
+            .map(|r| RefMut::map(r, |d| &mut **d.get_or_insert_with(Box::default)))
+    }
+
+    /// Takes the whole map out (the collector clearing a cycle), leaving no allocation behind.
+    /// A map borrowed elsewhere at that moment is left alone.
+    pub fn take(&self) -> AttrMap {
+        match self.0.try_borrow_mut() {
+            Ok(mut d) => d.take().map(|b| *b).unwrap_or_default(),
+            Err(_) => AttrMap::default(),
+        }
+    }
+
+    /// True when nothing was ever stored (or everything was taken).
+    pub fn is_unallocated(&self) -> bool {
+        self.0.borrow().is_none()
+    }
 }
 
 impl Instance {
@@ -307,4 +372,4 @@ impl Instance {
 }
 
 // Every asyncio Future and Task is an Instance: keep it small (a big Payload variant is boxed).
-const _: () = assert!(std::mem::size_of::<Instance>() <= 104);
+const _: () = assert!(std::mem::size_of::<Instance>() <= 56);

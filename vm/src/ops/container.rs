@@ -85,8 +85,8 @@ pub fn dict_del_in(vm: &mut Vm, d: &RefCell<DictData>, key: &Value) -> PyResult<
 }
 
 /// A new dict holding a snapshot of an attribute namespace (`obj.__dict__`, `globals()`).
-pub fn dict_from_attrs(vm: &mut Vm, attrs: &RefCell<crate::value::AttrMap>) -> PyResult<Value> {
-    let items = attr_items(&attrs.borrow());
+pub fn dict_from_attrs(vm: &mut Vm, attrs: &crate::value::AttrMap) -> PyResult<Value> {
+    let items = attr_items(attrs);
     dict_from_attr_items(vm, items)
 }
 
