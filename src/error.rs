@@ -58,6 +58,8 @@ pub enum Error {
     Exception(Box<Uncaught>),
     /// The script file could not be read (missing, unreadable, not UTF-8).
     Io(String),
+    /// The embedding API could not do what the host asked (a VM thread that stopped).
+    Host(String),
 }
 
 /// A syntax or compile error with where it is and what to do about it.
@@ -104,6 +106,8 @@ pub struct Uncaught {
     pub is_group: bool,
     /// Set for `SystemExit`, which is not an error to report but a way out with this status.
     pub exit_code: Option<i32>,
+    /// The host-set limit that stopped the script, if one did.
+    pub limit: Option<crate::api::Limit>,
 }
 
 impl Error {
@@ -166,6 +170,7 @@ impl Error {
             is_group,
             // CPython dies of the SIGINT it was interrupted by: the shell sees status 130.
             exit_code: vm.exc_matches(&exc, "KeyboardInterrupt").then_some(130),
+            limit: None,
         }))
     }
 
@@ -174,7 +179,7 @@ impl Error {
         match self {
             Error::Exception(u) => u.exit_code.unwrap_or(1),
             Error::Io(_) => 2,
-            Error::Syntax(_) => 1,
+            Error::Syntax(_) | Error::Host(_) => 1,
         }
     }
 
@@ -183,7 +188,34 @@ impl Error {
         match self {
             Error::Syntax(s) => format!("{}: {}", s.kind, s.message),
             Error::Exception(u) => u.last_line.clone(),
-            Error::Io(m) => m.clone(),
+            Error::Io(m) | Error::Host(m) => m.clone(),
+        }
+    }
+
+    /// The host-set limit that stopped the script: the one the VM saw trip during the run, else
+    /// the one the final exception's class stands for (`FuelExhausted`, `RecursionError`...).
+    ///
+    /// ```
+    /// let mut vm = eddy::Vm::builder().fuel(10_000).build();
+    /// let err = vm.run("while True:\n    pass\n").unwrap_err();
+    /// assert_eq!(err.limit(), Some(eddy::Limit::Fuel));
+    /// vm.run("x = 1").unwrap(); // the VM is still usable
+    /// ```
+    pub fn limit(&self) -> Option<crate::api::Limit> {
+        match self {
+            Error::Exception(u) => u
+                .limit
+                .or_else(|| crate::api::Limit::from_exception_name(&u.type_name)),
+            _ => None,
+        }
+    }
+
+    /// The class name of the script exception (`KeyError`), or None for other errors.
+    pub fn exception_type(&self) -> Option<&str> {
+        match self {
+            Error::Exception(u) => Some(&u.type_name),
+            Error::Syntax(s) => Some(s.kind),
+            _ => None,
         }
     }
 }
@@ -213,6 +245,7 @@ fn system_exit(vm: &mut Vm, exc: &Value) -> Error {
         sources: BTreeMap::new(),
         is_group: false,
         exit_code: Some(exit),
+        limit: None,
     }))
 }
 
@@ -297,7 +330,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::Exception(u) => write!(f, "{}", u.last_line),
-            Error::Io(m) => write!(f, "{m}"),
+            Error::Io(m) | Error::Host(m) => write!(f, "{m}"),
         }
     }
 }
@@ -309,7 +342,7 @@ impl miette::Diagnostic for Error {
         match self {
             Error::Syntax(s) => Some(Box::new(s.kind)),
             Error::Exception(u) => Some(Box::new(&u.type_name)),
-            Error::Io(_) => None,
+            Error::Io(_) | Error::Host(_) => None,
         }
     }
 
@@ -330,7 +363,7 @@ impl miette::Diagnostic for Error {
                 let text = u.frames.last().and_then(|f| u.sources.get(&f.file))?;
                 Some(text as &dyn miette::SourceCode)
             }
-            Error::Io(_) => None,
+            Error::Io(_) | Error::Host(_) => None,
         }
     }
 
@@ -344,7 +377,7 @@ impl miette::Diagnostic for Error {
                     f.span.0..f.span.1,
                 )
             }
-            Error::Io(_) => return None,
+            Error::Io(_) | Error::Host(_) => return None,
         };
         let label = miette::LabeledSpan::new_primary_with_span(Some(label), span);
         Some(Box::new(std::iter::once(label)))

@@ -4,14 +4,17 @@
 use std::path::Path;
 use std::rc::Rc;
 
-pub use eddy_vm::{Value, Vm};
+pub use eddy_vm::sandbox::{Capability, Grant, Sandbox};
+pub use eddy_vm::Value;
 
+pub mod api;
 pub mod check;
 pub mod error;
 pub mod lint;
 pub mod render;
 pub mod repl;
 
+pub use api::*;
 pub use error::Error;
 
 /// Parses and compiles source text into a module code object.
@@ -24,8 +27,8 @@ pub fn compile(name: &str, source: &str) -> Result<Rc<eddy_vm::Code>, Error> {
 }
 
 /// A VM with the standard library installed and `import` able to load script files.
-pub fn new_vm() -> Vm {
-    let mut vm = Vm::new();
+pub fn new_vm() -> RawVm {
+    let mut vm = RawVm::new();
     eddy_stdlib::install(&mut vm);
     eddy_vm::import::set_source_compiler(|name, text| {
         compile(name, text).map_err(|e| e.to_string())
@@ -42,6 +45,7 @@ pub fn new_vm() -> Vm {
 #[derive(Debug, Clone, Default)]
 pub struct VmOptions {
     virtual_time: bool,
+    sandbox: Option<Sandbox>,
 }
 
 impl VmOptions {
@@ -59,15 +63,24 @@ impl VmOptions {
         self
     }
 
+    /// Runs scripts in `sandbox`: only what it grants of files, network, subprocesses and
+    /// environment variables (`eddy --sandbox --allow-read=DIR`). Without it, everything.
+    pub fn sandbox(mut self, sandbox: Option<Sandbox>) -> VmOptions {
+        self.sandbox = sandbox;
+        self
+    }
+
     /// A VM with the standard library installed, set up as these options say.
-    pub fn build(&self) -> Vm {
+    pub fn build(&self) -> RawVm {
         eddy_stdlib::clock::set_virtual(self.virtual_time);
-        new_vm()
+        let mut vm = new_vm();
+        vm.sandbox = self.sandbox.clone().map(Box::new);
+        vm
     }
 }
 
 /// Runs a script file as `__main__`.
-pub fn run_file(vm: &mut Vm, path: &Path) -> Result<(), Error> {
+pub fn run_file(vm: &mut RawVm, path: &Path) -> Result<(), Error> {
     let text = read_source(path)?;
     if let Some(dir) = path.parent() {
         let dir = if dir.as_os_str().is_empty() {
@@ -81,17 +94,13 @@ pub fn run_file(vm: &mut Vm, path: &Path) -> Result<(), Error> {
 }
 
 /// Runs source text as `__main__`.
-pub fn run_source(vm: &mut Vm, name: &str, text: &str) -> Result<(), Error> {
+pub fn run_source(vm: &mut RawVm, name: &str, text: &str) -> Result<(), Error> {
     let code = compile(name, text)?;
     let module = Rc::new(eddy_vm::objects::module::Module::new("__main__"));
     module.set("__file__", Value::str(name));
     vm.modules
         .insert("__main__".into(), Value::Module(module.clone()));
-    let result = if code.flags.coroutine {
-        run_with_top_level_await(vm, code, module)
-    } else {
-        vm.run_module_code(code, module)
-    };
+    let result = run_code_in(vm, code, module);
     // As CPython's finalization: non-daemon threads are joined when the main module ends.
     let result = result.and_then(|_| eddy_stdlib::threading::shutdown(vm));
     match result {
@@ -100,11 +109,25 @@ pub fn run_source(vm: &mut Vm, name: &str, text: &str) -> Result<(), Error> {
     }
 }
 
+/// Runs compiled module code with `module` as its globals, through an implicit `asyncio.run`
+/// when its top level awaits.
+pub(crate) fn run_code_in(
+    vm: &mut RawVm,
+    code: Rc<eddy_vm::Code>,
+    module: Rc<eddy_vm::objects::module::Module>,
+) -> eddy_vm::PyResult<Value> {
+    if code.flags.coroutine {
+        run_with_top_level_await(vm, code, module)
+    } else {
+        vm.run_module_code(code, module)
+    }
+}
+
 /// Beyond CPython: a script whose top level uses `await` (or `async for`/`async with`) runs as
 /// the main coroutine of an implicit `asyncio.run`, so `await asyncio.sleep(1)` is a whole
 /// script. `asyncio.run` inside it raises RuntimeError, as inside any running loop.
 fn run_with_top_level_await(
-    vm: &mut Vm,
+    vm: &mut RawVm,
     code: Rc<eddy_vm::Code>,
     module: Rc<eddy_vm::objects::module::Module>,
 ) -> eddy_vm::PyResult<Value> {

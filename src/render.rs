@@ -42,7 +42,7 @@ pub fn render(err: &Error, color: bool) -> String {
             final_exception(&mut out, u, color);
             out
         }
-        Error::Io(message) => format!("eddy: {message}\n"),
+        Error::Io(message) | Error::Host(message) => format!("eddy: {message}\n"),
     }
 }
 

@@ -10,7 +10,7 @@ use eddy_vm::breaker::Tick;
 /// Runs `source` on `vm` while another thread interrupts it after `after`; returns the result
 /// and how long the run took.
 fn run_interrupted(
-    vm: &mut eddy::Vm,
+    vm: &mut eddy::RawVm,
     source: &str,
     after: Duration,
 ) -> (Result<(), eddy::Error>, Duration) {
@@ -68,7 +68,7 @@ fn recursion_without_loops_is_interrupted_too() {
 #[test]
 fn a_tick_hook_sees_work_and_can_raise() {
     let mut vm = eddy::new_vm();
-    let id = vm.add_tick_hook(Rc::new(|vm: &mut eddy::Vm| {
+    let id = vm.add_tick_hook(Rc::new(|vm: &mut eddy::RawVm| {
         if vm.ticks() > 100_000 {
             Err(vm.error("RuntimeError", "out of fuel"))
         } else {
@@ -165,7 +165,7 @@ fn run_raising_at(at: Option<u64>) -> (u64, bool) {
     if let Some(at) = at {
         let target = start + at;
         vm.request_tick_within(at as u32);
-        vm.add_tick_hook(Rc::new(move |vm: &mut eddy::Vm| {
+        vm.add_tick_hook(Rc::new(move |vm: &mut eddy::RawVm| {
             let now = vm.ticks();
             if now == target {
                 flag.set(true);

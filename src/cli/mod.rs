@@ -20,7 +20,7 @@ const EXIT_USAGE: u8 = 2;
     name = "eddy",
     version,
     about = "Eddy: an async-first scripting language with Python syntax",
-    override_usage = "eddy\n       eddy [-i] [--virtual-time] FILE [ARGS]...\n       eddy [-i] [--virtual-time] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
+    override_usage = "eddy [OPTIONS]\n       eddy [-i] [OPTIONS] FILE [ARGS]...\n       eddy [-i] [OPTIONS] -c CODE [ARGS]...\n       eddy check FILE\n       eddy dis FILE",
     after_help = "With no FILE, eddy opens the interactive prompt (see docs/guide.md), or runs standard input\nwhen it is not a terminal.\n\nSignals: `kill -USR1 PID` prints the running event loop's task tree (each task, its state\nand the awaits it is suspended in) on stderr; the script goes on.",
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
@@ -44,6 +44,33 @@ struct Cli {
     /// time.monotonic() and time.time() all read this clock
     #[arg(long = "virtual-time")]
     virtual_time: bool,
+
+    /// Run with no access to files, the network, subprocesses or environment variables except
+    /// what the --allow-* flags grant (any --allow-* flag implies --sandbox)
+    #[arg(long)]
+    sandbox: bool,
+
+    /// In the sandbox, allow reading files under DIR (comma-separated list; no value: anywhere)
+    #[arg(long = "allow-read", value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    allow_read: Vec<String>,
+
+    /// In the sandbox, allow creating, changing and deleting files under DIR (no value: anywhere)
+    #[arg(long = "allow-write", value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    allow_write: Vec<String>,
+
+    /// In the sandbox, allow connecting to and listening on HOST:PORT (`*` for any host or port;
+    /// a bare HOST: any port; no value: anywhere)
+    #[arg(long = "allow-net", value_name = "HOST:PORT", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    allow_net: Vec<String>,
+
+    /// In the sandbox, allow running PROG as a subprocess (a name or a path; no value: any)
+    #[arg(long = "allow-run", value_name = "PROG", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    allow_run: Vec<String>,
+
+    /// In the sandbox, allow reading and setting the environment variable NAME (`PREFIX*` for
+    /// a prefix; no value: all)
+    #[arg(long = "allow-env", value_name = "NAME", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    allow_env: Vec<String>,
 
     /// The script to run (any extension), then the arguments it finds in sys.argv[1:]
     #[arg(
@@ -93,7 +120,9 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         }
     }
     let color = use_color();
-    let options = eddy::VmOptions::new().virtual_time(cli.virtual_time);
+    let options = eddy::VmOptions::new()
+        .virtual_time(cli.virtual_time)
+        .sandbox(sandbox_of(&cli));
     // `kill -USR1 PID` prints the task tree of a running script (see asyncio/tasktree.rs).
     eddy_stdlib::asyncio::tasktree::watch_sigusr1();
     match (cli.command, cli.code) {
@@ -142,7 +171,7 @@ fn interactive(
 }
 
 /// Runs the REPL on `vm` and exits with its status.
-fn prompt(mut vm: eddy::Vm, startup: eddy::repl::Startup<'_>, color: bool) -> ExitCode {
+fn prompt(mut vm: eddy::RawVm, startup: eddy::repl::Startup<'_>, color: bool) -> ExitCode {
     let repl_options = eddy::repl::Options {
         color: color && std::io::stdout().is_terminal(),
         banner: matches!(startup, eddy::repl::Startup::Nothing),
@@ -165,6 +194,37 @@ fn run_stdin(options: &eddy::VmOptions, color: bool) -> ExitCode {
     let code = finish(&mut vm, result, color);
     std::mem::forget(vm);
     code
+}
+
+/// The sandbox the flags ask for: None (everything granted) unless --sandbox or an --allow-*
+/// flag was given. Each flag may repeat and take a comma-separated list; an empty value grants
+/// the capability everywhere.
+fn sandbox_of(cli: &Cli) -> Option<eddy::Sandbox> {
+    use eddy::Capability as C;
+    let grants: [(&[String], &[C]); 5] = [
+        (&cli.allow_read, &[C::Read]),
+        (&cli.allow_write, &[C::Write]),
+        (&cli.allow_net, &[C::Connect, C::Listen]),
+        (&cli.allow_run, &[C::Run]),
+        (&cli.allow_env, &[C::Env]),
+    ];
+    if !cli.sandbox && grants.iter().all(|(values, _)| values.is_empty()) {
+        return None;
+    }
+    let mut sandbox = eddy::Sandbox::deny_all();
+    for (values, caps) in grants {
+        for value in values {
+            for &cap in caps {
+                if value.is_empty() {
+                    sandbox.grant_mut(cap).add(None);
+                }
+                for scope in value.split(',').filter(|s| !s.is_empty()) {
+                    sandbox.grant_mut(cap).add(Some(scope));
+                }
+            }
+        }
+    }
+    Some(sandbox)
 }
 
 /// Colour only when a person is likely to see it: stderr is a terminal and NO_COLOR is unset.
@@ -204,7 +264,7 @@ fn run_code(options: &eddy::VmOptions, code: &str, args: Vec<OsString>, color: b
 }
 
 /// Flushes the script's output, then reports an error, so stdout and stderr appear in order.
-fn finish(vm: &mut eddy::Vm, result: Result<(), eddy::Error>, color: bool) -> ExitCode {
+fn finish(vm: &mut eddy::RawVm, result: Result<(), eddy::Error>, color: bool) -> ExitCode {
     vm.flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -961,6 +961,7 @@ fn file_init(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             path
         )
     };
+    vm.check_access(eddy_vm::sandbox::Capability::Write, &abs)?;
     let opened = if mode.as_str() == Some("w") {
         std::fs::File::create(&abs).map(|_| ())
     } else {

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use eddy_vm::objects::module::Module;
+use eddy_vm::sandbox::Capability;
 use eddy_vm::value::StrKey;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
@@ -18,9 +19,16 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             k.to_string_lossy().into_owned(),
             v.to_string_lossy().into_owned(),
         );
+        // A sandboxed script sees only the variables it was granted.
+        if !vm.allows(Capability::Env, &k) {
+            continue;
+        }
         ops::dict_set(vm, &environ, Value::string(k), Value::string(v))?;
     }
     m.set("environ", environ);
+    if vm.sandbox.is_some() {
+        sandboxed_environ(vm, &m)?;
+    }
     m.set("name", Value::str("posix"));
     m.set("sep", Value::str("/"));
     m.set("altsep", Value::None);
@@ -39,6 +47,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
                 arity(vm, "putenv", &a, 2, 2)?;
                 let k = util::to_str_arg(vm, &a.pos[0], "putenv() argument 1")?;
                 let v = util::to_str_arg(vm, &a.pos[1], "putenv() argument 2")?;
+                vm.check_access(Capability::Env, &k.s)?;
                 std::env::set_var(&*k.s, &*v.s);
                 Ok(Value::None)
             }),
@@ -49,13 +58,14 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             ("chdir", |vm, a| {
                 arity(vm, "chdir", &a, 1, 1)?;
                 let p = path_arg(vm, &a.pos[0])?;
+                vm.check_access(Capability::Read, &p)?;
                 std::env::set_current_dir(&p).map_err(|e| os_error(vm, &e, Some(&p)))?;
                 Ok(Value::None)
             }),
             ("listdir", listdir),
             ("mkdir", |vm, a| {
                 arity(vm, "mkdir", &a, 1, 2)?;
-                let p = path_arg(vm, &a.pos[0])?;
+                let p = write_path(vm, &a.pos[0])?;
                 std::fs::create_dir(&p).map_err(|e| os_error(vm, &e, Some(&p)))?;
                 Ok(Value::None)
             }),
@@ -64,21 +74,21 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             ("unlink", remove),
             ("rmdir", |vm, a| {
                 arity(vm, "rmdir", &a, 1, 1)?;
-                let p = path_arg(vm, &a.pos[0])?;
+                let p = write_path(vm, &a.pos[0])?;
                 std::fs::remove_dir(&p).map_err(|e| os_error(vm, &e, Some(&p)))?;
                 Ok(Value::None)
             }),
             ("rename", |vm, a| {
                 arity(vm, "rename", &a, 2, 2)?;
-                let from = path_arg(vm, &a.pos[0])?;
-                let to = path_arg(vm, &a.pos[1])?;
+                let from = write_path(vm, &a.pos[0])?;
+                let to = write_path(vm, &a.pos[1])?;
                 std::fs::rename(&from, &to).map_err(|e| os_error(vm, &e, Some(&from)))?;
                 Ok(Value::None)
             }),
             ("replace", |vm, a| {
                 arity(vm, "replace", &a, 2, 2)?;
-                let from = path_arg(vm, &a.pos[0])?;
-                let to = path_arg(vm, &a.pos[1])?;
+                let from = write_path(vm, &a.pos[0])?;
+                let to = write_path(vm, &a.pos[1])?;
                 std::fs::rename(&from, &to).map_err(|e| os_error(vm, &e, Some(&from)))?;
                 Ok(Value::None)
             }),
@@ -166,6 +176,20 @@ fn path_arg(vm: &Vm, v: &Value) -> PyResult<String> {
     }
 }
 
+/// In a sandbox, `os.environ[name]` for a variable the script was not granted raises
+/// PermissionError rather than KeyError (the dict only holds the granted ones).
+fn sandboxed_environ(vm: &mut Vm, m: &Rc<Module>) -> PyResult<()> {
+    util::def(vm, m, "_check_env", |vm, a| {
+        arity(vm, "_check_env", &a, 1, 1)?;
+        if let Value::Str(k) = &a.pos[0] {
+            vm.check_access(Capability::Env, &k.s)?;
+        }
+        Ok(Value::None)
+    });
+    const SRC: &str = "class _Environ(dict):\n    def __missing__(self, key):\n        _check_env(key)\n        raise KeyError(key)\nenviron = _Environ(environ)\n";
+    eddy_vm::import::run_source_in(vm, m, "<os>", SRC)
+}
+
 fn getenv(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let default = util::arg(&mut a, 1, "default").unwrap_or(Value::None);
     let Some(key) = a.take_kw("key").or_else(|| a.pos.first().cloned()) else {
@@ -174,6 +198,7 @@ fn getenv(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let Value::Str(k) = &key else {
         return Err(vm.type_error(format!("str expected, not {}", vm.type_name(&key))));
     };
+    vm.check_access(Capability::Env, &k.s)?;
     // Scripts that change os.environ expect getenv to see it, as in CPython.
     if let Some(Value::Module(os)) = vm.modules.get("os").cloned() {
         if let Some(env) = os.get("environ") {
@@ -192,6 +217,7 @@ fn listdir(vm: &mut Vm, a: Args) -> PyResult<Value> {
         None | Some(Value::None) => ".".to_string(),
         Some(v) => path_arg(vm, v)?,
     };
+    vm.check_access(Capability::Read, &p)?;
     let rd = std::fs::read_dir(&p).map_err(|e| os_error(vm, &e, Some(&p)))?;
     let mut out = Vec::new();
     for entry in rd.flatten() {
@@ -211,7 +237,7 @@ fn makedirs(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let Some(p) = a.pos.first() else {
         return Err(vm.type_error("makedirs() missing 1 required positional argument: 'name'"));
     };
-    let p = path_arg(vm, p)?;
+    let p = write_path(vm, p)?;
     if std::path::Path::new(&p).is_dir() {
         if exist_ok {
             return Ok(Value::None);
@@ -225,7 +251,7 @@ fn makedirs(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 
 fn remove(vm: &mut Vm, a: Args) -> PyResult<Value> {
     arity(vm, "remove", &a, 1, 1)?;
-    let p = path_arg(vm, &a.pos[0])?;
+    let p = write_path(vm, &a.pos[0])?;
     std::fs::remove_file(&p).map_err(|e| os_error(vm, &e, Some(&p)))?;
     Ok(Value::None)
 }
@@ -261,27 +287,27 @@ fn path_module(vm: &Vm) -> Rc<Module> {
             }),
             ("exists", |vm, a| {
                 Ok(Value::Bool(
-                    std::path::Path::new(&one_path(vm, &a, "exists")?).exists(),
+                    std::path::Path::new(&read_path(vm, &a, "exists")?).exists(),
                 ))
             }),
             ("lexists", |vm, a| {
                 Ok(Value::Bool(
-                    std::fs::symlink_metadata(one_path(vm, &a, "lexists")?).is_ok(),
+                    std::fs::symlink_metadata(read_path(vm, &a, "lexists")?).is_ok(),
                 ))
             }),
             ("isfile", |vm, a| {
                 Ok(Value::Bool(
-                    std::path::Path::new(&one_path(vm, &a, "isfile")?).is_file(),
+                    std::path::Path::new(&read_path(vm, &a, "isfile")?).is_file(),
                 ))
             }),
             ("isdir", |vm, a| {
                 Ok(Value::Bool(
-                    std::path::Path::new(&one_path(vm, &a, "isdir")?).is_dir(),
+                    std::path::Path::new(&read_path(vm, &a, "isdir")?).is_dir(),
                 ))
             }),
             ("islink", |vm, a| {
                 Ok(Value::Bool(
-                    std::fs::symlink_metadata(one_path(vm, &a, "islink")?)
+                    std::fs::symlink_metadata(read_path(vm, &a, "islink")?)
                         .map(|m| m.file_type().is_symlink())
                         .unwrap_or(false),
                 ))
@@ -297,7 +323,7 @@ fn path_module(vm: &Vm) -> Rc<Module> {
                 Ok(Value::string(abspath(&p)))
             }),
             ("realpath", |vm, a| {
-                let p = one_path(vm, &a, "realpath")?;
+                let p = read_path(vm, &a, "realpath")?;
                 Ok(Value::string(
                     std::fs::canonicalize(&p)
                         .map(|c| c.display().to_string())
@@ -319,12 +345,12 @@ fn path_module(vm: &Vm) -> Rc<Module> {
                 Ok(Value::string(p))
             }),
             ("getsize", |vm, a| {
-                let p = one_path(vm, &a, "getsize")?;
+                let p = read_path(vm, &a, "getsize")?;
                 let md = std::fs::metadata(&p).map_err(|e| os_error(vm, &e, Some(&p)))?;
                 Ok(Value::Int(md.len() as i64))
             }),
             ("getmtime", |vm, a| {
-                let p = one_path(vm, &a, "getmtime")?;
+                let p = read_path(vm, &a, "getmtime")?;
                 let md = std::fs::metadata(&p).map_err(|e| os_error(vm, &e, Some(&p)))?;
                 let t = md
                     .modified()
@@ -356,6 +382,20 @@ fn path_module(vm: &Vm) -> Rc<Module> {
         ],
     );
     m
+}
+
+/// `one_path`, for a function that looks at the file: the sandbox must grant reading it.
+fn read_path(vm: &Vm, a: &Args, name: &str) -> PyResult<String> {
+    let p = one_path(vm, a, name)?;
+    vm.check_access(Capability::Read, &p)?;
+    Ok(p)
+}
+
+/// A path argument the function will create, change or delete: the sandbox must grant writing.
+fn write_path(vm: &Vm, v: &Value) -> PyResult<String> {
+    let p = path_arg(vm, v)?;
+    vm.check_access(Capability::Write, &p)?;
+    Ok(p)
 }
 
 fn one_path(vm: &Vm, a: &Args, name: &str) -> PyResult<String> {

@@ -105,6 +105,12 @@ fn net_growth_due(gc: &mut Collector) -> bool {
     false
 }
 
+/// How many objects the collector tracks (some may have died since its last sweep): a cheap
+/// measure of heap size, for hosts that limit it.
+pub fn tracked_objects() -> usize {
+    GC.with(|gc| gc.borrow().objects.len())
+}
+
 pub fn track_list(l: Rc<PyList>) -> Value {
     track(Tracked::List(Rc::downgrade(&l)));
     Value::List(l)

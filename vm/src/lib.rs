@@ -18,6 +18,7 @@ pub mod names;
 pub mod objects;
 pub mod opcode;
 pub mod ops;
+pub mod sandbox;
 pub mod threads;
 pub mod traceback;
 pub mod types;

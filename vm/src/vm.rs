@@ -72,6 +72,8 @@ pub struct Vm {
     /// The exception currently being handled (`sys.exc_info()`), or None.
     pub handled: Value,
     pub recursion_limit: usize,
+    /// Most asyncio tasks alive at once, when a host limits them (`TooManyTasks` beyond).
+    pub max_tasks: Option<usize>,
     pub native_depth: usize,
     /// Set by a generator frame's return (as opposed to a yield) when it hands control to native code.
     pub(crate) gen_returned: bool,
@@ -83,6 +85,9 @@ pub struct Vm {
     pub argv: Vec<String>,
     /// Interned attribute names used by the VM itself.
     pub names: crate::names::Names,
+    /// What scripts may touch outside the VM (files, network, programs, environment);
+    /// None grants everything (see sandbox.rs).
+    pub sandbox: Option<Box<crate::sandbox::Sandbox>>,
 }
 
 impl Vm {
@@ -99,6 +104,7 @@ impl Vm {
             native_modules: HashMap::new(),
             handled: Value::None,
             recursion_limit: DEFAULT_RECURSION_LIMIT,
+            max_tasks: None,
             native_depth: 0,
             gen_returned: false,
             reraising: false,
@@ -106,6 +112,7 @@ impl Vm {
             search_path: Vec::new(),
             argv: Vec::new(),
             names: crate::names::Names::new(),
+            sandbox: None,
         };
         crate::builtins::install(&mut vm);
         vm.modules

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use eddy_vm::objects::class::Class;
 use eddy_vm::objects::module::Module;
+use eddy_vm::sandbox::Capability;
 use eddy_vm::{Args, PyResult, Value, Vm};
 
 use super::futures;
@@ -126,10 +127,28 @@ fn tcp_transport(stream: async_net::TcpStream) -> Value {
     )
 }
 
+/// The sandbox must grant `host:port` (no host: every interface, `*`, for a listener; the local
+/// host for a connection).
+fn check_net(vm: &Vm, cap: Capability, host: &Option<String>, port: u16) -> PyResult<()> {
+    let default = if cap == Capability::Listen {
+        "*"
+    } else {
+        "localhost"
+    };
+    let host = host.as_deref().unwrap_or(default);
+    let target = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    vm.check_access(cap, &target)
+}
+
 /// `_tcp_connect(host, port)`: a future of a connected `_Transport`.
 fn tcp_connect(vm: &mut Vm, a: Args) -> PyResult<Value> {
     util::arity(vm, "_tcp_connect", &a, 2, 2)?;
     let (host, port) = host_port(vm, &a.pos[0], &a.pos[1])?;
+    check_net(vm, Capability::Connect, &host, port)?;
     let fut = futures::new_future();
     let target = fut.clone();
     reactor::spawn(async move {
@@ -239,6 +258,7 @@ fn bind_one(addr: SocketAddr, backlog: i32) -> io::Result<std::net::TcpListener>
 fn tcp_listen(vm: &mut Vm, a: Args) -> PyResult<Value> {
     util::arity(vm, "_tcp_listen", &a, 3, 3)?;
     let (host, port) = host_port(vm, &a.pos[0], &a.pos[1])?;
+    check_net(vm, Capability::Listen, &host, port)?;
     let backlog = util::to_i64(vm, &a.pos[2])?.clamp(0, 65535) as i32;
     let addrs = async_io::block_on(resolve(host, port, true)).map_err(|e| resolve_error(vm, &e))?;
     let cls = LISTENER

@@ -67,6 +67,7 @@ fn spawn(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let Some((program, args)) = argv.split_first() else {
         return Err(vm.value_error("empty program"));
     };
+    vm.check_access(eddy_vm::sandbox::Capability::Run, program)?;
     let kinds = [
         stdio_of(vm, &a.pos[1], "stdin")?,
         stdio_of(vm, &a.pos[2], "stdout")?,

@@ -287,6 +287,15 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         let r = ops::repr(vm, &coro)?;
         return Err(vm.type_error(format!("a coroutine was expected, got {r}")));
     }
+    if let Some(max) = vm.max_tasks {
+        // A host's limit (embedding API): the live tasks of this loop, done ones excluded.
+        if core.tasks.borrow().len() >= max {
+            return Err(vm.error(
+                "TooManyTasks",
+                format!("too many live tasks: the limit is {max}"),
+            ));
+        }
+    }
     let id = TASK_COUNTER.with(|c| {
         c.set(c.get() + 1);
         c.get()

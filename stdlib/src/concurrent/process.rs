@@ -35,6 +35,8 @@ struct Snapshot {
     compiler: Option<SourceCompiler>,
     virtual_time: bool,
     initializer: Option<(P, Vec<P>)>,
+    /// The parent's sandbox: a worker may touch no more than the script that started it.
+    sandbox: Option<Box<eddy_vm::sandbox::Sandbox>>,
 }
 
 struct Job {
@@ -246,6 +248,7 @@ fn snapshot(vm: &mut Vm, initializer: Option<(P, Vec<P>)>) -> Snapshot {
         compiler: eddy_vm::import::source_compiler(),
         virtual_time: crate::clock::is_virtual(),
         initializer,
+        sandbox: vm.sandbox.clone(),
     }
 }
 
@@ -448,6 +451,7 @@ fn new_worker_vm(snap: &Snapshot) -> Result<Vm, String> {
     }
     let mut vm = Vm::new();
     crate::install(&mut vm);
+    vm.sandbox = snap.sandbox.clone();
     vm.search_path = snap.search_path.clone();
     vm.argv = snap.argv.clone();
     let main = Rc::new(Module::new("__main__"));

@@ -906,6 +906,10 @@ impl<'a> Compiler<'a> {
                 });
                 self.body(&h.body)?;
                 self.pop_fblock();
+                // As CPython's POP_BLOCK: once the handled exception is popped, the cleanup
+                // handler (which expects it on the stack) no longer covers the code, so an
+                // exception raised there (the eval breaker ticks at the Jump) unwinds outward.
+                self.pop_handler();
                 self.emit(Instr::PopExcept);
                 if let Some(n) = &h.name {
                     self.load_const(Value::None);
@@ -913,6 +917,7 @@ impl<'a> Compiler<'a> {
                     self.delete_name(n);
                 }
                 self.emit(Instr::Jump(end));
+                self.push_handler(cleanup, depth + 1);
                 self.bind(next);
             }
             self.emit(Instr::Reraise);
@@ -981,8 +986,13 @@ impl<'a> Compiler<'a> {
         self.emit(Instr::Reraise);
         self.bind(ok);
         self.emit(Instr::Pop);
+        // Out of the cleanup handler's range once the exception is popped (see try_except).
+        let cleanup = self.unit().handler_stack.pop();
         self.emit(Instr::PopExcept);
         self.emit(Instr::Jump(end));
+        if let Some(c) = cleanup {
+            self.unit().handler_stack.push(c);
+        }
         Ok(())
     }
 

@@ -77,21 +77,29 @@ impl Vm {
         at: usize,
         kw: Vec<(Rc<PyStr>, Value)>,
     ) -> PyResult<Value> {
-        // `split_off` moves the arguments with one memcpy.
-        let mut pos = self.stack.split_off(at + 1);
-        let callee = self.stack.pop().unwrap_or_default();
+        // `split_off` moves the arguments with one memcpy. A native with bound data gets it as
+        // its first argument: it takes the callee's slot, so no second move is needed.
+        let data = match &self.stack[at] {
+            Value::Native(n) if !n.data.is_null() => Some(n.data.clone()),
+            _ => None,
+        };
+        let (pos, callee) = match data {
+            Some(d) => {
+                let callee = std::mem::replace(&mut self.stack[at], d);
+                (self.stack.split_off(at), callee)
+            }
+            None => {
+                let pos = self.stack.split_off(at + 1);
+                (pos, self.stack.pop().unwrap_or_default())
+            }
+        };
         // The same re-entry accounting as `call_args`, so recursion limits stay where they were.
         if self.native_depth >= crate::vm::MAX_NATIVE_REENTRY.min(self.recursion_limit) {
             return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
         }
         self.native_depth += 1;
         let r = match callee {
-            Value::Native(n) => {
-                if !n.data.is_null() {
-                    pos.insert(0, n.data.clone());
-                }
-                (n.func)(self, Args { pos, kw })
-            }
+            Value::Native(n) => (n.func)(self, Args { pos, kw }),
             Value::Class(c) => crate::call::instantiate(self, &c, Args { pos, kw }),
             other => self.call_args(&other, Args { pos, kw }),
         };
