@@ -137,7 +137,7 @@ fn ten_thousand_tasks_await_an_async_host_function() {
         x
     });
     vm.run(
-        "import asyncio\nasync def main(n):\n    rs = await asyncio.gather(*(host_sleep(50, i) for i in range(n)))\n    return sum(rs)\n",
+        "import asyncio\nasync def one(i):\n    return await host_sleep(50, i)\nasync def main(n):\n    rs = await asyncio.gather(*(asyncio.create_task(one(i)) for i in range(n)))\n    return sum(rs)\n",
     )
     .unwrap();
     let start = Instant::now();
