@@ -270,6 +270,12 @@ fn finish(vm: &mut eddy::RawVm, result: Result<(), eddy::Error>, color: bool) ->
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e, color);
+            // As CPython's finalization: the traceback first, then non-daemon threads are
+            // joined, so what they still print is not lost (a clean run joined them already).
+            if matches!(e, eddy::Error::Exception(_)) {
+                let _ = eddy_stdlib::threading::shutdown(vm);
+                vm.flush();
+            }
             ExitCode::from(e.exit_code() as u8)
         }
     }
