@@ -77,18 +77,11 @@ pub fn install(vm: &Vm) -> Option<Interrupts> {
     let (reader, writer) = UnixStream::pair().ok()?;
     writer.set_nonblocking(true).ok()?;
     reader.set_nonblocking(true).ok()?;
-    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     WRITE_FD.store(writer.as_raw_fd(), Ordering::SeqCst);
-    unsafe {
-        let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
-        act.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut act.sa_mask);
-        if libc::sigaction(libc::SIGINT, &act, &mut old) != 0 {
-            WRITE_FD.store(-1, Ordering::SeqCst);
-            return None;
-        }
-    }
+    let Some(old) = eddy_stdlib::asyncio::interrupt::set_sigint_handler(on_sigint) else {
+        WRITE_FD.store(-1, Ordering::SeqCst);
+        return None;
+    };
     Some(Interrupts {
         old,
         reader,

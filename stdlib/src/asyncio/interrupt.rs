@@ -54,6 +54,21 @@ pub fn count() -> usize {
     COUNT.load(Ordering::SeqCst)
 }
 
+/// Makes `handler` SIGINT's action (restarting interrupted system calls); returns the action it
+/// replaces, to restore later, or None if it could not be set. The REPL's handler uses it too.
+pub fn set_sigint_handler(handler: extern "C" fn(libc::c_int)) -> Option<libc::sigaction> {
+    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value that is then filled in;
+    // the handler only does async-signal-safe work (see `on_sigint` and the REPL's).
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = handler as usize;
+        act.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut act.sa_mask);
+        let mut old: libc::sigaction = std::mem::zeroed();
+        (libc::sigaction(libc::SIGINT, &act, &mut old) == 0).then_some(old)
+    }
+}
+
 /// Installs the handler for a run whose main task is `main`; None if SIGINT is not at its
 /// default action or the handler cannot be set up.
 pub fn install(main: &Value) -> Option<Guard> {
@@ -70,15 +85,9 @@ pub fn install(main: &Value) -> Option<Guard> {
     let reader = Async::new(reader).ok()?;
     COUNT.store(0, Ordering::SeqCst);
     WRITE_FD.store(writer.as_raw_fd(), Ordering::SeqCst);
-    unsafe {
-        let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as usize;
-        act.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut act.sa_mask);
-        if libc::sigaction(libc::SIGINT, &act, std::ptr::null_mut()) != 0 {
-            WRITE_FD.store(-1, Ordering::SeqCst);
-            return None;
-        }
+    if set_sigint_handler(on_sigint).is_none() {
+        WRITE_FD.store(-1, Ordering::SeqCst);
+        return None;
     }
     let watcher = watch(reader, main.clone(), 0);
     Some(Guard {

@@ -56,6 +56,18 @@ fn pipe_reader(fd: OwnedFd) -> io::Result<transport::Reader> {
     Ok(Box::new(async_io::Async::new(File::from(fd))?))
 }
 
+/// The transport reading one of the child's output pipes (stdout or stderr).
+fn read_pipe<P: futures_lite::AsyncRead + Unpin + AsRawFd + 'static>(pipe: P) -> Value {
+    let fd = pipe.as_raw_fd();
+    new_transport(
+        Some(Box::new(pipe)),
+        None,
+        vec![],
+        fd,
+        "_UnixReadPipeTransport",
+    )
+}
+
 /// `_spawn(argv, stdin, stdout, stderr, cwd, env)`: starts the child, returns
 /// `(pid, stdin, stdout, stderr, exit_future)` with a `_Transport` for each PIPE.
 fn spawn(vm: &mut Vm, a: Args) -> PyResult<Value> {
@@ -137,27 +149,9 @@ fn spawn(vm: &mut Vm, a: Args) -> PyResult<Value> {
                 "_UnixReadPipeTransport",
             ))
         }
-        None => child.stdout.take().map(|s| {
-            let fd = s.as_raw_fd();
-            new_transport(
-                Some(Box::new(s)),
-                None,
-                vec![],
-                fd,
-                "_UnixReadPipeTransport",
-            )
-        }),
+        None => child.stdout.take().map(read_pipe),
     };
-    let stderr = child.stderr.take().map(|s| {
-        let fd = s.as_raw_fd();
-        new_transport(
-            Some(Box::new(s)),
-            None,
-            vec![],
-            fd,
-            "_UnixReadPipeTransport",
-        )
-    });
+    let stderr = child.stderr.take().map(read_pipe);
     let exit = futures::new_future();
     let target = exit.clone();
     reactor::spawn(async move {

@@ -357,15 +357,9 @@ fn connection_lost(vm: &mut Vm, t: &Value, exc: Value) -> PyResult<()> {
     Ok(())
 }
 
+/// `abort()`: `fatal` with no exception to report.
 fn abort(vm: &mut Vm, t: &Value) -> PyResult<()> {
-    stop_reading(vm, t)?;
-    with_t(vm, t, |s| {
-        s.closing = true;
-        s.reader = None;
-        s.writer = None;
-        s.out.clear();
-    })?;
-    connection_lost(vm, t, Value::None)
+    fatal(vm, t, Value::None)
 }
 
 fn bytes_arg(vm: &Vm, v: &Value) -> PyResult<Rc<Vec<u8>>> {
