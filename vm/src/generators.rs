@@ -189,8 +189,13 @@ impl Vm {
         let Some((sub, exit)) = Self::delegate_of(gen) else {
             return Ok(Err(exc));
         };
-        let r = match &sub {
-            Value::Generator(g) => self.gen_throw(g, exc),
+        let native_throw = match &sub {
+            Value::Instance(i) => i.class.native_throw.get(),
+            _ => None,
+        };
+        let r = match (&sub, native_throw) {
+            (Value::Generator(g), _) => self.gen_throw(g, exc),
+            (_, Some(throw)) => throw(self, &sub, exc),
             _ => match crate::attr::try_get_attr(self, &sub, "throw")? {
                 Some(m) => match self.call(&m, vec![exc]) {
                     Ok(v) => Ok(Ok(v)),

@@ -1651,10 +1651,24 @@ impl Vm {
         let native = match &self.stack[at] {
             Value::Native(_) => true,
             Value::Class(c) => !c.is_user,
+            Value::BoundMethod(m) if matches!(m.func, Value::Native(_)) => {
+                // `obj.__aenter__` from `async with`: unbind it onto the stack.
+                let (func, receiver) = (m.func.clone(), m.receiver.clone());
+                self.stack[at] = func;
+                self.stack.insert(at + 1, receiver);
+                true
+            }
             _ => false,
         };
         if native {
-            return self.call_native_on_stack(at, kw).map(CallPlan::Done);
+            // `await native(...)`: the native may hand back a lighter awaitable.
+            self.awaited_call = self
+                .frames
+                .last()
+                .is_some_and(|f| matches!(f.code.instrs.get(f.ip), Some(Instr::GetAwaitable)));
+            let r = self.call_native_on_stack(at, kw);
+            self.awaited_call = false;
+            return r.map(CallPlan::Done);
         }
         let callee = self.stack[at].clone();
         match &callee {

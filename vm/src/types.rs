@@ -46,6 +46,7 @@ pub struct Types {
 pub fn new_class(name: &str, bases: Vec<Rc<Class>>, kind: BuiltinKind, is_user: bool) -> Rc<Class> {
     let mro = compute_mro(&bases);
     let native_send = mro.iter().find_map(|b| b.native_send.get());
+    let native_throw = mro.iter().find_map(|b| b.native_throw.get());
     let c = Rc::new(Class {
         name: Rc::new(PyStr::new(name)),
         qualname: RefCell::new(Rc::new(PyStr::new(name))),
@@ -57,6 +58,7 @@ pub fn new_class(name: &str, bases: Vec<Rc<Class>>, kind: BuiltinKind, is_user: 
         slots: Cell::new(Default::default()),
         lookup_cache: Default::default(),
         native_send: Cell::new(native_send),
+        native_throw: Cell::new(native_throw),
     });
     c.refresh_flags();
     c

@@ -75,6 +75,9 @@ pub struct Vm {
     /// Most asyncio tasks alive at once, when a host limits them (`TooManyTasks` beyond).
     pub max_tasks: Option<usize>,
     pub native_depth: usize,
+    /// True while the interpreter runs a native function whose result the next instruction
+    /// awaits (`await lock.acquire()`): see `take_awaited_call`.
+    pub(crate) awaited_call: bool,
     /// Set by a generator frame's return (as opposed to a yield) when it hands control to native code.
     pub(crate) gen_returned: bool,
     /// Set while re-raising, so the traceback does not gain a duplicate entry.
@@ -106,6 +109,7 @@ impl Vm {
             recursion_limit: DEFAULT_RECURSION_LIMIT,
             max_tasks: None,
             native_depth: 0,
+            awaited_call: false,
             gen_returned: false,
             reraising: false,
             output: Box::new(StdOutput::default()),
@@ -288,6 +292,15 @@ impl Vm {
         self.run()
     }
 
+    /// Whether the native function now running was called by an `await f(...)` whose result
+    /// nothing else can see: the interpreter awaits it on the spot. Such a native may return
+    /// any awaitable that behaves as its coroutine would when awaited at once (a future to
+    /// wait on, a finished result) instead of allocating a coroutine object. Answers only
+    /// once, and only at the start of the native, before it calls anything.
+    pub fn take_awaited_call(&mut self) -> bool {
+        std::mem::replace(&mut self.awaited_call, false)
+    }
+
     /// Calls any callable value from native code and returns its result.
     pub fn call(&mut self, callee: &Value, args: Vec<Value>) -> PyResult<Value> {
         self.call_args(callee, Args::new(args))
@@ -295,6 +308,8 @@ impl Vm {
 
     /// Calls with keyword arguments.
     pub fn call_args(&mut self, callee: &Value, args: Args) -> PyResult<Value> {
+        // A native called from native code is never "awaited at once" (see take_awaited_call).
+        self.awaited_call = false;
         if self.native_depth >= MAX_NATIVE_REENTRY.min(self.recursion_limit) {
             return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
         }

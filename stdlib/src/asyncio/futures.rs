@@ -40,14 +40,24 @@ pub struct FutState {
     pub log_tb: bool,
     /// Set when `await` yields the future to the task (CPython's `_asyncio_future_blocking`).
     pub blocking: bool,
+    /// `result` holds the exception the future finished with (one slot for both keeps a
+    /// future in 80 bytes).
+    failed: bool,
+    /// A primitive waiter's `__aenter__` returns None where its `acquire` returns True.
+    pub waiter_returns_none: bool,
     pub result: Value,
-    pub exception: Option<Value>,
     pub callbacks: Vec<Callback>,
     /// What few futures need, out of line so that a plain future stays small.
     pub rare: Option<Box<FutRare>>,
     /// Set for tasks (tasks.rs).
     pub task: Option<Box<TaskData>>,
+    /// For a lock's, semaphore's or event's waiter future awaited in place of the wait
+    /// coroutine (primitives.rs): the primitive, whose wait finishes when the future resumes
+    /// its awaiter. None otherwise.
+    pub owner: Value,
 }
+
+const _: () = assert!(std::mem::size_of::<FutState>() <= 80);
 
 /// The state only cancelled futures and gather's outer future use.
 pub struct FutRare {
@@ -78,12 +88,27 @@ impl FutState {
             state: FutSt::Pending,
             log_tb: false,
             blocking: false,
+            failed: false,
+            waiter_returns_none: false,
             result: Value::None,
-            exception: None,
             callbacks: Vec::new(),
             rare: None,
             task: task.map(Box::new),
+            owner: Value::None,
         }
+    }
+
+    /// The exception the future finished with, if it failed.
+    pub fn exception(&self) -> Option<Value> {
+        self.failed.then(|| self.result.clone())
+    }
+
+    /// Finishes the future with `exc`.
+    pub fn set_exception(&mut self, exc: Value) {
+        self.result = exc;
+        self.failed = true;
+        self.state = FutSt::Finished;
+        self.log_tb = true;
     }
 
     /// The rare part, created on first use.
@@ -109,7 +134,7 @@ native_state!(
     FutState,
     |s, f| {
         f(&s.result);
-        s.exception.iter().for_each(&mut *f);
+        f(&s.owner);
         if let Some(r) = &s.rare {
             f(&r.cancel_msg);
             r.cancelled_exc
@@ -128,8 +153,8 @@ native_state!(
         }
     },
     |c, out| {
-        out.push(std::mem::take(&mut c.result));
-        out.extend(c.exception.take());
+        out.push(std::mem::replace(&mut c.result, Value::None));
+        out.push(std::mem::replace(&mut c.owner, Value::None));
         if let Some(r) = &mut c.rare {
             out.push(std::mem::replace(&mut r.cancel_msg, Value::None));
             out.extend(r.cancelled_exc.take());
@@ -164,7 +189,7 @@ pub fn is_cancelled(v: &Value) -> bool {
 }
 
 pub fn exception_of(v: &Value) -> Option<Value> {
-    with(v, |s| s.exception.clone()).flatten()
+    with(v, |s| s.exception()).flatten()
 }
 
 pub fn new_future() -> Value {
@@ -246,11 +271,7 @@ pub fn set_exception(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<()> {
             "StopIteration interacts badly with generators and cannot be raised into a Future",
         ));
     }
-    with(fut, |s| {
-        s.exception = Some(exc);
-        s.state = FutSt::Finished;
-        s.log_tb = true;
-    });
+    with(fut, |s| s.set_exception(exc));
     schedule_callbacks(vm, fut)
 }
 
@@ -298,7 +319,7 @@ pub fn result(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
         FutSt::Finished => {
             let (r, e) = with(fut, |s| {
                 s.log_tb = false;
-                (s.result.clone(), s.exception.clone())
+                (s.result.clone(), s.exception())
             })
             .unwrap_or((Value::None, None));
             match e {
@@ -318,7 +339,7 @@ pub fn exception(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
         )),
         FutSt::Finished => Ok(with(fut, |s| {
             s.log_tb = false;
-            s.exception.clone()
+            s.exception()
         })
         .flatten()
         .unwrap_or(Value::None)),
@@ -327,7 +348,7 @@ pub fn exception(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
 
 /// The `<Future ...>` / `<Task ...>` repr's state part: "pending", "finished result=1", ...
 pub fn repr_info(vm: &mut Vm, fut: &Value) -> PyResult<String> {
-    let (st, r, e) = with(fut, |s| (s.state, s.result.clone(), s.exception.clone())).unwrap_or((
+    let (st, r, e) = with(fut, |s| (s.state, s.result.clone(), s.exception())).unwrap_or((
         FutSt::Pending,
         Value::None,
         None,
@@ -390,6 +411,7 @@ pub fn future_class(vm: &Vm) -> Rc<Class> {
         Ok(util::new_native(&cls, FutState::new(None)))
     });
     cls.native_send.set(Some(await_step));
+    cls.native_throw.set(Some(throw_step));
     install_methods(vm, &cls);
     cls
 }
@@ -512,18 +534,43 @@ native_state!(IterState, |s, f| { f(&s.0) }, |c, out| {
 /// pending, then return its result. The VM calls this directly for futures and tasks
 /// (`Class::native_send`), so an await allocates no iterator and raises no StopIteration.
 pub fn await_step(vm: &mut Vm, fut: &Value, _sent: Value) -> PyResult<Result<Value, Value>> {
-    let pending = with(fut, |s| {
+    let step = with(fut, |s| {
         if s.state != FutSt::Pending {
-            return None;
+            return Resume::Done {
+                waiter: !s.owner.is_none(),
+            };
         }
-        Some(std::mem::replace(&mut s.blocking, true))
+        match std::mem::replace(&mut s.blocking, true) {
+            false => Resume::Yield,
+            true => Resume::Misused,
+        }
     })
-    .flatten();
-    match pending {
-        Some(false) => Ok(Ok(fut.clone())),
-        Some(true) => Err(vm.error("RuntimeError", "await wasn't used with future")),
-        None => result(vm, fut).map(Err),
+    .unwrap_or(Resume::Done { waiter: false });
+    match step {
+        Resume::Yield => Ok(Ok(fut.clone())),
+        Resume::Misused => Err(vm.error("RuntimeError", "await wasn't used with future")),
+        Resume::Done { waiter: false } => result(vm, fut).map(Err),
+        Resume::Done { waiter: true } => {
+            let outcome = result(vm, fut);
+            super::primitives::waiter_resumed(vm, fut, outcome)
+        }
     }
+}
+
+/// What one `await_step` does.
+enum Resume {
+    /// Pending: yield the future to the task.
+    Yield,
+    /// Pending, yet already yielded once (a script drove the await by hand).
+    Misused,
+    /// Done: return its result; `waiter` when it stands for a primitive's wait.
+    Done { waiter: bool },
+}
+
+/// `Class::native_throw` for futures: an exception thrown into the awaiting frame (a
+/// cancelled task) is raised there, after a primitive's waiter cleans up its wait.
+fn throw_step(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<Result<Value, Value>> {
+    super::primitives::waiter_thrown(vm, fut, exc)
 }
 
 /// `next()` on the script-visible iterator `fut.__await__()` returns.

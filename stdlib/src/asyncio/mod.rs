@@ -39,6 +39,10 @@ pub struct Classes {
     pub event_loop: Rc<Class>,
     pub sleep0: Rc<Class>,
     pub native_coro: Rc<Class>,
+    /// What an awaited-at-once native returns when it is already finished (native_coro.rs).
+    pub finished: Rc<Class>,
+    pub finished_true: Value,
+    pub finished_none: Value,
     pub cancelled_error: Rc<Class>,
     pub invalid_state: Rc<Class>,
     pub queue_empty: Rc<Class>,
@@ -87,6 +91,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     m.set("TimeoutError", Value::Class(vm.exc_class("TimeoutError")));
     let future = futures::future_class(vm);
     let handle = events::handle_class(vm);
+    let finished = native_coro::finished_class(vm);
     let classes = Classes {
         task: tasks::task_class(vm, &future),
         future_iter: futures::future_iter_class(vm),
@@ -95,6 +100,9 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         event_loop: events::loop_class(vm),
         sleep0: tasks::sleep0_class(vm),
         native_coro: native_coro::native_coro_class(vm),
+        finished: finished.clone(),
+        finished_true: native_coro::finished_with(&finished, Value::Bool(true)),
+        finished_none: native_coro::finished_with(&finished, Value::None),
         future,
         cancelled_error,
         invalid_state,

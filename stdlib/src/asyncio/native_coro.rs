@@ -8,9 +8,10 @@
 //! `throw` delivers an exception at the await point (cancellation), where the body cleans up
 //! what a script coroutine's `finally` would.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use eddy_vm::objects::class::Class;
+use eddy_vm::objects::class::{Class, Instance, Payload};
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
 use super::classes;
@@ -110,6 +111,47 @@ pub fn returning(name: &'static str, inner: Value, value: Value) -> Value {
     new(name, Returning { inner, value })
 }
 
+/// What `await f(...)` of a native gets when the native knows it is awaited at once
+/// (`Vm::take_awaited_call`) and has already finished: an awaitable that returns `value`
+/// without yielding, which is all such a coroutine would do. No coroutine object, no boxes;
+/// True and None are shared (nothing else ever sees the object, and it never changes).
+pub fn finished(value: Value) -> Value {
+    let c = classes();
+    match value {
+        Value::Bool(true) => c.finished_true.clone(),
+        Value::None => c.finished_none.clone(),
+        v => eddy_vm::gc::track_instance(Rc::new(finished_instance(&c.finished, v))),
+    }
+}
+
+fn finished_instance(cls: &Rc<Class>, v: Value) -> Instance {
+    Instance {
+        class: cls.clone(),
+        dict: Default::default(),
+        payload: Payload::Value(RefCell::new(v)),
+    }
+}
+
+pub fn finished_with(cls: &Rc<Class>, v: Value) -> Value {
+    Value::Instance(Rc::new(finished_instance(cls, v)))
+}
+
+/// The class of `finished` awaitables: its `native_send` returns the value at once.
+pub fn finished_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::plain_class("coroutine", "builtins", vm.types.object.clone());
+    cls.native_send.set(Some(|_vm, me, _sent| {
+        let Value::Instance(i) = me else {
+            return Ok(Err(Value::None));
+        };
+        match &i.payload {
+            Payload::Value(v) => Ok(Err(v.borrow().clone())),
+            _ => Ok(Err(Value::None)),
+        }
+    }));
+    util::method(vm, &cls, "__await__", util::iter_self);
+    cls
+}
+
 /// True for native coroutine objects.
 pub fn is_native_coro(v: &Value) -> bool {
     matches!(v, Value::Instance(i) if Rc::ptr_eq(&i.class, &classes().native_coro))
@@ -165,6 +207,9 @@ fn finish_protocol(vm: &mut Vm, r: PyResult<Step>) -> PyResult<Value> {
 pub fn native_coro_class(vm: &Vm) -> Rc<Class> {
     let cls = util::plain_class("coroutine", "builtins", vm.types.object.clone());
     cls.native_send.set(Some(await_step));
+    cls.native_throw.set(Some(|vm, coro, exc| {
+        resume(vm, coro, Value::None, Some(exc))
+    }));
     util::methods(
         vm,
         &cls,

@@ -195,16 +195,92 @@ impl CoroBody for Wait {
     }
 }
 
-fn wait(name: &'static str, prim: &Value, kind: Kind, ret: Value) -> Value {
-    native_coro::new(
-        name,
-        Wait {
-            prim: prim.clone(),
-            kind,
-            fut: None,
-            ret,
+/// `Lock.acquire()` and the other waits: a coroutine, unless the call is awaited at once
+/// (`await lock.acquire()`, `async with lock`, the usual case). Then the coroutine would run
+/// its fast path on the spot, so the call runs it: a finished awaitable when no wait is
+/// needed, else the waiter future itself, which finishes the wait when it resumes its
+/// awaiter (`waiter_resumed`, `waiter_thrown`). No coroutine object either way.
+fn wait(vm: &mut Vm, name: &'static str, prim: &Value, kind: Kind, ret: Value) -> PyResult<Value> {
+    let w = Wait {
+        prim: prim.clone(),
+        kind,
+        fut: None,
+        ret,
+    };
+    if !vm.take_awaited_call() {
+        return Ok(native_coro::new(name, w));
+    }
+    if w.try_now(vm)? {
+        return Ok(native_coro::finished(w.ret));
+    }
+    let fut = futures::new_future();
+    futures::with(&fut, |s| {
+        s.owner = w.prim.clone();
+        s.waiter_returns_none = w.ret.is_none();
+    });
+    with(vm, prim, "primitive", |p| p.waiters.push_back(fut.clone()))?;
+    Ok(fut)
+}
+
+/// The wait a waiter future stands for (its owner taken out: the wait finishes once).
+fn owned_wait(vm: &Vm, fut: &Value) -> PyResult<Option<Wait>> {
+    let Some((prim, returns_none)) = futures::with(fut, |s| {
+        let prim = std::mem::replace(&mut s.owner, Value::None);
+        (!prim.is_none()).then_some((prim, s.waiter_returns_none))
+    })
+    .flatten() else {
+        return Ok(None);
+    };
+    let kind = with(vm, &prim, "primitive", |p| p.kind)?;
+    Ok(Some(Wait {
+        prim,
+        kind,
+        fut: Some(fut.clone()),
+        ret: if returns_none {
+            Value::None
+        } else {
+            Value::Bool(true)
         },
-    )
+    }))
+}
+
+/// A waiter future standing for a wait finished (`outcome` is its result) and resumes its
+/// awaiter: what the wait coroutine does after its `await fut`.
+pub fn waiter_resumed(vm: &mut Vm, fut: &Value, outcome: PyResult<Value>) -> PyResult<Step> {
+    let Some(mut w) = owned_wait(vm, fut)? else {
+        return outcome.map(Err);
+    };
+    match outcome {
+        Ok(_) => {
+            w.fut = None;
+            with(vm, &w.prim, "primitive", |p| remove_waiter(p, fut))?;
+            w.on_woken(vm)?;
+            Ok(Err(w.ret))
+        }
+        Err(exc) => w.fail(vm, exc),
+    }
+}
+
+/// An exception thrown into the frame awaiting a waiter future (its task was cancelled):
+/// the wait coroutine's cleanup, then the exception goes on.
+pub fn waiter_thrown(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<Step> {
+    match owned_wait(vm, fut)? {
+        Some(mut w) => w.fail(vm, exc),
+        None => Err(exc),
+    }
+}
+
+/// `Event.wait` and the like, for the task tree, when `fut` stands for a wait.
+pub fn waiter_name(fut: &Value) -> Option<&'static str> {
+    let (prim, returns_none) = futures::with(fut, |s| (s.owner.clone(), s.waiter_returns_none))?;
+    let kind = util::with_state(&prim, |p: &mut Prim| p.kind)?;
+    Some(match (kind, returns_none) {
+        (Kind::Lock, false) => "Lock.acquire",
+        (Kind::Lock, true) => "Lock.__aenter__",
+        (Kind::Event, _) => "Event.wait",
+        (Kind::Semaphore, false) => "Semaphore.acquire",
+        (Kind::Semaphore, true) => "Semaphore.__aenter__",
+    })
 }
 
 fn new_prim(kind: Kind) -> Prim {
@@ -285,6 +361,7 @@ fn semaphore_release(vm: &mut Vm, sem: &Value) -> PyResult<Value> {
 /// classes themselves release directly (the method lookup and call cost more than the
 /// release); a script subclass may override `release`, so it gets the full call.
 fn release_on_exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    let awaited = vm.take_awaited_call();
     let prim = &a.pos[0];
     let kind = with(vm, prim, "primitive", |p| p.kind)?;
     let subclassed = matches!(prim, Value::Instance(i) if i.class.is_user);
@@ -304,6 +381,9 @@ fn release_on_exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
     } else {
         "Semaphore.__aexit__"
     };
+    if awaited {
+        return Ok(native_coro::finished(Value::None));
+    }
     Ok(native_coro::ready(name, Value::None))
 }
 
@@ -316,16 +396,11 @@ fn lock_class(vm: &Vm) -> Rc<Class> {
         vm,
         &cls,
         &[
-            ("acquire", |_vm, a| {
-                Ok(wait(
-                    "Lock.acquire",
-                    &a.pos[0],
-                    Kind::Lock,
-                    Value::Bool(true),
-                ))
+            ("acquire", |vm, a| {
+                wait(vm, "Lock.acquire", &a.pos[0], Kind::Lock, Value::Bool(true))
             }),
-            ("__aenter__", |_vm, a| {
-                Ok(wait("Lock.__aenter__", &a.pos[0], Kind::Lock, Value::None))
+            ("__aenter__", |vm, a| {
+                wait(vm, "Lock.__aenter__", &a.pos[0], Kind::Lock, Value::None)
             }),
             ("release", |vm, a| lock_release(vm, &a.pos[0])),
             ("__aexit__", release_on_exit),
@@ -347,13 +422,8 @@ pub fn event_class(vm: &Vm) -> Rc<Class> {
         vm,
         &cls,
         &[
-            ("wait", |_vm, a| {
-                Ok(wait(
-                    "Event.wait",
-                    &a.pos[0],
-                    Kind::Event,
-                    Value::Bool(true),
-                ))
+            ("wait", |vm, a| {
+                wait(vm, "Event.wait", &a.pos[0], Kind::Event, Value::Bool(true))
             }),
             ("set", |vm, a| {
                 let woken = with(vm, &a.pos[0], "Event", |p| {
@@ -397,21 +467,23 @@ fn semaphore_class(vm: &Vm) -> Rc<Class> {
                 with(vm, &a.pos[0], "Semaphore", |p| p.value = value)?;
                 Ok(Value::None)
             }),
-            ("acquire", |_vm, a| {
-                Ok(wait(
+            ("acquire", |vm, a| {
+                wait(
+                    vm,
                     "Semaphore.acquire",
                     &a.pos[0],
                     Kind::Semaphore,
                     Value::Bool(true),
-                ))
+                )
             }),
-            ("__aenter__", |_vm, a| {
-                Ok(wait(
+            ("__aenter__", |vm, a| {
+                wait(
+                    vm,
                     "Semaphore.__aenter__",
                     &a.pos[0],
                     Kind::Semaphore,
                     Value::None,
-                ))
+                )
             }),
             ("release", |vm, a| semaphore_release(vm, &a.pos[0])),
             ("__aexit__", release_on_exit),

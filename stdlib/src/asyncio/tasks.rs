@@ -537,7 +537,7 @@ pub use super::tasktree::deadlock_report;
 pub fn report_unretrieved(vm: &mut Vm, _core: &LoopCore) {
     let failed = FAILED.with(|f| std::mem::take(&mut *f.borrow_mut()));
     for t in failed {
-        let Some((true, Some(exc))) = futures::with(&t, |s| (s.log_tb, s.exception.clone())) else {
+        let Some((true, Some(exc))) = futures::with(&t, |s| (s.log_tb, s.exception())) else {
             continue;
         };
         let r = ops::repr(vm, &t).unwrap_or_default();

@@ -114,7 +114,8 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
             None => break,
         }
     }
-    if let Some(name) = super::native_coro::name_of(&cur) {
+    let native = super::native_coro::name_of(&cur).or_else(|| super::primitives::waiter_name(&cur));
+    if let Some(name) = native {
         out.push(Frame {
             func: name.to_string(),
             file: String::new(),

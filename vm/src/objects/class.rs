@@ -65,6 +65,10 @@ pub struct Class {
     /// For native awaitables (asyncio's Future and Task): the step `await` runs, inherited by
     /// subclasses. Set, the object is its own await iterator.
     pub native_send: Cell<Option<NativeSend>>,
+    /// With `native_send`: what throwing an exception into the awaiting frame does (a
+    /// cancelled task's CancelledError reaching a native awaitable); None raises it at the
+    /// await point. Inherited like `native_send`.
+    pub native_throw: Cell<Option<NativeThrow>>,
 }
 
 thread_local! {
@@ -136,6 +140,11 @@ impl LookupCache {
 /// One step of `await obj` for a native awaitable, with no iterator object or StopIteration:
 /// Ok(Ok(v)) yields v to the task driving the await; Ok(Err(r)) ends the await with result r.
 pub type NativeSend =
+    fn(&mut crate::vm::Vm, &Value, Value) -> crate::PyResult<Result<Value, Value>>;
+
+/// `throw(exc)` into a native awaitable: Ok(Ok(v)) yields v, Ok(Err(r)) returns r, Err(e)
+/// raises e in the awaiting frame.
+pub type NativeThrow =
     fn(&mut crate::vm::Vm, &Value, Value) -> crate::PyResult<Result<Value, Value>>;
 
 /// Which dunders the class (or a base) defines in script code.
