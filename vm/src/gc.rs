@@ -82,6 +82,12 @@ thread_local! {
 fn track(t: Tracked) {
     let due = GC.with(|gc| {
         let mut gc = gc.borrow_mut();
+        if gc.objects.len() == gc.objects.capacity() {
+            // Grow by a quarter, not double: the list holds every live container (millions
+            // with many parked tasks), and doubling would leave up to half of it unused.
+            let more = (gc.objects.capacity() / 4).max(1024);
+            gc.objects.reserve_exact(more);
+        }
         gc.objects.push(t);
         gc.since_last += 1;
         gc.enabled && !gc.collecting && gc.since_last >= gc.threshold && net_growth_due(&mut gc)

@@ -1309,10 +1309,12 @@ impl Vm {
                 // last resume emptied (no allocation per yield).
                 let gen = match (frame.generator().cloned(), frame.mode) {
                     (Some(gen), _) => {
-                        gen.inner
-                            .borrow_mut()
-                            .saved
-                            .extend(self.stack.drain(frame.base()..));
+                        let mut inner = gen.inner.borrow_mut();
+                        // Exact growth: a suspended coroutine keeps this buffer for as long as
+                        // it waits, and doubling would leave a third of it unused.
+                        inner.saved.reserve_exact(self.stack.len() - frame.base());
+                        inner.saved.extend(self.stack.drain(frame.base()..));
+                        drop(inner);
                         gen
                     }
                     (None, ReturnMode::Await(send_ip)) => {
