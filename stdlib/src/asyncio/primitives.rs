@@ -364,7 +364,9 @@ fn release_on_exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let awaited = vm.take_awaited_call();
     let prim = &a.pos[0];
     let kind = with(vm, prim, "primitive", |p| p.kind)?;
-    let subclassed = matches!(prim, Value::Instance(i) if i.class.is_user);
+    // Native classes count as `is_user` too: what matters is whether `release` is ours.
+    let subclassed = !matches!(prim, Value::Instance(i)
+        if matches!(i.class.lookup("release"), Some(Value::Native(_))));
     match kind {
         _ if subclassed => {
             vm.call_method(prim, "release", vec![])?;
