@@ -111,7 +111,7 @@ fn tasks_table(s: &mut Session<'_>) {
     let rows: Vec<[String; 4]> = infos
         .iter()
         .map(|i| {
-            let created = futures::with(&i.task, |st| st.task.as_ref().map(|d| d.created))
+            let created = futures::with(&i.task, |st| st.task().map(|d| d.created))
                 .flatten()
                 .unwrap_or(now);
             [

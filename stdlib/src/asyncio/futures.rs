@@ -20,19 +20,7 @@ pub enum FutSt {
     Finished,
 }
 
-/// A done callback written in Rust.
-pub type NativeCallback = Rc<dyn Fn(&mut Vm, &Value) -> PyResult<()>>;
-
-/// What runs when a future completes.
-#[derive(Clone)]
-pub enum Callback {
-    /// A script callable, called with the future.
-    Py(Value),
-    /// A task waiting on the future (`Task.__wakeup`).
-    Wakeup(Value),
-    /// Rust code (gather, run_until_complete).
-    Native(NativeCallback),
-}
+pub use super::callbacks::{Callback, Callbacks, NativeCallback};
 
 pub struct FutState {
     pub state: FutSt,
@@ -46,15 +34,21 @@ pub struct FutState {
     /// A primitive waiter's `__aenter__` returns None where its `acquire` returns True.
     pub waiter_returns_none: bool,
     pub result: Value,
-    pub callbacks: Vec<Callback>,
+    pub callbacks: Callbacks,
     /// What few futures need, out of line so that a plain future stays small.
     pub rare: Option<Box<FutRare>>,
-    /// Set for tasks (tasks.rs).
-    pub task: Option<Box<TaskData>>,
-    /// For a lock's, semaphore's or event's waiter future awaited in place of the wait
-    /// coroutine (primitives.rs): the primitive, whose wait finishes when the future resumes
-    /// its awaiter. None otherwise.
-    pub owner: Value,
+    /// What the future is part of: a task, or a primitive's wait.
+    link: Link,
+}
+
+/// What a future is part of, if anything (one slot, since a task is never a waiter).
+enum Link {
+    None,
+    /// The future is a task (tasks.rs).
+    Task(Box<TaskData>),
+    /// A lock's, semaphore's or event's waiter future awaited in place of the wait coroutine
+    /// (primitives.rs): the primitive, whose wait finishes when the future resumes its awaiter.
+    Waiter(Value),
 }
 
 const _: () = assert!(std::mem::size_of::<FutState>() <= 80);
@@ -91,10 +85,54 @@ impl FutState {
             failed: false,
             waiter_returns_none: false,
             result: Value::None,
-            callbacks: Vec::new(),
+            callbacks: Callbacks::None,
             rare: None,
-            task: task.map(Box::new),
-            owner: Value::None,
+            link: match task {
+                Some(t) => Link::Task(Box::new(t)),
+                None => Link::None,
+            },
+        }
+    }
+
+    /// The task data, if the future is a task.
+    pub fn task(&self) -> Option<&TaskData> {
+        match &self.link {
+            Link::Task(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn task_mut(&mut self) -> Option<&mut TaskData> {
+        match &mut self.link {
+            Link::Task(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn is_task(&self) -> bool {
+        matches!(self.link, Link::Task(_))
+    }
+
+    /// The primitive a waiter future waits on (see `Link::Waiter`).
+    pub fn owner(&self) -> Option<&Value> {
+        match &self.link {
+            Link::Waiter(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn set_owner(&mut self, prim: Value) {
+        self.link = Link::Waiter(prim);
+    }
+
+    /// The owner, taken out: a wait finishes once.
+    pub fn take_owner(&mut self) -> Option<Value> {
+        match std::mem::replace(&mut self.link, Link::None) {
+            Link::Waiter(p) => Some(p),
+            other => {
+                self.link = other;
+                None
+            }
         }
     }
 
@@ -134,7 +172,6 @@ native_state!(
     FutState,
     |s, f| {
         f(&s.result);
-        f(&s.owner);
         if let Some(r) = &s.rare {
             f(&r.cancel_msg);
             r.cancelled_exc
@@ -142,27 +179,25 @@ native_state!(
                 .chain(r.children.iter())
                 .for_each(&mut *f);
         }
-        for cb in &s.callbacks {
-            match cb {
-                Callback::Py(v) | Callback::Wakeup(v) => f(v),
-                Callback::Native(_) => {}
-            }
-        }
-        if let Some(t) = &s.task {
-            t.traverse(f);
+        s.callbacks.traverse(f);
+        match &s.link {
+            Link::Task(t) => t.traverse(f),
+            Link::Waiter(p) => f(p),
+            Link::None => {}
         }
     },
     |c, out| {
         out.push(std::mem::replace(&mut c.result, Value::None));
-        out.push(std::mem::replace(&mut c.owner, Value::None));
         if let Some(r) = &mut c.rare {
             out.push(std::mem::replace(&mut r.cancel_msg, Value::None));
             out.extend(r.cancelled_exc.take());
             out.append(&mut r.children);
         }
-        c.callbacks.clear();
-        if let Some(t) = &mut c.task {
-            t.clear(out);
+        c.callbacks.take();
+        match &mut c.link {
+            Link::Task(t) => t.clear(out),
+            Link::Waiter(_) => out.extend(c.take_owner()),
+            Link::None => {}
         }
     }
 );
@@ -210,12 +245,18 @@ fn fut_arg(vm: &Vm, v: &Value) -> PyResult<()> {
 /// Queues every done callback on the running loop, in registration order.
 pub fn schedule_callbacks(vm: &Vm, fut: &Value) -> PyResult<()> {
     let cbs = with(fut, |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
-    if cbs.is_empty() {
-        return Ok(());
-    }
-    let core = events::running_or_err(vm)?;
-    for cb in cbs {
-        core.push(Job::FutCb(cb, fut.clone()));
+    let core = match cbs {
+        Callbacks::None => return Ok(()),
+        _ => events::running_or_err(vm)?,
+    };
+    match cbs {
+        Callbacks::None => {}
+        Callbacks::One(cb) => core.push(Job::FutCb(cb, fut.clone())),
+        Callbacks::Many(v) => {
+            for cb in v {
+                core.push(Job::FutCb(cb, fut.clone()));
+            }
+        }
     }
     Ok(())
 }
@@ -225,14 +266,7 @@ pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
     if is_done(fut) {
         events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
     } else {
-        with(fut, |s| {
-            // Most futures get exactly one callback (the task awaiting it): don't let the
-            // first push reserve room for four.
-            if s.callbacks.capacity() == 0 {
-                s.callbacks.reserve_exact(1);
-            }
-            s.callbacks.push(cb)
-        });
+        with(fut, |s| s.callbacks.push(cb));
     }
     Ok(())
 }
@@ -376,7 +410,7 @@ fn reprlib(vm: &mut Vm, v: &Value) -> PyResult<String> {
 }
 
 fn callback_repr(vm: &mut Vm, fut: &Value) -> PyResult<String> {
-    let cbs = with(fut, |s| s.callbacks.clone()).unwrap_or_default();
+    let cbs = with(fut, |s| s.callbacks.as_slice().to_vec()).unwrap_or_default();
     if cbs.is_empty() {
         return Ok(String::new());
     }
@@ -441,7 +475,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
             ("set_result", |vm, a| {
                 fut_arg(vm, &a.pos[0])?;
                 util::arity(vm, "set_result", &a, 2, 2)?;
-                if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
+                if with(&a.pos[0], |s| s.is_task()) == Some(true) {
                     return Err(
                         vm.error("RuntimeError", "Task does not support set_result operation")
                     );
@@ -452,7 +486,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
             ("set_exception", |vm, a| {
                 fut_arg(vm, &a.pos[0])?;
                 util::arity(vm, "set_exception", &a, 2, 2)?;
-                if with(&a.pos[0], |s| s.task.is_some()) == Some(true) {
+                if with(&a.pos[0], |s| s.is_task()) == Some(true) {
                     return Err(vm.error(
                         "RuntimeError",
                         "Task does not support set_exception operation",
@@ -476,7 +510,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
             ("remove_done_callback", |vm, a| {
                 fut_arg(vm, &a.pos[0])?;
                 util::arity(vm, "remove_done_callback", &a, 2, 2)?;
-                let cbs = with(&a.pos[0], |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
+                let cbs = with(&a.pos[0], |s| s.callbacks.take()).unwrap_or_default();
                 let mut kept = Vec::new();
                 let mut removed = 0;
                 for cb in cbs {
@@ -491,8 +525,9 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
                     }
                 }
                 with(&a.pos[0], |s| {
-                    kept.append(&mut s.callbacks);
-                    s.callbacks = kept;
+                    // Callbacks a removed one's __eq__ added meanwhile come after the kept.
+                    kept.append(&mut s.callbacks.take());
+                    s.callbacks = kept.into();
                 });
                 Ok(Value::Int(removed))
             }),
@@ -505,7 +540,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
             ("__iter__", future_await),
             ("__repr__", |vm, a| {
                 let fut = &a.pos[0];
-                if with(fut, |s| s.task.is_some()) == Some(true) {
+                if with(fut, |s| s.is_task()) == Some(true) {
                     return tasks::task_repr(vm, fut).map(Value::string);
                 }
                 let info = repr_info(vm, fut)?;
@@ -537,7 +572,7 @@ pub fn await_step(vm: &mut Vm, fut: &Value, _sent: Value) -> PyResult<Result<Val
     let step = with(fut, |s| {
         if s.state != FutSt::Pending {
             return Resume::Done {
-                waiter: !s.owner.is_none(),
+                waiter: s.owner().is_some(),
             };
         }
         match std::mem::replace(&mut s.blocking, true) {

@@ -215,7 +215,7 @@ fn wait(vm: &mut Vm, name: &'static str, prim: &Value, kind: Kind, ret: Value) -
     }
     let fut = futures::new_future();
     futures::with(&fut, |s| {
-        s.owner = w.prim.clone();
+        s.set_owner(w.prim.clone());
         s.waiter_returns_none = w.ret.is_none();
     });
     with(vm, prim, "primitive", |p| p.waiters.push_back(fut.clone()))?;
@@ -225,8 +225,8 @@ fn wait(vm: &mut Vm, name: &'static str, prim: &Value, kind: Kind, ret: Value) -
 /// The wait a waiter future stands for (its owner taken out: the wait finishes once).
 fn owned_wait(vm: &Vm, fut: &Value) -> PyResult<Option<Wait>> {
     let Some((prim, returns_none)) = futures::with(fut, |s| {
-        let prim = std::mem::replace(&mut s.owner, Value::None);
-        (!prim.is_none()).then_some((prim, s.waiter_returns_none))
+        let returns_none = s.waiter_returns_none;
+        s.take_owner().map(|prim| (prim, returns_none))
     })
     .flatten() else {
         return Ok(None);
@@ -272,7 +272,8 @@ pub fn waiter_thrown(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<Step> {
 
 /// `Event.wait` and the like, for the task tree, when `fut` stands for a wait.
 pub fn waiter_name(fut: &Value) -> Option<&'static str> {
-    let (prim, returns_none) = futures::with(fut, |s| (s.owner.clone(), s.waiter_returns_none))?;
+    let (prim, returns_none) =
+        futures::with(fut, |s| Some((s.owner()?.clone(), s.waiter_returns_none))).flatten()?;
     let kind = util::with_state(&prim, |p: &mut Prim| p.kind)?;
     Some(match (kind, returns_none) {
         (Kind::Lock, false) => "Lock.acquire",

@@ -327,7 +327,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
 }
 
 fn with_task<R>(t: &Value, f: impl FnOnce(&mut TaskData) -> R) -> Option<R> {
-    futures::with(t, |s| s.task.as_deref_mut().map(f)).flatten()
+    futures::with(t, |s| s.task_mut().map(f)).flatten()
 }
 
 /// Drives the coroutine one step: send None, or throw `exc` in.
@@ -466,7 +466,7 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
         }
         return Ok(any);
     }
-    if futures::with(fut, |s| s.task.is_none()).unwrap_or(true) {
+    if futures::with(fut, |s| !s.is_task()).unwrap_or(true) {
         return futures::cancel_future(vm, fut, msg);
     }
     futures::with(fut, |s| s.log_tb = false);

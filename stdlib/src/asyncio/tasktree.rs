@@ -154,7 +154,7 @@ fn same(a: &Value, b: &Value) -> bool {
 
 fn info(vm: &mut Vm, core: &LoopCore, task: &Value) -> Option<TaskInfo> {
     let (name, coro, waiter, cancelling) = futures::with(task, |s| {
-        s.task.as_ref().map(|d| {
+        s.task().map(|d| {
             (
                 d.name(),
                 d.coro.clone(),
@@ -193,11 +193,7 @@ fn info(vm: &mut Vm, core: &LoopCore, task: &Value) -> Option<TaskInfo> {
 /// The tasks behind the future a task waits on, and a few words saying what it is.
 fn describe_waiter(vm: &mut Vm, w: &Value) -> (Vec<Value>, String) {
     let (is_task, name, children) = futures::with(w, |s| {
-        (
-            s.task.is_some(),
-            s.task.as_ref().map(|d| d.name()),
-            s.children(),
-        )
+        (s.is_task(), s.task().map(|d| d.name()), s.children())
     })
     .unwrap_or((false, None, Vec::new()));
     if is_task {
