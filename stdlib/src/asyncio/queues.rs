@@ -242,15 +242,28 @@ impl CoroBody for Transfer {
     }
 }
 
-fn transfer(name: &'static str, queue: &Value, item: Option<Value>) -> Value {
-    native_coro::new(
-        name,
-        Transfer {
-            queue: queue.clone(),
-            item,
-            waiter: None,
-        },
-    )
+/// `q.get()` / `q.put(item)`. Awaited at once (`await q.get()`) with no need to wait, the
+/// coroutine would act on its first step, before anything else runs: act now and hand back
+/// the finished result instead of a coroutine object.
+fn transfer(
+    vm: &mut Vm,
+    name: &'static str,
+    queue: &Value,
+    item: Option<Value>,
+) -> PyResult<Value> {
+    let mut t = Transfer {
+        queue: queue.clone(),
+        item,
+        waiter: None,
+    };
+    if vm.take_awaited_call() && !t.must_wait(vm)? {
+        let done = match t.item.take() {
+            Some(item) => put_item(vm, queue, item).map(|()| Value::None)?,
+            None => get_item(vm, queue)?,
+        };
+        return Ok(native_coro::finished(done));
+    }
+    Ok(native_coro::new(name, t))
 }
 
 fn new_state(order: Order) -> QueueState {
@@ -320,9 +333,9 @@ fn queue_class(vm: &Vm) -> Rc<Class> {
             }),
             ("put", |vm, a| {
                 util::arity(vm, "put", &a, 2, 2)?;
-                Ok(transfer("Queue.put", &a.pos[0], Some(a.pos[1].clone())))
+                transfer(vm, "Queue.put", &a.pos[0], Some(a.pos[1].clone()))
             }),
-            ("get", |_vm, a| Ok(transfer("Queue.get", &a.pos[0], None))),
+            ("get", |vm, a| transfer(vm, "Queue.get", &a.pos[0], None)),
             ("put_nowait", |vm, a| {
                 util::arity(vm, "put_nowait", &a, 2, 2)?;
                 if with(vm, &a.pos[0], |s| is_full(s))? {
