@@ -9,7 +9,10 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
+
+mod tracked;
+use tracked::Tracked;
 
 use crate::objects::class::{Instance, Payload};
 use crate::objects::dict::PyDict;
@@ -20,41 +23,6 @@ use crate::value::{PyList, PyTuple, Value};
 /// Collections start after this many new tracked objects, and at least this many after the
 /// number that survived the previous collection (so cost stays linear in allocation).
 const MIN_THRESHOLD: usize = 20_000;
-
-enum Tracked {
-    List(Weak<PyList>),
-    Tuple(Weak<PyTuple>),
-    Dict(Weak<PyDict>),
-    Instance(Weak<Instance>),
-    Function(Weak<Function>),
-    Generator(Weak<Generator>),
-    Cell(Weak<RefCell<Value>>),
-}
-
-impl Tracked {
-    fn upgrade(&self) -> Option<Value> {
-        Some(match self {
-            Tracked::List(w) => Value::List(w.upgrade()?),
-            Tracked::Tuple(w) => Value::Tuple(w.upgrade()?),
-            Tracked::Dict(w) => Value::Dict(w.upgrade()?),
-            Tracked::Instance(w) => Value::Instance(w.upgrade()?),
-            Tracked::Function(w) => Value::Function(w.upgrade()?),
-            Tracked::Generator(w) => Value::Generator(w.upgrade()?),
-            Tracked::Cell(w) => Value::Cell(w.upgrade()?),
-        })
-    }
-    fn alive(&self) -> bool {
-        match self {
-            Tracked::List(w) => w.strong_count() > 0,
-            Tracked::Tuple(w) => w.strong_count() > 0,
-            Tracked::Dict(w) => w.strong_count() > 0,
-            Tracked::Instance(w) => w.strong_count() > 0,
-            Tracked::Function(w) => w.strong_count() > 0,
-            Tracked::Generator(w) => w.strong_count() > 0,
-            Tracked::Cell(w) => w.strong_count() > 0,
-        }
-    }
-}
 
 struct Collector {
     objects: Vec<Tracked>,
@@ -118,33 +86,33 @@ pub fn tracked_objects() -> usize {
 }
 
 pub fn track_list(l: Rc<PyList>) -> Value {
-    track(Tracked::List(Rc::downgrade(&l)));
+    track(Tracked::list(&l));
     Value::List(l)
 }
 pub fn track_tuple(t: Rc<PyTuple>) -> Value {
     if t.iter().any(may_hold_cycle) {
-        track(Tracked::Tuple(Rc::downgrade(&t)));
+        track(Tracked::tuple(&t));
     }
     Value::Tuple(t)
 }
 pub fn track_dict(d: Rc<PyDict>) -> Value {
-    track(Tracked::Dict(Rc::downgrade(&d)));
+    track(Tracked::dict(&d));
     Value::Dict(d)
 }
 pub fn track_instance(i: Rc<Instance>) -> Value {
-    track(Tracked::Instance(Rc::downgrade(&i)));
+    track(Tracked::instance(&i));
     Value::Instance(i)
 }
 pub fn track_function(f: Rc<Function>) -> Value {
-    track(Tracked::Function(Rc::downgrade(&f)));
+    track(Tracked::function(&f));
     Value::Function(f)
 }
 pub fn track_generator(g: Rc<Generator>) -> Value {
-    track(Tracked::Generator(Rc::downgrade(&g)));
+    track(Tracked::generator(&g));
     Value::Generator(g)
 }
 pub fn track_cell(c: &Rc<RefCell<Value>>) {
-    track(Tracked::Cell(Rc::downgrade(c)));
+    track(Tracked::cell(c));
 }
 
 fn may_hold_cycle(v: &Value) -> bool {
