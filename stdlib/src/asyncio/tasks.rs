@@ -565,7 +565,6 @@ pub fn ensure_future(vm: &mut Vm, v: &Value) -> PyResult<Value> {
 
 struct Gather {
     outer: Value,
-    children: Vec<Value>,
     /// Distinct children (a future passed twice counts once).
     nfuts: usize,
     nfinished: usize,
@@ -579,15 +578,13 @@ pub fn gather_futures(
     return_exceptions: bool,
 ) -> PyResult<Value> {
     let outer = futures::new_future();
-    futures::with(&outer, |s| s.rare().children = children.clone());
     let state = Rc::new(RefCell::new(Gather {
         outer: outer.clone(),
-        children: children.clone(),
         nfuts: 0,
         nfinished: 0,
         return_exceptions,
     }));
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     // One callback shared by every child (it learns which child from its argument).
     let st = state.clone();
     let on_done: futures::NativeCallback = Rc::new(move |vm, fut| gather_child_done(vm, &st, fut));
@@ -598,6 +595,8 @@ pub fn gather_futures(
         futures::add_callback(vm, c, Callback::Native(on_done.clone()))?;
     }
     state.borrow_mut().nfuts = seen.len();
+    // The outer future keeps the children (for cancel() and the task tree) until it is done.
+    futures::with(&outer, |s| s.rare().children = children);
     Ok(outer)
 }
 
@@ -633,8 +632,10 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
         }
     }
     if nfinished == nfuts {
-        let children = st.borrow().children.clone();
-        let mut results = Vec::new();
+        // Done with them: the outer future is about to finish.
+        let children =
+            futures::with(&outer, |s| std::mem::take(&mut s.rare().children)).unwrap_or_default();
+        let mut results = Vec::with_capacity(children.len());
         for c in &children {
             let r = if futures::is_cancelled(c) {
                 let msg = futures::with(c, |s| s.cancel_msg()).unwrap_or(Value::None);
@@ -675,7 +676,7 @@ fn gather(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         return Ok(f);
     }
     // The same awaitable passed twice shares one child future.
-    let mut by_arg: std::collections::HashMap<usize, Value> = std::collections::HashMap::new();
+    let mut by_arg: rustc_hash::FxHashMap<usize, Value> = Default::default();
     let mut children: Vec<Value> = Vec::new();
     for arg in &a.pos {
         let key = identity(arg);
