@@ -584,7 +584,8 @@ pub fn gather_futures(
         nfinished: 0,
         return_exceptions,
     }));
-    let mut seen = rustc_hash::FxHashSet::default();
+    let mut seen =
+        rustc_hash::FxHashSet::with_capacity_and_hasher(children.len(), Default::default());
     // One callback shared by every child (it learns which child from its argument).
     let st = state.clone();
     let on_done: futures::NativeCallback = Rc::new(move |vm, fut| gather_child_done(vm, &st, fut));
@@ -676,7 +677,8 @@ fn gather(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         return Ok(f);
     }
     // The same awaitable passed twice shares one child future.
-    let mut by_arg: rustc_hash::FxHashMap<usize, Value> = Default::default();
+    let mut by_arg: rustc_hash::FxHashMap<usize, Value> =
+        rustc_hash::FxHashMap::with_capacity_and_hasher(a.pos.len(), Default::default());
     let mut children: Vec<Value> = Vec::new();
     for arg in &a.pos {
         let key = identity(arg);
