@@ -263,10 +263,18 @@ pub fn schedule_callbacks(vm: &Vm, fut: &Value) -> PyResult<()> {
 
 /// `add_done_callback`: runs soon if the future is already done.
 pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
-    if is_done(fut) {
-        events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
-    } else {
-        with(fut, |s| s.callbacks.push(cb));
+    let cb = with(fut, |s| {
+        if s.state == FutSt::Pending {
+            s.callbacks.push(cb);
+            None
+        } else {
+            Some(cb)
+        }
+    });
+    match cb {
+        Some(Some(cb)) => events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone())),
+        // Not a future at all: there is nothing to call back on.
+        Some(None) | None => {}
     }
     Ok(())
 }

@@ -344,26 +344,34 @@ fn send_or_throw(vm: &mut Vm, coro: &Value, exc: Option<Value>) -> PyResult<Resu
 
 /// `Task.__step`.
 pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
-    if futures::is_done(task) {
-        let r = ops::repr(vm, task)?;
-        return Err(vm.new_exception(
-            &classes().invalid_state,
-            vec![Value::string(format!("_step(): already done: {r}"))],
-        ));
-    }
+    // One look at the task's state: done? must it cancel? its coroutine.
+    let start = futures::with(task, |s| {
+        let pending = s.state == FutSt::Pending;
+        s.task_mut().map(|t| {
+            t.fut_waiter = None;
+            let must_cancel = pending && std::mem::replace(&mut t.must_cancel, false);
+            (pending, must_cancel, t.coro.clone())
+        })
+    })
+    .flatten();
+    let (must_cancel, coro) = match start {
+        Some((true, must_cancel, coro)) => (must_cancel, coro),
+        _ => {
+            let r = ops::repr(vm, task)?;
+            return Err(vm.new_exception(
+                &classes().invalid_state,
+                vec![Value::string(format!("_step(): already done: {r}"))],
+            ));
+        }
+    };
     let core = events::running_or_err(vm)?;
     let mut exc = exc;
-    if with_task(task, |t| std::mem::replace(&mut t.must_cancel, false)) == Some(true) {
+    if must_cancel {
         let is_cancel = matches!(&exc, Some(e) if vm.isinstance(e, &classes().cancelled_error));
         if !is_cancel {
             exc = Some(futures::make_cancelled_error(vm, task));
         }
     }
-    let coro = with_task(task, |t| {
-        t.fut_waiter = None;
-        t.coro.clone()
-    })
-    .unwrap_or(Value::None);
     let prev = core.current_task.replace(Some(task.clone()));
     let r = send_or_throw(vm, &coro, exc);
     *core.current_task.borrow_mut() = prev;
@@ -404,9 +412,7 @@ fn finished(core: &LoopCore, task: &Value) {
 
 /// The coroutine yielded `y`: wait on it if it is a future, else reschedule or complain.
 fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()> {
-    if futures::is_future(&y) {
-        let blocking =
-            futures::with(&y, |s| std::mem::replace(&mut s.blocking, false)).unwrap_or(false);
+    if let Some(blocking) = futures::with(&y, |s| std::mem::replace(&mut s.blocking, false)) {
         if !blocking {
             let (t, r) = (ops::repr(vm, task)?, ops::repr(vm, &y)?);
             let e = vm.error(
@@ -420,8 +426,11 @@ fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()>
             core.push(Job::Step(task.clone(), Some(e)));
         } else {
             futures::add_callback(vm, &y, Callback::Wakeup(task.clone()))?;
-            with_task(task, |t| t.fut_waiter = Some(y.clone()));
-            if with_task(task, |t| t.must_cancel) == Some(true) {
+            let must_cancel = with_task(task, |t| {
+                t.fut_waiter = Some(y.clone());
+                t.must_cancel
+            });
+            if must_cancel == Some(true) {
                 let msg = futures::with(task, |s| s.cancel_msg()).unwrap_or(Value::None);
                 if cancel(vm, &y, msg)? {
                     with_task(task, |t| t.must_cancel = false);
