@@ -123,6 +123,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         vm.run_module_code(code, m.clone())?;
     }
     executor::export(vm, &m);
+    taskgroups::install(vm, &m);
     // Streams and subprocesses are compiled when first used (lazy.rs).
     lazy::install(vm, &m, &sub);
     Ok(m)

@@ -1,6 +1,24 @@
 //! `asyncio.TaskGroup` with 3.11 semantics (the first failing child cancels its siblings and the
 //! body; errors are raised together as an ExceptionGroup), following CPython's
 //! `asyncio/taskgroups.py`.
+//!
+//! The group's state and its once-per-group methods (`__aenter__`, `__aexit__`, `_abort`) are
+//! the Python below. What runs once per child is native: `create_task`, and the done callback
+//! each child gets, which handles a child that finished normally itself and hands any other
+//! outcome (cancelled, failed) to the Python `_on_task_done`. Both work on the same instance
+//! attributes the Python reads (`_tasks` maps `id(task)` to the task, as the task tree expects).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use eddy_vm::objects::function::BoundMethod;
+use eddy_vm::objects::module::Module;
+use eddy_vm::value::PyStr;
+use eddy_vm::{attr, ops, Args, PyResult, Value, Vm};
+
+use super::events;
+use super::futures::{self, Callback, FutSt};
+use super::tasks;
 
 pub const PY: &str = r#"
 class TaskGroup:
@@ -74,20 +92,6 @@ class TaskGroup:
             finally:
                 self._errors = None
 
-    def create_task(self, coro, *, name=None, context=None):
-        if not self._entered:
-            raise RuntimeError(f"TaskGroup {self!r} has not been entered")
-        if self._exiting and not self._tasks:
-            raise RuntimeError(f"TaskGroup {self!r} is finished")
-        if self._aborting:
-            raise RuntimeError(f"TaskGroup {self!r} is shutting down")
-        task = self._loop.create_task(coro)
-        if name is not None:
-            task.set_name(name)
-        task.add_done_callback(self._on_task_done)
-        self._tasks[id(task)] = task
-        return task
-
     def _is_base_error(self, exc):
         return isinstance(exc, (SystemExit, KeyboardInterrupt))
 
@@ -117,3 +121,171 @@ class TaskGroup:
             self._parent_cancel_requested = True
             self._parent_task.cancel()
 "#;
+
+thread_local! {
+    /// The native done callback (`TaskGroup._on_task_done` in callback reprs); each child gets
+    /// it bound to its group, as CPython binds the Python method.
+    static ON_DONE: RefCell<Value> = const { RefCell::new(Value::None) };
+}
+
+/// Replaces the Python `create_task` of the `TaskGroup` class in `m` with the native one.
+pub fn install(vm: &Vm, m: &Module) {
+    let Some(Value::Class(cls)) = m.get("TaskGroup") else {
+        return;
+    };
+    cls.set_attr(
+        vm.intern("create_task"),
+        vm.native("create_task", create_task),
+    );
+    let on_done = Value::Native(Rc::new(eddy_vm::objects::function::NativeFunction {
+        name: Rc::new(PyStr::new("TaskGroup._on_task_done")),
+        func: on_task_done,
+        data: Value::Null,
+    }));
+    ON_DONE.with(|d| *d.borrow_mut() = on_done);
+}
+
+/// An attribute of the group: straight from its instance dict (where `__init__` put it), or
+/// through the generic lookup (and its AttributeError) when it is not there.
+fn field(vm: &mut Vm, group: &Value, name: &str) -> PyResult<Value> {
+    if let Value::Instance(i) = group {
+        if let Some(v) = i.get_own(name) {
+            return Ok(v);
+        }
+    }
+    attr::get_attr(vm, group, name)
+}
+
+fn truthy(vm: &mut Vm, v: &Value) -> PyResult<bool> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::None => Ok(false),
+        _ => ops::truthy(vm, v),
+    }
+}
+
+/// `id(task)`, the key of `_tasks`.
+fn task_key(task: &Value) -> Value {
+    Value::Int(task.ptr_id().unwrap_or(0) as i64)
+}
+
+/// The arguments of `create_task(self, coro, *, name=None, context=None)`, with the errors
+/// CPython gives a Python method: (self, coro, name).
+fn create_task_args(vm: &Vm, a: Args) -> PyResult<(Value, Value, Value)> {
+    const F: &str = "TaskGroup.create_task()";
+    let Args { pos, kw } = a;
+    if pos.len() > 2 {
+        return Err(vm.type_error(format!(
+            "{F} takes 2 positional arguments but {} were given",
+            pos.len()
+        )));
+    }
+    let mut pos = pos.into_iter();
+    let group = pos.next().unwrap_or(Value::None);
+    let mut coro = pos.next();
+    let mut name = Value::None;
+    for (k, v) in kw {
+        match &*k.s {
+            "name" => name = v,
+            "context" => {}
+            "coro" if coro.is_none() => coro = Some(v),
+            "coro" => {
+                return Err(vm.type_error(format!("{F} got multiple values for argument 'coro'")))
+            }
+            other => {
+                return Err(
+                    vm.type_error(format!("{F} got an unexpected keyword argument '{other}'"))
+                )
+            }
+        }
+    }
+    let coro = coro.ok_or_else(|| {
+        vm.type_error(format!(
+            "{F} missing 1 required positional argument: 'coro'"
+        ))
+    })?;
+    Ok((group, coro, name))
+}
+
+/// `TaskGroup.create_task(coro, *, name=None, context=None)`.
+fn create_task(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    let (group, coro, name) = create_task_args(vm, a)?;
+    let entered = field(vm, &group, "_entered")?;
+    if !truthy(vm, &entered)? {
+        return Err(refused(vm, &group, "has not been entered"));
+    }
+    let tasks_v = field(vm, &group, "_tasks")?;
+    let exiting = field(vm, &group, "_exiting")?;
+    if truthy(vm, &exiting)? && !truthy(vm, &tasks_v)? {
+        return Err(refused(vm, &group, "is finished"));
+    }
+    let aborting = field(vm, &group, "_aborting")?;
+    if truthy(vm, &aborting)? {
+        return Err(refused(vm, &group, "is shutting down"));
+    }
+    let loop_obj = field(vm, &group, "_loop")?;
+    let task = match events::running() {
+        // The loop the group was entered in is running: make the task directly.
+        Some(core) if core.obj.borrow().is(&loop_obj) => tasks::new_task(vm, &core, coro, name)?,
+        _ => {
+            let task = vm.call_method(&loop_obj, "create_task", vec![coro])?;
+            if !name.is_none() {
+                vm.call_method(&task, "set_name", vec![name])?;
+            }
+            task
+        }
+    };
+    let on_done = Value::BoundMethod(Rc::new(BoundMethod {
+        func: ON_DONE.with(|d| d.borrow().clone()),
+        receiver: group,
+    }));
+    if futures::is_future(&task) {
+        futures::add_callback(vm, &task, Callback::Py(on_done))?;
+    } else {
+        vm.call_method(&task, "add_done_callback", vec![on_done])?;
+    }
+    ops::setitem(vm, &tasks_v, task_key(&task), task.clone())?;
+    Ok(task)
+}
+
+/// CPython's `RuntimeError(f"TaskGroup {self!r} <what>")`.
+fn refused(vm: &mut Vm, group: &Value, what: &str) -> Value {
+    match ops::repr(vm, group) {
+        Ok(r) => vm.error("RuntimeError", format!("TaskGroup {r} {what}")),
+        Err(e) => e,
+    }
+}
+
+/// The done callback of each child, bound to its group. A child that returned normally only
+/// leaves `_tasks` (and may complete `_on_completed_fut`); that part of the Python
+/// `_on_task_done` runs here. Any other outcome calls the Python method, whose first steps
+/// then find nothing left to do.
+fn on_task_done(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    let (Some(group), Some(task)) = (a.pos.first(), a.pos.get(1)) else {
+        return Err(vm.type_error(
+            "TaskGroup._on_task_done() missing 1 required positional argument: 'task'",
+        ));
+    };
+    let succeeded = futures::is_future(task)
+        && futures::state_of(task) == FutSt::Finished
+        && futures::exception_of(task).is_none();
+    let tasks = match field(vm, group, "_tasks")? {
+        v if succeeded => ops::dict_of(&v),
+        _ => None,
+    };
+    let Some(tasks) = tasks else {
+        return vm.call_method(group, "_on_task_done", vec![task.clone()]);
+    };
+    ops::dict_del_in(vm, &tasks, &task_key(task))?;
+    let left = tasks.borrow().len();
+    if left == 0 {
+        let fut = field(vm, group, "_on_completed_fut")?;
+        if !fut.is_none() {
+            let done = vm.call_method(&fut, "done", vec![])?;
+            if !truthy(vm, &done)? {
+                vm.call_method(&fut, "set_result", vec![Value::Bool(true)])?;
+            }
+        }
+    }
+    Ok(Value::None)
+}
