@@ -222,6 +222,19 @@ impl Vm {
                 }
                 Instr::LoadFastLoadFast(ab) => {
                     let (a, b) = (ab & 0xffff, ab >> 16);
+                    // `x op y` of two int locals: computed here, one dispatch instead of two.
+                    if let Some(&(Instr::Binary(op) | Instr::InplaceBinary(op))) = instrs.get(ip) {
+                        if let (&Value::Int(x), &Value::Int(y)) = (
+                            &self.stack[base + a as usize],
+                            &self.stack[base + b as usize],
+                        ) {
+                            if let Some(r) = int_fast_op(op, x, y) {
+                                ip += 1;
+                                self.stack.push(Value::Int(r));
+                                continue;
+                            }
+                        }
+                    }
                     let va = &self.stack[base + a as usize];
                     if va.is_null() {
                         save!();
@@ -659,7 +672,19 @@ impl Vm {
                     };
                     if let Some(item) = range_step {
                         match item {
-                            Some(v) => self.stack.push(Value::Int(v)),
+                            // The loop variable's StoreFast almost always follows: store it
+                            // now, saving a dispatch and a push and pop.
+                            Some(v) => match instrs.get(ip) {
+                                Some(&Instr::StoreFast(slot)) => {
+                                    ip += 1;
+                                    std::mem::replace(
+                                        &mut self.stack[base + slot as usize],
+                                        Value::Int(v),
+                                    )
+                                    .discard();
+                                }
+                                _ => self.stack.push(Value::Int(v)),
+                            },
                             None => {
                                 self.stack.pop();
                                 ip = t as usize;
@@ -736,13 +761,13 @@ impl Vm {
                             Err(e) => return Err(e),
                         },
                     };
-                    // Drop the frame's slots and the callee, push the result.
+                    // Drop the frame's slots and the callee; the result goes where the
+                    // caller wants it, below.
                     while self.stack.len() > frame.ret_sp() {
                         if let Some(v) = self.stack.pop() {
                             v.discard();
                         }
                     }
-                    self.stack.push(result);
                     // Dropped field by field, as the generic frame destructor is an out-of-line
                     // call. `extra` was checked to be None above, and a frame returning in Push
                     // or Await mode never belongs to a generator object (resuming one sets
@@ -761,6 +786,7 @@ impl Vm {
                     std::mem::forget(extra);
                     std::mem::forget(generator);
                     if self.frames.len() < entry {
+                        self.stack.push(result);
                         return Ok(Value::None);
                     }
                     reload!();
@@ -769,6 +795,15 @@ impl Vm {
                         if let Instr::Send(exit) = instrs[send_ip as usize] {
                             ip = exit as usize;
                         }
+                    }
+                    // `x = f(...)` (or `x = await f(...)`): store the result at once.
+                    match instrs.get(ip) {
+                        Some(&Instr::StoreFast(slot)) => {
+                            ip += 1;
+                            std::mem::replace(&mut self.stack[base + slot as usize], result)
+                                .discard();
+                        }
+                        _ => self.stack.push(result),
                     }
                     if crate::objects::generator::has_pending_close() {
                         self.close_dropped_generators();
