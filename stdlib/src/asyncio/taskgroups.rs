@@ -8,12 +8,10 @@
 //! outcome (cancelled, failed) to the Python `_on_task_done`. Both work on the same instance
 //! attributes the Python reads (`_tasks` maps `id(task)` to the task, as the task tree expects).
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use eddy_vm::objects::function::BoundMethod;
 use eddy_vm::objects::module::Module;
-use eddy_vm::value::PyStr;
+use eddy_vm::value::{PyStr, StrRef};
 use eddy_vm::{attr, ops, Args, PyResult, Value, Vm};
 
 use super::events;
@@ -122,10 +120,29 @@ class TaskGroup:
             self._parent_task.cancel()
 "#;
 
+/// The instance attributes the native parts read, as indexes into `FIELDS`.
+#[derive(Clone, Copy)]
+enum Field {
+    Entered,
+    Exiting,
+    Aborting,
+    Tasks,
+    Loop,
+    OnCompletedFut,
+}
+
+const FIELD_NAMES: [&str; 6] = [
+    "_entered",
+    "_exiting",
+    "_aborting",
+    "_tasks",
+    "_loop",
+    "_on_completed_fut",
+];
+
 thread_local! {
-    /// The native done callback (`TaskGroup._on_task_done` in callback reprs); each child gets
-    /// it bound to its group, as CPython binds the Python method.
-    static ON_DONE: RefCell<Value> = const { RefCell::new(Value::None) };
+    /// `FIELD_NAMES` as strings that keep their hash, so a lookup does not hash the name again.
+    static FIELDS: Vec<Rc<PyStr>> = FIELD_NAMES.iter().map(|n| Rc::new(PyStr::new(*n))).collect();
 }
 
 /// Replaces the Python `create_task` of the `TaskGroup` class in `m` with the native one.
@@ -137,23 +154,21 @@ pub fn install(vm: &Vm, m: &Module) {
         vm.intern("create_task"),
         vm.native("create_task", create_task),
     );
-    let on_done = Value::Native(Rc::new(eddy_vm::objects::function::NativeFunction {
-        name: Rc::new(PyStr::new("TaskGroup._on_task_done")),
-        func: on_task_done,
-        data: Value::Null,
-    }));
-    ON_DONE.with(|d| *d.borrow_mut() = on_done);
 }
 
 /// An attribute of the group: straight from its instance dict (where `__init__` put it), or
 /// through the generic lookup (and its AttributeError) when it is not there.
-fn field(vm: &mut Vm, group: &Value, name: &str) -> PyResult<Value> {
+fn field(vm: &mut Vm, group: &Value, f: Field) -> PyResult<Value> {
     if let Value::Instance(i) = group {
-        if let Some(v) = i.get_own(name) {
+        let found = FIELDS.with(|names| {
+            let key = StrRef(&names[f as usize]);
+            i.dict.borrow().get(&key).cloned()
+        });
+        if let Some(v) = found {
             return Ok(v);
         }
     }
-    attr::get_attr(vm, group, name)
+    attr::get_attr(vm, group, FIELD_NAMES[f as usize])
 }
 
 fn truthy(vm: &mut Vm, v: &Value) -> PyResult<bool> {
@@ -210,20 +225,20 @@ fn create_task_args(vm: &Vm, a: Args) -> PyResult<(Value, Value, Value)> {
 /// `TaskGroup.create_task(coro, *, name=None, context=None)`.
 fn create_task(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let (group, coro, name) = create_task_args(vm, a)?;
-    let entered = field(vm, &group, "_entered")?;
+    let entered = field(vm, &group, Field::Entered)?;
     if !truthy(vm, &entered)? {
         return Err(refused(vm, &group, "has not been entered"));
     }
-    let tasks_v = field(vm, &group, "_tasks")?;
-    let exiting = field(vm, &group, "_exiting")?;
+    let tasks_v = field(vm, &group, Field::Tasks)?;
+    let exiting = field(vm, &group, Field::Exiting)?;
     if truthy(vm, &exiting)? && !truthy(vm, &tasks_v)? {
         return Err(refused(vm, &group, "is finished"));
     }
-    let aborting = field(vm, &group, "_aborting")?;
+    let aborting = field(vm, &group, Field::Aborting)?;
     if truthy(vm, &aborting)? {
         return Err(refused(vm, &group, "is shutting down"));
     }
-    let loop_obj = field(vm, &group, "_loop")?;
+    let loop_obj = field(vm, &group, Field::Loop)?;
     let task = match events::running() {
         // The loop the group was entered in is running: make the task directly.
         Some(core) if core.obj.borrow().is(&loop_obj) => tasks::new_task(vm, &core, coro, name)?,
@@ -235,13 +250,14 @@ fn create_task(vm: &mut Vm, a: Args) -> PyResult<Value> {
             task
         }
     };
-    let on_done = Value::BoundMethod(Rc::new(BoundMethod {
-        func: ON_DONE.with(|d| d.borrow().clone()),
-        receiver: group,
-    }));
     if futures::is_future(&task) {
-        futures::add_callback(vm, &task, Callback::Py(on_done))?;
+        // CPython adds the bound `_on_task_done`; its native part (see `child_done`) is
+        // called directly instead, with the group captured.
+        let g = group.clone();
+        let on_done: futures::NativeCallback = Rc::new(move |vm, t| child_done(vm, &g, t));
+        futures::add_callback(vm, &task, Callback::Native(on_done))?;
     } else {
+        let on_done = attr::get_attr(vm, &group, "_on_task_done")?;
         vm.call_method(&task, "add_done_callback", vec![on_done])?;
     }
     ops::setitem(vm, &tasks_v, task_key(&task), task.clone())?;
@@ -256,30 +272,25 @@ fn refused(vm: &mut Vm, group: &Value, what: &str) -> Value {
     }
 }
 
-/// The done callback of each child, bound to its group. A child that returned normally only
-/// leaves `_tasks` (and may complete `_on_completed_fut`); that part of the Python
-/// `_on_task_done` runs here. Any other outcome calls the Python method, whose first steps
-/// then find nothing left to do.
-fn on_task_done(vm: &mut Vm, a: Args) -> PyResult<Value> {
-    let (Some(group), Some(task)) = (a.pos.first(), a.pos.get(1)) else {
-        return Err(vm.type_error(
-            "TaskGroup._on_task_done() missing 1 required positional argument: 'task'",
-        ));
-    };
-    let succeeded = futures::is_future(task)
-        && futures::state_of(task) == FutSt::Finished
-        && futures::exception_of(task).is_none();
-    let tasks = match field(vm, group, "_tasks")? {
+/// The done callback of each child of `group`. A child that returned normally only leaves
+/// `_tasks` (and may complete `_on_completed_fut`); that part of the Python `_on_task_done`
+/// runs here. Any other outcome calls the Python method, whose first steps then find nothing
+/// left to do.
+fn child_done(vm: &mut Vm, group: &Value, task: &Value) -> PyResult<()> {
+    let succeeded =
+        futures::state_of(task) == FutSt::Finished && futures::exception_of(task).is_none();
+    let tasks = match field(vm, group, Field::Tasks)? {
         v if succeeded => ops::dict_of(&v),
         _ => None,
     };
     let Some(tasks) = tasks else {
-        return vm.call_method(group, "_on_task_done", vec![task.clone()]);
+        vm.call_method(group, "_on_task_done", vec![task.clone()])?;
+        return Ok(());
     };
     ops::dict_del_in(vm, &tasks, &task_key(task))?;
     let left = tasks.borrow().len();
     if left == 0 {
-        let fut = field(vm, group, "_on_completed_fut")?;
+        let fut = field(vm, group, Field::OnCompletedFut)?;
         if !fut.is_none() {
             let done = vm.call_method(&fut, "done", vec![])?;
             if !truthy(vm, &done)? {
@@ -287,5 +298,5 @@ fn on_task_done(vm: &mut Vm, a: Args) -> PyResult<Value> {
             }
         }
     }
-    Ok(Value::None)
+    Ok(())
 }
