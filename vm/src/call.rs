@@ -232,6 +232,12 @@ impl Vm {
     /// Calling a generator or coroutine function: binds the arguments into a suspended frame.
     pub fn make_generator(&mut self, f: &Rc<Function>, args: Args) -> PyResult<Value> {
         let locals = bind_args(self, f, args)?;
+        Ok(self.generator_with_locals(f, locals))
+    }
+
+    /// The generator, coroutine or async generator object of `f` with its locals bound
+    /// (`code.nlocals()` slots; the cells are made here).
+    pub(crate) fn generator_with_locals(&mut self, f: &Rc<Function>, locals: Vec<Value>) -> Value {
         let cells = new_cells(f, &locals);
         let kind = if f.code.flags.coroutine {
             GenKind::Coroutine
@@ -253,7 +259,7 @@ impl Vm {
                 awaited: false,
             },
         ));
-        Ok(crate::gc::track_generator(gen))
+        crate::gc::track_generator(gen)
     }
 
     /// The coroutine that runs a module's top-level code (compiled with a top-level `await`, so

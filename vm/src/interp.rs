@@ -763,11 +763,7 @@ impl Vm {
                     };
                     // Drop the frame's slots and the callee; the result goes where the
                     // caller wants it, below.
-                    while self.stack.len() > frame.ret_sp() {
-                        if let Some(v) = self.stack.pop() {
-                            v.discard();
-                        }
-                    }
+                    discard_above(&mut self.stack, frame.ret_sp());
                     // Dropped field by field, as the generic frame destructor is an out-of-line
                     // call. `extra` was checked to be None above, and a frame returning in Push
                     // or Await mode never belongs to a generator object (resuming one sets
@@ -1803,6 +1799,21 @@ impl Vm {
             self.frames.push(frame);
             return Ok(CallPlan::Pushed);
         }
+        if is_gen
+            && kw.is_empty()
+            && n == code.argcount as usize
+            && !code.flags.varargs
+            && !code.flags.varkw
+            && code.kwonlyargcount == 0
+        {
+            // `gen(a, b)` with exactly its positional parameters: the arguments move into the
+            // generator's locals as they are, with no binding pass.
+            let mut locals = Vec::with_capacity(code.nlocals());
+            locals.extend(self.stack.drain(args_at..));
+            locals.resize(code.nlocals(), Value::Null);
+            self.stack.truncate(ret_sp);
+            return Ok(CallPlan::Done(self.generator_with_locals(f, locals)));
+        }
         let pos = self.stack.split_off(args_at);
         self.stack.truncate(ret_sp);
         let args = Args { pos, kw };
@@ -1878,6 +1889,26 @@ fn compare_by_op<T: PartialOrd>(op: u32, x: T, y: T) -> bool {
         3 => x <= y,
         4 => x > y,
         _ => x >= y,
+    }
+}
+
+/// Drops `stack[sp..]` (a returning frame's slots and callee), skipping the destructor call
+/// for immediates; cheaper than popping them one by one.
+#[inline(always)]
+fn discard_above(stack: &mut Vec<Value>, sp: usize) {
+    let len = stack.len();
+    if sp >= len {
+        return;
+    }
+    // SAFETY: the length is cut to `sp` first, so each value past it is read (moved out)
+    // exactly once and is no longer reachable through the vector. Destructors run after the
+    // cut and cannot reach the stack.
+    unsafe {
+        stack.set_len(sp);
+        let p = stack.as_mut_ptr();
+        for i in sp..len {
+            std::ptr::read(p.add(i)).discard();
+        }
     }
 }
 
