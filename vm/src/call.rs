@@ -206,6 +206,11 @@ fn new_cells(f: &Function, locals: &[Value]) -> Vec<Rc<RefCell<Value>>> {
     cells
 }
 
+/// Operand slots a new generator's buffer has room for beyond its locals. A suspended frame
+/// saves its operands there (an `await` leaves one or two: the awaitable and what the enclosing
+/// expression had pushed); `Code::max_stack` is not computed by the compiler, so this guesses.
+pub(crate) const SUSPEND_OPERANDS: usize = 4;
+
 impl Vm {
     /// Pushes a frame for script function `f` with `args` bound. The caller's stack above
     /// `ret_sp` is discarded when the frame returns. Errors (bad arguments, recursion) push nothing.
@@ -237,7 +242,14 @@ impl Vm {
 
     /// The generator, coroutine or async generator object of `f` with its locals bound
     /// (`code.nlocals()` slots; the cells are made here).
-    pub(crate) fn generator_with_locals(&mut self, f: &Rc<Function>, locals: Vec<Value>) -> Value {
+    pub(crate) fn generator_with_locals(
+        &mut self,
+        f: &Rc<Function>,
+        mut locals: Vec<Value>,
+    ) -> Value {
+        // The first suspension saves the frame's operands after its locals into this buffer:
+        // make room for them now rather than grow it then.
+        locals.reserve_exact(SUSPEND_OPERANDS);
         let cells = new_cells(f, &locals);
         let kind = if f.code.flags.coroutine {
             GenKind::Coroutine

@@ -1808,7 +1808,8 @@ impl Vm {
         {
             // `gen(a, b)` with exactly its positional parameters: the arguments move into the
             // generator's locals as they are, with no binding pass.
-            let mut locals = Vec::with_capacity(code.nlocals());
+            // Room for a few operands too: a suspension saves them into this buffer.
+            let mut locals = Vec::with_capacity(code.nlocals() + crate::call::SUSPEND_OPERANDS);
             locals.extend(self.stack.drain(args_at..));
             locals.resize(code.nlocals(), Value::Null);
             self.stack.truncate(ret_sp);
