@@ -1,187 +1,192 @@
-//! `asyncio.TaskGroup` with 3.11 semantics (the first failing child cancels its siblings and the
-//! body; errors are raised together as an ExceptionGroup), following CPython's
-//! `asyncio/taskgroups.py`.
+//! `asyncio.TaskGroup`, native, with the semantics of CPython 3.11's `asyncio/taskgroups.py`:
+//! the first failing child cancels its siblings and the body; errors are raised together as an
+//! ExceptionGroup; KeyboardInterrupt and SystemExit are raised as themselves.
 //!
-//! The group's state and its once-per-group methods (`__aenter__`, `__aexit__`, `_abort`) are
-//! the Python below. What runs once per child is native: `create_task`, and the done callback
-//! each child gets, which handles a child that finished normally itself and hands any other
-//! outcome (cancelled, failed) to the Python `_on_task_done`. Both work on the same instance
-//! attributes the Python reads (`_tasks` maps `id(task)` to the task, as the task tree expects).
+//! This file owns the group's state, `create_task` and what runs when a child finishes (both
+//! once per child, so they are kept cheap: no attribute lookups, no script calls). The
+//! `async with` part, `__aenter__` and `__aexit__`, is in taskgroup_exit.rs.
 
-use std::rc::Rc;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::{Rc, Weak};
 
+use eddy_vm::objects::class::{Class, Instance};
 use eddy_vm::objects::module::Module;
-use eddy_vm::value::{PyStr, StrRef};
-use eddy_vm::{attr, ops, Args, PyResult, Value, Vm};
+use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
-use super::events;
-use super::futures::{self, Callback, FutSt};
-use super::tasks;
+use super::futures::{self, Callback};
+use super::taskgroup_exit;
+use super::{events, tasks};
+use crate::native_state;
+use crate::util;
 
-pub const PY: &str = r#"
-class TaskGroup:
-    def __init__(self):
-        self._entered = False
-        self._exiting = False
-        self._aborting = False
-        self._loop = None
-        self._parent_task = None
-        self._parent_cancel_requested = False
-        self._tasks = {}
-        self._errors = []
-        self._base_error = None
-        self._on_completed_fut = None
+/// Hashes a task's address: already unique, so one multiply spreads it over the table.
+#[derive(Default)]
+pub struct AddrHasher(u64);
 
-    def __repr__(self):
-        info = ['']
-        if self._tasks:
-            info.append(f'tasks={len(self._tasks)}')
-        if self._errors:
-            info.append(f'errors={len(self._errors)}')
-        if self._aborting:
-            info.append('cancelling')
-        elif self._entered:
-            info.append('entered')
-        info_str = ' '.join(info)
-        return f'<TaskGroup{info_str}>'
-
-    async def __aenter__(self):
-        if self._entered:
-            raise RuntimeError(f"TaskGroup {self!r} has already been entered")
-        if self._loop is None:
-            self._loop = get_running_loop()
-        self._parent_task = current_task()
-        if self._parent_task is None:
-            raise RuntimeError(f'TaskGroup {self!r} cannot determine the parent task')
-        self._entered = True
-        return self
-
-    async def __aexit__(self, et, exc, tb):
-        self._exiting = True
-        if exc is not None and self._is_base_error(exc) and self._base_error is None:
-            self._base_error = exc
-        propagate_cancellation_error = exc if et is CancelledError else None
-        if self._parent_cancel_requested:
-            if self._parent_task.uncancel() == 0:
-                propagate_cancellation_error = None
-        if et is not None:
-            if not self._aborting:
-                self._abort()
-        while self._tasks:
-            if self._on_completed_fut is None:
-                self._on_completed_fut = self._loop.create_future()
-            try:
-                await self._on_completed_fut
-            except CancelledError as ex:
-                if not self._aborting:
-                    propagate_cancellation_error = ex
-                    self._abort()
-            self._on_completed_fut = None
-        if self._base_error is not None:
-            raise self._base_error
-        if propagate_cancellation_error and not self._errors:
-            raise propagate_cancellation_error
-        if et is not None and et is not CancelledError:
-            self._errors.append(exc)
-        if self._errors:
-            try:
-                me = BaseExceptionGroup('unhandled errors in a TaskGroup', self._errors)
-                raise me from None
-            finally:
-                self._errors = None
-
-    def _is_base_error(self, exc):
-        return isinstance(exc, (SystemExit, KeyboardInterrupt))
-
-    def _abort(self):
-        self._aborting = True
-        for t in list(self._tasks.values()):
-            if not t.done():
-                t.cancel()
-
-    def _on_task_done(self, task):
-        self._tasks.pop(id(task), None)
-        if self._on_completed_fut is not None and not self._tasks:
-            if not self._on_completed_fut.done():
-                self._on_completed_fut.set_result(True)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is None:
-            return
-        self._errors.append(exc)
-        if self._is_base_error(exc) and self._base_error is None:
-            self._base_error = exc
-        if self._parent_task.done():
-            return
-        if not self._aborting and not self._parent_cancel_requested:
-            self._abort()
-            self._parent_cancel_requested = True
-            self._parent_task.cancel()
-"#;
-
-/// The instance attributes the native parts read, as indexes into `FIELDS`.
-#[derive(Clone, Copy)]
-enum Field {
-    Entered,
-    Exiting,
-    Aborting,
-    Tasks,
-    Loop,
-    OnCompletedFut,
-}
-
-const FIELD_NAMES: [&str; 6] = [
-    "_entered",
-    "_exiting",
-    "_aborting",
-    "_tasks",
-    "_loop",
-    "_on_completed_fut",
-];
-
-thread_local! {
-    /// `FIELD_NAMES` as strings that keep their hash, so a lookup does not hash the name again.
-    static FIELDS: Vec<Rc<PyStr>> = FIELD_NAMES.iter().map(|n| Rc::new(PyStr::new(*n))).collect();
-}
-
-/// Replaces the Python `create_task` of the `TaskGroup` class in `m` with the native one.
-pub fn install(vm: &Vm, m: &Module) {
-    let Some(Value::Class(cls)) = m.get("TaskGroup") else {
-        return;
-    };
-    cls.set_attr(
-        vm.intern("create_task"),
-        vm.native("create_task", create_task),
-    );
-}
-
-/// An attribute of the group: straight from its instance dict (where `__init__` put it), or
-/// through the generic lookup (and its AttributeError) when it is not there.
-fn field(vm: &mut Vm, group: &Value, f: Field) -> PyResult<Value> {
-    if let Value::Instance(i) = group {
-        let found = FIELDS.with(|names| {
-            let key = StrRef(&names[f as usize]);
-            i.dict.borrow().get(&key).cloned()
-        });
-        if let Some(v) = found {
-            return Ok(v);
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_usize(self.0 as usize ^ *b as usize);
         }
     }
-    attr::get_attr(vm, group, FIELD_NAMES[f as usize])
-}
-
-fn truthy(vm: &mut Vm, v: &Value) -> PyResult<bool> {
-    match v {
-        Value::Bool(b) => Ok(*b),
-        Value::None => Ok(false),
-        _ => ops::truthy(vm, v),
+    fn write_usize(&mut self, n: usize) {
+        // Objects are 16-byte aligned: drop the bits that are always zero.
+        self.0 = ((n >> 4) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
-/// `id(task)`, the key of `_tasks`.
-fn task_key(task: &Value) -> Value {
-    Value::Int(task.ptr_id().unwrap_or(0) as i64)
+/// The group's tasks not yet done, by address (CPython's `_tasks` set).
+pub type TaskSet = HashMap<usize, Value, BuildHasherDefault<AddrHasher>>;
+
+/// What CPython keeps in the group's attributes.
+#[derive(Default)]
+pub struct GroupState {
+    pub entered: bool,
+    pub exiting: bool,
+    pub aborting: bool,
+    /// The loop `__aenter__` found running.
+    pub loop_obj: Option<Value>,
+    pub parent_task: Option<Value>,
+    /// The group cancelled its parent task (a child failed) and `__aexit__` must uncancel it.
+    pub parent_cancel_requested: bool,
+    pub tasks: TaskSet,
+    pub errors: Vec<Value>,
+    /// The first KeyboardInterrupt or SystemExit, raised as itself by `__aexit__`.
+    pub base_error: Option<Value>,
+    /// The future `__aexit__` waits on; completed when the last task finishes.
+    pub on_completed_fut: Option<Value>,
+}
+
+native_state!(
+    GroupState,
+    |s, f| {
+        s.loop_obj
+            .iter()
+            .chain(s.parent_task.iter())
+            .chain(s.tasks.values())
+            .chain(s.errors.iter())
+            .chain(s.base_error.iter())
+            .chain(s.on_completed_fut.iter())
+            .for_each(&mut *f);
+    },
+    |c, out| {
+        out.extend(c.loop_obj.take());
+        out.extend(c.parent_task.take());
+        out.extend(c.tasks.drain().map(|(_, t)| t));
+        out.append(&mut c.errors);
+        out.extend(c.base_error.take());
+        out.extend(c.on_completed_fut.take());
+    }
+);
+
+thread_local! {
+    /// Groups whose `__aexit__` is running, for the task tree (see `waiting_children`).
+    static EXITING: RefCell<Vec<Weak<Instance>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the state of `group` (None if it is not a TaskGroup).
+pub fn with<R>(group: &Value, f: impl FnOnce(&mut GroupState) -> R) -> Option<R> {
+    util::with_state(group, f)
+}
+
+/// Like `with`, with CPython's TypeError for a method called on something else.
+fn state<R>(vm: &Vm, group: &Value, f: impl FnOnce(&mut GroupState) -> R) -> PyResult<R> {
+    util::state(vm, group, "TaskGroup", f)
+}
+
+fn task_key(task: &Value) -> usize {
+    task.ptr_id().unwrap_or(0)
+}
+
+/// `asyncio.TaskGroup`, added to the module `m`.
+pub fn install(vm: &Vm, m: &Module) {
+    let cls = group_class(vm);
+    m.set("TaskGroup", Value::Class(cls));
+}
+
+fn group_class(vm: &Vm) -> Rc<Class> {
+    let cls = util::native_class(vm, "TaskGroup", "asyncio.taskgroups", None, |vm, mut a| {
+        let cls = util::new_cls(vm, &mut a)?;
+        Ok(util::new_native(&cls, GroupState::default()))
+    });
+    util::methods(
+        vm,
+        &cls,
+        &[
+            ("__init__", init),
+            ("__repr__", |vm, a| {
+                let r = state(vm, &a.pos[0], |s| repr(s))?;
+                Ok(Value::string(r))
+            }),
+            ("__aenter__", taskgroup_exit::aenter),
+            ("__aexit__", taskgroup_exit::aexit),
+            ("create_task", create_task),
+            ("_abort", |vm, a| {
+                state(vm, &a.pos[0], |_| ())?;
+                abort(vm, &a.pos[0])?;
+                Ok(Value::None)
+            }),
+            ("_on_task_done", |vm, a| {
+                util::arity(vm, "_on_task_done", &a, 2, 2)?;
+                state(vm, &a.pos[0], |_| ())?;
+                child_done(vm, &a.pos[0], &a.pos[1])?;
+                Ok(Value::None)
+            }),
+            ("_is_base_error", |vm, a| {
+                util::arity(vm, "_is_base_error", &a, 2, 2)?;
+                Ok(Value::Bool(is_base_error(vm, &a.pos[1])))
+            }),
+        ],
+    );
+    cls
+}
+
+/// `TaskGroup()`: takes no arguments; (re)sets the state as CPython's `__init__` does.
+fn init(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    if let Some((k, _)) = a.kw.first() {
+        return Err(vm.type_error(format!(
+            "TaskGroup.__init__() got an unexpected keyword argument '{}'",
+            k.s
+        )));
+    }
+    if a.pos.len() > 1 {
+        return Err(vm.type_error(format!(
+            "TaskGroup.__init__() takes 1 positional argument but {} were given",
+            a.pos.len()
+        )));
+    }
+    state(vm, &a.pos[0], |s| *s = GroupState::default())?;
+    Ok(Value::None)
+}
+
+/// `<TaskGroup tasks=2 errors=1 cancelling>`, as CPython's `__repr__`.
+pub fn repr(s: &GroupState) -> String {
+    let mut info = String::new();
+    if !s.tasks.is_empty() {
+        info.push_str(&format!(" tasks={}", s.tasks.len()));
+    }
+    if !s.errors.is_empty() {
+        info.push_str(&format!(" errors={}", s.errors.len()));
+    }
+    if s.aborting {
+        info.push_str(" cancelling");
+    } else if s.entered {
+        info.push_str(" entered");
+    }
+    format!("<TaskGroup{info}>")
+}
+
+/// CPython's `RuntimeError(f"TaskGroup {self!r} <what>")`.
+pub fn refused(vm: &mut Vm, group: &Value, what: &str) -> Value {
+    match ops::repr(vm, group) {
+        Ok(r) => vm.error("RuntimeError", format!("TaskGroup {r} {what}")),
+        Err(e) => e,
+    }
 }
 
 /// The arguments of `create_task(self, coro, *, name=None, context=None)`, with the errors
@@ -225,20 +230,24 @@ fn create_task_args(vm: &Vm, a: Args) -> PyResult<(Value, Value, Value)> {
 /// `TaskGroup.create_task(coro, *, name=None, context=None)`.
 fn create_task(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let (group, coro, name) = create_task_args(vm, a)?;
-    let entered = field(vm, &group, Field::Entered)?;
-    if !truthy(vm, &entered)? {
+    let (entered, finished, aborting, loop_obj) = state(vm, &group, |s| {
+        (
+            s.entered,
+            s.exiting && s.tasks.is_empty(),
+            s.aborting,
+            s.loop_obj.clone(),
+        )
+    })?;
+    if !entered {
         return Err(refused(vm, &group, "has not been entered"));
     }
-    let tasks_v = field(vm, &group, Field::Tasks)?;
-    let exiting = field(vm, &group, Field::Exiting)?;
-    if truthy(vm, &exiting)? && !truthy(vm, &tasks_v)? {
+    if finished {
         return Err(refused(vm, &group, "is finished"));
     }
-    let aborting = field(vm, &group, Field::Aborting)?;
-    if truthy(vm, &aborting)? {
+    if aborting {
         return Err(refused(vm, &group, "is shutting down"));
     }
-    let loop_obj = field(vm, &group, Field::Loop)?;
+    let loop_obj = loop_obj.unwrap_or(Value::None);
     let task = match events::running() {
         // The loop the group was entered in is running: make the task directly.
         Some(core) if core.obj.borrow().is(&loop_obj) => tasks::new_task(vm, &core, coro, name)?,
@@ -251,52 +260,176 @@ fn create_task(vm: &mut Vm, a: Args) -> PyResult<Value> {
         }
     };
     if futures::is_future(&task) {
-        // CPython adds the bound `_on_task_done`; its native part (see `child_done`) is
-        // called directly instead, with the group captured.
+        // CPython adds the bound `_on_task_done`; the native callback runs the same code.
         let g = group.clone();
         let on_done: futures::NativeCallback = Rc::new(move |vm, t| child_done(vm, &g, t));
         futures::add_callback(vm, &task, Callback::Native(on_done))?;
     } else {
-        let on_done = attr::get_attr(vm, &group, "_on_task_done")?;
+        let on_done = eddy_vm::attr::get_attr(vm, &group, "_on_task_done")?;
         vm.call_method(&task, "add_done_callback", vec![on_done])?;
     }
-    ops::setitem(vm, &tasks_v, task_key(&task), task.clone())?;
+    with(&group, |s| s.tasks.insert(task_key(&task), task.clone()));
     Ok(task)
 }
 
-/// CPython's `RuntimeError(f"TaskGroup {self!r} <what>")`.
-fn refused(vm: &mut Vm, group: &Value, what: &str) -> Value {
-    match ops::repr(vm, group) {
-        Ok(r) => vm.error("RuntimeError", format!("TaskGroup {r} {what}")),
-        Err(e) => e,
-    }
+/// `isinstance(exc, (SystemExit, KeyboardInterrupt))`.
+pub fn is_base_error(vm: &Vm, exc: &Value) -> bool {
+    vm.exc_matches(exc, "SystemExit") || vm.exc_matches(exc, "KeyboardInterrupt")
 }
 
-/// The done callback of each child of `group`. A child that returned normally only leaves
-/// `_tasks` (and may complete `_on_completed_fut`); that part of the Python `_on_task_done`
-/// runs here. Any other outcome calls the Python method, whose first steps then find nothing
-/// left to do.
+fn task_done(vm: &mut Vm, t: &Value) -> PyResult<bool> {
+    if futures::is_future(t) {
+        return Ok(futures::is_done(t));
+    }
+    let r = vm.call_method(t, "done", vec![])?;
+    ops::truthy(vm, &r)
+}
+
+fn task_cancelled(vm: &mut Vm, t: &Value) -> PyResult<bool> {
+    if futures::is_future(t) {
+        return Ok(futures::is_cancelled(t));
+    }
+    let r = vm.call_method(t, "cancelled", vec![])?;
+    ops::truthy(vm, &r)
+}
+
+fn task_exception(vm: &mut Vm, t: &Value) -> PyResult<Value> {
+    if futures::is_future(t) {
+        return futures::exception(vm, t);
+    }
+    vm.call_method(t, "exception", vec![])
+}
+
+fn cancel(vm: &mut Vm, t: &Value) -> PyResult<()> {
+    if futures::is_future(t) {
+        tasks::cancel(vm, t, Value::None)?;
+    } else {
+        vm.call_method(t, "cancel", vec![])?;
+    }
+    Ok(())
+}
+
+/// The tasks of `s`, oldest first (CPython iterates a set; creation order is what it mostly
+/// shows, and is deterministic).
+fn tasks_in_order(s: &GroupState) -> Vec<Value> {
+    let mut ts: Vec<(u64, Value)> = s
+        .tasks
+        .values()
+        .map(|t| {
+            let id = futures::with(t, |f| f.task.as_ref().map(|d| d.id)).flatten();
+            (id.unwrap_or(u64::MAX), t.clone())
+        })
+        .collect();
+    ts.sort_by_key(|(id, _)| *id);
+    ts.into_iter().map(|(_, t)| t).collect()
+}
+
+/// `_abort`: cancel every task not yet done.
+pub fn abort(vm: &mut Vm, group: &Value) -> PyResult<()> {
+    let ts = with(group, |s| {
+        s.aborting = true;
+        tasks_in_order(s)
+    })
+    .unwrap_or_default();
+    for t in ts {
+        if !task_done(vm, &t)? {
+            cancel(vm, &t)?;
+        }
+    }
+    Ok(())
+}
+
+/// `_on_task_done(task)`: the done callback of each child of `group`.
 fn child_done(vm: &mut Vm, group: &Value, task: &Value) -> PyResult<()> {
-    let succeeded =
-        futures::state_of(task) == FutSt::Finished && futures::exception_of(task).is_none();
-    let tasks = match field(vm, group, Field::Tasks)? {
-        v if succeeded => ops::dict_of(&v),
-        _ => None,
-    };
-    let Some(tasks) = tasks else {
-        vm.call_method(group, "_on_task_done", vec![task.clone()])?;
-        return Ok(());
-    };
-    ops::dict_del_in(vm, &tasks, &task_key(task))?;
-    let left = tasks.borrow().len();
-    if left == 0 {
-        let fut = field(vm, group, Field::OnCompletedFut)?;
-        if !fut.is_none() {
-            let done = vm.call_method(&fut, "done", vec![])?;
-            if !truthy(vm, &done)? {
+    let completed = with(group, |s| {
+        s.tasks.remove(&task_key(task));
+        if s.tasks.is_empty() {
+            s.on_completed_fut.clone()
+        } else {
+            None
+        }
+    })
+    .flatten();
+    if let Some(fut) = completed {
+        if !task_done(vm, &fut)? {
+            if futures::is_future(&fut) {
+                futures::set_result(vm, &fut, Value::Bool(true))?;
+            } else {
                 vm.call_method(&fut, "set_result", vec![Value::Bool(true)])?;
             }
         }
     }
+    if task_cancelled(vm, task)? {
+        return Ok(());
+    }
+    let exc = task_exception(vm, task)?;
+    if exc.is_none() {
+        return Ok(());
+    }
+    let base = is_base_error(vm, &exc);
+    let Some((parent, abort_now)) = with(group, |s| {
+        s.errors.push(exc.clone());
+        if base && s.base_error.is_none() {
+            s.base_error = Some(exc.clone());
+        }
+        (
+            s.parent_task.clone(),
+            !s.aborting && !s.parent_cancel_requested,
+        )
+    }) else {
+        return Ok(());
+    };
+    let Some(parent) = parent else {
+        return Ok(());
+    };
+    // The parent already finished: CPython reports this to the loop's exception handler.
+    if task_done(vm, &parent)? {
+        return Ok(());
+    }
+    if abort_now {
+        // Cancel the body too; `__aexit__` uncancels the parent (see its comments).
+        abort(vm, group)?;
+        with(group, |s| s.parent_cancel_requested = true);
+        vm.call_method(&parent, "cancel", vec![])?;
+    }
     Ok(())
+}
+
+/// Records that `group`'s `__aexit__` is running (until `exit_done`).
+pub fn exit_started(group: &Value) {
+    if let Value::Instance(i) = group {
+        EXITING.with(|e| e.borrow_mut().push(Rc::downgrade(i)));
+    }
+}
+
+/// `group`'s `__aexit__` is over (finished, or its coroutine was dropped).
+pub fn exit_done(group: &Value) {
+    let Value::Instance(i) = group else { return };
+    EXITING.with(|e| {
+        let mut e = e.borrow_mut();
+        if let Some(at) = e.iter().position(|w| w.as_ptr() == Rc::as_ptr(i)) {
+            e.swap_remove(at);
+        }
+    });
+}
+
+/// The children `task` waits for at the end of an `async with TaskGroup()` block (the task
+/// tree shows them under it).
+pub fn waiting_children(task: &Value) -> Vec<Value> {
+    let groups: Vec<Value> = EXITING.with(|e| {
+        e.borrow()
+            .iter()
+            .filter_map(|w| w.upgrade().map(Value::Instance))
+            .collect()
+    });
+    groups
+        .iter()
+        .filter_map(|g| {
+            with(g, |s| match &s.parent_task {
+                Some(p) if p.is(task) => tasks_in_order(s),
+                _ => Vec::new(),
+            })
+        })
+        .flatten()
+        .collect()
 }
