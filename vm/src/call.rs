@@ -45,7 +45,8 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
     let argcount = code.argcount as usize;
     let kwonly = code.kwonlyargcount as usize;
     let posonly = code.posonlyargcount as usize;
-    let fname = f.qualname.borrow().s.to_string();
+    // The name is only needed for an error message: made then, not on every call.
+    let fname = || f.qualname.borrow().s.to_string();
     let mut locals = vec![Value::Null; nlocals];
     let Args { pos, kw } = args;
     let npos = pos.len();
@@ -82,13 +83,18 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
         };
         let was = if npos == 1 { "was" } else { "were" };
         let msg = if given_kw > 0 {
-            format!("{fname}() takes {takes} but {npos} positional argument{} (and {} keyword-only argument{}) were given", if npos == 1 { "" } else { "s" }, given_kw, if given_kw == 1 { "" } else { "s" })
+            format!("{}() takes {takes} but {npos} positional argument{} (and {} keyword-only argument{}) were given", fname(), if npos == 1 { "" } else { "s" }, given_kw, if given_kw == 1 { "" } else { "s" })
         } else {
-            format!("{fname}() takes {takes} but {npos} {was} given")
+            format!("{}() takes {takes} but {npos} {was} given", fname())
         };
         return Err(vm.type_error(msg));
     }
-    let kw_names: Vec<String> = kw.iter().map(|(k, _)| k.s.to_string()).collect();
+    // The keyword names, kept only for the positional-only error (a cheap Rc clone each).
+    let kw_names: Vec<Rc<PyStr>> = if kw.is_empty() {
+        Vec::new()
+    } else {
+        kw.iter().map(|(k, _)| k.clone()).collect()
+    };
     let kwargs_dict = if code.flags.varkw {
         Some(vm.new_dict())
     } else {
@@ -103,7 +109,8 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
             Some(i) => {
                 if !locals[i].is_null() {
                     return Err(vm.type_error(format!(
-                        "{fname}() got multiple values for argument '{}'",
+                        "{}() got multiple values for argument '{}'",
+                        fname(),
                         k.s
                     )));
                 }
@@ -115,13 +122,14 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
                     if code.varnames[..posonly].iter().any(|n| n.s == k.s) {
                         let all: Vec<&str> = code.varnames[..posonly]
                             .iter()
-                            .filter(|n| kw_names.iter().any(|k| **k == *n.s))
+                            .filter(|n| kw_names.iter().any(|k| k.s == n.s))
                             .map(|n| &*n.s)
                             .collect();
-                        return Err(vm.type_error(format!("{fname}() got some positional-only arguments passed as keyword arguments: '{}'", all.join(", "))));
+                        return Err(vm.type_error(format!("{}() got some positional-only arguments passed as keyword arguments: '{}'", fname(), all.join(", "))));
                     }
                     return Err(vm.type_error(format!(
-                        "{fname}() got an unexpected keyword argument '{}'",
+                        "{}() got an unexpected keyword argument '{}'",
+                        fname(),
                         k.s
                     )));
                 }
@@ -145,7 +153,8 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
     }
     if !missing.is_empty() {
         return Err(vm.type_error(format!(
-            "{fname}() missing {} required positional argument{}: {}",
+            "{}() missing {} required positional argument{}: {}",
+            fname(),
             missing.len(),
             if missing.len() == 1 { "" } else { "s" },
             name_list(&missing)
@@ -167,7 +176,8 @@ pub fn bind_args(vm: &mut Vm, f: &Function, args: Args) -> PyResult<Vec<Value>> 
     }
     if !missing.is_empty() {
         return Err(vm.type_error(format!(
-            "{fname}() missing {} required keyword-only argument{}: {}",
+            "{}() missing {} required keyword-only argument{}: {}",
+            fname(),
             missing.len(),
             if missing.len() == 1 { "" } else { "s" },
             name_list(&missing)
@@ -196,6 +206,11 @@ fn new_cells(f: &Function, locals: &[Value]) -> Vec<Rc<RefCell<Value>>> {
     cells
 }
 
+/// Operand slots a new generator's buffer has room for beyond its locals. A suspended frame
+/// saves its operands there (an `await` leaves one or two: the awaitable and what the enclosing
+/// expression had pushed); `Code::max_stack` is not computed by the compiler, so this guesses.
+pub(crate) const SUSPEND_OPERANDS: usize = 4;
+
 impl Vm {
     /// Pushes a frame for script function `f` with `args` bound. The caller's stack above
     /// `ret_sp` is discarded when the frame returns. Errors (bad arguments, recursion) push nothing.
@@ -222,6 +237,19 @@ impl Vm {
     /// Calling a generator or coroutine function: binds the arguments into a suspended frame.
     pub fn make_generator(&mut self, f: &Rc<Function>, args: Args) -> PyResult<Value> {
         let locals = bind_args(self, f, args)?;
+        Ok(self.generator_with_locals(f, locals))
+    }
+
+    /// The generator, coroutine or async generator object of `f` with its locals bound
+    /// (`code.nlocals()` slots; the cells are made here).
+    pub(crate) fn generator_with_locals(
+        &mut self,
+        f: &Rc<Function>,
+        mut locals: Vec<Value>,
+    ) -> Value {
+        // The first suspension saves the frame's operands after its locals into this buffer:
+        // make room for them now rather than grow it then.
+        locals.reserve_exact(SUSPEND_OPERANDS);
         let cells = new_cells(f, &locals);
         let kind = if f.code.flags.coroutine {
             GenKind::Coroutine
@@ -243,7 +271,7 @@ impl Vm {
                 awaited: false,
             },
         ));
-        Ok(crate::gc::track_generator(gen))
+        crate::gc::track_generator(gen)
     }
 
     /// The coroutine that runs a module's top-level code (compiled with a top-level `await`, so

@@ -222,6 +222,19 @@ impl Vm {
                 }
                 Instr::LoadFastLoadFast(ab) => {
                     let (a, b) = (ab & 0xffff, ab >> 16);
+                    // `x op y` of two int locals: computed here, one dispatch instead of two.
+                    if let Some(&(Instr::Binary(op) | Instr::InplaceBinary(op))) = instrs.get(ip) {
+                        if let (&Value::Int(x), &Value::Int(y)) = (
+                            &self.stack[base + a as usize],
+                            &self.stack[base + b as usize],
+                        ) {
+                            if let Some(r) = int_fast_op(op, x, y) {
+                                ip += 1;
+                                self.stack.push(Value::Int(r));
+                                continue;
+                            }
+                        }
+                    }
                     let va = &self.stack[base + a as usize];
                     if va.is_null() {
                         save!();
@@ -659,7 +672,19 @@ impl Vm {
                     };
                     if let Some(item) = range_step {
                         match item {
-                            Some(v) => self.stack.push(Value::Int(v)),
+                            // The loop variable's StoreFast almost always follows: store it
+                            // now, saving a dispatch and a push and pop.
+                            Some(v) => match instrs.get(ip) {
+                                Some(&Instr::StoreFast(slot)) => {
+                                    ip += 1;
+                                    std::mem::replace(
+                                        &mut self.stack[base + slot as usize],
+                                        Value::Int(v),
+                                    )
+                                    .discard();
+                                }
+                                _ => self.stack.push(Value::Int(v)),
+                            },
                             None => {
                                 self.stack.pop();
                                 ip = t as usize;
@@ -736,13 +761,9 @@ impl Vm {
                             Err(e) => return Err(e),
                         },
                     };
-                    // Drop the frame's slots and the callee, push the result.
-                    while self.stack.len() > frame.ret_sp() {
-                        if let Some(v) = self.stack.pop() {
-                            v.discard();
-                        }
-                    }
-                    self.stack.push(result);
+                    // Drop the frame's slots and the callee; the result goes where the
+                    // caller wants it, below.
+                    discard_above(&mut self.stack, frame.ret_sp());
                     // Dropped field by field, as the generic frame destructor is an out-of-line
                     // call. `extra` was checked to be None above, and a frame returning in Push
                     // or Await mode never belongs to a generator object (resuming one sets
@@ -761,6 +782,7 @@ impl Vm {
                     std::mem::forget(extra);
                     std::mem::forget(generator);
                     if self.frames.len() < entry {
+                        self.stack.push(result);
                         return Ok(Value::None);
                     }
                     reload!();
@@ -769,6 +791,15 @@ impl Vm {
                         if let Instr::Send(exit) = instrs[send_ip as usize] {
                             ip = exit as usize;
                         }
+                    }
+                    // `x = f(...)` (or `x = await f(...)`): store the result at once.
+                    match instrs.get(ip) {
+                        Some(&Instr::StoreFast(slot)) => {
+                            ip += 1;
+                            std::mem::replace(&mut self.stack[base + slot as usize], result)
+                                .discard();
+                        }
+                        _ => self.stack.push(result),
                     }
                     if crate::objects::generator::has_pending_close() {
                         self.close_dropped_generators();
@@ -1784,6 +1815,22 @@ impl Vm {
             self.frames.push(frame);
             return Ok(CallPlan::Pushed);
         }
+        if is_gen
+            && kw.is_empty()
+            && n == code.argcount as usize
+            && !code.flags.varargs
+            && !code.flags.varkw
+            && code.kwonlyargcount == 0
+        {
+            // `gen(a, b)` with exactly its positional parameters: the arguments move into the
+            // generator's locals as they are, with no binding pass.
+            // Room for a few operands too: a suspension saves them into this buffer.
+            let mut locals = Vec::with_capacity(code.nlocals() + crate::call::SUSPEND_OPERANDS);
+            locals.extend(self.stack.drain(args_at..));
+            locals.resize(code.nlocals(), Value::Null);
+            self.stack.truncate(ret_sp);
+            return Ok(CallPlan::Done(self.generator_with_locals(f, locals)));
+        }
         let pos = self.stack.split_off(args_at);
         self.stack.truncate(ret_sp);
         let args = Args { pos, kw };
@@ -1859,6 +1906,26 @@ fn compare_by_op<T: PartialOrd>(op: u32, x: T, y: T) -> bool {
         3 => x <= y,
         4 => x > y,
         _ => x >= y,
+    }
+}
+
+/// Drops `stack[sp..]` (a returning frame's slots and callee), skipping the destructor call
+/// for immediates; cheaper than popping them one by one.
+#[inline(always)]
+fn discard_above(stack: &mut Vec<Value>, sp: usize) {
+    let len = stack.len();
+    if sp >= len {
+        return;
+    }
+    // SAFETY: the length is cut to `sp` first, so each value past it is read (moved out)
+    // exactly once and is no longer reachable through the vector. Destructors run after the
+    // cut and cannot reach the stack.
+    unsafe {
+        stack.set_len(sp);
+        let p = stack.as_mut_ptr();
+        for i in sp..len {
+            std::ptr::read(p.add(i)).discard();
+        }
     }
 }
 

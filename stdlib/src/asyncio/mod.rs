@@ -1,7 +1,8 @@
 //! `asyncio`, native: an event loop with CPython's callback ordering (events.rs), Future and
 //! Task (futures.rs, tasks.rs), and the coroutine-level helpers (locks.rs, queues.rs,
-//! taskgroups.rs, timeouts.rs) whose bodies are short Python run over the native core, as
-//! CPython splits `_asyncio` (C) from `asyncio/*.py`.
+//! timeouts.rs) whose bodies are short Python run over the native core, as CPython splits
+//! `_asyncio` (C) from `asyncio/*.py`. TaskGroup is native (taskgroups.rs), as it runs code
+//! for every child.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,6 +25,7 @@ pub mod reactor;
 pub mod sleep;
 pub mod streams;
 pub mod subprocess;
+pub mod taskgroup_exit;
 pub mod taskgroups;
 pub mod tasks;
 pub mod tasktree;
@@ -124,7 +126,6 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),
-        ("<asyncio.taskgroups>", taskgroups::PY),
         ("<asyncio.timeouts>", timeouts::PY),
         ("<asyncio.executor>", executor::PY),
     ] {
@@ -132,6 +133,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         vm.run_module_code(code, m.clone())?;
     }
     executor::export(vm, &m);
+    taskgroups::install(vm, &m);
     // Streams and subprocesses are compiled when first used (lazy.rs).
     lazy::install(vm, &m, &sub);
     Ok(m)

@@ -59,8 +59,6 @@ pub struct Frame {
     pub line: u32,
     /// The source line, trimmed (empty when the file's text is unknown).
     pub source: String,
-    /// For `TaskGroup.__aexit__`, the group: its tasks are shown under the awaiting task.
-    taskgroup: Option<Value>,
 }
 
 impl std::fmt::Display for Frame {
@@ -77,7 +75,7 @@ impl std::fmt::Display for Frame {
 }
 
 impl Frame {
-    /// Frames of Eddy's own helpers (native ones, or Python in `<asyncio.taskgroups>`...)
+    /// Frames of Eddy's own helpers (native ones, or Python in `<asyncio.tasks>`...)
     /// rather than the script's.
     fn is_internal(&self) -> bool {
         self.line == 0 || self.file.starts_with('<')
@@ -99,9 +97,6 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
                 file: f.code.source.name.clone(),
                 line,
                 source: f.code.source.line_text(line).trim().to_string(),
-                taskgroup: (&*g.qualname.s == "TaskGroup.__aexit__")
-                    .then(|| inner.saved.first().cloned())
-                    .flatten(),
             });
             // Suspended in an await loop: the awaited object sits on top of the saved stack.
             match f.ip.checked_sub(2).and_then(|i| f.code.instrs.get(i)) {
@@ -121,7 +116,6 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
             file: String::new(),
             line: 0,
             source: String::new(),
-            taskgroup: None,
         });
     }
     out
@@ -170,9 +164,7 @@ fn info(vm: &mut Vm, core: &LoopCore, task: &Value) -> Option<TaskInfo> {
         None => (Vec::new(), String::new()),
     };
     let chain = await_chain(&coro);
-    for group in chain.iter().filter_map(|f| f.taskgroup.as_ref()) {
-        awaits.extend(taskgroup_tasks(vm, group));
-    }
+    awaits.extend(super::taskgroups::waiting_children(task));
     let mut state = match (running, &waiter) {
         (true, _) => "running".to_string(),
         (false, Some(_)) => format!("waiting for {waiting_for}"),
@@ -211,17 +203,6 @@ fn describe_waiter(vm: &mut Vm, w: &Value) -> (Vec<Value>, String) {
         );
     }
     (Vec::new(), "a Future".into())
-}
-
-/// The tasks of a TaskGroup (its `_tasks` dict maps `id(task)` to the task, or a set as in
-/// CPython holds them), none if it has neither.
-fn taskgroup_tasks(vm: &mut Vm, group: &Value) -> Vec<Value> {
-    let tasks = match eddy_vm::attr::try_get_attr(vm, group, "_tasks") {
-        Ok(Some(Value::Dict(d))) => d.borrow().values(),
-        Ok(Some(set @ Value::Set(_))) => ops::collect(vm, &set).unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    tasks.into_iter().filter(futures::is_future).collect()
 }
 
 /// Every task not yet done, in creation order.
