@@ -641,7 +641,7 @@ fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             }
         }
         (Value::Float(f), Some(n)) => {
-            let n = ops::index_value(vm, &n, "round")?;
+            let n = ops::int_arg(vm, &n)?;
             Ok(Value::Float(round_float(*f, n)))
         }
         (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), None) => Ok(match x {
