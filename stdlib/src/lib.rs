@@ -7,6 +7,7 @@ pub mod asyncio;
 pub mod clock;
 pub mod collections;
 pub mod concurrent;
+pub mod contextlib;
 pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
@@ -35,6 +36,7 @@ pub fn install(vm: &mut Vm) {
         ("collections", collections::init),
         ("concurrent", concurrent::init),
         ("concurrent.futures", concurrent::init_futures),
+        ("contextlib", contextlib::init),
         ("copy", copy::init),
         ("dataclasses", dataclasses::init),
         ("enum", r#enum::init),
