@@ -24,6 +24,7 @@ pub mod string;
 pub mod sys;
 pub mod threading;
 pub mod time;
+pub mod traceback;
 pub mod types;
 pub mod typing;
 pub mod util;
@@ -53,6 +54,7 @@ pub fn install(vm: &mut Vm) {
         ("sys", sys::init),
         ("threading", threading::init),
         ("time", time::init),
+        ("traceback", traceback::init),
         ("types", types::init),
         ("typing", typing::init),
         ("warnings", warnings::init),
