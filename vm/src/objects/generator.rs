@@ -130,6 +130,11 @@ pub fn warn_unawaited(vm: &mut Vm) {
                 Value::string(file.clone()),
                 Value::Int(line as i64),
                 module.clone(),
+                Value::None,
+                Value::None,
+                // CPython's source is the coroutine (gone by now): any non-None source makes
+                // the report end with the line suggesting tracemalloc, as CPython's does.
+                Value::Str(name.clone()),
             ];
             vm.call_method(&w, "warn_explicit", args)
         });
