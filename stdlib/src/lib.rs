@@ -3,7 +3,9 @@
 
 use eddy_vm::Vm;
 
+pub mod abc;
 pub mod asyncio;
+pub mod bisect;
 pub mod clock;
 pub mod collections;
 pub mod concurrent;
@@ -12,6 +14,7 @@ pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
 pub mod functools;
+pub mod heapq;
 pub mod interpreters;
 pub mod itertools;
 pub mod json;
@@ -33,7 +36,9 @@ pub mod warnings;
 /// Registers every built-in module with `vm`.
 pub fn install(vm: &mut Vm) {
     let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
+        ("abc", abc::init),
         ("asyncio", asyncio::init),
+        ("bisect", bisect::init),
         ("collections", collections::init),
         ("concurrent", concurrent::init),
         ("concurrent.futures", concurrent::init_futures),
@@ -42,6 +47,7 @@ pub fn install(vm: &mut Vm) {
         ("dataclasses", dataclasses::init),
         ("enum", r#enum::init),
         ("functools", functools::init),
+        ("heapq", heapq::init),
         ("interpreters", interpreters::init),
         ("itertools", itertools::init),
         ("json", json::init),
