@@ -149,6 +149,22 @@ fn compile_unmangled(
         c.emit(Instr::BuildMap(0));
         c.store_name("__annotations__");
     }
+    // A module's docstring is its `__doc__` (the module starts with `__doc__ = None`).
+    if let (
+        Mode::Module,
+        Some(Stmt {
+            kind:
+                StmtKind::Expr(Expr {
+                    kind: ExprKind::Constant(Constant::Str(doc)),
+                    ..
+                }),
+            ..
+        }),
+    ) = (mode, module.body.first())
+    {
+        c.load_const(Value::str(doc));
+        c.store_name("__doc__");
+    }
     let n = module.body.len();
     for (i, s) in module.body.iter().enumerate() {
         if mode == Mode::Interactive && i + 1 == n {
