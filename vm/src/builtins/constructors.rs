@@ -80,6 +80,12 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             }
         },
         BuiltinKind::Dict => |vm, _c, a| {
+            if a.pos.len() > 1 {
+                return Err(vm.type_error(format!(
+                    "dict expected at most 1 argument, got {}",
+                    a.pos.len()
+                )));
+            }
             let d = vm.new_dict();
             if let Some(v) = a.pos.first() {
                 let v = v.clone();
@@ -339,6 +345,20 @@ fn type_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {
 
 /// Parses Python int literal text in `base` (0 = infer from prefix), allowing underscores.
 pub fn parse_int(text: &str, base: u32) -> Option<BigInt> {
+    // As CPython, any Unicode decimal digit counts as its ASCII digit ('٣' is 3).
+    let ascii;
+    let text = if text.is_ascii() {
+        text
+    } else {
+        ascii = text
+            .chars()
+            .map(|c| match super::decimal_value(c) {
+                Some(d) if !c.is_ascii() => char::from_digit(d, 10).unwrap_or(c),
+                _ => c,
+            })
+            .collect::<String>();
+        &ascii
+    };
     let t = text.trim();
     let (neg, t) = match t.strip_prefix('-') {
         Some(r) => (true, r),
