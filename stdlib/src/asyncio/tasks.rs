@@ -370,6 +370,8 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
     let prev = core.current_task.replace(Some(task.clone()));
     let r = send_or_throw(vm, &coro, exc);
     *core.current_task.borrow_mut() = prev;
+    // Before the task reschedules itself, as CPython's finalizer hook runs during the step.
+    super::asyncgens::after_step(vm, &core);
     match r {
         Ok(Err(ret)) => {
             if with_task(task, |t| std::mem::replace(&mut t.must_cancel, false)) == Some(true) {
