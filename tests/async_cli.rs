@@ -304,8 +304,8 @@ fn sigusr1_prints_the_task_tree_and_the_script_goes_on() {
 
 // ---- never-awaited coroutines ----
 
-/// CPython 3.11 prints the same, each warning followed by a line suggesting tracemalloc (which
-/// Eddy does not have) and with the script's absolute path.
+/// CPython 3.11 prints the same (with the script's absolute path), each warning followed by a
+/// line suggesting tracemalloc.
 const FORGOTTEN_AWAITS: &str = r#"import asyncio, warnings
 
 async def fetch(n):
@@ -342,10 +342,13 @@ fn a_coroutine_never_awaited_is_a_runtime_warning() {
     let expected = concat!(
         "main.py:15: RuntimeWarning: coroutine 'fetch' was never awaited\n",
         "  fetch(1)\n",
+        "RuntimeWarning: Enable tracemalloc to get the object allocation traceback\n",
         "main.py:11: RuntimeWarning: coroutine 'Client.close' was never awaited\n",
         "  self.close()\n",
+        "RuntimeWarning: Enable tracemalloc to get the object allocation traceback\n",
         "main.py:18: RuntimeWarning: coroutine 'fetch' was never awaited\n",
         "  fetch(i)\n",
+        "RuntimeWarning: Enable tracemalloc to get the object allocation traceback\n",
         "Exception ignored in: <coroutine object fetch>\n",
     );
     assert!(r.stderr.starts_with(expected), "{}", r.stderr);

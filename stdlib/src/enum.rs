@@ -25,6 +25,45 @@ const SOURCE: &str = r##"class auto:
     def __repr__(self):
         return 'auto(%r)' % (self.value,)
 
+    # CPython gives auto() its value as soon as the class body assigns it, so `RW = R | W`
+    # combines ints; here values come later, so operators build a deferred _AutoOp.
+    def __or__(self, other):
+        return _AutoOp(lambda a, b: a | b, self, other)
+
+    def __ror__(self, other):
+        return _AutoOp(lambda a, b: a | b, other, self)
+
+    def __and__(self, other):
+        return _AutoOp(lambda a, b: a & b, self, other)
+
+    def __rand__(self, other):
+        return _AutoOp(lambda a, b: a & b, other, self)
+
+    def __xor__(self, other):
+        return _AutoOp(lambda a, b: a ^ b, self, other)
+
+    def __rxor__(self, other):
+        return _AutoOp(lambda a, b: a ^ b, other, self)
+
+
+class _AutoOp(auto):
+    def __init__(self, op, left, right):
+        self.value = None
+        self._op = op
+        self._left = left
+        self._right = right
+
+    def _resolve(self):
+        return self._op(_auto_value(self._left), _auto_value(self._right))
+
+
+def _auto_value(v):
+    if isinstance(v, _AutoOp):
+        return v._resolve()
+    if isinstance(v, auto):
+        return v.value
+    return v
+
 
 def _is_dunder(name):
     return len(name) > 4 and name[:2] == name[-2:] == '__' and name[2] != '_' and name[-3] != '_'
@@ -115,6 +154,8 @@ class Enum:
         if gen is None:
             gen = _find_generate(cls)
         for name, value in items:
+            if isinstance(value, _AutoOp):
+                value.value = value._resolve()
             if isinstance(value, auto):
                 if value.value is None:
                     value.value = gen(name, 1, len(names), last_values[:])
@@ -207,9 +248,13 @@ class Enum:
         return self._value_
 
     def __repr__(self):
+        if self._name_ is None:
+            return f'<{self.__class__.__name__}: {self._value_!r}>'
         return f'<{self.__class__.__name__}.{self._name_}: {self._value_!r}>'
 
     def __str__(self):
+        if self._name_ is None:
+            return f'{self.__class__.__name__}({self._value_!r})'
         return f'{self.__class__.__name__}.{self._name_}'
 
     def __format__(self, spec):
@@ -259,6 +304,9 @@ class IntEnum(int, ReprEnum):
     def __format__(self, spec):
         return format(self._value_, spec)
 
+    def __hash__(self):
+        return hash(self._value_)
+
 
 class StrEnum(str, ReprEnum):
     # The data type's dunders come first in the MRO; CPython's EnumType puts Enum's lookup and
@@ -279,6 +327,9 @@ class StrEnum(str, ReprEnum):
 
     def __format__(self, spec):
         return format(self._value_, spec)
+
+    def __hash__(self):
+        return hash(self._value_)
 
 
 class Flag(Enum):
@@ -321,6 +372,21 @@ class Flag(Enum):
     def __contains__(self, other):
         return other._value_ & self._value_ == other._value_
 
+    # CPython 3.11 iterates (and counts) only the canonical members: single bits.
+    def __class_iter__(cls):
+        return iter([m for m in (cls._member_map_[n] for n in cls._member_names_)
+                     if _is_single_bit(m._value_)])
+
+    def __class_len__(cls):
+        return len([n for n in cls._member_names_
+                    if _is_single_bit(cls._member_map_[n]._value_)])
+
+    def __iter__(self):
+        return iter([m for m in self.__class__ if m._value_ & self._value_ == m._value_])
+
+    def __len__(self):
+        return len(list(self.__iter__()))
+
     def __bool__(self):
         return bool(self._value_)
 
@@ -346,6 +412,33 @@ class IntFlag(int, Flag):
 
     def __str__(self):
         return repr(self._value_)
+
+    def __hash__(self):
+        return hash(self._value_)
+
+    # Bitwise operators with ints or members stay IntFlags (int's would make plain ints).
+    def __or__(self, other):
+        if not isinstance(other, int):
+            return NotImplemented
+        return self.__class__(self._value_ | int(other))
+
+    def __and__(self, other):
+        if not isinstance(other, int):
+            return NotImplemented
+        return self.__class__(self._value_ & int(other))
+
+    def __xor__(self, other):
+        if not isinstance(other, int):
+            return NotImplemented
+        return self.__class__(self._value_ ^ int(other))
+
+    __ror__ = __or__
+    __rand__ = __and__
+    __rxor__ = __xor__
+
+
+def _is_single_bit(value):
+    return isinstance(value, int) and value > 0 and value & (value - 1) == 0
 
 
 def unique(enumeration):

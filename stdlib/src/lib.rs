@@ -3,14 +3,18 @@
 
 use eddy_vm::Vm;
 
+pub mod abc;
 pub mod asyncio;
+pub mod bisect;
 pub mod clock;
 pub mod collections;
 pub mod concurrent;
+pub mod contextlib;
 pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
 pub mod functools;
+pub mod heapq;
 pub mod interpreters;
 pub mod itertools;
 pub mod json;
@@ -23,6 +27,7 @@ pub mod string;
 pub mod sys;
 pub mod threading;
 pub mod time;
+pub mod traceback;
 pub mod types;
 pub mod typing;
 pub mod util;
@@ -31,14 +36,18 @@ pub mod warnings;
 /// Registers every built-in module with `vm`.
 pub fn install(vm: &mut Vm) {
     let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
+        ("abc", abc::init),
         ("asyncio", asyncio::init),
+        ("bisect", bisect::init),
         ("collections", collections::init),
         ("concurrent", concurrent::init),
         ("concurrent.futures", concurrent::init_futures),
+        ("contextlib", contextlib::init),
         ("copy", copy::init),
         ("dataclasses", dataclasses::init),
         ("enum", r#enum::init),
         ("functools", functools::init),
+        ("heapq", heapq::init),
         ("interpreters", interpreters::init),
         ("itertools", itertools::init),
         ("json", json::init),
@@ -51,6 +60,7 @@ pub fn install(vm: &mut Vm) {
         ("sys", sys::init),
         ("threading", threading::init),
         ("time", time::init),
+        ("traceback", traceback::init),
         ("types", types::init),
         ("typing", typing::init),
         ("warnings", warnings::init),

@@ -12,6 +12,8 @@ use eddy_vm::{ops, Args, PyResult, Value, Vm};
 use crate::native_state;
 use crate::util::{self, s};
 
+mod classes;
+
 /// A typing placeholder: its display name (`List`, `Dict[str, int]`, `~T`).
 struct Alias {
     name: String,
@@ -188,6 +190,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             }),
         ],
     );
+    classes::install(vm, &m)?;
     Ok(m)
 }
 

@@ -241,10 +241,30 @@ def _showwarnmsg(msg):
     if _record_log is not None:
         _record_log[-1].append(msg)
         return
-    showwarning(msg.message, msg.category, msg.filename, msg.lineno, msg.file, msg.line)
+    _showwarnmsg_impl(msg)
+
+
+def _showwarnmsg_impl(msg):
+    text = _formatwarnmsg(msg)
+    if msg.file is None:
+        _write_stderr(text)
+    else:
+        msg.file.write(text)
+
+
+def _formatwarnmsg(msg):
+    if formatwarning is not _formatwarning_orig:
+        return formatwarning(msg.message, msg.category, msg.filename, msg.lineno, msg.line)
+    s = formatwarning(msg.message, msg.category, msg.filename, msg.lineno, msg.line)
+    if msg.source is not None:
+        # CPython names the allocation site when tracemalloc traces; Eddy never does.
+        s += (f'{msg.category.__name__}: Enable tracemalloc to get the object '
+              f'allocation traceback\n')
+    return s
 
 
 _showwarning_orig = showwarning
+_formatwarning_orig = formatwarning
 _record_log = None
 
 

@@ -41,22 +41,35 @@ pub fn group_message(v: &Value) -> Value {
     Value::str("")
 }
 
-/// A new group like `template` (same class and message) holding `items`.
-pub fn derive(vm: &mut Vm, template: &Value, items: Vec<Value>) -> Value {
-    let cls = vm.type_of(template);
+/// `BaseExceptionGroup.derive(excs)` as CPython defines it: a plain group (ExceptionGroup when
+/// every item is an Exception) with the template's message, whatever the template's class.
+pub fn default_derive(vm: &mut Vm, template: &Value, items: Vec<Value>) -> PyResult<Value> {
+    let cls = Value::Class(vm.exc_class("BaseExceptionGroup"));
     let msg = group_message(template);
-    let g = vm.new_exception(&cls, vec![msg, Value::list(items)]);
+    vm.call(&cls, vec![msg, Value::list(items)])
+}
+
+/// A part of `template` holding `items`, for split/subgroup and `except*`: made by the
+/// template's `derive` (which a subclass may override), with the template's cause, context,
+/// traceback and notes copied over, as CPython's `exceptiongroup_subset`.
+pub fn derive(vm: &mut Vm, template: &Value, items: Vec<Value>) -> PyResult<Value> {
+    let g = vm.call_method(template, "derive", vec![Value::list(items)])?;
+    if !is_group(vm, &g) {
+        return Err(vm.type_error("derive must return an instance of BaseExceptionGroup"));
+    }
     if let (Value::Instance(a), Value::Instance(b)) = (&g, template) {
         if let (Some(x), Some(y)) = (a.exception(), b.exception()) {
-            let y = y.borrow();
-            let mut x = x.borrow_mut();
-            x.cause = y.cause.clone();
-            x.context = y.context.clone();
-            x.traceback = y.traceback.clone();
-            x.notes = y.notes.clone();
+            if !std::ptr::eq(x, y) {
+                let y = y.borrow();
+                let mut x = x.borrow_mut();
+                x.cause = y.cause.clone();
+                x.context = y.context.clone();
+                x.traceback = y.traceback.clone();
+                x.notes = y.notes.clone();
+            }
         }
     }
-    g
+    Ok(g)
 }
 
 fn matches_type(vm: &mut Vm, exc: &Value, typ: &Value) -> PyResult<bool> {
@@ -85,12 +98,12 @@ fn split(vm: &mut Vm, exc: &Value, typ: &Value) -> PyResult<(Value, Value)> {
     let rest = if rest.is_empty() {
         Value::None
     } else {
-        derive(vm, exc, rest)
+        derive(vm, exc, rest)?
     };
     let matched = if matched.is_empty() {
         Value::None
     } else {
-        derive(vm, exc, matched)
+        derive(vm, exc, matched)?
     };
     Ok((rest, matched))
 }
@@ -127,7 +140,16 @@ pub fn split_group(vm: &mut Vm, rest: Value, typ: &Value) -> PyResult<(Value, Va
 }
 
 /// PREP_RERAISE_STAR: `list` holds what each clause raised, then what no clause matched.
+/// Returns what to raise (None: nothing); an error making it (a failing `derive`) is raised
+/// instead, as CPython's.
 pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
+    match reraise_star(vm, orig, list) {
+        Ok(v) => v,
+        Err(e) => e,
+    }
+}
+
+fn reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> PyResult<Value> {
     let items: Vec<Value> = match list {
         Value::List(l) => l
             .borrow()
@@ -138,11 +160,11 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
         _ => Vec::new(),
     };
     if items.is_empty() {
-        return Value::None;
+        return Ok(Value::None);
     }
     // A naked exception was wrapped for the handlers: only one clause ran, so raise what it raised.
     if !is_group(vm, orig) {
-        return items[0].clone();
+        return Ok(items[0].clone());
     }
     let orig_leaves = leaf_ids(orig);
     // Re-raised parts of the original (bare `raise` or unmatched) are subgroups of it and keep
@@ -163,21 +185,21 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     let kept = if reraised.is_empty() {
         Value::None
     } else {
-        project(vm, orig, &reraised)
+        project(vm, orig, &reraised)?
     };
     if raised.is_empty() {
-        return kept;
+        return Ok(kept);
     }
     // A single new exception, with nothing re-raised or left unhandled, propagates as itself.
     if kept.is_none() && raised.len() == 1 {
-        return raised.pop().unwrap_or(Value::None);
+        return Ok(raised.pop().unwrap_or(Value::None));
     }
     if !kept.is_none() {
         raised.push(kept);
     }
     // A single exception is raised as it is, not wrapped (CPython 3.11.4+).
     if raised.len() == 1 {
-        return raised.remove(0);
+        return Ok(raised.remove(0));
     }
     let base = vm.exc_class("Exception");
     let cls = if raised.iter().all(|e| vm.isinstance(e, &base)) {
@@ -185,7 +207,7 @@ pub fn prep_reraise_star(vm: &mut Vm, orig: &Value, list: &Value) -> Value {
     } else {
         vm.exc_class("BaseExceptionGroup")
     };
-    vm.new_exception(&cls, vec![Value::str(""), Value::list(raised)])
+    Ok(vm.new_exception(&cls, vec![Value::str(""), Value::list(raised)]))
 }
 
 fn leaf_ids(v: &Value) -> Vec<usize> {
@@ -197,25 +219,24 @@ fn leaf_ids(v: &Value) -> Vec<usize> {
 }
 
 /// The subgroup of `orig` whose leaves are in `keep`.
-fn project(vm: &mut Vm, orig: &Value, keep: &[usize]) -> Value {
+fn project(vm: &mut Vm, orig: &Value, keep: &[usize]) -> PyResult<Value> {
     let items = group_items(orig);
     if items.is_empty() {
-        return if orig.ptr_id().map(|id| keep.contains(&id)).unwrap_or(false) {
-            orig.clone()
-        } else {
-            Value::None
-        };
+        let kept = orig.ptr_id().map(|id| keep.contains(&id)).unwrap_or(false);
+        return Ok(if kept { orig.clone() } else { Value::None });
     }
-    let parts: Vec<Value> = items
-        .iter()
-        .map(|i| project(vm, i, keep))
-        .filter(|v| !v.is_none())
-        .collect();
+    let mut parts = Vec::new();
+    for i in &items {
+        let p = project(vm, i, keep)?;
+        if !p.is_none() {
+            parts.push(p);
+        }
+    }
     if parts.is_empty() {
-        return Value::None;
+        return Ok(Value::None);
     }
     if parts.len() == items.len() && parts.iter().zip(&items).all(|(a, b)| a.is(b)) {
-        return orig.clone();
+        return Ok(orig.clone());
     }
     derive(vm, orig, parts)
 }

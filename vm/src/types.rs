@@ -59,7 +59,13 @@ pub fn new_class(name: &str, bases: Vec<Rc<Class>>, kind: BuiltinKind, is_user: 
         lookup_cache: Default::default(),
         native_send: Cell::new(native_send),
         native_throw: Cell::new(native_throw),
+        subclasses: Default::default(),
     });
+    for b in &c.bases {
+        let mut subs = b.subclasses.borrow_mut();
+        subs.retain(|w| w.strong_count() > 0);
+        subs.push(Rc::downgrade(&c));
+    }
     c.refresh_flags();
     c
 }

@@ -53,7 +53,10 @@ pub fn wait(vm: &mut Vm, deadline: Option<f64>) -> PyResult<()> {
 }
 
 /// At the end of `asyncio.run`: `loop.shutdown_default_executor()`, joining its threads.
+/// Also closes the async generators still suspended first, as `Runner.close` runs
+/// `shutdown_asyncgens` just before `shutdown_default_executor`.
 pub fn shutdown_default(vm: &mut Vm, loop_obj: &Value) -> PyResult<()> {
+    super::asyncgens::shutdown(vm)?;
     let Some(ex) = eddy_vm::attr::try_get_attr(vm, loop_obj, "_default_executor")? else {
         return Ok(());
     };

@@ -356,7 +356,7 @@ pub fn result(vm: &mut Vm, fut: &Value) -> PyResult<Value> {
         FutSt::Cancelled => Err(make_cancelled_error(vm, fut)),
         FutSt::Pending => Err(vm.new_exception(
             &classes().invalid_state,
-            vec![Value::str("Result is not ready.")],
+            vec![Value::str("Result is not set.")],
         )),
         FutSt::Finished => {
             let (r, e) = with(fut, |s| {

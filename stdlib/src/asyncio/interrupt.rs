@@ -130,6 +130,12 @@ fn keyboard_interrupt(vm: &Vm) -> Value {
 /// After the run: a main task cancelled by Ctrl-C (and not uncancelled by the script) turns
 /// its CancelledError into KeyboardInterrupt, as `Runner.run` does.
 pub fn translate(vm: &mut Vm, main: &Value, r: PyResult<Value>) -> PyResult<Value> {
+    if r.is_err() && futures::state_of(main) == futures::FutSt::Finished {
+        // The main task raised SystemExit or KeyboardInterrupt, which escaped the loop and
+        // is raised from `run`: as CPython's run_until_complete, consume it so it is not
+        // also reported as "Task exception was never retrieved".
+        futures::with(main, |s| s.log_tb = false);
+    }
     match r {
         Err(e) if count() > 0 && vm.isinstance(&e, &classes().cancelled_error) => {
             let left = vm.call_method(main, "uncancel", vec![])?;

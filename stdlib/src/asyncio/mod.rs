@@ -11,6 +11,7 @@ use eddy_vm::objects::class::{BuiltinKind, Class};
 use eddy_vm::objects::module::Module;
 use eddy_vm::{PyResult, Value, Vm};
 
+pub mod asyncgens;
 pub mod callbacks;
 pub mod events;
 pub mod executor;

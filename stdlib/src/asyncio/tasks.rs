@@ -81,6 +81,9 @@ thread_local! {
 }
 
 pub const PY: &str = r#"
+async def _wrap_awaitable(awaitable):
+    return await awaitable
+
 def _set_result_unless_cancelled(fut, result):
     if fut.cancelled():
         return
@@ -375,6 +378,8 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
     let prev = core.current_task.replace(Some(task.clone()));
     let r = send_or_throw(vm, &coro, exc);
     *core.current_task.borrow_mut() = prev;
+    // Before the task reschedules itself, as CPython's finalizer hook runs during the step.
+    super::asyncgens::after_step(vm, &core);
     match r {
         Ok(Err(ret)) => {
             if with_task(task, |t| std::mem::replace(&mut t.must_cancel, false)) == Some(true) {
@@ -568,6 +573,19 @@ pub fn ensure_future(vm: &mut Vm, v: &Value) -> PyResult<Value> {
     if is_coroutine(v) {
         let core = events::running_or_err(vm)?;
         return new_task(vm, &core, v.clone(), Value::None);
+    }
+    // Any other awaitable (an async generator's `__anext__()`, an object with `__await__`)
+    // runs in a task through a coroutine that awaits it, as CPython's `_wrap_awaitable`.
+    if vm.type_of(v).lookup("__await__").is_some() {
+        let wrap = match vm.modules.get("asyncio").cloned() {
+            Some(m) => util::getattr_opt(vm, &m, "_wrap_awaitable")?,
+            None => None,
+        };
+        if let Some(wrap) = wrap {
+            let coro = vm.call(&wrap, vec![v.clone()])?;
+            let core = events::running_or_err(vm)?;
+            return new_task(vm, &core, coro, Value::None);
+        }
     }
     Err(vm.type_error("An asyncio.Future, a coroutine or an awaitable is required"))
 }

@@ -57,23 +57,7 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
                 }
             }
         },
-        BuiltinKind::Bytes => |vm, _c, a| match a.pos.first() {
-            None => Ok(Value::Bytes(Rc::new(Vec::new()))),
-            Some(Value::Str(s)) => Ok(Value::Bytes(Rc::new(s.s.as_bytes().to_vec()))),
-            Some(Value::Int(n)) => Ok(Value::Bytes(Rc::new(vec![0; (*n).max(0) as usize]))),
-            Some(v) => {
-                let v = v.clone();
-                let items = ops::collect(vm, &v)?;
-                let mut out = Vec::new();
-                for i in items {
-                    match i {
-                        Value::Int(n) if (0..256).contains(&n) => out.push(n as u8),
-                        _ => return Err(vm.value_error("bytes must be in range(0, 256)")),
-                    }
-                }
-                Ok(Value::Bytes(Rc::new(out)))
-            }
-        },
+        BuiltinKind::Bytes => bytes_new,
         BuiltinKind::List => |vm, _c, a| {
             check_args(vm, "list", &a, 0, 1)?;
             match a.pos.first() {
@@ -96,6 +80,12 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             }
         },
         BuiltinKind::Dict => |vm, _c, a| {
+            if a.pos.len() > 1 {
+                return Err(vm.type_error(format!(
+                    "dict expected at most 1 argument, got {}",
+                    a.pos.len()
+                )));
+            }
             let d = vm.new_dict();
             if let Some(v) = a.pos.first() {
                 let v = v.clone();
@@ -355,6 +345,20 @@ fn type_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {
 
 /// Parses Python int literal text in `base` (0 = infer from prefix), allowing underscores.
 pub fn parse_int(text: &str, base: u32) -> Option<BigInt> {
+    // As CPython, any Unicode decimal digit counts as its ASCII digit ('٣' is 3).
+    let ascii;
+    let text = if text.is_ascii() {
+        text
+    } else {
+        ascii = text
+            .chars()
+            .map(|c| match super::decimal_value(c) {
+                Some(d) if !c.is_ascii() => char::from_digit(d, 10).unwrap_or(c),
+                _ => c,
+            })
+            .collect::<String>();
+        &ascii
+    };
     let t = text.trim();
     let (neg, t) = match t.strip_prefix('-') {
         Some(r) => (true, r),
@@ -544,4 +548,85 @@ fn float_new(vm: &mut Vm, _c: &Rc<Class>, a: Args) -> PyResult<Value> {
 #[allow(dead_code)]
 fn _unused() -> RefCell<()> {
     RefCell::new(())
+}
+
+/// `bytes()`, `bytes(n)`, `bytes(iterable_of_ints)`, `bytes(obj_with___bytes__)` and
+/// `bytes(str, encoding[, errors])`, with CPython's errors for the mismatched forms.
+fn bytes_new(vm: &mut Vm, _c: &Rc<Class>, mut a: Args) -> PyResult<Value> {
+    let encoding = a.take_kw("encoding");
+    let errors = a.take_kw("errors");
+    super::reject_kw(vm, "bytes", &a)?;
+    let given = a.pos.len() + encoding.is_some() as usize + errors.is_some() as usize;
+    if given > 3 {
+        return Err(vm.type_error(format!("bytes() takes at most 3 arguments ({given} given)")));
+    }
+    let mut pos = a.pos.into_iter();
+    let source = pos.next();
+    let encoding = encoding.or_else(|| pos.next());
+    let errors = errors.or_else(|| pos.next());
+    let Some(source) = source else {
+        if encoding.is_some() {
+            return Err(vm.type_error("encoding without a string argument"));
+        }
+        if errors.is_some() {
+            return Err(vm.type_error("errors without a string argument"));
+        }
+        return Ok(Value::Bytes(Rc::new(Vec::new())));
+    };
+    if let Value::Str(_) = source {
+        let Some(enc) = encoding else {
+            return Err(vm.type_error("string argument without an encoding"));
+        };
+        let mut args = vec![enc];
+        args.extend(errors);
+        return vm.call_method(&source, "encode", args);
+    }
+    if encoding.is_some() {
+        return Err(vm.type_error("encoding without a string argument"));
+    }
+    if errors.is_some() {
+        return Err(vm.type_error("errors without a string argument"));
+    }
+    bytes_from(vm, source)
+}
+
+/// `bytes(x)` for a non-str `x`.
+fn bytes_from(vm: &mut Vm, source: Value) -> PyResult<Value> {
+    match &source {
+        Value::Bytes(_) => return Ok(source),
+        Value::Int(n) if *n < 0 => return Err(vm.value_error("negative count")),
+        Value::Int(n) => return Ok(Value::Bytes(Rc::new(vec![0; *n as usize]))),
+        Value::Bool(b) => return Ok(Value::Bytes(Rc::new(vec![0; *b as usize]))),
+        _ => {}
+    }
+    if let Some(f) = vm.type_of(&source).lookup("__bytes__") {
+        let r = vm.call(&f, vec![source.clone()])?;
+        return match r {
+            Value::Bytes(_) => Ok(r),
+            other => Err(vm.type_error(format!(
+                "__bytes__ returned non-bytes (type {})",
+                vm.type_name(&other)
+            ))),
+        };
+    }
+    let it = match ops::get_iter(vm, &source) {
+        Ok(it) => it,
+        Err(e) if vm.exc_matches(&e, "TypeError") => {
+            return Err(vm.type_error(format!(
+                "cannot convert '{}' object to bytes",
+                vm.type_name(&source)
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let items = ops::collect(vm, &it)?;
+    let mut out = Vec::with_capacity(items.len());
+    for i in items {
+        let n = ops::int_arg(vm, &i)?;
+        match u8::try_from(n) {
+            Ok(b) => out.push(b),
+            Err(_) => return Err(vm.value_error("bytes must be in range(0, 256)")),
+        }
+    }
+    Ok(Value::Bytes(Rc::new(out)))
 }

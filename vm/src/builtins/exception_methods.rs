@@ -27,14 +27,15 @@ pub fn install(vm: &mut Vm) {
             }
             return Ok(Value::None);
         }
-        Err(vm.type_error("add_note() argument must be str"))
+        let got = a.pos.get(1).map(|v| vm.type_name(v)).unwrap_or_default();
+        Err(vm.type_error(format!("note must be a str, not '{got}'")))
     });
     let group = vm.exc_class("BaseExceptionGroup");
     vm.add_method(&group, "subgroup", |vm, a| group_split(vm, a, false));
     vm.add_method(&group, "split", |vm, a| group_split(vm, a, true));
     vm.add_method(&group, "derive", |vm, a| {
         let items = crate::ops::collect(vm, &a.pos[1])?;
-        Ok(crate::exceptions::derive(vm, &a.pos[0], items))
+        crate::exceptions::default_derive(vm, &a.pos[0], items)
     });
     let _ = StrKey::clone;
 }
@@ -80,12 +81,12 @@ fn split_by(vm: &mut Vm, exc: &Value, cond: &Value) -> PyResult<(Value, Value)> 
     let rest = if rest.is_empty() {
         Value::None
     } else {
-        crate::exceptions::derive(vm, exc, rest)
+        crate::exceptions::derive(vm, exc, rest)?
     };
     let matched = if matched.is_empty() {
         Value::None
     } else {
-        crate::exceptions::derive(vm, exc, matched)
+        crate::exceptions::derive(vm, exc, matched)?
     };
     Ok((rest, matched))
 }

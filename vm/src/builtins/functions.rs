@@ -113,7 +113,7 @@ pub fn install(vm: &mut Vm) {
             check_args(vm, "getattr", &a, 2, 3)?;
             let name = match &a.pos[1] {
                 Value::Str(s) => s.s.to_string(),
-                _ => return Err(vm.type_error("attribute name must be string")),
+                v => return Err(attr_name_error(vm, v)),
             };
             match a.pos.get(2) {
                 None => crate::attr::get_attr(vm, &a.pos[0], &name),
@@ -127,7 +127,7 @@ pub fn install(vm: &mut Vm) {
         ("setattr", |vm, a| {
             check_args(vm, "setattr", &a, 3, 3)?;
             let Value::Str(name) = &a.pos[1] else {
-                return Err(vm.type_error("attribute name must be string"));
+                return Err(attr_name_error(vm, &a.pos[1]));
             };
             crate::attr::set_attr(vm, &a.pos[0], name, a.pos[2].clone())?;
             Ok(Value::None)
@@ -135,7 +135,7 @@ pub fn install(vm: &mut Vm) {
         ("delattr", |vm, a| {
             check_args(vm, "delattr", &a, 2, 2)?;
             let Value::Str(name) = &a.pos[1] else {
-                return Err(vm.type_error("attribute name must be string"));
+                return Err(attr_name_error(vm, &a.pos[1]));
             };
             crate::attr::del_attr(vm, &a.pos[0], &name.s)?;
             Ok(Value::None)
@@ -143,7 +143,7 @@ pub fn install(vm: &mut Vm) {
         ("hasattr", |vm, a| {
             check_args(vm, "hasattr", &a, 2, 2)?;
             let Value::Str(name) = &a.pos[1] else {
-                return Err(vm.type_error("hasattr(): attribute name must be string"));
+                return Err(attr_name_error(vm, &a.pos[1]));
             };
             match crate::attr::get_attr(vm, &a.pos[0], &name.s) {
                 Ok(_) => Ok(Value::Bool(true)),
@@ -154,7 +154,7 @@ pub fn install(vm: &mut Vm) {
         ("super", super_),
         ("chr", |vm, a| {
             check_args(vm, "chr", &a, 1, 1)?;
-            let n = ops::index_value(vm, &a.pos[0], "chr")?;
+            let n = ops::int_arg(vm, &a.pos[0])?;
             match u32::try_from(n).ok().and_then(char::from_u32) {
                 Some(c) => Ok(Value::string(c.to_string())),
                 None => Err(vm.value_error("chr() arg not in range(0x110000)")),
@@ -245,6 +245,14 @@ pub fn install(vm: &mut Vm) {
         b.set(name, vm.native(name, *f));
     }
     super::methods::install_functions(vm);
+}
+
+/// The TypeError getattr/setattr/delattr/hasattr raise for a name that is not a str.
+fn attr_name_error(vm: &Vm, got: &Value) -> Value {
+    vm.type_error(format!(
+        "attribute name must be string, not '{}'",
+        vm.type_name(got)
+    ))
 }
 
 fn radix(vm: &mut Vm, a: Args, name: &str, code: &str) -> PyResult<Value> {

@@ -342,6 +342,9 @@ fn asend_step(vm: &mut Vm, this: &Value, sent: Value, thrown: Option<Value>) -> 
     }
     let first = matches!(state, Value::Int(0));
     set_field(this, "__state", Value::Int(1));
+    if g.state() == GenState::Created {
+        crate::objects::generator::note_async_gen_started(&g);
+    }
     if first && g.state() == GenState::Finished {
         set_field(this, "__state", Value::Int(2));
         return match op {

@@ -140,7 +140,20 @@ pub fn install(vm: &mut Vm) {
         v.extend(c.mro.iter().map(|m| Value::Class(m.clone())));
         Ok(Value::list(v))
     });
-    vm.add_method(&type_, "__subclasses__", |_vm, _a| Ok(Value::list(vec![])));
+    vm.add_method(&type_, "__subclasses__", |vm, a| {
+        let Some(Value::Class(c)) = a.pos.first() else {
+            return Err(
+                vm.type_error("descriptor '__subclasses__' of 'type' object needs an argument")
+            );
+        };
+        let subs = c.subclasses.borrow();
+        Ok(Value::list(
+            subs.iter()
+                .filter_map(|w| w.upgrade())
+                .map(Value::Class)
+                .collect(),
+        ))
+    });
 }
 
 fn attr_name_error(vm: &Vm, got: &Value) -> Value {
@@ -641,7 +654,7 @@ fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             }
         }
         (Value::Float(f), Some(n)) => {
-            let n = ops::index_value(vm, &n, "round")?;
+            let n = ops::int_arg(vm, &n)?;
             Ok(Value::Float(round_float(*f, n)))
         }
         (Value::Int(_) | Value::BigInt(_) | Value::Bool(_), None) => Ok(match x {
@@ -649,7 +662,7 @@ fn round(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             x => x,
         }),
         (Value::Int(i), Some(n)) => {
-            let n = ops::index_value(vm, &n, "round")?;
+            let n = ops::int_arg(vm, &n)?;
             if n >= 0 {
                 return Ok(Value::Int(*i));
             }

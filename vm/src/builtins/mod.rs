@@ -12,6 +12,7 @@ use crate::value::Value;
 use crate::vm::Vm;
 use crate::PyResult;
 
+mod async_iter;
 mod bytes_methods;
 mod constructors;
 mod dict_methods;
@@ -40,6 +41,7 @@ pub type Constructor = fn(&mut Vm, &Rc<Class>, Args) -> PyResult<Value>;
 
 pub fn install(vm: &mut Vm) {
     functions::install(vm);
+    async_iter::install(vm);
     constructors::install(vm);
     exception_methods::install(vm);
     methods::install(vm);
@@ -407,6 +409,7 @@ const EXPECTED_STYLE: &[&str] = &[
     "reversed",
     "iter",
     "next",
+    "anext",
     "min",
     "max",
     "filter",

@@ -403,6 +403,9 @@ fn from_bytes(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let little = byteorder_arg(vm, order)?;
     let mut bytes = match &data {
         Value::Bytes(b) => b.to_vec(),
+        Value::Str(_) => {
+            return Err(vm.type_error("cannot convert 'str' object to bytes"));
+        }
         other => match vm.call(&Value::Class(vm.types.bytes.clone()), vec![other.clone()])? {
             Value::Bytes(b) => b.to_vec(),
             _ => Vec::new(),

@@ -66,6 +66,10 @@ enum FBlock<'a> {
     },
     /// A return value waiting under an inlined finally body.
     PopValue,
+    /// Around the clauses of a `try ... except*`: `prev orig list rest` are on the stack.
+    /// `return`, `break` and `continue` cannot leave such a clause (a SyntaxError), so it
+    /// only counts stack depth for the handlers of code nested in a clause body.
+    ExceptStarState,
 }
 
 impl FBlock<'_> {
@@ -76,6 +80,7 @@ impl FBlock<'_> {
             | FBlock::HandlerCleanup { .. }
             | FBlock::PopValue => 1,
             FBlock::FinallyEnd => 2,
+            FBlock::ExceptStarState => 4,
             _ => 0,
         }
     }
@@ -143,6 +148,22 @@ fn compile_unmangled(
     if has_annotations(&module.body) {
         c.emit(Instr::BuildMap(0));
         c.store_name("__annotations__");
+    }
+    // A module's docstring is its `__doc__` (the module starts with `__doc__ = None`).
+    if let (
+        Mode::Module,
+        Some(Stmt {
+            kind:
+                StmtKind::Expr(Expr {
+                    kind: ExprKind::Constant(Constant::Str(doc)),
+                    ..
+                }),
+            ..
+        }),
+    ) = (mode, module.body.first())
+    {
+        c.load_const(Value::str(doc));
+        c.store_name("__doc__");
     }
     let n = module.body.len();
     for (i, s) in module.body.iter().enumerate() {
@@ -765,7 +786,7 @@ impl<'a> Compiler<'a> {
 
     fn unwind_block(&mut self, block: &FBlock<'a>, preserve_tos: bool) -> R {
         match block {
-            FBlock::WhileLoop { .. } | FBlock::TryExcept => {}
+            FBlock::WhileLoop { .. } | FBlock::TryExcept | FBlock::ExceptStarState => {}
             FBlock::ForLoop { .. } | FBlock::PopValue => {
                 if preserve_tos {
                     self.emit(Instr::Swap(2));
@@ -937,6 +958,7 @@ impl<'a> Compiler<'a> {
         self.emit(Instr::Copy(1));
         self.emit(Instr::BuildList(0));
         self.emit(Instr::Swap(2));
+        self.push_fblock(FBlock::ExceptStarState);
         for h in handlers {
             self.unit().span = h.span;
             let next = self.new_label();
@@ -976,6 +998,7 @@ impl<'a> Compiler<'a> {
             self.emit(Instr::Pop);
             self.bind(next);
         }
+        self.pop_fblock();
         self.emit(Instr::ListAppend(1));
         self.emit(Instr::PrepReraiseStar);
         let ok = self.new_label();

@@ -69,6 +69,9 @@ pub struct Class {
     /// cancelled task's CancelledError reaching a native awaitable); None raises it at the
     /// await point. Inherited like `native_send`.
     pub native_throw: Cell<Option<NativeThrow>>,
+    /// The classes naming this one as a direct base, in creation order (`__subclasses__`);
+    /// weak, as CPython's, so a subclass nothing else holds goes away.
+    pub subclasses: RefCell<Vec<std::rc::Weak<Class>>>,
 }
 
 thread_local! {

@@ -88,6 +88,43 @@ thread_local! {
     static PENDING_COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     /// Generators made by `Generator::new` and not yet dropped.
     static LIVE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Async generators dropped while suspended in a `try`/`with`, revived for the event loop
+    /// to `aclose()` (CPython's asyncgen finalizer hook).
+    static ASYNC_DROPPED: RefCell<Vec<Rc<Generator>>> = const { RefCell::new(Vec::new()) };
+    /// Async generators iterated so far (CPython's firstiter hook), for the loop to close
+    /// those still suspended when `asyncio.run` ends (`shutdown_asyncgens`).
+    static ASYNC_STARTED: RefCell<Vec<std::rc::Weak<Generator>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records an async generator's first iteration.
+pub fn note_async_gen_started(g: &Rc<Generator>) {
+    ASYNC_STARTED.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() >= 64 && s.len().is_power_of_two() {
+            s.retain(|w| w.strong_count() > 0);
+        }
+        s.push(Rc::downgrade(g));
+    });
+}
+
+/// True when some async generator was dropped with cleanup left to run.
+pub fn has_dropped_async_gens() -> bool {
+    ASYNC_DROPPED.with(|d| !d.borrow().is_empty())
+}
+
+/// Takes the revived async generators waiting for `aclose()`.
+pub fn take_dropped_async_gens() -> Vec<Rc<Generator>> {
+    ASYNC_DROPPED.with(|d| std::mem::take(&mut *d.borrow_mut()))
+}
+
+/// Takes the async generators iterated so far that are still alive and suspended.
+pub fn take_started_async_gens() -> Vec<Rc<Generator>> {
+    let started = ASYNC_STARTED.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    started
+        .iter()
+        .filter_map(|w| w.upgrade())
+        .filter(|g| g.state() == GenState::Suspended)
+        .collect()
 }
 
 /// True when some dropped generator waits to be closed, or a dropped coroutine to be warned
@@ -130,6 +167,11 @@ pub fn warn_unawaited(vm: &mut Vm) {
                 Value::string(file.clone()),
                 Value::Int(line as i64),
                 module.clone(),
+                Value::None,
+                Value::None,
+                // CPython's source is the coroutine (gone by now): any non-None source makes
+                // the report end with the line suggesting tracemalloc, as CPython's does.
+                Value::Str(name.clone()),
             ];
             vm.call_method(&w, "warn_explicit", args)
         });
@@ -152,8 +194,7 @@ impl Drop for Generator {
             PENDING_COUNT.with(|c| c.set(c.get() + 1));
             return;
         }
-        // Async generators are closed by the event loop (aclose is awaitable), not here.
-        if inner.state != GenState::Suspended || self.kind == GenKind::AsyncGenerator {
+        if inner.state != GenState::Suspended {
             return;
         }
         let Some(frame) = inner.frame.take() else {
@@ -162,6 +203,23 @@ impl Drop for Generator {
         // Only a frame suspended inside a handler region has cleanup code to run.
         let ip = frame.ip.saturating_sub(1);
         if frame.code.handler_for(ip).is_none() {
+            return;
+        }
+        if self.kind == GenKind::AsyncGenerator {
+            // Closed by the event loop (aclose is awaitable): revived for it, as CPython's
+            // finalizer hook gets the generator before it is freed.
+            let revived = Generator::new(
+                self.kind,
+                self.name.clone(),
+                self.qualname.clone(),
+                GenInner {
+                    state: GenState::Suspended,
+                    frame: Some(frame),
+                    saved: std::mem::take(&mut inner.saved),
+                    awaited: true,
+                },
+            );
+            let _ = ASYNC_DROPPED.try_with(|d| d.borrow_mut().push(Rc::new(revived)));
             return;
         }
         let pending = PendingClose {

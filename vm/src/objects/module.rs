@@ -34,6 +34,7 @@ impl Module {
             dict: RefCell::new(AttrMap::default()),
         };
         m.set("__name__", Value::str(name));
+        m.set("__doc__", Value::None);
         m
     }
     pub fn get(&self, name: &str) -> Option<Value> {

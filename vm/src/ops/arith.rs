@@ -221,12 +221,23 @@ fn dunder_binary(vm: &mut Vm, a: &Value, b: &Value, op: u8, inplace: bool) -> Py
                 vm.type_name(b)
             )));
         }
+        if let (Value::Bytes(_), false) = (a, matches!(b, Value::Bytes(_))) {
+            return Err(vm.type_error(format!("can't concat {} to bytes", vm.type_name(b))));
+        }
     }
     if op == 2
-        && (matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_))
-            || matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_)))
+        && (matches!(
+            a,
+            Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
+        ) || matches!(
+            b,
+            Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
+        ))
     {
-        let a_is_seq = matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_));
+        let a_is_seq = matches!(
+            a,
+            Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Bytes(_)
+        );
         let (seq, other) = if a_is_seq { (a, b) } else { (b, a) };
         // Anything with __index__ repeats a sequence, as an int does.
         if matches!(other, Value::Instance(_)) && vm.type_of(other).lookup("__index__").is_some() {

@@ -261,6 +261,26 @@ pub fn index_value(vm: &mut Vm, v: &Value, what: &str) -> PyResult<i64> {
     }
 }
 
+/// An integer argument that is not a subscript (`chr(n)`, `round(x, n)`): as `index_value`,
+/// but other types fail with CPython's "'str' object cannot be interpreted as an integer".
+pub fn int_arg(vm: &mut Vm, v: &Value) -> PyResult<i64> {
+    let integral = match v {
+        Value::Int(_) | Value::Bool(_) | Value::BigInt(_) => true,
+        Value::Instance(_) => {
+            vm.type_of(v).lookup("__index__").is_some()
+                || crate::builtins::payload_value(v).is_some()
+        }
+        _ => false,
+    };
+    if integral {
+        return index_value(vm, v, "sequence");
+    }
+    Err(vm.type_error(format!(
+        "'{}' object cannot be interpreted as an integer",
+        vm.type_name(v)
+    )))
+}
+
 /// Resolves a slice against a length: (start, stop, step) as CPython's `PySlice_AdjustIndices`.
 pub fn slice_indices(
     vm: &mut Vm,

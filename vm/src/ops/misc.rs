@@ -255,18 +255,22 @@ pub fn send_to_iterator(vm: &mut Vm, it: &Value, sent: Value) -> PyResult<Result
     };
     match r {
         Ok(v) => Ok(Ok(v)),
-        Err(e) if vm.exc_matches(&e, "StopIteration") => {
-            let value = match &e {
-                Value::Instance(i) => i.exception().map(|d| match &d.borrow().args {
-                    Value::Tuple(t) if !t.is_empty() => t[0].clone(),
-                    _ => Value::None,
-                }),
-                _ => None,
-            };
-            Ok(Err(value.unwrap_or(Value::None)))
-        }
+        Err(e) if vm.exc_matches(&e, "StopIteration") => Ok(Err(stop_iteration_value(&e))),
         Err(e) => Err(e),
     }
+}
+
+/// The value a StopIteration carries (its first argument, else None).
+pub fn stop_iteration_value(e: &Value) -> Value {
+    let Value::Instance(i) = e else {
+        return Value::None;
+    };
+    i.exception()
+        .map(|d| match &d.borrow().args {
+            Value::Tuple(t) if !t.is_empty() => t[0].clone(),
+            _ => Value::None,
+        })
+        .unwrap_or(Value::None)
 }
 
 /// `next(it)` raising StopIteration at the end (for protocol code that wants the exception).
