@@ -271,10 +271,9 @@ pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
             Some(cb)
         }
     });
-    match cb {
-        Some(Some(cb)) => events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone())),
-        // Not a future at all: there is nothing to call back on.
-        Some(None) | None => {}
+    // Done already: the callback runs soon. (Not a future at all: nothing to call back on.)
+    if let Some(Some(cb)) = cb {
+        events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
     }
     Ok(())
 }
