@@ -199,7 +199,9 @@ impl Vm {
             _ => match crate::attr::try_get_attr(self, &sub, "throw")? {
                 Some(m) => match self.call(&m, vec![exc]) {
                     Ok(v) => Ok(Ok(v)),
-                    Err(e) if self.exc_matches(&e, "StopIteration") => Ok(Err(stop_value(&e))),
+                    Err(e) if self.exc_matches(&e, "StopIteration") => {
+                        Ok(Err(crate::ops::stop_iteration_value(&e)))
+                    }
                     Err(e) => Err(e),
                 },
                 None => return Ok(Err(exc)),
@@ -221,17 +223,4 @@ impl Vm {
             Err(e) => Ok(Err(e)),
         }
     }
-}
-
-/// The value a StopIteration carries (its first argument, or None).
-fn stop_value(e: &Value) -> Value {
-    let Value::Instance(i) = e else {
-        return Value::None;
-    };
-    i.exception()
-        .map(|d| match &d.borrow().args {
-            Value::Tuple(t) if !t.is_empty() => t[0].clone(),
-            _ => Value::None,
-        })
-        .unwrap_or(Value::None)
 }
