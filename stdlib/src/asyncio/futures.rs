@@ -31,24 +31,12 @@ pub struct FutState {
     /// `result` holds the exception the future finished with (one slot for both keeps a
     /// future in 80 bytes).
     failed: bool,
-    /// A primitive waiter's `__aenter__` returns None where its `acquire` returns True.
-    pub waiter_returns_none: bool,
     pub result: Value,
     pub callbacks: Callbacks,
     /// What few futures need, out of line so that a plain future stays small.
     pub rare: Option<Box<FutRare>>,
-    /// What the future is part of: a task, or a primitive's wait.
-    link: Link,
-}
-
-/// What a future is part of, if anything (one slot, since a task is never a waiter).
-enum Link {
-    None,
-    /// The future is a task (tasks.rs).
-    Task(Box<TaskData>),
-    /// A lock's, semaphore's or event's waiter future awaited in place of the wait coroutine
-    /// (primitives.rs): the primitive, whose wait finishes when the future resumes its awaiter.
-    Waiter(Value),
+    /// The task part, when the future is a task (tasks.rs).
+    task: Option<Box<TaskData>>,
 }
 
 const _: () = assert!(std::mem::size_of::<FutState>() <= 80);
@@ -83,57 +71,24 @@ impl FutState {
             log_tb: false,
             blocking: false,
             failed: false,
-            waiter_returns_none: false,
             result: Value::None,
             callbacks: Callbacks::None,
             rare: None,
-            link: match task {
-                Some(t) => Link::Task(Box::new(t)),
-                None => Link::None,
-            },
+            task: task.map(Box::new),
         }
     }
 
     /// The task data, if the future is a task.
     pub fn task(&self) -> Option<&TaskData> {
-        match &self.link {
-            Link::Task(t) => Some(t),
-            _ => None,
-        }
+        self.task.as_deref()
     }
 
     pub fn task_mut(&mut self) -> Option<&mut TaskData> {
-        match &mut self.link {
-            Link::Task(t) => Some(t),
-            _ => None,
-        }
+        self.task.as_deref_mut()
     }
 
     pub fn is_task(&self) -> bool {
-        matches!(self.link, Link::Task(_))
-    }
-
-    /// The primitive a waiter future waits on (see `Link::Waiter`).
-    pub fn owner(&self) -> Option<&Value> {
-        match &self.link {
-            Link::Waiter(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    pub fn set_owner(&mut self, prim: Value) {
-        self.link = Link::Waiter(prim);
-    }
-
-    /// The owner, taken out: a wait finishes once.
-    pub fn take_owner(&mut self) -> Option<Value> {
-        match std::mem::replace(&mut self.link, Link::None) {
-            Link::Waiter(p) => Some(p),
-            other => {
-                self.link = other;
-                None
-            }
-        }
+        self.task.is_some()
     }
 
     /// The exception the future finished with, if it failed.
@@ -180,10 +135,8 @@ native_state!(
                 .for_each(&mut *f);
         }
         s.callbacks.traverse(f);
-        match &s.link {
-            Link::Task(t) => t.traverse(f),
-            Link::Waiter(p) => f(p),
-            Link::None => {}
+        if let Some(t) = &s.task {
+            t.traverse(f);
         }
     },
     |c, out| {
@@ -194,10 +147,8 @@ native_state!(
             out.append(&mut r.children);
         }
         c.callbacks.take();
-        match &mut c.link {
-            Link::Task(t) => t.clear(out),
-            Link::Waiter(_) => out.extend(c.take_owner()),
-            Link::None => {}
+        if let Some(t) = &mut c.task {
+            t.clear(out);
         }
     }
 );
@@ -452,7 +403,9 @@ pub fn future_class(vm: &Vm) -> Rc<Class> {
         Ok(util::new_native(&cls, FutState::new(None)))
     });
     cls.native_send.set(Some(await_step));
-    cls.native_throw.set(Some(throw_step));
+    // An exception thrown into the awaiting frame (a cancelled task) is raised there; saying
+    // so directly spares the VM looking for a `throw` method.
+    cls.native_throw.set(Some(|_vm, _fut, exc| Err(exc)));
     install_methods(vm, &cls);
     cls
 }
@@ -578,24 +531,18 @@ native_state!(IterState, |s, f| { f(&s.0) }, |c, out| {
 pub fn await_step(vm: &mut Vm, fut: &Value, _sent: Value) -> PyResult<Result<Value, Value>> {
     let step = with(fut, |s| {
         if s.state != FutSt::Pending {
-            return Resume::Done {
-                waiter: s.owner().is_some(),
-            };
+            return Resume::Done;
         }
         match std::mem::replace(&mut s.blocking, true) {
             false => Resume::Yield,
             true => Resume::Misused,
         }
     })
-    .unwrap_or(Resume::Done { waiter: false });
+    .unwrap_or(Resume::Done);
     match step {
         Resume::Yield => Ok(Ok(fut.clone())),
         Resume::Misused => Err(vm.error("RuntimeError", "await wasn't used with future")),
-        Resume::Done { waiter: false } => result(vm, fut).map(Err),
-        Resume::Done { waiter: true } => {
-            let outcome = result(vm, fut);
-            super::primitives::waiter_resumed(vm, fut, outcome)
-        }
+        Resume::Done => result(vm, fut).map(Err),
     }
 }
 
@@ -605,14 +552,8 @@ enum Resume {
     Yield,
     /// Pending, yet already yielded once (a script drove the await by hand).
     Misused,
-    /// Done: return its result; `waiter` when it stands for a primitive's wait.
-    Done { waiter: bool },
-}
-
-/// `Class::native_throw` for futures: an exception thrown into the awaiting frame (a
-/// cancelled task) is raised there, after a primitive's waiter cleans up its wait.
-fn throw_step(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<Result<Value, Value>> {
-    super::primitives::waiter_thrown(vm, fut, exc)
+    /// Done: return its result.
+    Done,
 }
 
 /// `next()` on the script-visible iterator `fut.__await__()` returns.

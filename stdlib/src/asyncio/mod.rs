@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod lazy;
 pub mod locks;
 pub mod native_coro;
+pub mod parking;
 pub mod primitives;
 pub mod queues;
 pub mod reactor;
@@ -47,6 +48,8 @@ pub struct Classes {
     pub finished: Rc<Class>,
     pub finished_true: Value,
     pub finished_none: Value,
+    /// What the coroutine of a task parked on a primitive awaits (parking.rs).
+    pub park_token: Value,
     pub cancelled_error: Rc<Class>,
     pub invalid_state: Rc<Class>,
     pub queue_empty: Rc<Class>,
@@ -107,6 +110,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         finished: finished.clone(),
         finished_true: native_coro::finished_with(&finished, Value::Bool(true)),
         finished_none: native_coro::finished_with(&finished, Value::None),
+        park_token: native_coro::finished_with(&parking::token_class(vm), Value::None),
         future,
         cancelled_error,
         invalid_state,

@@ -1,8 +1,9 @@
-//! asyncio's Lock, Event, Semaphore and BoundedSemaphore, native. Their waits are native
-//! coroutines (native_coro.rs) over a FIFO deque of waiter futures, following CPython 3.11's
-//! `asyncio/locks.py` step for step, so that waiters wake in the same order, a cancelled waiter
-//! hands its turn on, and nothing leaks a permit. (Condition stays Python, in locks.rs, built on
-//! these.)
+//! asyncio's Lock, Event, Semaphore and BoundedSemaphore, native. Their waits follow CPython
+//! 3.11's `asyncio/locks.py` step for step over a FIFO queue of waiters, so that waiters wake
+//! in the same order, a cancelled waiter hands its turn on, and nothing leaks a permit. A wait
+//! awaited at once in a task parks the task itself in the queue (parking.rs); any other wait
+//! is a native coroutine (native_coro.rs) over a waiter future. (Condition stays Python, in
+//! locks.rs, built on these.)
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -12,8 +13,9 @@ use eddy_vm::objects::module::Module;
 use eddy_vm::{Args, PyResult, Value, Vm};
 
 use super::classes;
-use super::futures::{self, FutSt};
+use super::futures;
 use super::native_coro::{self, CoroBody, Step};
+use super::parking;
 use crate::native_state;
 use crate::util;
 
@@ -48,6 +50,7 @@ fn with<R>(vm: &Vm, v: &Value, what: &str, f: impl FnOnce(&mut Prim) -> R) -> Py
 }
 
 /// `waiters.remove(fut)`: the woken waiter is usually first, so this is O(1) in the common case.
+/// A waiter is a future or a parked task (parking.rs).
 fn remove_waiter(p: &mut Prim, fut: &Value) {
     if let Some(i) = p.waiters.iter().position(|w| w.is(fut)) {
         p.waiters.remove(i);
@@ -58,7 +61,7 @@ fn remove_waiter(p: &mut Prim, fut: &Value) {
 fn wake_up_first(vm: &mut Vm, lock: &Value) -> PyResult<()> {
     let first = with(vm, lock, "Lock", |p| p.waiters.front().cloned())?;
     match first {
-        Some(fut) if !futures::is_done(&fut) => futures::set_result(vm, &fut, Value::Bool(true)),
+        Some(w) if !parking::done(&w) => parking::wake(vm, &w),
         _ => Ok(()),
     }
 }
@@ -66,20 +69,20 @@ fn wake_up_first(vm: &mut Vm, lock: &Value) -> PyResult<()> {
 /// Semaphore's `_wake_up_next`: the first waiter not done gets the permit.
 fn wake_up_next(vm: &mut Vm, sem: &Value) -> PyResult<()> {
     let next = with(vm, sem, "Semaphore", |p| {
-        let fut = p.waiters.iter().find(|w| !futures::is_done(w)).cloned();
-        if fut.is_some() {
+        let w = p.waiters.iter().find(|w| !parking::done(w)).cloned();
+        if w.is_some() {
             p.value -= 1;
         }
-        fut
+        w
     })?;
     match next {
-        Some(fut) => futures::set_result(vm, &fut, Value::Bool(true)),
+        Some(w) => parking::wake(vm, &w),
         None => Ok(()),
     }
 }
 
 fn sem_locked(p: &Prim) -> bool {
-    p.value == 0 || p.waiters.iter().any(|w| !futures::is_cancelled(w))
+    p.value == 0 || p.waiters.iter().any(|w| !parking::cancelled(w))
 }
 
 /// A wait on a primitive: `Lock.acquire`, `Semaphore.acquire` (and their `__aenter__`, which
@@ -98,7 +101,7 @@ impl Wait {
     fn try_now(&self, vm: &Vm) -> PyResult<bool> {
         with(vm, &self.prim, "primitive", |p| match self.kind {
             Kind::Lock => {
-                let free = !p.flag && p.waiters.iter().all(futures::is_cancelled);
+                let free = !p.flag && p.waiters.iter().all(parking::cancelled);
                 if free {
                     p.flag = true;
                 }
@@ -130,7 +133,8 @@ impl Wait {
     }
 
     /// `except CancelledError:` around the wait: pass the turn on so nothing is lost.
-    fn on_cancelled(&self, vm: &mut Vm, fut: &Value) -> PyResult<()> {
+    /// `wait_cancelled`: the waiter itself was cancelled (rather than woken, then cancelled).
+    fn on_cancelled(&self, vm: &mut Vm, wait_cancelled: bool) -> PyResult<()> {
         match self.kind {
             Kind::Lock => {
                 if !with(vm, &self.prim, "Lock", |p| p.flag)? {
@@ -139,7 +143,7 @@ impl Wait {
             }
             Kind::Event => {}
             Kind::Semaphore => {
-                if !futures::is_cancelled(fut) {
+                if !wait_cancelled {
                     with(vm, &self.prim, "Semaphore", |p| p.value += 1)?;
                     wake_up_next(vm, &self.prim)?;
                 }
@@ -153,7 +157,7 @@ impl Wait {
         if let Some(fut) = self.fut.take() {
             with(vm, &self.prim, "primitive", |p| remove_waiter(p, &fut))?;
             if vm.isinstance(&exc, &classes().cancelled_error) {
-                self.on_cancelled(vm, &fut)?;
+                self.on_cancelled(vm, futures::is_cancelled(&fut))?;
             }
         }
         Err(exc)
@@ -195,11 +199,11 @@ impl CoroBody for Wait {
     }
 }
 
-/// `Lock.acquire()` and the other waits: a coroutine, unless the call is awaited at once
-/// (`await lock.acquire()`, `async with lock`, the usual case). Then the coroutine would run
-/// its fast path on the spot, so the call runs it: a finished awaitable when no wait is
-/// needed, else the waiter future itself, which finishes the wait when it resumes its
-/// awaiter (`waiter_resumed`, `waiter_thrown`). No coroutine object either way.
+/// `Lock.acquire()` and the other waits: a coroutine, unless the call is awaited at once in
+/// a task (`await lock.acquire()`, `async with lock`, the usual case). Then the coroutine
+/// would run its fast path on the spot, so the call runs it: a finished awaitable when no wait
+/// is needed, else the task parks itself in the waiter queue (parking.rs). No coroutine object
+/// and no waiter future either way.
 fn wait(vm: &mut Vm, name: &'static str, prim: &Value, kind: Kind, ret: Value) -> PyResult<Value> {
     let w = Wait {
         prim: prim.clone(),
@@ -207,74 +211,58 @@ fn wait(vm: &mut Vm, name: &'static str, prim: &Value, kind: Kind, ret: Value) -
         fut: None,
         ret,
     };
-    if !vm.take_awaited_call() {
+    let task = match vm.take_awaited_call() {
+        true => parking::current_task(),
+        false => None,
+    };
+    let Some(task) = task else {
         return Ok(native_coro::new(name, w));
-    }
+    };
     if w.try_now(vm)? {
         return Ok(native_coro::finished(w.ret));
     }
-    let fut = futures::new_future();
-    futures::with(&fut, |s| {
-        s.set_owner(w.prim.clone());
-        s.waiter_returns_none = w.ret.is_none();
-    });
-    with(vm, prim, "primitive", |p| p.waiters.push_back(fut.clone()))?;
-    Ok(fut)
+    with(vm, prim, "primitive", |p| p.waiters.push_back(task.clone()))?;
+    Ok(parking::park(&task, prim, w.ret.is_none()))
 }
 
-/// The wait a waiter future stands for (its owner taken out: the wait finishes once).
-fn owned_wait(vm: &Vm, fut: &Value) -> PyResult<Option<Wait>> {
-    let Some((prim, returns_none)) = futures::with(fut, |s| {
-        let returns_none = s.waiter_returns_none;
-        s.take_owner().map(|prim| (prim, returns_none))
-    })
-    .flatten() else {
-        return Ok(None);
-    };
-    let kind = with(vm, &prim, "primitive", |p| p.kind)?;
-    Ok(Some(Wait {
-        prim,
+/// The wait of `task`, parked on `prim`, ending now.
+fn parked_wait(vm: &Vm, prim: &Value, task: &Value) -> PyResult<Wait> {
+    let kind = with(vm, prim, "primitive", |p| {
+        remove_waiter(p, task);
+        p.kind
+    })?;
+    Ok(Wait {
+        prim: prim.clone(),
         kind,
-        fut: Some(fut.clone()),
-        ret: if returns_none {
-            Value::None
-        } else {
-            Value::Bool(true)
-        },
-    }))
+        fut: None,
+        ret: Value::None,
+    })
 }
 
-/// A waiter future standing for a wait finished (`outcome` is its result) and resumes its
-/// awaiter: what the wait coroutine does after its `await fut`.
-pub fn waiter_resumed(vm: &mut Vm, fut: &Value, outcome: PyResult<Value>) -> PyResult<Step> {
-    let Some(mut w) = owned_wait(vm, fut)? else {
-        return outcome.map(Err);
-    };
-    match outcome {
-        Ok(_) => {
-            w.fut = None;
-            with(vm, &w.prim, "primitive", |p| remove_waiter(p, fut))?;
-            w.on_woken(vm)?;
-            Ok(Err(w.ret))
-        }
-        Err(exc) => w.fail(vm, exc),
+/// A parked task was woken and resumes: what the wait coroutine does after its `await fut`.
+pub fn parked_woken(vm: &mut Vm, prim: &Value, task: &Value) -> PyResult<()> {
+    parked_wait(vm, prim, task)?.on_woken(vm)
+}
+
+/// An exception reached a parked task's wait (it was cancelled): the wait coroutine's
+/// `except CancelledError` and `finally`.
+pub fn parked_failed(
+    vm: &mut Vm,
+    prim: &Value,
+    task: &Value,
+    wait_cancelled: bool,
+    exc: &Value,
+) -> PyResult<()> {
+    let w = parked_wait(vm, prim, task)?;
+    if vm.isinstance(exc, &classes().cancelled_error) {
+        w.on_cancelled(vm, wait_cancelled)?;
     }
+    Ok(())
 }
 
-/// An exception thrown into the frame awaiting a waiter future (its task was cancelled):
-/// the wait coroutine's cleanup, then the exception goes on.
-pub fn waiter_thrown(vm: &mut Vm, fut: &Value, exc: Value) -> PyResult<Step> {
-    match owned_wait(vm, fut)? {
-        Some(mut w) => w.fail(vm, exc),
-        None => Err(exc),
-    }
-}
-
-/// `Event.wait` and the like, for the task tree, when `fut` stands for a wait.
-pub fn waiter_name(fut: &Value) -> Option<&'static str> {
-    let (prim, returns_none) =
-        futures::with(fut, |s| Some((s.owner()?.clone(), s.waiter_returns_none))).flatten()?;
-    let kind = util::with_state(&prim, |p: &mut Prim| p.kind)?;
+/// `Event.wait` and the like, for the task tree: the wait of a task parked on `prim`.
+pub fn wait_name(prim: &Value, returns_none: bool) -> Option<&'static str> {
+    let kind = util::with_state(prim, |p: &mut Prim| p.kind)?;
     Some(match (kind, returns_none) {
         (Kind::Lock, false) => "Lock.acquire",
         (Kind::Lock, true) => "Lock.__aenter__",
@@ -429,16 +417,21 @@ pub fn event_class(vm: &Vm) -> Rc<Class> {
                 wait(vm, "Event.wait", &a.pos[0], Kind::Event, Value::Bool(true))
             }),
             ("set", |vm, a| {
-                let woken = with(vm, &a.pos[0], "Event", |p| {
-                    if p.flag {
-                        return Vec::new();
+                let ev = &a.pos[0];
+                let n = with(vm, ev, "Event", |p| match p.flag {
+                    true => 0,
+                    false => {
+                        p.flag = true;
+                        p.waiters.len()
                     }
-                    p.flag = true;
-                    p.waiters.iter().cloned().collect()
                 })?;
-                for fut in woken {
-                    if futures::state_of(&fut) == FutSt::Pending {
-                        futures::set_result(vm, &fut, Value::Bool(true))?;
+                // By index, without copying the queue: waking runs no script code, so the
+                // queue does not change meanwhile.
+                for i in 0..n {
+                    let w = with(vm, ev, "Event", |p| p.waiters.get(i).cloned())?;
+                    match w {
+                        Some(w) if !parking::done(&w) => parking::wake(vm, &w)?,
+                        _ => {}
                     }
                 }
                 Ok(Value::None)

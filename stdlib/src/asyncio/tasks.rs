@@ -15,6 +15,7 @@ use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
 use super::events::{self, Job, LoopCore};
 use super::futures::{self, Callback, FutSt, FutState};
+use super::parking::{self, Park};
 use super::{classes, native_coro};
 use crate::native_state;
 use crate::util;
@@ -26,7 +27,12 @@ pub struct TaskData {
     pub name: Option<Value>,
     pub id: u64,
     pub must_cancel: bool,
+    /// The future the task waits on, or the primitive it is parked on (parking.rs).
     pub fut_waiter: Option<Value>,
+    /// How a wait parked on a primitive stands, and whether it returns None (`__aenter__`)
+    /// rather than True.
+    pub park: Park,
+    pub park_returns_none: bool,
     /// i32, beside `must_cancel`, keeps TaskData in 80 bytes (a parked task's every byte counts).
     pub num_cancels: i32,
     /// The coroutine's code, for the repr's "defined at file:line" once the coroutine is gone.
@@ -318,6 +324,8 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         id,
         must_cancel: false,
         fut_waiter: None,
+        park: Park::None,
+        park_returns_none: false,
         num_cancels: 0,
         code,
         live: super::tasktree::LiveTask::new(),
@@ -351,7 +359,10 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
     let start = futures::with(task, |s| {
         let pending = s.state == FutSt::Pending;
         s.task_mut().map(|t| {
-            t.fut_waiter = None;
+            // A parked task's wait ends in its coroutine, which needs the primitive.
+            if t.park == Park::None {
+                t.fut_waiter = None;
+            }
             let must_cancel = pending && std::mem::replace(&mut t.must_cancel, false);
             (pending, must_cancel, t.coro.clone())
         })
@@ -417,6 +428,17 @@ fn finished(core: &LoopCore, task: &Value) {
 
 /// The coroutine yielded `y`: wait on it if it is a future, else reschedule or complain.
 fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()> {
+    if parking::is_token(&y) {
+        // Parked on a primitive: it wakes the task. A cancel() that came while the task
+        // ran cancels the wait at once, as it would cancel a waiter future.
+        if with_task(task, |t| t.must_cancel) == Some(true) {
+            let msg = futures::with(task, |s| s.cancel_msg()).unwrap_or(Value::None);
+            if parking::cancel(vm, task, &msg)? == Some(true) {
+                with_task(task, |t| t.must_cancel = false);
+            }
+        }
+        return Ok(());
+    }
     if let Some(blocking) = futures::with(&y, |s| std::mem::replace(&mut s.blocking, false)) {
         if !blocking {
             let (t, r) = (ops::repr(vm, task)?, ops::repr(vm, &y)?);
@@ -492,9 +514,15 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
         t.fut_waiter.clone()
     })
     .flatten();
-    if let Some(w) = waiter {
-        if cancel(vm, &w, msg.clone())? {
-            return Ok(true);
+    match parking::cancel(vm, fut, &msg)? {
+        Some(true) => return Ok(true),
+        Some(false) => {}
+        None => {
+            if let Some(w) = waiter {
+                if cancel(vm, &w, msg.clone())? {
+                    return Ok(true);
+                }
+            }
         }
     }
     with_task(fut, |t| t.must_cancel = true);
@@ -540,7 +568,9 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
         None => (info.clone(), String::new()),
     };
     let mut s = format!("<Task {head} name={name} coro=<{cname}() {coro_state}>{rest}");
-    if let Some(w) = waiter {
+    if let Some(parked) = parking::wait_for_repr(task) {
+        s.push_str(&format!(" wait_for={parked}"));
+    } else if let Some(w) = waiter {
         s.push_str(&format!(" wait_for={}", ops::repr(vm, &w)?));
     }
     s.push('>');

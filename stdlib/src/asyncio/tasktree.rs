@@ -75,6 +75,16 @@ impl std::fmt::Display for Frame {
 }
 
 impl Frame {
+    /// A native coroutine's frame (asyncio.sleep, Lock.acquire...).
+    fn native(name: &str) -> Frame {
+        Frame {
+            func: name.to_string(),
+            file: String::new(),
+            line: 0,
+            source: String::new(),
+        }
+    }
+
     /// Frames of Eddy's own helpers (native ones, or Python in `<asyncio.tasks>`...)
     /// rather than the script's.
     fn is_internal(&self) -> bool {
@@ -109,14 +119,8 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
             None => break,
         }
     }
-    let native = super::native_coro::name_of(&cur).or_else(|| super::primitives::waiter_name(&cur));
-    if let Some(name) = native {
-        out.push(Frame {
-            func: name.to_string(),
-            file: String::new(),
-            line: 0,
-            source: String::new(),
-        });
+    if let Some(name) = super::native_coro::name_of(&cur) {
+        out.push(Frame::native(name));
     }
     out
 }
@@ -163,7 +167,11 @@ fn info(vm: &mut Vm, core: &LoopCore, task: &Value) -> Option<TaskInfo> {
         Some(w) => describe_waiter(vm, w),
         None => (Vec::new(), String::new()),
     };
-    let chain = await_chain(&coro);
+    let mut chain = await_chain(&coro);
+    // A task parked on a primitive awaits a shared token: the wait is named by the task.
+    if let Some(name) = super::parking::wait_name(task) {
+        chain.push(Frame::native(name));
+    }
     awaits.extend(super::taskgroups::waiting_children(task));
     let mut state = match (running, &waiter) {
         (true, _) => "running".to_string(),
