@@ -14,6 +14,7 @@ pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
 pub mod functools;
+pub mod functools_dispatch;
 pub mod heapq;
 pub mod interpreters;
 pub mod itertools;
