@@ -15,6 +15,7 @@ pub mod dataclasses;
 pub mod r#enum;
 pub mod functools;
 pub mod functools_dispatch;
+pub mod future;
 pub mod heapq;
 pub mod interpreters;
 pub mod itertools;
@@ -37,6 +38,7 @@ pub mod warnings;
 /// Registers every built-in module with `vm`.
 pub fn install(vm: &mut Vm) {
     let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
+        ("__future__", future::init),
         ("abc", abc::init),
         ("asyncio", asyncio::init),
         ("bisect", bisect::init),
