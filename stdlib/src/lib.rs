@@ -25,6 +25,7 @@ pub mod math;
 pub mod operator;
 pub mod os;
 pub mod random;
+pub mod reprlib;
 pub mod string;
 pub mod sys;
 pub mod threading;
@@ -59,6 +60,7 @@ pub fn install(vm: &mut Vm) {
         ("operator", operator::init),
         ("os", os::init),
         ("random", random::init),
+        ("reprlib", reprlib::init),
         ("string", string::init),
         ("sys", sys::init),
         ("threading", threading::init),
