@@ -6,8 +6,11 @@ use std::rc::Rc;
 use eddy_vm::objects::module::Module;
 use eddy_vm::{PyResult, Value, Vm};
 
+/// A release as `(major, minor, micro)`.
+type Release = [i64; 3];
+
 /// (name, optional release, mandatory release or None, compiler flag), as CPython 3.11 lists them.
-const FEATURES: [(&str, [i64; 3], Option<[i64; 3]>, i64); 10] = [
+const FEATURES: [(&str, Release, Option<Release>, i64); 10] = [
     ("nested_scopes", [2, 1, 0], Some([2, 2, 0]), 0x10),
     ("generators", [2, 2, 0], Some([2, 3, 0]), 0),
     ("division", [2, 2, 0], Some([3, 0, 0]), 0x20000),
@@ -22,7 +25,7 @@ const FEATURES: [(&str, [i64; 3], Option<[i64; 3]>, i64); 10] = [
 
 pub fn init(_vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("__future__"));
-    let release = |v: [i64; 3]| Value::tuple(v.iter().map(|x| Value::Int(*x)).collect());
+    let release = |v: Release| Value::tuple(v.iter().map(|x| Value::Int(*x)).collect());
     let mut names = Vec::new();
     for (name, optional, mandatory, flag) in FEATURES {
         // CPython's _Feature objects; a tuple of their three fields is enough to inspect.
