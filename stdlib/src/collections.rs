@@ -1,4 +1,5 @@
-//! `collections`: deque (collections/deque.rs), namedtuple (collections/namedtuple.rs), and the
+//! `collections`: deque (collections/deque.rs), namedtuple (collections/namedtuple.rs), ChainMap,
+//! UserDict and UserList (collections/userclasses.rs), and the
 //! dict subclasses defaultdict, OrderedDict and Counter, defined here. The dict subclasses keep
 //! their items in the instance's dict payload, so every dict operation works on them and scripts
 //! can subclass them in turn.
@@ -15,6 +16,7 @@ use crate::util::{self, arity, s};
 
 mod deque;
 mod namedtuple;
+mod userclasses;
 
 pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("collections"));
@@ -33,6 +35,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     m.set("Counter", Value::Class(counter_class(vm)));
     util::def(vm, &m, "namedtuple", namedtuple::namedtuple);
     m.set("abc", Value::Module(abc_module(vm)));
+    userclasses::install(vm, &m)?;
     Ok(m)
 }
 

@@ -1,6 +1,6 @@
 //! `functools`: partial, reduce, wraps/update_wrapper, lru_cache/cache (with cache_info and
 //! cache_clear, bound as methods when used in a class), cached_property, cmp_to_key and
-//! total_ordering, following CPython 3.11.
+//! total_ordering, following CPython 3.11. singledispatch lives in functools_dispatch.rs.
 
 use std::rc::Rc;
 
@@ -10,6 +10,7 @@ use eddy_vm::objects::module::Module;
 use eddy_vm::value::StrKey;
 use eddy_vm::{attr, ops, Args, PyResult, Value, Vm};
 
+use crate::functools_dispatch;
 use crate::native_state;
 use crate::util::{self, arity, s};
 
@@ -17,6 +18,10 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("functools"));
     m.set("partial", Value::Class(partial_class(vm)));
     m.set("cached_property", Value::Class(cached_property_class(vm)));
+    m.set(
+        "singledispatchmethod",
+        Value::Class(functools_dispatch::singledispatchmethod_class(vm)),
+    );
     util::defs(
         vm,
         &m,
@@ -35,6 +40,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             }),
             ("cmp_to_key", cmp_to_key),
             ("total_ordering", total_ordering),
+            ("singledispatch", functools_dispatch::singledispatch),
         ],
     );
     m.set(
@@ -206,7 +212,7 @@ fn update_wrapper(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     Ok(wrapper)
 }
 
-fn copy_attrs(
+pub(crate) fn copy_attrs(
     vm: &mut Vm,
     wrapper: &Value,
     wrapped: &Value,

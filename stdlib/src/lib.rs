@@ -14,6 +14,8 @@ pub mod copy;
 pub mod dataclasses;
 pub mod r#enum;
 pub mod functools;
+pub mod functools_dispatch;
+pub mod future;
 pub mod heapq;
 pub mod interpreters;
 pub mod itertools;
@@ -23,6 +25,7 @@ pub mod math;
 pub mod operator;
 pub mod os;
 pub mod random;
+pub mod reprlib;
 pub mod string;
 pub mod sys;
 pub mod threading;
@@ -36,6 +39,7 @@ pub mod warnings;
 /// Registers every built-in module with `vm`.
 pub fn install(vm: &mut Vm) {
     let modules: &[(&str, eddy_vm::vm::ModuleInit)] = &[
+        ("__future__", future::init),
         ("abc", abc::init),
         ("asyncio", asyncio::init),
         ("bisect", bisect::init),
@@ -56,6 +60,7 @@ pub fn install(vm: &mut Vm) {
         ("operator", operator::init),
         ("os", os::init),
         ("random", random::init),
+        ("reprlib", reprlib::init),
         ("string", string::init),
         ("sys", sys::init),
         ("threading", threading::init),

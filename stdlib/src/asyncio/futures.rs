@@ -355,19 +355,12 @@ pub fn repr_info(vm: &mut Vm, fut: &Value) -> PyResult<String> {
     })
 }
 
-/// `reprlib.repr` as futures use it: long reprs are cut to 20 characters with "...".
+/// `reprlib.repr`, as CPython's futures show their result.
 fn reprlib(vm: &mut Vm, v: &Value) -> PyResult<String> {
-    let r = ops::repr(vm, v)?;
-    let chars: Vec<char> = r.chars().collect();
-    if chars.len() > 20 {
-        let head: String = chars[..8].iter().collect();
-        let tail: String = chars[chars.len() - 9..].iter().collect();
-        return Ok(format!("{head}...{tail}"));
-    }
-    Ok(r)
+    crate::reprlib::short_repr(vm, v)
 }
 
-fn callback_repr(vm: &mut Vm, fut: &Value) -> PyResult<String> {
+pub fn callback_repr(vm: &mut Vm, fut: &Value) -> PyResult<String> {
     let cbs = with(fut, |s| s.callbacks.as_slice().to_vec()).unwrap_or_default();
     if cbs.is_empty() {
         return Ok(String::new());
@@ -375,10 +368,7 @@ fn callback_repr(vm: &mut Vm, fut: &Value) -> PyResult<String> {
     let mut names = Vec::new();
     for cb in &cbs {
         names.push(match cb {
-            Callback::Py(f) => match util::getattr_opt(vm, f, "__qualname__")? {
-                Some(Value::Str(s)) => format!("{}()", s.s),
-                _ => ops::repr(vm, f)?,
-            },
+            Callback::Py(f) => format_callback(vm, f, "()".into())?,
             Callback::Wakeup(_) => "Task.task_wakeup()".into(),
             Callback::Native(_) => "_done_callback()".into(),
         });
@@ -394,6 +384,40 @@ fn callback_repr(vm: &mut Vm, fut: &Value) -> PyResult<String> {
         names.join(", ")
     };
     Ok(format!(" cb=[{shown}]"))
+}
+
+/// CPython's `format_helpers._format_callback_source`: `name()` for a callback, a partial as
+/// its function with the bound arguments (`f(1)()`), and ` at file:line` for plain functions.
+fn format_callback(vm: &mut Vm, f: &Value, suffix: String) -> PyResult<String> {
+    if let Some(inner) = partial_parts(vm, f)? {
+        let (func, args) = inner;
+        let mut parts = Vec::new();
+        for a in ops::collect(vm, &args)? {
+            parts.push(ops::repr(vm, &a)?);
+        }
+        return format_callback(vm, &func, format!("({}){suffix}", parts.join(", ")));
+    }
+    let name = match util::getattr_opt(vm, f, "__qualname__")? {
+        Some(Value::Str(s)) => format!("{}{suffix}", s.s),
+        _ => ops::repr(vm, f)?,
+    };
+    Ok(match f {
+        Value::Function(func) => format!(
+            "{name} at {}:{}",
+            func.code.source.name, func.code.first_line
+        ),
+        _ => name,
+    })
+}
+
+/// `(func, args)` of a `functools.partial` callback.
+fn partial_parts(vm: &mut Vm, f: &Value) -> PyResult<Option<(Value, Value)>> {
+    if !matches!(f, Value::Instance(_)) || vm.type_of(f).name() != "partial" {
+        return Ok(None);
+    }
+    let func = util::getattr_opt(vm, f, "func")?;
+    let args = util::getattr_opt(vm, f, "args")?;
+    Ok(func.zip(args))
 }
 
 pub fn future_class(vm: &Vm) -> Rc<Class> {

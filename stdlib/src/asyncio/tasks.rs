@@ -533,19 +533,20 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
 /// `<Task pending name='Task-1' coro=<main() running at f.py:3>>`.
 pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
     let mut info = futures::repr_info(vm, task)?;
-    let Some((name, coro, cname, defined, must, waiter)) = with_task(task, |t| {
+    let Some((name, coro, cname, defined, cancelling, waiter)) = with_task(task, |t| {
         (
             t.name(),
             t.coro.clone(),
             t.coro_name(),
             t.defined_at(),
-            t.must_cancel,
+            t.must_cancel || t.num_cancels > 0,
             t.fut_waiter.clone(),
         )
     }) else {
         return Ok("<Task>".into());
     };
-    if must && info == "pending" {
+    // 3.11 says "cancelling" once cancel() was requested and the task is not done yet.
+    if cancelling && info == "pending" {
         info = "cancelling".into();
     }
     let name = ops::repr(vm, &name)?;
@@ -553,6 +554,10 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
         Value::Generator(g) if g.state() != GenState::Finished => {
             let inner = g.inner.borrow();
             match &inner.frame {
+                // A coroutine that has not started is at its `def` line, as in CPython.
+                Some(f) if f.ip == 0 => {
+                    format!("running at {}:{}", f.code.source.name, f.code.first_line)
+                }
                 Some(f) => format!(
                     "running at {}:{}",
                     f.code.source.name,
@@ -567,12 +572,15 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
         Some((h, r)) => (h.to_string(), format!(" {r}")),
         None => (info.clone(), String::new()),
     };
-    let mut s = format!("<Task {head} name={name} coro=<{cname}() {coro_state}>{rest}");
+    // CPython's order: state, name, coro, wait_for, result/exception, callbacks.
+    let mut s = format!("<Task {head} name={name} coro=<{cname}() {coro_state}>");
     if let Some(parked) = parking::wait_for_repr(task) {
         s.push_str(&format!(" wait_for={parked}"));
     } else if let Some(w) = waiter {
         s.push_str(&format!(" wait_for={}", ops::repr(vm, &w)?));
     }
+    s.push_str(&rest);
+    s.push_str(&futures::callback_repr(vm, task)?);
     s.push('>');
     Ok(s)
 }

@@ -114,6 +114,8 @@ pub struct Compiler<'a> {
     table: SymbolTable,
     units: Vec<Unit<'a>>,
     depth: usize,
+    /// `from __future__ import annotations` (PEP 563): annotations are kept as source strings.
+    future_annotations: bool,
 }
 
 /// Compiles a parsed module into its top-level code object.
@@ -142,6 +144,7 @@ fn compile_unmangled(
         table,
         units: Vec::new(),
         depth: 0,
+        future_annotations: imports_future_annotations(&module.body),
     };
     c.push_unit(0, "<module>".into(), "<module>".into(), Span::default());
     c.unit().flags.module = true;
@@ -480,6 +483,16 @@ impl<'a> Compiler<'a> {
 
     // ---- names ----
 
+    /// Pushes an annotation: its value, or under PEP 563 its source text.
+    fn annotation(&mut self, e: &'a Expr) -> Result<(), CompileError> {
+        if self.future_annotations {
+            let text = annotation_text(&self.source.text, e);
+            self.load_const(Value::string(text));
+            return Ok(());
+        }
+        self.expr(e)
+    }
+
     fn load_name(&mut self, name: &str) {
         self.name_op(name, NameCtx::Load);
     }
@@ -585,7 +598,7 @@ impl<'a> Compiler<'a> {
                 // (dataclasses and typing read it); function bodies ignore annotations.
                 if let ExprKind::Name(n) = &target.kind {
                     if self.scope().kind != ScopeKind::Function {
-                        self.expr(annotation)?;
+                        self.annotation(annotation)?;
                         self.load_name("__annotations__");
                         self.load_const(Value::str(n));
                         self.emit(Instr::StoreSubscr);
@@ -1462,12 +1475,14 @@ impl<'a> Compiler<'a> {
             let mut n = 0;
             for param in annotated {
                 self.load_const(Value::str(&param.name));
-                self.expr(param.annotation.as_ref().unwrap())?;
+                if let Some(a) = &param.annotation {
+                    self.annotation(a)?;
+                }
                 n += 1;
             }
             if let Some(r) = &f.returns {
                 self.load_const(Value::str("return"));
-                self.expr(r)?;
+                self.annotation(r)?;
                 n += 1;
             }
             self.emit(Instr::BuildMap(n));
@@ -2233,6 +2248,56 @@ fn constant_value(c: &Constant) -> Value {
         Constant::Str(s) => Value::str(s),
         Constant::Bytes(b) => Value::Bytes(Rc::new(b.clone())),
     }
+}
+
+/// True if the module starts (after its docstring and other `__future__` imports, as CPython
+/// requires) with `from __future__ import annotations`.
+fn imports_future_annotations(body: &[Stmt]) -> bool {
+    for (i, s) in body.iter().enumerate() {
+        match &s.kind {
+            StmtKind::ImportFrom {
+                module: Some(m),
+                names,
+                level: 0,
+            } if m == "__future__" => {
+                if names.iter().any(|a| a.name == "annotations") {
+                    return true;
+                }
+            }
+            StmtKind::Expr(Expr {
+                kind: ExprKind::Constant(Constant::Str(_)),
+                ..
+            }) if i == 0 => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The text PEP 563 stores for an annotation: its source with runs of whitespace (line breaks
+/// inside brackets) collapsed, close to what CPython's unparser prints.
+fn annotation_text(source: &str, e: &Expr) -> String {
+    if let ExprKind::Constant(Constant::Str(text)) = &e.kind {
+        // CPython unparses a string annotation to its repr.
+        return crate::ops::str_repr(text);
+    }
+    let (start, end) = (e.span.start as usize, e.span.end as usize);
+    let raw = source.get(start..end).unwrap_or_default();
+    let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The unparser writes `a, b` after commas and nothing inside brackets.
+    let mut out = String::with_capacity(collapsed.len());
+    let mut chars = collapsed.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' && (out.ends_with(['[', '(']) || matches!(chars.peek(), Some(']' | ')' | ',')))
+        {
+            continue;
+        }
+        out.push(c);
+        if c == ',' && !matches!(chars.peek(), Some(' ' | ']' | ')')) {
+            out.push(' ');
+        }
+    }
+    out
 }
 
 /// True if a body has `name: T` annotations at its own level (not inside nested functions).

@@ -123,6 +123,11 @@ pub fn fast_eq(a: &Value, b: &Value) -> Option<bool> {
         (List(_), List(_))
         | (Dict(_), Dict(_))
         | (Set(_) | FrozenSet(_), Set(_) | FrozenSet(_)) => return Option::None,
+        // CPython's method equality: the same receiver object (identity, not `==`) and the same
+        // function, so `obj.m == obj.m` holds although each access makes a new bound method.
+        (BoundMethod(x), BoundMethod(y)) => {
+            Rc::ptr_eq(x, y) || (x.receiver.is(&y.receiver) && x.func.is(&y.func))
+        }
         (Range(x), Range(y)) => {
             let (lx, ly) = (x.len(), y.len());
             lx == ly && (lx == 0 || (x.start == y.start && (lx == 1 || x.step == y.step)))
@@ -214,7 +219,9 @@ pub fn compare(vm: &mut Vm, a: &Value, b: &Value, op: u8) -> PyResult<Value> {
         (Value::Set(_) | Value::FrozenSet(_), Value::Set(_) | Value::FrozenSet(_)) => {
             return super::set_compare(vm, a, b, op)
         }
-        (Value::Range(_), Value::Range(_)) if op < 2 => {
+        (Value::Range(_), Value::Range(_)) | (Value::BoundMethod(_), Value::BoundMethod(_))
+            if op < 2 =>
+        {
             return Ok(Value::Bool(fast_eq(a, b).unwrap_or(false) == (op == 0)))
         }
         _ => {}
@@ -504,6 +511,8 @@ pub fn hash(vm: &mut Vm, v: &Value) -> PyResult<i64> {
                 }
             }
         }
+        // Consistent with method equality above: receiver identity and function.
+        Value::BoundMethod(m) => id_hash(&m.receiver) ^ id_hash(&m.func),
         _ => id_hash(v),
     })
 }
