@@ -3,7 +3,6 @@
 //! delegation to the sub-iterator a `yield from`/`await` is suspended in, and giving a coroutine
 //! run inline by `await f(...)` (`ReturnMode::Await`) its object when it first suspends.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::frame::{Frame, ReturnMode};
@@ -34,17 +33,16 @@ impl Vm {
         frame: &mut Frame,
         send_ip: u32,
     ) -> Rc<Generator> {
-        let gen = Rc::new(Generator {
-            kind: crate::objects::generator::GenKind::Coroutine,
-            name: frame.code.name.clone(),
-            qualname: frame.code.qualname.clone(),
-            inner: RefCell::new(crate::objects::generator::GenInner {
+        let gen = Rc::new(Generator::new(
+            frame.code.clone(),
+            crate::objects::generator::GenInner {
                 state: GenState::Running,
                 frame: None,
                 saved: Vec::new(),
+                names: None,
                 awaited: true,
-            }),
-        });
+            },
+        ));
         self.stack.truncate(frame.ret_sp());
         self.stack.push(crate::gc::track_generator(gen.clone()));
         let caller = self
@@ -71,7 +69,7 @@ impl Vm {
         let mut inner = gen.inner.borrow_mut();
         match inner.state {
             GenState::Running => {
-                let what = if gen.kind == crate::objects::generator::GenKind::Generator {
+                let what = if gen.kind() == crate::objects::generator::GenKind::Generator {
                     "generator"
                 } else {
                     "coroutine"
@@ -79,7 +77,7 @@ impl Vm {
                 return Err(self.value_error(format!("{what} already executing")));
             }
             GenState::Finished => {
-                if gen.kind == crate::objects::generator::GenKind::Coroutine {
+                if gen.kind() == crate::objects::generator::GenKind::Coroutine {
                     return Err(
                         self.error("RuntimeError", "cannot reuse already awaited coroutine")
                     );

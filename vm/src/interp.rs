@@ -9,7 +9,7 @@ use std::rc::Rc;
 use crate::code::{CallKind, Code};
 use crate::frame::{Frame, FrameExtra, ReturnMode};
 use crate::objects::function::{Args, Function};
-use crate::objects::generator::{GenKind, GenState, Generator};
+use crate::objects::generator::{GenKind, GenState};
 use crate::opcode::Instr;
 use crate::ops;
 use crate::value::{StrKey, Value};
@@ -82,7 +82,7 @@ impl Vm {
             let kind = match (frame.generator(), frame.mode) {
                 (Some(gen), _) => {
                     gen.inner.borrow_mut().state = GenState::Finished;
-                    Some(gen.kind)
+                    Some(gen.kind())
                 }
                 (None, ReturnMode::Await(_)) => Some(GenKind::Coroutine),
                 (None, _) => None,
@@ -694,7 +694,7 @@ impl Vm {
                     }
                     let it = top!().clone();
                     if let Value::Generator(g) = &it {
-                        if g.kind == crate::objects::generator::GenKind::Generator {
+                        if g.kind() == crate::objects::generator::GenKind::Generator {
                             save!();
                             match tri!(self.resume_generator(
                                 g,
@@ -1338,12 +1338,14 @@ impl Vm {
                 frame.ip = ip;
                 // The frame's locals and operands move to the generator, into the buffer the
                 // last resume emptied (no allocation per yield).
+                let slots = self.stack.len() - frame.base();
+                note_suspend_slots(&frame.code, slots);
                 let gen = match (frame.generator().cloned(), frame.mode) {
                     (Some(gen), _) => {
                         let mut inner = gen.inner.borrow_mut();
                         // Exact growth: a suspended coroutine keeps this buffer for as long as
                         // it waits, and doubling would leave a third of it unused.
-                        inner.saved.reserve_exact(self.stack.len() - frame.base());
+                        inner.saved.reserve_exact(slots);
                         inner.saved.extend(self.stack.drain(frame.base()..));
                         drop(inner);
                         gen
@@ -1582,21 +1584,11 @@ impl Vm {
     pub fn close_dropped_generators(&mut self) {
         crate::objects::generator::warn_unawaited(self);
         for p in crate::objects::generator::take_pending_close() {
-            let gen = Rc::new(Generator::new(
-                p.kind,
-                p.name,
-                p.qualname.clone(),
-                crate::objects::generator::GenInner {
-                    state: GenState::Suspended,
-                    frame: Some(p.frame),
-                    saved: p.saved,
-                    awaited: true,
-                },
-            ));
+            let gen = Rc::new(p.revive());
             if let Err(e) = crate::builtins::close_generator(self, &gen) {
                 let what = format!(
                     "Exception ignored in: <generator object {} at 0x{:x}>\n",
-                    p.qualname.s,
+                    gen.qualname().s,
                     Rc::as_ptr(&gen) as usize
                 );
                 let report = crate::traceback::format_exception(self, &e);
@@ -1824,8 +1816,8 @@ impl Vm {
         {
             // `gen(a, b)` with exactly its positional parameters: the arguments move into the
             // generator's locals as they are, with no binding pass.
-            // Room for a few operands too: a suspension saves them into this buffer.
-            let mut locals = Vec::with_capacity(code.nlocals() + crate::call::SUSPEND_OPERANDS);
+            // Room for the operands too: a suspension saves them into this buffer.
+            let mut locals = Vec::with_capacity(crate::call::generator_slots(code));
             locals.extend(self.stack.drain(args_at..));
             locals.resize(code.nlocals(), Value::Null);
             self.stack.truncate(ret_sp);
@@ -1840,6 +1832,16 @@ impl Vm {
         }
         self.push_function_frame(f, args, ret_sp, mode)?;
         Ok(CallPlan::Pushed)
+    }
+}
+
+/// Records that a frame of `code` suspended with `slots` locals and operands, so the next
+/// generator of this code gets a buffer that holds them (`call::generator_slots`).
+#[inline]
+fn note_suspend_slots(code: &Code, slots: usize) {
+    let slots = slots.min(u32::MAX as usize) as u32;
+    if slots > code.suspend_slots.get() {
+        code.suspend_slots.set(slots);
     }
 }
 

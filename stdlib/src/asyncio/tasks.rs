@@ -61,7 +61,7 @@ impl TaskData {
     /// The coroutine's qualified name, for reprs.
     pub fn coro_name(&self) -> String {
         match &self.coro {
-            Value::Generator(g) => g.qualname.s.to_string(),
+            Value::Generator(g) => g.qualname().s.to_string(),
             _ => "?".into(),
         }
     }
@@ -275,7 +275,7 @@ def shield(arg):
 
 /// True for coroutine objects (what create_task and asyncio.run accept).
 pub fn is_coroutine(v: &Value) -> bool {
-    matches!(v, Value::Generator(g) if g.kind == GenKind::Coroutine)
+    matches!(v, Value::Generator(g) if g.kind() == GenKind::Coroutine)
         || native_coro::is_native_coro(v)
 }
 

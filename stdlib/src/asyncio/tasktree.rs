@@ -93,7 +93,7 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
             let Some(f) = &inner.frame else { break };
             let line = f.code.line_of(f.ip.saturating_sub(1));
             out.push(Frame {
-                func: g.qualname.s.to_string(),
+                func: g.qualname().s.to_string(),
                 file: f.code.source.name.clone(),
                 line,
                 source: f.code.source.line_text(line).trim().to_string(),

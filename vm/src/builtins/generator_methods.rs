@@ -61,7 +61,7 @@ fn receiver(vm: &Vm, a: &Args) -> PyResult<Rc<Generator>> {
 
 fn vm_send(vm: &mut Vm, g: &Rc<Generator>, v: Value) -> PyResult<Result<Value, Value>> {
     if g.state() == GenState::Finished {
-        if g.kind == crate::objects::generator::GenKind::Coroutine {
+        if g.kind() == crate::objects::generator::GenKind::Coroutine {
             return Err(vm.error("RuntimeError", "cannot reuse already awaited coroutine"));
         }
         return Ok(Err(Value::None));

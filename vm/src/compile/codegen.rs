@@ -305,7 +305,7 @@ impl<'a> Compiler<'a> {
             kwonlyargcount: u.kwonly,
             flags: u.flags,
             exception_table: table,
-            max_stack: 0,
+            suspend_slots: Default::default(),
             first_line: u.first_line,
             call_kind: match () {
                 _ if u.flags.varargs

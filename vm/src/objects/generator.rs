@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::code::Code;
 use crate::frame::Frame;
 use crate::value::{PyStr, Value};
 use crate::Vm;
@@ -31,12 +32,19 @@ pub enum GenState {
 }
 
 /// Made by `Generator::new` only (it keeps the live count).
+///
+/// Every parked task holds one, so it is kept within mimalloc's 128-byte class (it was 136
+/// bytes with Rc's counts, in the 160 class): the kind and the usual names come from the code
+/// object, and only a generator whose names differ from its code's carries them (boxed).
 pub struct Generator {
-    pub kind: GenKind,
-    pub name: Rc<PyStr>,
-    pub qualname: Rc<PyStr>,
+    /// The code it runs, for its whole life (the frame comes and goes): its flags give the
+    /// kind, its names are the generator's unless `GenInner::names` overrides them.
+    pub code: Rc<Code>,
     pub inner: RefCell<GenInner>,
 }
+
+// 112 bytes plus Rc's two counts is 128, a mimalloc size class (see the type's comment).
+const _: () = assert!(std::mem::size_of::<Generator>() <= 112);
 
 pub struct GenInner {
     pub state: GenState,
@@ -44,24 +52,89 @@ pub struct GenInner {
     pub frame: Option<Frame>,
     /// The frame's locals and operands while suspended.
     pub saved: Vec<Value>,
+    /// `__name__` and `__qualname__` when they are not the code's (the function was renamed, or
+    /// the script assigned them).
+    pub names: Option<Box<GenNames>>,
     /// For coroutines: whether anything ever awaited it (for the never-awaited warning).
     pub awaited: bool,
 }
 
+/// A generator's own `__name__` and `__qualname__`.
+pub struct GenNames {
+    pub name: Rc<PyStr>,
+    pub qualname: Rc<PyStr>,
+}
+
+impl GenInner {
+    /// The state of a generator that has a frame to run (`Created` or `Suspended`), with the
+    /// code's names.
+    pub fn new(state: GenState, frame: Frame, saved: Vec<Value>, awaited: bool) -> GenInner {
+        GenInner {
+            state,
+            frame: Some(frame),
+            saved,
+            names: None,
+            awaited,
+        }
+    }
+}
+
 impl Generator {
-    /// A generator, coroutine or async generator over `inner`, counted as live until dropped.
-    pub fn new(kind: GenKind, name: Rc<PyStr>, qualname: Rc<PyStr>, inner: GenInner) -> Generator {
+    /// A generator, coroutine or async generator of `code` over `inner`, counted as live until
+    /// dropped.
+    pub fn new(code: Rc<Code>, inner: GenInner) -> Generator {
         LIVE.with(|n| n.set(n.get() + 1));
         Generator {
-            kind,
-            name,
-            qualname,
+            code,
             inner: RefCell::new(inner),
         }
     }
 
     pub fn state(&self) -> GenState {
         self.inner.borrow().state
+    }
+
+    /// Generator, coroutine or async generator, as its code was compiled.
+    #[inline]
+    pub fn kind(&self) -> GenKind {
+        kind_of(&self.code)
+    }
+
+    /// `__name__`.
+    pub fn name(&self) -> Rc<PyStr> {
+        match self.inner.try_borrow().ok().and_then(|i| i.names.as_ref().map(|n| n.name.clone())) {
+            Some(name) => name,
+            None => self.code.name.clone(),
+        }
+    }
+
+    /// `__qualname__`.
+    pub fn qualname(&self) -> Rc<PyStr> {
+        match self.inner.try_borrow().ok().and_then(|i| i.names.as_ref().map(|n| n.qualname.clone())) {
+            Some(qualname) => qualname,
+            None => self.code.qualname.clone(),
+        }
+    }
+
+    /// Sets `__name__` and `__qualname__`, keeping a box only when they differ from the code's.
+    pub fn set_names(&self, name: Rc<PyStr>, qualname: Rc<PyStr>) {
+        let names = if name.s == self.code.name.s && qualname.s == self.code.qualname.s {
+            None
+        } else {
+            Some(Box::new(GenNames { name, qualname }))
+        };
+        self.inner.borrow_mut().names = names;
+    }
+}
+
+/// The kind of generator that running `code` makes.
+pub fn kind_of(code: &Code) -> GenKind {
+    if code.flags.coroutine {
+        GenKind::Coroutine
+    } else if code.flags.async_generator {
+        GenKind::AsyncGenerator
+    } else {
+        GenKind::Generator
     }
 }
 
@@ -74,11 +147,19 @@ pub fn live_generators() -> usize {
 /// A suspended generator dropped while inside a `try`/`with`: it still has to run its `finally`
 /// blocks, as CPython closes a generator when its last reference goes away.
 pub struct PendingClose {
-    pub kind: GenKind,
-    pub name: Rc<PyStr>,
-    pub qualname: Rc<PyStr>,
+    pub code: Rc<Code>,
+    pub names: Option<Box<GenNames>>,
     pub frame: Frame,
     pub saved: Vec<Value>,
+}
+
+impl PendingClose {
+    /// The suspended generator again, for `close()` to run its cleanup.
+    pub fn revive(self) -> Generator {
+        let mut inner = GenInner::new(GenState::Suspended, self.frame, self.saved, true);
+        inner.names = self.names;
+        Generator::new(self.code, inner)
+    }
 }
 
 thread_local! {
@@ -188,9 +269,14 @@ pub fn warn_unawaited(vm: &mut Vm) {
 impl Drop for Generator {
     fn drop(&mut self) {
         LIVE.with(|n| n.set(n.get().saturating_sub(1)));
+        let kind = self.kind();
         let inner = self.inner.get_mut();
-        if self.kind == GenKind::Coroutine && inner.state == GenState::Created && !inner.awaited {
-            UNAWAITED.with(|u| u.borrow_mut().push(self.qualname.clone()));
+        if kind == GenKind::Coroutine && inner.state == GenState::Created && !inner.awaited {
+            let qualname = match &inner.names {
+                Some(n) => n.qualname.clone(),
+                None => self.code.qualname.clone(),
+            };
+            UNAWAITED.with(|u| u.borrow_mut().push(qualname));
             PENDING_COUNT.with(|c| c.set(c.get() + 1));
             return;
         }
@@ -205,30 +291,19 @@ impl Drop for Generator {
         if frame.code.handler_for(ip).is_none() {
             return;
         }
-        if self.kind == GenKind::AsyncGenerator {
-            // Closed by the event loop (aclose is awaitable): revived for it, as CPython's
-            // finalizer hook gets the generator before it is freed.
-            let revived = Generator::new(
-                self.kind,
-                self.name.clone(),
-                self.qualname.clone(),
-                GenInner {
-                    state: GenState::Suspended,
-                    frame: Some(frame),
-                    saved: std::mem::take(&mut inner.saved),
-                    awaited: true,
-                },
-            );
-            let _ = ASYNC_DROPPED.try_with(|d| d.borrow_mut().push(Rc::new(revived)));
-            return;
-        }
         let pending = PendingClose {
-            kind: self.kind,
-            name: self.name.clone(),
-            qualname: self.qualname.clone(),
+            code: self.code.clone(),
+            names: inner.names.take(),
             frame,
             saved: std::mem::take(&mut inner.saved),
         };
+        if kind == GenKind::AsyncGenerator {
+            // Closed by the event loop (aclose is awaitable): revived for it, as CPython's
+            // finalizer hook gets the generator before it is freed.
+            let revived = pending.revive();
+            let _ = ASYNC_DROPPED.try_with(|d| d.borrow_mut().push(Rc::new(revived)));
+            return;
+        }
         PENDING.with(|p| p.borrow_mut().push(pending));
         PENDING_COUNT.with(|c| c.set(c.get() + 1));
     }
