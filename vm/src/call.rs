@@ -257,16 +257,16 @@ impl Vm {
         let cells = new_cells(f, &locals);
         let mut frame = Frame::new(f.code.clone(), f.globals.clone(), 0, 0, ReturnMode::Push);
         frame.set_cells(cells);
-        let gen = Generator::new(
+        let gen = Rc::new(Generator::new(
             f.code.clone(),
             GenInner::new(GenState::Created, frame, locals, false),
-        );
+        ));
         // CPython names a generator after its function, which may have been renamed.
         let (name, qualname) = (f.name.borrow(), f.qualname.borrow());
         if !Rc::ptr_eq(&name, &f.code.name) || !Rc::ptr_eq(&qualname, &f.code.qualname) {
             gen.set_names(name.clone(), qualname.clone());
         }
-        crate::gc::track_generator(Rc::new(gen))
+        crate::gc::track_generator(gen)
     }
 
     /// The coroutine that runs a module's top-level code (compiled with a top-level `await`, so
@@ -279,13 +279,13 @@ impl Vm {
             .collect();
         let mut frame = Frame::new(code.clone(), module, 0, 0, ReturnMode::Push);
         frame.set_cells(cells);
-        let gen = Generator::new(
+        let gen = Rc::new(Generator::new(
             code.clone(),
             GenInner::new(GenState::Created, frame, locals, false),
-        );
+        ));
         let name = self.intern("<module>");
         gen.set_names(name.clone(), name);
-        crate::gc::track_generator(Rc::new(gen))
+        crate::gc::track_generator(gen)
     }
 }
 

@@ -1364,7 +1364,7 @@ impl Vm {
                 frame.generator = None;
                 {
                     let mut inner = gen.inner.borrow_mut();
-                    inner.frame = Some(frame);
+                    inner.suspend(frame);
                     inner.state = GenState::Suspended;
                 }
                 match mode {
@@ -1584,7 +1584,7 @@ impl Vm {
     pub fn close_dropped_generators(&mut self) {
         crate::objects::generator::warn_unawaited(self);
         for p in crate::objects::generator::take_pending_close() {
-            let gen = Rc::new(p.revive());
+            let gen = p.revive();
             if let Err(e) = crate::builtins::close_generator(self, &gen) {
                 let what = format!(
                     "Exception ignored in: <generator object {} at 0x{:x}>\n",

@@ -284,7 +284,7 @@ fn coro_code(coro: &Value) -> Option<Rc<Code>> {
         return None;
     };
     let inner = g.inner.borrow();
-    inner.frame.as_ref().map(|f| f.code.clone())
+    inner.frame.as_ref().map(|_| g.code.clone())
 }
 
 /// Makes a task for `coro` on `core` and schedules its first step.
@@ -524,11 +524,11 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
     let coro_state = match &coro {
         Value::Generator(g) if g.state() != GenState::Finished => {
             let inner = g.inner.borrow();
-            match &inner.frame {
-                Some(f) => format!(
+            match inner.suspended_ip() {
+                Some(ip) => format!(
                     "running at {}:{}",
-                    f.code.source.name,
-                    f.code.line_of(f.ip.saturating_sub(1))
+                    g.code.source.name,
+                    g.code.line_of(ip.saturating_sub(1))
                 ),
                 None => format!("running, defined at {defined}"),
             }
