@@ -9,7 +9,7 @@ use crate::frame::{Frame, ReturnMode};
 use crate::objects::class::{BuiltinKind, Class, Instance, Payload};
 use crate::objects::exception::ExceptionData;
 use crate::objects::function::{Args, Function};
-use crate::objects::generator::{GenInner, GenState, Generator};
+use crate::objects::generator::{GenInner, Generator};
 use crate::objects::module::Module;
 use crate::value::{AttrMap, PyStr, StrKey, Value};
 use crate::vm::Vm;
@@ -207,12 +207,12 @@ fn new_cells(f: &Function, locals: &[Value]) -> Vec<Rc<RefCell<Value>>> {
 }
 
 /// Slots a new generator's buffer for `code` is made with: its locals, and room for the operands
-/// a suspension of this code has saved before (`Code::suspend_slots`), so a coroutine parked at
+/// its deepest suspension saves (`Code::suspend_slots`, from the compiler), so a coroutine parked at
 /// an `await` keeps an exactly sized buffer (a fixed guess of four operands made a parked
 /// `async def f(ev, i): await ev.wait()` hold 96 bytes where it needs 48).
 #[inline]
 pub(crate) fn generator_slots(code: &Code) -> usize {
-    code.nlocals().max(code.suspend_slots.get() as usize)
+    code.nlocals().max(code.suspend_slots as usize)
 }
 
 impl Vm {
@@ -255,11 +255,9 @@ impl Vm {
         // for them now rather than grow it then.
         locals.reserve_exact(generator_slots(&f.code).saturating_sub(locals.len()));
         let cells = new_cells(f, &locals);
-        let mut frame = Frame::new(f.code.clone(), f.globals.clone(), 0, 0, ReturnMode::Push);
-        frame.set_cells(cells);
         let gen = Rc::new(Generator::new(
             f.code.clone(),
-            GenInner::new(GenState::Created, frame, locals, false),
+            GenInner::created(f.globals.clone(), cells, locals),
         ));
         // CPython names a generator after its function, which may have been renamed.
         let (name, qualname) = (f.name.borrow(), f.qualname.borrow());
@@ -277,11 +275,9 @@ impl Vm {
         let cells = (0..code.ncells())
             .map(|_| Rc::new(RefCell::new(Value::Null)))
             .collect();
-        let mut frame = Frame::new(code.clone(), module, 0, 0, ReturnMode::Push);
-        frame.set_cells(cells);
         let gen = Rc::new(Generator::new(
             code.clone(),
-            GenInner::new(GenState::Created, frame, locals, false),
+            GenInner::created(module, cells, locals),
         ));
         let name = self.intern("<module>");
         gen.set_names(name.clone(), name);

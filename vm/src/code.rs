@@ -117,11 +117,10 @@ pub struct Code {
     pub flags: CodeFlags,
     /// Innermost region first, so the first match is the handler.
     pub exception_table: Vec<ExceptionEntry>,
-    /// The most slots (locals, then operands) a suspended frame of this code has saved so far.
-    /// A new generator's buffer is made that big, so its first suspension does not grow it: the
-    /// compiler does not compute stack depths, and the first suspension of each code measures
-    /// the real need instead (`Vm::note_suspend_slots`).
-    pub suspend_slots: std::cell::Cell<u32>,
+    /// For generator code: the slots (locals, then operands) its deepest suspension saves, so a
+    /// new generator's buffer is made that big and its first suspension does not grow it (a
+    /// suspension that saves more grows it exactly). Computed by `compile::stackdepth`.
+    pub suspend_slots: u32,
     pub first_line: u32,
     /// Whether calls with exactly `argcount` positional arguments can bind them in place.
     pub call_kind: CallKind,

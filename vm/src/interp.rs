@@ -1338,14 +1338,12 @@ impl Vm {
                 frame.ip = ip;
                 // The frame's locals and operands move to the generator, into the buffer the
                 // last resume emptied (no allocation per yield).
-                let slots = self.stack.len() - frame.base();
-                note_suspend_slots(&frame.code, slots);
                 let gen = match (frame.generator().cloned(), frame.mode) {
                     (Some(gen), _) => {
                         let mut inner = gen.inner.borrow_mut();
                         // Exact growth: a suspended coroutine keeps this buffer for as long as
                         // it waits, and doubling would leave a third of it unused.
-                        inner.saved.reserve_exact(slots);
+                        inner.saved.reserve_exact(self.stack.len() - frame.base());
                         inner.saved.extend(self.stack.drain(frame.base()..));
                         drop(inner);
                         gen
@@ -1832,16 +1830,6 @@ impl Vm {
         }
         self.push_function_frame(f, args, ret_sp, mode)?;
         Ok(CallPlan::Pushed)
-    }
-}
-
-/// Records that a frame of `code` suspended with `slots` locals and operands, so the next
-/// generator of this code gets a buffer that holds them (`call::generator_slots`).
-#[inline]
-fn note_suspend_slots(code: &Code, slots: usize) {
-    let slots = slots.min(u32::MAX as usize) as u32;
-    if slots > code.suspend_slots.get() {
-        code.suspend_slots.set(slots);
     }
 }
 

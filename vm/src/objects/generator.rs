@@ -92,14 +92,28 @@ pub struct GenNames {
 }
 
 impl GenInner {
-    /// The state of a generator that has a frame to run (`Created` or `Suspended`), with the
-    /// code's names.
-    pub fn new(state: GenState, frame: Frame, saved: Vec<Value>, awaited: bool) -> GenInner {
-        let mut inner = GenInner::running(awaited);
-        inner.suspend(frame);
-        inner.state = state;
-        inner.saved = saved;
-        inner
+    /// A new generator's state: not started, with its locals bound in `saved` and its cells.
+    #[inline]
+    pub fn created(
+        globals: Rc<Module>,
+        cells: Vec<Rc<RefCell<Value>>>,
+        saved: Vec<Value>,
+    ) -> GenInner {
+        // Cells go where a frame keeps them; none, no allocation (as `Frame::set_cells`).
+        let extra = (!cells.is_empty()).then(|| {
+            Box::new(FrameExtra {
+                cells,
+                namespace: None,
+            })
+        });
+        GenInner {
+            state: GenState::Created,
+            awaited: false,
+            ip: 0,
+            renamed: false,
+            frame: Some(SavedFrame { globals, extra }),
+            saved,
+        }
     }
 
     /// The state of a generator whose frame is on the frame stack now.
@@ -115,9 +129,11 @@ impl GenInner {
     }
 
     /// Keeps what `frame` (leaving the frame stack) needs to resume later; the state and the
-    /// saved stack are the caller's to set.
+    /// saved stack are the caller's to set. On every yield, so inline.
+    #[inline(always)]
     pub fn suspend(&mut self, frame: Frame) {
-        self.ip = u32::try_from(frame.ip).expect("code objects have fewer than 2^32 instructions");
+        // Instruction indices fit in u32: jump targets are u32 already (`Instr::Jump(u32)`).
+        self.ip = frame.ip as u32;
         self.frame = Some(SavedFrame {
             globals: frame.globals,
             extra: frame.extra,
@@ -126,6 +142,7 @@ impl GenInner {
 
     /// The suspended frame of `code` rebuilt to go back on the frame stack at `base` (None when
     /// there is none: running or finished).
+    #[inline]
     pub fn take_frame(&mut self, code: &Rc<Code>, base: usize, mode: ReturnMode) -> Option<Frame> {
         let saved = self.frame.take()?;
         let mut frame = Frame::new(code.clone(), saved.globals, base, base, mode);
