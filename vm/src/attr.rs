@@ -320,6 +320,17 @@ pub fn set_attr(vm: &mut Vm, obj: &Value, name: &Rc<PyStr>, value: Value) -> PyR
             m.store(name.clone(), value);
             Ok(())
         }
+        Value::Generator(g) if matches!(&*name.s, "__name__" | "__qualname__") => {
+            let Value::Str(s) = value else {
+                return Err(vm.type_error(format!("{} must be set to a string object", name.s)));
+            };
+            if &*name.s == "__name__" {
+                g.set_names(s, g.qualname());
+            } else {
+                g.set_names(g.name(), s);
+            }
+            Ok(())
+        }
         Value::Function(f) => {
             match &*name.s {
                 "__name__" => {

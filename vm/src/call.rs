@@ -9,7 +9,7 @@ use crate::frame::{Frame, ReturnMode};
 use crate::objects::class::{BuiltinKind, Class, Instance, Payload};
 use crate::objects::exception::ExceptionData;
 use crate::objects::function::{Args, Function};
-use crate::objects::generator::{GenInner, GenKind, GenState, Generator};
+use crate::objects::generator::{GenInner, Generator};
 use crate::objects::module::Module;
 use crate::value::{AttrMap, PyStr, StrKey, Value};
 use crate::vm::Vm;
@@ -206,10 +206,14 @@ fn new_cells(f: &Function, locals: &[Value]) -> Vec<Rc<RefCell<Value>>> {
     cells
 }
 
-/// Operand slots a new generator's buffer has room for beyond its locals. A suspended frame
-/// saves its operands there (an `await` leaves one or two: the awaitable and what the enclosing
-/// expression had pushed); `Code::max_stack` is not computed by the compiler, so this guesses.
-pub(crate) const SUSPEND_OPERANDS: usize = 4;
+/// Slots a new generator's buffer for `code` is made with: its locals, and room for the operands
+/// its deepest suspension saves (`Code::suspend_slots`, from the compiler), so a coroutine parked at
+/// an `await` keeps an exactly sized buffer (a fixed guess of four operands made a parked
+/// `async def f(ev, i): await ev.wait()` hold 96 bytes where it needs 48).
+#[inline]
+pub(crate) fn generator_slots(code: &Code) -> usize {
+    code.nlocals().max(code.suspend_slots as usize)
+}
 
 impl Vm {
     /// Pushes a frame for script function `f` with `args` bound. The caller's stack above
@@ -247,30 +251,19 @@ impl Vm {
         f: &Rc<Function>,
         mut locals: Vec<Value>,
     ) -> Value {
-        // The first suspension saves the frame's operands after its locals into this buffer:
-        // make room for them now rather than grow it then.
-        locals.reserve_exact(SUSPEND_OPERANDS);
+        // A suspension saves the frame's operands after its locals into this buffer: make room
+        // for them now rather than grow it then.
+        locals.reserve_exact(generator_slots(&f.code).saturating_sub(locals.len()));
         let cells = new_cells(f, &locals);
-        let kind = if f.code.flags.coroutine {
-            GenKind::Coroutine
-        } else if f.code.flags.async_generator {
-            GenKind::AsyncGenerator
-        } else {
-            GenKind::Generator
-        };
-        let mut frame = Frame::new(f.code.clone(), f.globals.clone(), 0, 0, ReturnMode::Push);
-        frame.set_cells(cells);
         let gen = Rc::new(Generator::new(
-            kind,
-            f.name.borrow().clone(),
-            f.qualname.borrow().clone(),
-            GenInner {
-                state: GenState::Created,
-                frame: Some(frame),
-                saved: locals,
-                awaited: false,
-            },
+            f.code.clone(),
+            GenInner::created(f.globals.clone(), cells, locals),
         ));
+        // CPython names a generator after its function, which may have been renamed.
+        let (name, qualname) = (f.name.borrow(), f.qualname.borrow());
+        if !Rc::ptr_eq(&name, &f.code.name) || !Rc::ptr_eq(&qualname, &f.code.qualname) {
+            gen.set_names(name.clone(), qualname.clone());
+        }
         crate::gc::track_generator(gen)
     }
 
@@ -282,20 +275,12 @@ impl Vm {
         let cells = (0..code.ncells())
             .map(|_| Rc::new(RefCell::new(Value::Null)))
             .collect();
-        let mut frame = Frame::new(code, module, 0, 0, ReturnMode::Push);
-        frame.set_cells(cells);
-        let name = self.intern("<module>");
         let gen = Rc::new(Generator::new(
-            GenKind::Coroutine,
-            name.clone(),
-            name,
-            GenInner {
-                state: GenState::Created,
-                frame: Some(frame),
-                saved: locals,
-                awaited: false,
-            },
+            code.clone(),
+            GenInner::created(module, cells, locals),
         ));
+        let name = self.intern("<module>");
+        gen.set_names(name.clone(), name);
         crate::gc::track_generator(gen)
     }
 }

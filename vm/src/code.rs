@@ -117,7 +117,10 @@ pub struct Code {
     pub flags: CodeFlags,
     /// Innermost region first, so the first match is the handler.
     pub exception_table: Vec<ExceptionEntry>,
-    pub max_stack: u32,
+    /// For generator code: the slots (locals, then operands) its deepest suspension saves, so a
+    /// new generator's buffer is made that big and its first suspension does not grow it (a
+    /// suspension that saves more grows it exactly). Computed by `compile::stackdepth`.
+    pub suspend_slots: u32,
     pub first_line: u32,
     /// Whether calls with exactly `argcount` positional arguments can bind them in place.
     pub call_kind: CallKind,

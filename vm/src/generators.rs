@@ -3,7 +3,6 @@
 //! delegation to the sub-iterator a `yield from`/`await` is suspended in, and giving a coroutine
 //! run inline by `await f(...)` (`ReturnMode::Await`) its object when it first suspends.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::frame::{Frame, ReturnMode};
@@ -34,17 +33,10 @@ impl Vm {
         frame: &mut Frame,
         send_ip: u32,
     ) -> Rc<Generator> {
-        let gen = Rc::new(Generator {
-            kind: crate::objects::generator::GenKind::Coroutine,
-            name: frame.code.name.clone(),
-            qualname: frame.code.qualname.clone(),
-            inner: RefCell::new(crate::objects::generator::GenInner {
-                state: GenState::Running,
-                frame: None,
-                saved: Vec::new(),
-                awaited: true,
-            }),
-        });
+        let gen = Rc::new(Generator::new(
+            frame.code.clone(),
+            crate::objects::generator::GenInner::running(true),
+        ));
         self.stack.truncate(frame.ret_sp());
         self.stack.push(crate::gc::track_generator(gen.clone()));
         let caller = self
@@ -71,7 +63,7 @@ impl Vm {
         let mut inner = gen.inner.borrow_mut();
         match inner.state {
             GenState::Running => {
-                let what = if gen.kind == crate::objects::generator::GenKind::Generator {
+                let what = if gen.kind() == crate::objects::generator::GenKind::Generator {
                     "generator"
                 } else {
                     "coroutine"
@@ -79,7 +71,7 @@ impl Vm {
                 return Err(self.value_error(format!("{what} already executing")));
             }
             GenState::Finished => {
-                if gen.kind == crate::objects::generator::GenKind::Coroutine {
+                if gen.kind() == crate::objects::generator::GenKind::Coroutine {
                     return Err(
                         self.error("RuntimeError", "cannot reuse already awaited coroutine")
                     );
@@ -99,11 +91,10 @@ impl Vm {
             return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
         }
         let was_suspended = inner.state == GenState::Suspended;
-        let mut frame = inner.frame.take().expect("suspended generator has a frame");
         let base = self.stack.len();
-        frame.base = base as u32;
-        frame.ret_sp = base as u32;
-        frame.mode = mode;
+        let mut frame = inner
+            .take_frame(&gen.code, base, mode)
+            .expect("suspended generator has a frame");
         frame.generator = Some(gen.clone());
         self.stack.append(&mut inner.saved);
         if was_suspended {
@@ -171,9 +162,8 @@ impl Vm {
     /// (its last instruction run was the loop's YieldValue, right after the Send).
     fn delegate_of(gen: &Rc<Generator>) -> Option<(Value, usize)> {
         let inner = gen.inner.borrow();
-        let frame = inner.frame.as_ref()?;
-        let send_at = frame.ip.checked_sub(2)?;
-        match frame.code.instrs.get(send_at)? {
+        let send_at = inner.suspended_ip()?.checked_sub(2)?;
+        match gen.code.instrs.get(send_at)? {
             Instr::Send(exit) => Some((inner.saved.last()?.clone(), *exit as usize)),
             _ => None,
         }
@@ -214,9 +204,7 @@ impl Vm {
                 {
                     let mut inner = gen.inner.borrow_mut();
                     inner.saved.pop();
-                    if let Some(f) = inner.frame.as_mut() {
-                        f.ip = exit;
-                    }
+                    inner.ip = exit as u32;
                 }
                 self.gen_send(gen, ret).map(Ok)
             }

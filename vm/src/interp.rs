@@ -9,7 +9,7 @@ use std::rc::Rc;
 use crate::code::{CallKind, Code};
 use crate::frame::{Frame, FrameExtra, ReturnMode};
 use crate::objects::function::{Args, Function};
-use crate::objects::generator::{GenKind, GenState, Generator};
+use crate::objects::generator::{GenKind, GenState};
 use crate::opcode::Instr;
 use crate::ops;
 use crate::value::{StrKey, Value};
@@ -82,7 +82,7 @@ impl Vm {
             let kind = match (frame.generator(), frame.mode) {
                 (Some(gen), _) => {
                     gen.inner.borrow_mut().state = GenState::Finished;
-                    Some(gen.kind)
+                    Some(gen.kind())
                 }
                 (None, ReturnMode::Await(_)) => Some(GenKind::Coroutine),
                 (None, _) => None,
@@ -694,7 +694,7 @@ impl Vm {
                     }
                     let it = top!().clone();
                     if let Value::Generator(g) = &it {
-                        if g.kind == crate::objects::generator::GenKind::Generator {
+                        if g.kind() == crate::objects::generator::GenKind::Generator {
                             save!();
                             match tri!(self.resume_generator(
                                 g,
@@ -1362,7 +1362,7 @@ impl Vm {
                 frame.generator = None;
                 {
                     let mut inner = gen.inner.borrow_mut();
-                    inner.frame = Some(frame);
+                    inner.suspend(frame);
                     inner.state = GenState::Suspended;
                 }
                 match mode {
@@ -1582,21 +1582,11 @@ impl Vm {
     pub fn close_dropped_generators(&mut self) {
         crate::objects::generator::warn_unawaited(self);
         for p in crate::objects::generator::take_pending_close() {
-            let gen = Rc::new(Generator::new(
-                p.kind,
-                p.name,
-                p.qualname.clone(),
-                crate::objects::generator::GenInner {
-                    state: GenState::Suspended,
-                    frame: Some(p.frame),
-                    saved: p.saved,
-                    awaited: true,
-                },
-            ));
+            let gen = p.revive();
             if let Err(e) = crate::builtins::close_generator(self, &gen) {
                 let what = format!(
                     "Exception ignored in: <generator object {} at 0x{:x}>\n",
-                    p.qualname.s,
+                    gen.qualname().s,
                     Rc::as_ptr(&gen) as usize
                 );
                 let report = crate::traceback::format_exception(self, &e);
@@ -1824,8 +1814,8 @@ impl Vm {
         {
             // `gen(a, b)` with exactly its positional parameters: the arguments move into the
             // generator's locals as they are, with no binding pass.
-            // Room for a few operands too: a suspension saves them into this buffer.
-            let mut locals = Vec::with_capacity(code.nlocals() + crate::call::SUSPEND_OPERANDS);
+            // Room for the operands too: a suspension saves them into this buffer.
+            let mut locals = Vec::with_capacity(crate::call::generator_slots(code));
             locals.extend(self.stack.drain(args_at..));
             locals.resize(code.nlocals(), Value::Null);
             self.stack.truncate(ret_sp);

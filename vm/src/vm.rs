@@ -247,7 +247,7 @@ impl Vm {
             Value::Class(_) => t.type_.clone(),
             Value::Instance(i) => i.class.clone(),
             Value::Module(_) => t.module.clone(),
-            Value::Generator(g) => match g.kind {
+            Value::Generator(g) => match g.kind() {
                 crate::objects::generator::GenKind::Generator => t.generator.clone(),
                 crate::objects::generator::GenKind::Coroutine => t.coroutine.clone(),
                 crate::objects::generator::GenKind::AsyncGenerator => t.async_generator.clone(),

@@ -67,7 +67,7 @@ impl TaskData {
     /// The coroutine's qualified name, for reprs.
     pub fn coro_name(&self) -> String {
         match &self.coro {
-            Value::Generator(g) => g.qualname.s.to_string(),
+            Value::Generator(g) => g.qualname().s.to_string(),
             _ => "?".into(),
         }
     }
@@ -281,7 +281,7 @@ def shield(arg):
 
 /// True for coroutine objects (what create_task and asyncio.run accept).
 pub fn is_coroutine(v: &Value) -> bool {
-    matches!(v, Value::Generator(g) if g.kind == GenKind::Coroutine)
+    matches!(v, Value::Generator(g) if g.kind() == GenKind::Coroutine)
         || native_coro::is_native_coro(v)
 }
 
@@ -290,7 +290,7 @@ fn coro_code(coro: &Value) -> Option<Rc<Code>> {
         return None;
     };
     let inner = g.inner.borrow();
-    inner.frame.as_ref().map(|f| f.code.clone())
+    inner.frame.as_ref().map(|_| g.code.clone())
 }
 
 /// Makes a task for `coro` on `core` and schedules its first step.
@@ -553,15 +553,13 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
     let coro_state = match &coro {
         Value::Generator(g) if g.state() != GenState::Finished => {
             let inner = g.inner.borrow();
-            match &inner.frame {
+            match inner.suspended_ip() {
                 // A coroutine that has not started is at its `def` line, as in CPython.
-                Some(f) if f.ip == 0 => {
-                    format!("running at {}:{}", f.code.source.name, f.code.first_line)
-                }
-                Some(f) => format!(
+                Some(0) => format!("running at {}:{}", g.code.source.name, g.code.first_line),
+                Some(ip) => format!(
                     "running at {}:{}",
-                    f.code.source.name,
-                    f.code.line_of(f.ip.saturating_sub(1))
+                    g.code.source.name,
+                    g.code.line_of(ip.saturating_sub(1))
                 ),
                 None => format!("running, defined at {defined}"),
             }

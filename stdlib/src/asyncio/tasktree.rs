@@ -100,16 +100,19 @@ pub fn await_chain(coro: &Value) -> Vec<Frame> {
     while let Value::Generator(g) = &cur {
         let next = {
             let inner = g.inner.borrow();
-            let Some(f) = &inner.frame else { break };
-            let line = f.code.line_of(f.ip.saturating_sub(1));
+            let Some(ip) = inner.suspended_ip() else {
+                break;
+            };
+            let code = &g.code;
+            let line = code.line_of(ip.saturating_sub(1));
             out.push(Frame {
-                func: g.qualname.s.to_string(),
-                file: f.code.source.name.clone(),
+                func: g.qualname().s.to_string(),
+                file: code.source.name.clone(),
                 line,
-                source: f.code.source.line_text(line).trim().to_string(),
+                source: code.source.line_text(line).trim().to_string(),
             });
             // Suspended in an await loop: the awaited object sits on top of the saved stack.
-            match f.ip.checked_sub(2).and_then(|i| f.code.instrs.get(i)) {
+            match ip.checked_sub(2).and_then(|i| code.instrs.get(i)) {
                 Some(eddy_vm::opcode::Instr::Send(_)) => inner.saved.last().cloned(),
                 _ => None,
             }

@@ -61,7 +61,7 @@ fn receiver(vm: &Vm, a: &Args) -> PyResult<Rc<Generator>> {
 
 fn vm_send(vm: &mut Vm, g: &Rc<Generator>, v: Value) -> PyResult<Result<Value, Value>> {
     if g.state() == GenState::Finished {
-        if g.kind == crate::objects::generator::GenKind::Coroutine {
+        if g.kind() == crate::objects::generator::GenKind::Coroutine {
             return Err(vm.error("RuntimeError", "cannot reuse already awaited coroutine"));
         }
         return Ok(Err(Value::None));
@@ -82,11 +82,10 @@ fn finish(vm: &mut Vm, r: PyResult<Result<Value, Value>>) -> PyResult<Value> {
 fn yield_from_target(g: &Generator) -> Option<Value> {
     use crate::opcode::Instr;
     let inner = g.inner.borrow();
-    let frame = inner.frame.as_ref()?;
-    let Some(Instr::Jump(l)) = frame.code.instrs.get(frame.ip) else {
+    let Some(Instr::Jump(l)) = g.code.instrs.get(inner.suspended_ip()?) else {
         return None;
     };
-    if !matches!(frame.code.instrs.get(*l as usize), Some(Instr::Send(_))) {
+    if !matches!(g.code.instrs.get(*l as usize), Some(Instr::Send(_))) {
         return None;
     }
     inner.saved.last().cloned()
@@ -102,25 +101,16 @@ fn finish_yield_from(
     use crate::opcode::Instr;
     {
         let mut inner = g.inner.borrow_mut();
-        let exit = match inner
-            .frame
-            .as_ref()
-            .and_then(|f| f.code.instrs.get(f.ip).copied())
-        {
-            Some(Instr::Jump(l)) => match inner
-                .frame
-                .as_ref()
-                .and_then(|f| f.code.instrs.get(l as usize).copied())
-            {
+        let at = |ip: usize| g.code.instrs.get(ip).copied();
+        let exit = match inner.suspended_ip().and_then(at) {
+            Some(Instr::Jump(l)) => match inner.suspended_ip().and(at(l as usize)) {
                 Some(Instr::Send(t)) => t as usize,
                 _ => return Err(vm.error("SystemError", "generator is not in yield from")),
             },
             _ => return Err(vm.error("SystemError", "generator is not in yield from")),
         };
         inner.saved.pop();
-        if let Some(f) = inner.frame.as_mut() {
-            f.ip = exit;
-        }
+        inner.ip = exit as u32;
     }
     vm.gen_send(g, value)
 }

@@ -365,8 +365,8 @@ pub fn special_attr(vm: &mut Vm, obj: &Value, name: &str) -> PyResult<Option<Val
             _ => None,
         },
         Value::Generator(g) => match name {
-            "__name__" => Some(Value::Str(g.name.clone())),
-            "__qualname__" => Some(Value::Str(g.qualname.clone())),
+            "__name__" => Some(Value::Str(g.name())),
+            "__qualname__" => Some(Value::Str(g.qualname())),
             "gi_running" | "cr_running" => Some(Value::Bool(
                 g.state() == crate::objects::generator::GenState::Running,
             )),

@@ -291,6 +291,12 @@ impl<'a> Compiler<'a> {
         for n in &sc.varnames[sc.params.len().min(sc.varnames.len())..] {
             varnames.push(name_rc(n));
         }
+        // Generators start with room for what their deepest suspension saves.
+        let suspend_slots = if u.flags.generator || u.flags.coroutine || u.flags.async_generator {
+            varnames.len() as u32 + super::stackdepth::suspend_operands(&instrs, &table)
+        } else {
+            0
+        };
         Code {
             name: Rc::new(PyStr::new(u.name)),
             qualname: Rc::new(PyStr::new(u.qualname)),
@@ -308,7 +314,7 @@ impl<'a> Compiler<'a> {
             kwonlyargcount: u.kwonly,
             flags: u.flags,
             exception_table: table,
-            max_stack: 0,
+            suspend_slots,
             first_line: u.first_line,
             call_kind: match () {
                 _ if u.flags.varargs

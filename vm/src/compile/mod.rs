@@ -3,6 +3,7 @@
 
 pub mod codegen;
 pub mod mangle;
+pub mod stackdepth;
 pub mod symtable;
 
 pub use codegen::{compile_module, CompileError, Mode};

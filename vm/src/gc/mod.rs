@@ -254,8 +254,9 @@ fn clear(v: &Value, graveyard: &mut Vec<Value>) {
         Value::Generator(g) => {
             if let Ok(mut inner) = g.inner.try_borrow_mut() {
                 graveyard.append(&mut inner.saved);
+                // Cells and globals go with the frame (the code stays: it is the generator's).
                 if let Some(frame) = inner.frame.take() {
-                    graveyard.push(Value::Code(frame.code.clone()));
+                    graveyard.extend(frame.cells().iter().map(|c| Value::Cell(c.clone())));
                 }
             }
         }

@@ -198,29 +198,18 @@ fn is_iterable_coroutine(code: &Rc<crate::code::Code>) -> bool {
 pub fn get_awaitable(vm: &mut Vm, v: Value) -> PyResult<Value> {
     match &v {
         Value::Instance(i) if i.class.native_send.get().is_some() => Ok(v),
-        Value::Generator(g) if g.kind == crate::objects::generator::GenKind::Coroutine => {
+        Value::Generator(g) if g.kind() == crate::objects::generator::GenKind::Coroutine => {
             if g.state() == crate::objects::generator::GenState::Finished {
                 return Err(vm.error("RuntimeError", "cannot reuse already awaited coroutine"));
             }
             Ok(v)
         }
         Value::Generator(g)
-            if g.kind == crate::objects::generator::GenKind::Generator
-                && g.inner
-                    .borrow()
-                    .frame
-                    .as_ref()
-                    .map(|f| f.code.flags.generator)
-                    .unwrap_or(false) =>
+            if g.kind() == crate::objects::generator::GenKind::Generator
+                && g.code.flags.generator =>
         {
             // types.coroutine-decorated generators are awaitable; plain generators are not.
-            if g.inner
-                .borrow()
-                .frame
-                .as_ref()
-                .map(|f| is_iterable_coroutine(&f.code))
-                .unwrap_or(false)
-            {
+            if is_iterable_coroutine(&g.code) {
                 return Ok(v);
             }
             Err(vm.type_error(format!(

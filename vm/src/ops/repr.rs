@@ -313,7 +313,7 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
         },
         Value::Module(m) => format!("<module '{}'>", m.name.s),
         Value::Generator(g) => {
-            let kind = match g.kind {
+            let kind = match g.kind() {
                 crate::objects::generator::GenKind::Generator => "generator",
                 crate::objects::generator::GenKind::Coroutine => "coroutine",
                 crate::objects::generator::GenKind::AsyncGenerator => "async_generator",
@@ -321,7 +321,7 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
             format!(
                 "<{} object {} at 0x{:x}>",
                 kind,
-                g.qualname.s,
+                g.qualname().s,
                 v.ptr_id().unwrap_or(0)
             )
         }
