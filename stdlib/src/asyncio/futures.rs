@@ -193,7 +193,7 @@ native_state!(
             out.extend(r.cancelled_exc.take());
             out.append(&mut r.children);
         }
-        c.callbacks.take();
+        c.callbacks.clear();
         match &mut c.link {
             Link::Task(t) => t.clear(out),
             Link::Waiter(_) => out.extend(c.take_owner()),
@@ -242,21 +242,18 @@ fn fut_arg(vm: &Vm, v: &Value) -> PyResult<()> {
     }
 }
 
-/// Queues every done callback on the running loop, in registration order.
+/// Queues every done callback on the running loop, in registration order: they stay in the
+/// future, marked due, and one job runs them (events.rs `Job::Callbacks`).
 pub fn schedule_callbacks(vm: &Vm, fut: &Value) -> PyResult<()> {
-    let cbs = with(fut, |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
-    let core = match cbs {
-        Callbacks::None => return Ok(()),
-        _ => events::running_or_err(vm)?,
+    let Value::Instance(inst) = fut else {
+        return Ok(());
     };
-    match cbs {
-        Callbacks::None => {}
-        Callbacks::One(cb) => core.push(Job::FutCb(cb, fut.clone())),
-        Callbacks::Many(v) => {
-            for cb in v {
-                core.push(Job::FutCb(cb, fut.clone()));
-            }
-        }
+    if with(fut, |s| s.callbacks.is_empty()).unwrap_or(true) {
+        return Ok(());
+    }
+    let core = events::running_or_err(vm)?;
+    if with(fut, |s| s.callbacks.schedule()) == Some(true) {
+        core.push(Job::Callbacks(inst.clone()));
     }
     Ok(())
 }
@@ -273,7 +270,7 @@ pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
     });
     // Done already: the callback runs soon. (Not a future at all: nothing to call back on.)
     if let Some(Some(cb)) = cb {
-        events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
+        events::running_or_err(vm)?.push(Job::fut_cb(cb, fut.clone()));
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod native_coro;
 pub mod primitives;
 pub mod queues;
 pub mod reactor;
+pub mod registry;
 pub mod sleep;
 pub mod streams;
 pub mod subprocess;
