@@ -33,6 +33,8 @@ pub struct FutState {
     failed: bool,
     /// A primitive waiter's `__aenter__` returns None where its `acquire` returns True.
     pub waiter_returns_none: bool,
+    /// Set while gather walks its children, to see each future once (tasks.rs).
+    pub gather_mark: bool,
     pub result: Value,
     pub callbacks: Callbacks,
     /// What few futures need, out of line so that a plain future stays small.
@@ -84,6 +86,7 @@ impl FutState {
             blocking: false,
             failed: false,
             waiter_returns_none: false,
+            gather_mark: false,
             result: Value::None,
             callbacks: Callbacks::None,
             rare: None,

@@ -617,18 +617,28 @@ pub fn gather_futures(
         nfinished: 0,
         return_exceptions,
     }));
-    let mut seen =
-        rustc_hash::FxHashSet::with_capacity_and_hasher(children.len(), Default::default());
     // One callback shared by every child (it learns which child from its argument).
     let st = state.clone();
     let on_done: futures::NativeCallback = Rc::new(move |vm, fut| gather_child_done(vm, &st, fut));
+    // A future passed twice gets one callback: each child is marked when first seen (no
+    // script code runs until the marks are cleared below).
+    let mut nfuts = 0;
+    let mut added = Ok(());
     for c in &children {
-        if !seen.insert(identity(c)) {
+        if futures::with(c, |s| std::mem::replace(&mut s.gather_mark, true)) != Some(false) {
             continue;
         }
-        futures::add_callback(vm, c, Callback::Native(on_done.clone()))?;
+        nfuts += 1;
+        added = futures::add_callback(vm, c, Callback::Native(on_done.clone()));
+        if added.is_err() {
+            break;
+        }
     }
-    state.borrow_mut().nfuts = seen.len();
+    for c in &children {
+        futures::with(c, |s| s.gather_mark = false);
+    }
+    added?;
+    state.borrow_mut().nfuts = nfuts;
     // The outer future keeps the children (for cancel() and the task tree) until it is done.
     futures::with(&outer, |s| s.rare().children = children);
     Ok(outer)
@@ -667,10 +677,11 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
     }
     if nfinished == nfuts {
         // Done with them: the outer future is about to finish.
-        let children =
+        // Each child's slot becomes its result: no second vector at the peak.
+        let mut results =
             futures::with(&outer, |s| std::mem::take(&mut s.rare().children)).unwrap_or_default();
-        let mut results = Vec::with_capacity(children.len());
-        for c in &children {
+        for slot in results.iter_mut() {
+            let c = &*slot;
             let r = if futures::is_cancelled(c) {
                 let msg = futures::with(c, |s| s.cancel_msg()).unwrap_or(Value::None);
                 let msg = if msg.is_none() { Value::str("") } else { msg };
@@ -683,7 +694,7 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
                     e
                 }
             };
-            results.push(r);
+            *slot = r;
         }
         if futures::with(&outer, |s| {
             s.rare.as_ref().is_some_and(|r| r.cancel_requested)
@@ -709,22 +720,49 @@ fn gather(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         futures::set_result(vm, &f, Value::list(vec![]))?;
         return Ok(f);
     }
-    // The same awaitable passed twice shares one child future.
-    let mut by_arg: rustc_hash::FxHashMap<usize, Value> =
-        rustc_hash::FxHashMap::with_capacity_and_hasher(a.pos.len(), Default::default());
-    let mut children: Vec<Value> = Vec::new();
+    // The same awaitable passed twice shares one child future, as CPython's `arg_to_fut`.
+    // A future is its own child; only the other awaitables passed more than once need a map.
+    let mut twice = repeated_awaitables(&a.pos);
+    let mut children: Vec<Value> = Vec::with_capacity(a.pos.len());
     for arg in &a.pos {
+        if futures::is_future(arg) {
+            children.push(arg.clone());
+            continue;
+        }
         let key = identity(arg);
-        let fut = match by_arg.get(&key) {
-            Some(f) if key != 0 => f.clone(),
-            _ => ensure_future(vm, arg)?,
+        let made = twice.as_mut().and_then(|m| m.get_mut(&key));
+        let fut = match made {
+            Some(Some(f)) => f.clone(),
+            Some(slot) => {
+                let f = ensure_future(vm, arg)?;
+                *slot = Some(f.clone());
+                f
+            }
+            None => ensure_future(vm, arg)?,
         };
-        by_arg.insert(key, fut.clone());
         children.push(fut);
     }
-    // Not kept through gather_futures: with 200k children it is megabytes at the peak.
-    drop(by_arg);
+    drop(twice);
     gather_futures(vm, children, return_exceptions)
+}
+
+/// The identities of the non-future arguments given more than once (None when there are
+/// none, the usual case), each with no child future made yet.
+fn repeated_awaitables(args: &[Value]) -> Option<rustc_hash::FxHashMap<usize, Option<Value>>> {
+    let mut keys: Vec<usize> = args
+        .iter()
+        .filter(|a| !futures::is_future(a))
+        .map(identity)
+        .filter(|&k| k != 0)
+        .collect();
+    keys.sort_unstable();
+    let mut twice = rustc_hash::FxHashMap::default();
+    for w in keys.windows(2) {
+        if w[0] == w[1] {
+            twice.insert(w[0], None);
+        }
+    }
+    (!twice.is_empty()).then_some(twice)
 }
 
 fn task_arg(vm: &Vm, v: &Value) -> PyResult<()> {
