@@ -81,6 +81,17 @@ impl Callbacks {
         }
     }
 
+    /// Puts back the callbacks `take` took (those remove_done_callback kept). Due callbacks
+    /// stay due: a finished future has none waiting, so `kept` is empty then.
+    pub fn restore(&mut self, kept: Vec<Callback>) {
+        match self {
+            Callbacks::DueOne(_) | Callbacks::DueMany(_) => {
+                kept.into_iter().for_each(|cb| self.push(cb))
+            }
+            _ => *self = kept.into(),
+        }
+    }
+
     /// The future finished: marks its callbacks due. False when there are none to run.
     pub fn schedule(&mut self) -> bool {
         *self = match std::mem::take(self) {

@@ -534,7 +534,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
                 with(&a.pos[0], |s| {
                     // Callbacks a removed one's __eq__ added meanwhile come after the kept.
                     kept.append(&mut s.callbacks.take());
-                    s.callbacks = kept.into();
+                    s.callbacks.restore(kept);
                 });
                 Ok(Value::Int(removed))
             }),

@@ -42,13 +42,15 @@ impl TaskRegistry {
         slot
     }
 
-    /// Drops the task in `slot` (nothing if the slot is empty or NO_SLOT).
-    pub fn remove(&mut self, slot: u32) {
+    /// Drops `task` from `slot` (nothing if the slot holds another task: a task finished
+    /// while another loop runs, or NO_SLOT).
+    pub fn remove(&mut self, slot: u32, task: &Value) {
         let Some(entry) = self.slots.get_mut(slot as usize) else {
             return;
         };
-        if entry.take().is_none() {
-            return;
+        match (&*entry, task) {
+            (Some(t), Value::Instance(u)) if Rc::ptr_eq(t, u) => *entry = None,
+            _ => return,
         }
         self.live -= 1;
         if self.live == 0 {

@@ -417,7 +417,7 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
 
 fn finished(core: &LoopCore, task: &Value) {
     if let Some(slot) = with_task(task, |t| std::mem::replace(&mut t.slot, NO_SLOT)) {
-        core.tasks.borrow_mut().remove(slot);
+        core.tasks.borrow_mut().remove(slot, task);
     }
 }
 
