@@ -251,14 +251,20 @@ pub fn schedule_callbacks(vm: &Vm, fut: &Value) -> PyResult<()> {
     let Value::Instance(inst) = fut else {
         return Ok(());
     };
-    if with(fut, |s| s.callbacks.is_empty()).unwrap_or(true) {
+    if with(fut, |s| s.callbacks.schedule()) != Some(true) {
         return Ok(());
     }
-    let core = events::running_or_err(vm)?;
-    if with(fut, |s| s.callbacks.schedule()) == Some(true) {
-        core.push(Job::Callbacks(inst.clone()));
+    match events::running() {
+        Some(core) => {
+            core.push(Job::Callbacks(inst.clone()));
+            Ok(())
+        }
+        None => {
+            // Nowhere to run them: they are dropped, as the loop error says.
+            with(fut, |s| s.callbacks.clear());
+            events::running_or_err(vm).map(|_| ())
+        }
     }
-    Ok(())
 }
 
 /// `add_done_callback`: runs soon if the future is already done.
