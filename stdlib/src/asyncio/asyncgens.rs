@@ -25,7 +25,7 @@ pub fn after_step(vm: &mut Vm, core: &LoopCore) {
     }
     SCHEDULED.with(|s| s.set(true));
     let cb = vm.native("_asyncgen_finalizer_hook", finalize_dropped);
-    core.push(Job::Call(cb, vec![], Rc::new(Cell::new(false))));
+    core.push(Job::call(cb, vec![], Rc::new(Cell::new(false))));
 }
 
 /// The scheduled callback: an `aclose()` task for each dropped generator.

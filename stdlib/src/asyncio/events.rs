@@ -7,25 +7,81 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::rc::Rc;
 
+use eddy_vm::objects::class::Instance;
 use eddy_vm::objects::module::Module;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
 use super::futures::{self, Callback};
+use super::registry::TaskRegistry;
 use super::{classes, interrupt, reactor, tasks};
 use crate::native_state;
 use crate::util;
 
-/// One ready-queue entry.
+/// One ready-queue (or timer) entry: a tag and one pointer, 16 bytes, since at a wake-up of
+/// 200k parked tasks the queue holds one per task. The hot jobs (a task step, a finished
+/// future's callbacks) hold the object itself; the rare ones are boxed.
 pub enum Job {
-    /// A done callback of a future: `cb(fut)`.
-    FutCb(Callback, Value),
-    /// A task step, optionally throwing an exception into the coroutine.
-    Step(Value, Option<Value>),
+    /// A task step sending None into its coroutine.
+    Step(Rc<Instance>),
+    /// The due done callbacks of a finished future, in registration order (callbacks.rs).
+    Callbacks(Rc<Instance>),
+    /// A task step throwing an exception into the coroutine (or any step of a task that is not
+    /// an instance).
+    Throw(Box<(Value, Option<Value>)>),
+    /// One done callback added to a future already finished: `cb(fut)`.
+    FutCb(Box<(Callback, Value)>),
     /// `call_soon(func, *args)`, skipped if its handle was cancelled.
-    Call(Value, Vec<Value>, Rc<Cell<bool>>),
+    Call(Box<CallJob>),
     /// A native timer (asyncio.sleep): sets the future's result unless the timer was cancelled
     /// or the future is already done.
-    Resolve(Value, Value, Rc<Cell<bool>>),
+    Resolve(Box<ResolveJob>),
+}
+
+const _: () = assert!(std::mem::size_of::<Job>() == 16);
+
+pub struct CallJob {
+    func: Value,
+    args: Vec<Value>,
+    cancelled: Rc<Cell<bool>>,
+}
+
+pub struct ResolveJob {
+    fut: Value,
+    result: Value,
+    cancelled: Rc<Cell<bool>>,
+}
+
+impl Job {
+    /// A step of `task`, throwing `exc` in if given.
+    pub fn step(task: &Value, exc: Option<Value>) -> Job {
+        match (task, exc) {
+            (Value::Instance(t), None) => Job::Step(t.clone()),
+            (_, exc) => Job::Throw(Box::new((task.clone(), exc))),
+        }
+    }
+
+    /// `cb(fut)`, for a callback added to a future that is already done.
+    pub fn fut_cb(cb: Callback, fut: Value) -> Job {
+        Job::FutCb(Box::new((cb, fut)))
+    }
+
+    /// `func(*args)` unless `cancelled` is set by then.
+    pub fn call(func: Value, args: Vec<Value>, cancelled: Rc<Cell<bool>>) -> Job {
+        Job::Call(Box::new(CallJob {
+            func,
+            args,
+            cancelled,
+        }))
+    }
+
+    /// Sets `fut`'s result unless `cancelled` is set or the future is done by then.
+    pub fn resolve(fut: Value, result: Value, cancelled: Rc<Cell<bool>>) -> Job {
+        Job::Resolve(Box::new(ResolveJob {
+            fut,
+            result,
+            cancelled,
+        }))
+    }
 }
 
 struct Timer {
@@ -62,7 +118,7 @@ pub struct LoopCore {
     /// The task whose step is running.
     pub current_task: RefCell<Option<Value>>,
     /// Every task not yet done (the loop keeps them alive, unlike CPython's weak set).
-    pub tasks: RefCell<std::collections::BTreeMap<u64, Value>>,
+    pub tasks: RefCell<TaskRegistry>,
     /// The script-visible loop object.
     pub obj: RefCell<Value>,
 }
@@ -127,7 +183,7 @@ impl LoopCore {
             stopping: Cell::new(false),
             closed: Cell::new(false),
             current_task: RefCell::new(None),
-            tasks: RefCell::new(std::collections::BTreeMap::new()),
+            tasks: RefCell::new(TaskRegistry::default()),
             obj: RefCell::new(Value::None),
         });
         let obj = util::new_native(&classes().event_loop, LoopRef(Some(core.clone())));
@@ -186,7 +242,7 @@ impl LoopCore {
             let Some(job) = self.ready.borrow_mut().pop_front() else {
                 break;
             };
-            run_job(vm, job)?;
+            run_job(vm, self, job)?;
         }
         Ok(())
     }
@@ -205,25 +261,61 @@ impl LoopCore {
     }
 }
 
-/// Runs one callback. Errors a callback raises are reported and the loop goes on, as CPython's
+/// Runs one job. Errors a callback raises are reported and the loop goes on, as CPython's
 /// `call_exception_handler` does; only SystemExit and KeyboardInterrupt escape.
-fn run_job(vm: &mut Vm, job: Job) -> PyResult<()> {
+fn run_job(vm: &mut Vm, core: &LoopCore, job: Job) -> PyResult<()> {
     let r = match job {
-        Job::FutCb(cb, fut) => futures::run_callback(vm, cb, &fut),
-        Job::Step(task, exc) => tasks::step(vm, &task, exc),
-        Job::Call(f, args, cancelled) => {
-            if cancelled.get() {
-                return Ok(());
-            }
-            vm.call(&f, args).map(|_| ())
+        Job::Step(task) => tasks::step(vm, &Value::Instance(task), None),
+        Job::Callbacks(fut) => return run_due_callbacks(vm, core, &Value::Instance(fut)),
+        Job::Throw(b) => {
+            let (task, exc) = *b;
+            tasks::step(vm, &task, exc)
         }
-        Job::Resolve(fut, result, cancelled) => {
-            if cancelled.get() || futures::is_done(&fut) {
+        Job::FutCb(b) => {
+            let (cb, fut) = *b;
+            futures::run_callback(vm, cb, &fut)
+        }
+        Job::Call(c) => {
+            if c.cancelled.get() {
                 return Ok(());
             }
-            futures::set_result(vm, &fut, result)
+            vm.call(&c.func, c.args).map(|_| ())
+        }
+        Job::Resolve(r) => {
+            if r.cancelled.get() || futures::is_done(&r.fut) {
+                return Ok(());
+            }
+            futures::set_result(vm, &r.fut, r.result)
         }
     };
+    report_error(vm, r)
+}
+
+/// A finished future's callbacks, each as if it were a job of its own (CPython queues one
+/// handle per callback; they sit next to each other in the queue, so the order is the same).
+fn run_due_callbacks(vm: &mut Vm, core: &LoopCore, fut: &Value) -> PyResult<()> {
+    let mut due = futures::with(fut, |s| s.callbacks.take_due());
+    let Some(cbs) = due.as_mut() else {
+        return Ok(());
+    };
+    while let Some(cb) = cbs.next() {
+        let r = futures::run_callback(vm, cb, fut);
+        if let Err(e) = report_error(vm, r) {
+            // The loop stops here: the callbacks not run yet stay first in the queue, as
+            // their handles would.
+            for cb in cbs.rev() {
+                core.ready
+                    .borrow_mut()
+                    .push_front(Job::fut_cb(cb, fut.clone()));
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Reports a callback's error on stderr; SystemExit and KeyboardInterrupt go on up.
+fn report_error(vm: &mut Vm, r: PyResult<()>) -> PyResult<()> {
     match r {
         Err(e) if vm.exc_matches(&e, "SystemExit") || vm.exc_matches(&e, "KeyboardInterrupt") => {
             Err(e)
@@ -319,13 +411,7 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
 
 /// `asyncio.runners._cancel_all_tasks`: cancel what is still pending and let it finish.
 fn cancel_all_tasks(vm: &mut Vm, core: &Rc<LoopCore>) -> PyResult<()> {
-    let pending: Vec<Value> = core
-        .tasks
-        .borrow()
-        .values()
-        .filter(|t| !futures::is_done(t))
-        .cloned()
-        .collect();
+    let pending = core.tasks.borrow().pending();
     if pending.is_empty() {
         return Ok(());
     }
@@ -412,7 +498,7 @@ fn core_of(vm: &Vm, v: &Value) -> PyResult<Rc<LoopCore>> {
 /// Schedules `f(*args)` on `core`, at `when` if given; returns the handle object.
 fn schedule_call(core: &LoopCore, f: Value, args: Vec<Value>, when: Option<f64>) -> Value {
     let cancelled = Rc::new(Cell::new(false));
-    let job = Job::Call(f, args, cancelled.clone());
+    let job = Job::call(f, args, cancelled.clone());
     match when {
         Some(w) => core.push_timer(w, job),
         None => core.push(job),

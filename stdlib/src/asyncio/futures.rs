@@ -31,6 +31,8 @@ pub struct FutState {
     /// `result` holds the exception the future finished with (one slot for both keeps a
     /// future in 80 bytes).
     failed: bool,
+    /// Set while gather walks its children, to see each future once (tasks.rs).
+    pub gather_mark: bool,
     pub result: Value,
     pub callbacks: Callbacks,
     /// What few futures need, out of line so that a plain future stays small.
@@ -71,6 +73,7 @@ impl FutState {
             log_tb: false,
             blocking: false,
             failed: false,
+            gather_mark: false,
             result: Value::None,
             callbacks: Callbacks::None,
             rare: None,
@@ -146,7 +149,7 @@ native_state!(
             out.extend(r.cancelled_exc.take());
             out.append(&mut r.children);
         }
-        c.callbacks.take();
+        c.callbacks.clear();
         if let Some(t) = &mut c.task {
             t.clear(out);
         }
@@ -193,23 +196,26 @@ fn fut_arg(vm: &Vm, v: &Value) -> PyResult<()> {
     }
 }
 
-/// Queues every done callback on the running loop, in registration order.
+/// Queues every done callback on the running loop, in registration order: they stay in the
+/// future, marked due, and one job runs them (events.rs `Job::Callbacks`).
 pub fn schedule_callbacks(vm: &Vm, fut: &Value) -> PyResult<()> {
-    let cbs = with(fut, |s| std::mem::take(&mut s.callbacks)).unwrap_or_default();
-    let core = match cbs {
-        Callbacks::None => return Ok(()),
-        _ => events::running_or_err(vm)?,
+    let Value::Instance(inst) = fut else {
+        return Ok(());
     };
-    match cbs {
-        Callbacks::None => {}
-        Callbacks::One(cb) => core.push(Job::FutCb(cb, fut.clone())),
-        Callbacks::Many(v) => {
-            for cb in v {
-                core.push(Job::FutCb(cb, fut.clone()));
-            }
+    if with(fut, |s| s.callbacks.schedule()) != Some(true) {
+        return Ok(());
+    }
+    match events::running() {
+        Some(core) => {
+            core.push(Job::Callbacks(inst.clone()));
+            Ok(())
+        }
+        None => {
+            // Nowhere to run them: they are dropped, as the loop error says.
+            with(fut, |s| s.callbacks.clear());
+            events::running_or_err(vm).map(|_| ())
         }
     }
-    Ok(())
 }
 
 /// `add_done_callback`: runs soon if the future is already done.
@@ -224,7 +230,7 @@ pub fn add_callback(vm: &Vm, fut: &Value, cb: Callback) -> PyResult<()> {
     });
     // Done already: the callback runs soon. (Not a future at all: nothing to call back on.)
     if let Some(Some(cb)) = cb {
-        events::running_or_err(vm)?.push(Job::FutCb(cb, fut.clone()));
+        events::running_or_err(vm)?.push(Job::fut_cb(cb, fut.clone()));
     }
     Ok(())
 }
@@ -511,7 +517,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
                 with(&a.pos[0], |s| {
                     // Callbacks a removed one's __eq__ added meanwhile come after the kept.
                     kept.append(&mut s.callbacks.take());
-                    s.callbacks = kept.into();
+                    s.callbacks.restore(kept);
                 });
                 Ok(Value::Int(removed))
             }),

@@ -24,6 +24,7 @@ pub mod parking;
 pub mod primitives;
 pub mod queues;
 pub mod reactor;
+pub mod registry;
 pub mod sleep;
 pub mod streams;
 pub mod subprocess;

@@ -98,7 +98,7 @@ pub fn wake(vm: &mut Vm, w: &Value) -> PyResult<()> {
     match parked(w) {
         Some(Park::Waiting) => {
             set_state(w, Park::Woken);
-            events::running_or_err(vm)?.push(Job::Step(w.clone(), None));
+            events::running_or_err(vm)?.push(Job::step(w, None));
             Ok(())
         }
         Some(_) => Ok(()),
@@ -122,7 +122,7 @@ pub fn cancel(vm: &mut Vm, task: &Value, msg: &Value) -> PyResult<Option<bool>> 
                 vec![msg.clone()]
             };
             let exc = vm.new_exception(&classes().cancelled_error, args);
-            events::running_or_err(vm)?.push(Job::Step(task.clone(), Some(exc)));
+            events::running_or_err(vm)?.push(Job::step(task, Some(exc)));
             Ok(Some(true))
         }
         Some(_) => Ok(Some(false)),

@@ -42,7 +42,7 @@ impl CoroBody for Sleep {
                 let core = events::running_or_err(vm)?;
                 let fut = futures::new_future();
                 let cancelled = Rc::new(Cell::new(false));
-                let job = Job::Resolve(fut.clone(), self.result.clone(), cancelled.clone());
+                let job = Job::resolve(fut.clone(), self.result.clone(), cancelled.clone());
                 core.push_timer(reactor::now() + self.delay, job);
                 let step = futures::await_step(vm, &fut, Value::None);
                 self.state = State::Waiting { fut, cancelled };

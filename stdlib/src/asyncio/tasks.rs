@@ -11,11 +11,13 @@ use eddy_vm::code::Code;
 use eddy_vm::objects::class::Class;
 use eddy_vm::objects::generator::{GenKind, GenState};
 use eddy_vm::objects::module::Module;
+use eddy_vm::value::PyStr;
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
 use super::events::{self, Job, LoopCore};
 use super::futures::{self, Callback, FutSt, FutState};
 use super::parking::{self, Park};
+use super::registry::NO_SLOT;
 use super::{classes, native_coro};
 use crate::native_state;
 use crate::util;
@@ -24,7 +26,8 @@ use crate::util;
 pub struct TaskData {
     pub coro: Value,
     /// The name given to the task; None means the default `Task-<id>`, made when asked for.
-    pub name: Option<Value>,
+    /// (A string pointer rather than a Value: 8 bytes fewer.)
+    pub name: Option<Rc<PyStr>>,
     pub id: u64,
     pub must_cancel: bool,
     /// The future the task waits on, or the primitive it is parked on (parking.rs).
@@ -41,6 +44,8 @@ pub struct TaskData {
     pub live: super::tasktree::LiveTask,
     /// Loop time when the task was created (the REPL's `:tasks` shows how long it has run).
     pub created: f64,
+    /// The task's place in its loop's registry (registry.rs), NO_SLOT once finished.
+    pub slot: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<TaskData>() <= 80);
@@ -48,7 +53,6 @@ const _: () = assert!(std::mem::size_of::<TaskData>() <= 80);
 impl TaskData {
     pub fn traverse(&self, f: &mut dyn FnMut(&Value)) {
         f(&self.coro);
-        self.name.iter().for_each(&mut *f);
         if let Some(w) = &self.fut_waiter {
             f(w);
         }
@@ -60,7 +64,7 @@ impl TaskData {
     /// The task's name as scripts see it.
     pub fn name(&self) -> Value {
         match &self.name {
-            Some(n) => n.clone(),
+            Some(n) => Value::Str(n.clone()),
             None => Value::string(format!("Task-{}", self.id)),
         }
     }
@@ -315,7 +319,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
     let name = if name.is_none() {
         None
     } else {
-        Some(Value::string(ops::to_str(vm, &name)?))
+        Some(Rc::new(PyStr::new(ops::to_str(vm, &name)?)))
     };
     let code = coro_code(&coro);
     let data = TaskData {
@@ -330,10 +334,12 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
         code,
         live: super::tasktree::LiveTask::new(),
         created: super::reactor::now(),
+        slot: NO_SLOT,
     };
     let task = util::new_native(&classes().task, FutState::new(Some(data)));
-    core.push(Job::Step(task.clone(), None));
-    core.tasks.borrow_mut().insert(id, task.clone());
+    core.push(Job::step(&task, None));
+    let slot = core.tasks.borrow_mut().insert(&task);
+    with_task(&task, |t| t.slot = slot);
     Ok(task)
 }
 
@@ -421,8 +427,8 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
 }
 
 fn finished(core: &LoopCore, task: &Value) {
-    if let Some(id) = with_task(task, |t| t.id) {
-        core.tasks.borrow_mut().remove(&id);
+    if let Some(slot) = with_task(task, |t| std::mem::replace(&mut t.slot, NO_SLOT)) {
+        core.tasks.borrow_mut().remove(slot, task);
     }
 }
 
@@ -446,11 +452,11 @@ fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()>
                 "RuntimeError",
                 format!("yield was used instead of yield from in task {t} with {r}"),
             );
-            core.push(Job::Step(task.clone(), Some(e)));
+            core.push(Job::step(task, Some(e)));
         } else if same(&y, task) {
             let t = ops::repr(vm, task)?;
             let e = vm.error("RuntimeError", format!("Task cannot await on itself: {t}"));
-            core.push(Job::Step(task.clone(), Some(e)));
+            core.push(Job::step(task, Some(e)));
         } else {
             futures::add_callback(vm, &y, Callback::Wakeup(task.clone()))?;
             let must_cancel = with_task(task, |t| {
@@ -465,11 +471,11 @@ fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()>
             }
         }
     } else if y.is_none() {
-        core.push(Job::Step(task.clone(), None));
+        core.push(Job::step(task, None));
     } else {
         let r = ops::repr(vm, &y)?;
         let e = vm.error("RuntimeError", format!("Task got bad yield: {r}"));
-        core.push(Job::Step(task.clone(), Some(e)));
+        core.push(Job::step(task, Some(e)));
     }
     Ok(())
 }
@@ -647,18 +653,28 @@ pub fn gather_futures(
         nfinished: 0,
         return_exceptions,
     }));
-    let mut seen =
-        rustc_hash::FxHashSet::with_capacity_and_hasher(children.len(), Default::default());
     // One callback shared by every child (it learns which child from its argument).
     let st = state.clone();
     let on_done: futures::NativeCallback = Rc::new(move |vm, fut| gather_child_done(vm, &st, fut));
+    // A future passed twice gets one callback: each child is marked when first seen (no
+    // script code runs until the marks are cleared below).
+    let mut nfuts = 0;
+    let mut added = Ok(());
     for c in &children {
-        if !seen.insert(identity(c)) {
+        if futures::with(c, |s| std::mem::replace(&mut s.gather_mark, true)) != Some(false) {
             continue;
         }
-        futures::add_callback(vm, c, Callback::Native(on_done.clone()))?;
+        nfuts += 1;
+        added = futures::add_callback(vm, c, Callback::Native(on_done.clone()));
+        if added.is_err() {
+            break;
+        }
     }
-    state.borrow_mut().nfuts = seen.len();
+    for c in &children {
+        futures::with(c, |s| s.gather_mark = false);
+    }
+    added?;
+    state.borrow_mut().nfuts = nfuts;
     // The outer future keeps the children (for cancel() and the task tree) until it is done.
     futures::with(&outer, |s| s.rare().children = children);
     Ok(outer)
@@ -697,10 +713,11 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
     }
     if nfinished == nfuts {
         // Done with them: the outer future is about to finish.
-        let children =
+        // Each child's slot becomes its result: no second vector at the peak.
+        let mut results =
             futures::with(&outer, |s| std::mem::take(&mut s.rare().children)).unwrap_or_default();
-        let mut results = Vec::with_capacity(children.len());
-        for c in &children {
+        for slot in results.iter_mut() {
+            let c = &*slot;
             let r = if futures::is_cancelled(c) {
                 let msg = futures::with(c, |s| s.cancel_msg()).unwrap_or(Value::None);
                 let msg = if msg.is_none() { Value::str("") } else { msg };
@@ -713,7 +730,7 @@ fn gather_child_done(vm: &mut Vm, st: &Rc<RefCell<Gather>>, fut: &Value) -> PyRe
                     e
                 }
             };
-            results.push(r);
+            *slot = r;
         }
         if futures::with(&outer, |s| {
             s.rare.as_ref().is_some_and(|r| r.cancel_requested)
@@ -739,22 +756,49 @@ fn gather(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         futures::set_result(vm, &f, Value::list(vec![]))?;
         return Ok(f);
     }
-    // The same awaitable passed twice shares one child future.
-    let mut by_arg: rustc_hash::FxHashMap<usize, Value> =
-        rustc_hash::FxHashMap::with_capacity_and_hasher(a.pos.len(), Default::default());
-    let mut children: Vec<Value> = Vec::new();
+    // The same awaitable passed twice shares one child future, as CPython's `arg_to_fut`.
+    // A future is its own child; only the other awaitables passed more than once need a map.
+    let mut twice = repeated_awaitables(&a.pos);
+    let mut children: Vec<Value> = Vec::with_capacity(a.pos.len());
     for arg in &a.pos {
+        if futures::is_future(arg) {
+            children.push(arg.clone());
+            continue;
+        }
         let key = identity(arg);
-        let fut = match by_arg.get(&key) {
-            Some(f) if key != 0 => f.clone(),
-            _ => ensure_future(vm, arg)?,
+        let made = twice.as_mut().and_then(|m| m.get_mut(&key));
+        let fut = match made {
+            Some(Some(f)) => f.clone(),
+            Some(slot) => {
+                let f = ensure_future(vm, arg)?;
+                *slot = Some(f.clone());
+                f
+            }
+            None => ensure_future(vm, arg)?,
         };
-        by_arg.insert(key, fut.clone());
         children.push(fut);
     }
-    // Not kept through gather_futures: with 200k children it is megabytes at the peak.
-    drop(by_arg);
+    drop(twice);
     gather_futures(vm, children, return_exceptions)
+}
+
+/// The identities of the non-future arguments given more than once (None when there are
+/// none, the usual case), each with no child future made yet.
+fn repeated_awaitables(args: &[Value]) -> Option<rustc_hash::FxHashMap<usize, Option<Value>>> {
+    let mut keys: Vec<usize> = args
+        .iter()
+        .filter(|a| !futures::is_future(a))
+        .map(identity)
+        .filter(|&k| k != 0)
+        .collect();
+    keys.sort_unstable();
+    let mut twice = rustc_hash::FxHashMap::default();
+    for w in keys.windows(2) {
+        if w[0] == w[1] {
+            twice.insert(w[0], None);
+        }
+    }
+    (!twice.is_empty()).then_some(twice)
 }
 
 fn task_arg(vm: &Vm, v: &Value) -> PyResult<()> {
@@ -789,7 +833,7 @@ pub fn task_class(vm: &Vm, future: &Rc<Class>) -> Rc<Class> {
             ("set_name", |vm, a| {
                 task_arg(vm, &a.pos[0])?;
                 util::arity(vm, "set_name", &a, 2, 2)?;
-                let n = Value::string(ops::to_str(vm, &a.pos[1])?);
+                let n = Rc::new(PyStr::new(ops::to_str(vm, &a.pos[1])?));
                 with_task(&a.pos[0], |t| t.name = Some(n));
                 Ok(Value::None)
             }),
@@ -874,13 +918,7 @@ pub fn install(vm: &mut Vm, m: &Module) {
             }),
             ("all_tasks", |vm, _a| {
                 let core = events::running_or_err(vm)?;
-                let items: Vec<Value> = core
-                    .tasks
-                    .borrow()
-                    .values()
-                    .filter(|t| !futures::is_done(t))
-                    .cloned()
-                    .collect();
+                let items = core.tasks.borrow().pending();
                 ops::new_set(vm, items)
             }),
             ("_sleep0", |_vm, _a| {

@@ -218,12 +218,7 @@ fn describe_waiter(vm: &mut Vm, w: &Value) -> (Vec<Value>, String) {
 
 /// Every task not yet done, in creation order.
 fn pending_tasks(core: &LoopCore) -> Vec<Value> {
-    core.tasks
-        .borrow()
-        .values()
-        .filter(|t| !futures::is_done(t))
-        .cloned()
-        .collect()
+    core.tasks.borrow().pending()
 }
 
 /// The task tree: one entry per live task, under the task awaiting it.

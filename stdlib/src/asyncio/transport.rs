@@ -135,7 +135,7 @@ pub fn strerror(e: &io::Error) -> String {
 fn call_soon(vm: &mut Vm, t: &Value, name: &str, args: Vec<Value>) -> PyResult<()> {
     let proto = with_t(vm, t, |s| s.protocol.clone())?;
     let f = eddy_vm::attr::get_attr(vm, &proto, name)?;
-    events::running_or_err(vm)?.push(Job::Call(f, args, Rc::new(Cell::new(false))));
+    events::running_or_err(vm)?.push(Job::call(f, args, Rc::new(Cell::new(false))));
     Ok(())
 }
 
