@@ -1094,7 +1094,13 @@ impl Vm {
                     None => tri!(ops::collect_star(self, &v)),
                 };
                 if let Value::List(l) = l {
-                    l.borrow_mut().extend(items);
+                    let mut l = l.borrow_mut();
+                    if l.is_empty() {
+                        // The usual `f(*x)` and `[*x]`: adopt the items rather than copy them.
+                        *l = items;
+                    } else {
+                        l.extend(items);
+                    }
                 }
             }
             Instr::SetUpdate(n) => {
@@ -1183,16 +1189,25 @@ impl Vm {
                         }
                     }
                 }
-                let pos = match &args {
-                    Value::Tuple(t) => t.to_vec(),
+                // The tuple is usually the call's own (built just before): take its items.
+                let pos = match args {
+                    Value::Tuple(t) => {
+                        Rc::try_unwrap(t).map_or_else(|t| t.to_vec(), |t| t.0.into())
+                    }
                     _ => Vec::new(),
                 };
-                let n = pos.len();
-                self.stack.extend(pos);
-                let callee_at = self.stack.len() - n - 1;
-                match tri!(self.call_at(callee_at, n, kw)) {
-                    CallPlan::Pushed => reload!(),
-                    CallPlan::Done(v) => self.stack.push(v),
+                if self.is_native_callee(self.stack.len() - 1) {
+                    let callee = self.stack.pop().unwrap_or_default();
+                    let v = tri!(self.call_native_unpacked(callee, pos, kw));
+                    self.stack.push(v);
+                } else {
+                    let n = pos.len();
+                    self.stack.extend(pos);
+                    let callee_at = self.stack.len() - n - 1;
+                    match tri!(self.call_at(callee_at, n, kw)) {
+                        CallPlan::Pushed => reload!(),
+                        CallPlan::Done(v) => self.stack.push(v),
+                    }
                 }
             }
             Instr::MakeFunction(flags) => {
@@ -1662,6 +1677,51 @@ impl Vm {
         crate::gc::track_function(Rc::new(f))
     }
 
+    /// Whether the callee at `stack[at]` runs as Rust code (a native, a built-in type, or a
+    /// method bound to a native), which takes its arguments as a vector rather than a frame.
+    fn is_native_callee(&self, at: usize) -> bool {
+        match &self.stack[at] {
+            Value::Native(_) => true,
+            Value::Class(c) => !c.is_user,
+            Value::BoundMethod(m) => matches!(m.func, Value::Native(_)),
+            _ => false,
+        }
+    }
+
+    /// Whether the instruction after the current call awaits its result.
+    fn next_is_await(&self) -> bool {
+        self.frames
+            .last()
+            .is_some_and(|f| matches!(f.code.instrs.get(f.ip), Some(Instr::GetAwaitable)))
+    }
+
+    /// `f(*args)` on a native callee (see `is_native_callee`): the unpacked arguments go to it
+    /// as they are, with no copy onto the value stack and back (`gather(*tasks)` with 200k
+    /// tasks would otherwise hold three copies of the list at once).
+    fn call_native_unpacked(
+        &mut self,
+        callee: Value,
+        mut pos: Vec<Value>,
+        kw: Vec<(Rc<crate::value::PyStr>, Value)>,
+    ) -> PyResult<Value> {
+        let callee = match callee {
+            Value::BoundMethod(m) => {
+                pos.insert(0, m.receiver.clone());
+                m.func.clone()
+            }
+            other => other,
+        };
+        if let Value::Native(n) = &callee {
+            if !n.data.is_null() {
+                pos.insert(0, n.data.clone());
+            }
+        }
+        self.awaited_call = self.next_is_await();
+        let r = self.call_native_args(callee, Args { pos, kw });
+        self.awaited_call = false;
+        r
+    }
+
     /// Calls the value at `stack[at]` with the `npos` values above it plus `kw`.
     /// Script functions get a frame (Pushed); everything else runs now (Done).
     fn call_at(
@@ -1671,24 +1731,16 @@ impl Vm {
         kw: Vec<(Rc<crate::value::PyStr>, Value)>,
     ) -> PyResult<CallPlan> {
         // Natives and built-in types take a shorter path (see `call_native_on_stack`).
-        let native = match &self.stack[at] {
-            Value::Native(_) => true,
-            Value::Class(c) => !c.is_user,
-            Value::BoundMethod(m) if matches!(m.func, Value::Native(_)) => {
+        let native = self.is_native_callee(at);
+        if native {
+            if let Value::BoundMethod(m) = &self.stack[at] {
                 // `obj.__aenter__` from `async with`: unbind it onto the stack.
                 let (func, receiver) = (m.func.clone(), m.receiver.clone());
                 self.stack[at] = func;
                 self.stack.insert(at + 1, receiver);
-                true
             }
-            _ => false,
-        };
-        if native {
             // `await native(...)`: the native may hand back a lighter awaitable.
-            self.awaited_call = self
-                .frames
-                .last()
-                .is_some_and(|f| matches!(f.code.instrs.get(f.ip), Some(Instr::GetAwaitable)));
+            self.awaited_call = self.next_is_await();
             let r = self.call_native_on_stack(at, kw);
             self.awaited_call = false;
             return r.map(CallPlan::Done);

@@ -759,12 +759,13 @@ fn gather(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     // The same awaitable passed twice shares one child future, as CPython's `arg_to_fut`.
     // A future is its own child; only the other awaitables passed more than once need a map.
     let mut twice = repeated_awaitables(&a.pos);
-    let mut children: Vec<Value> = Vec::with_capacity(a.pos.len());
-    for arg in &a.pos {
-        if futures::is_future(arg) {
-            children.push(arg.clone());
+    // Each argument's slot becomes its child future (no second vector of 200k children).
+    let mut children = std::mem::take(&mut a.pos);
+    for slot in children.iter_mut() {
+        if futures::is_future(slot) {
             continue;
         }
+        let arg = &*slot;
         let key = identity(arg);
         let made = twice.as_mut().and_then(|m| m.get_mut(&key));
         let fut = match made {
@@ -776,7 +777,7 @@ fn gather(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             }
             None => ensure_future(vm, arg)?,
         };
-        children.push(fut);
+        *slot = fut;
     }
     drop(twice);
     gather_futures(vm, children, return_exceptions)

@@ -93,15 +93,23 @@ impl Vm {
                 (pos, self.stack.pop().unwrap_or_default())
             }
         };
+        self.call_native_args(callee, Args { pos, kw })
+    }
+
+    /// Calls a native function or built-in type with arguments already gathered in a vector
+    /// (`f(*args)`: a big unpacked tuple goes to the callee without a trip through the stack).
+    /// Bound data, if any, must already be the first argument.
+    #[inline]
+    pub fn call_native_args(&mut self, callee: Value, args: Args) -> PyResult<Value> {
         // The same re-entry accounting as `call_args`, so recursion limits stay where they were.
         if self.native_depth >= crate::vm::MAX_NATIVE_REENTRY.min(self.recursion_limit) {
             return Err(self.error("RecursionError", "maximum recursion depth exceeded"));
         }
         self.native_depth += 1;
         let r = match callee {
-            Value::Native(n) => (n.func)(self, Args { pos, kw }),
-            Value::Class(c) => crate::call::instantiate(self, &c, Args { pos, kw }),
-            other => self.call_args(&other, Args { pos, kw }),
+            Value::Native(n) => (n.func)(self, args),
+            Value::Class(c) => crate::call::instantiate(self, &c, args),
+            other => self.call_args(&other, args),
         };
         self.native_depth -= 1;
         r
