@@ -111,9 +111,7 @@ fn tasks_table(s: &mut Session<'_>) {
     let rows: Vec<[String; 4]> = infos
         .iter()
         .map(|i| {
-            let created = futures::with(&i.task, |st| st.task().map(|d| d.created))
-                .flatten()
-                .unwrap_or(now);
+            let created = futures::with_task(&i.task, |_, d| d.created).unwrap_or(now);
             [
                 bare_name(i).to_string(),
                 i.state.clone(),

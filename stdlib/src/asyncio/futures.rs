@@ -1,14 +1,17 @@
 //! `asyncio.Future`: a result slot with done callbacks, and the iterator `await fut` runs (it
 //! yields the future itself to the task, which resumes when the future completes).
-//! Tasks are Futures too: their state here carries a `TaskData` (tasks.rs).
+//! Tasks are Futures too: a task's instance keeps a `TaskState`, its `FutState` and its
+//! `TaskData` (tasks.rs) side by side in one 128-byte block; `with` reaches the future part of
+//! either kind.
 
 use std::rc::Rc;
 
-use eddy_vm::objects::class::Class;
+use eddy_vm::objects::class::{Class, Payload};
 use eddy_vm::{ops, Args, PyResult, Value, Vm};
 
 use super::classes;
 use super::events::{self, Job};
+use super::parking::Park;
 use super::tasks::{self, TaskData};
 use crate::native_state;
 use crate::util;
@@ -37,11 +40,25 @@ pub struct FutState {
     pub callbacks: Callbacks,
     /// What few futures need, out of line so that a plain future stays small.
     pub rare: Option<Box<FutRare>>,
-    /// The task part, when the future is a task (tasks.rs).
-    task: Option<Box<TaskData>>,
+    // Three flags of the task part (tasks.rs, parking.rs), here because they fit the bytes the
+    // flags above leave spare: a task's `TaskState` then fits mimalloc's 128-byte class.
+    /// `cancel()` reached the task while its coroutine was not waiting on anything.
+    pub must_cancel: bool,
+    /// How a wait parked on a primitive stands (parking.rs).
+    pub park: Park,
+    /// A parked wait returns None (`__aenter__`) rather than True.
+    pub park_returns_none: bool,
 }
 
-const _: () = assert!(std::mem::size_of::<FutState>() <= 80);
+const _: () = assert!(std::mem::size_of::<FutState>() <= 64);
+
+/// A task's Rust state: the future it is and its task part, in one allocation.
+pub struct TaskState {
+    pub fut: FutState,
+    pub task: TaskData,
+}
+
+const _: () = assert!(std::mem::size_of::<TaskState>() <= 128);
 
 /// The state only cancelled futures and gather's outer future use.
 pub struct FutRare {
@@ -66,8 +83,14 @@ impl Default for FutRare {
     }
 }
 
+impl Default for FutState {
+    fn default() -> FutState {
+        FutState::new()
+    }
+}
+
 impl FutState {
-    pub fn new(task: Option<TaskData>) -> FutState {
+    pub fn new() -> FutState {
         FutState {
             state: FutSt::Pending,
             log_tb: false,
@@ -77,21 +100,10 @@ impl FutState {
             result: Value::None,
             callbacks: Callbacks::None,
             rare: None,
-            task: task.map(Box::new),
+            must_cancel: false,
+            park: Park::None,
+            park_returns_none: false,
         }
-    }
-
-    /// The task data, if the future is a task.
-    pub fn task(&self) -> Option<&TaskData> {
-        self.task.as_deref()
-    }
-
-    pub fn task_mut(&mut self) -> Option<&mut TaskData> {
-        self.task.as_deref_mut()
-    }
-
-    pub fn is_task(&self) -> bool {
-        self.task.is_some()
     }
 
     /// The exception the future finished with, if it failed.
@@ -138,9 +150,6 @@ native_state!(
                 .for_each(&mut *f);
         }
         s.callbacks.traverse(f);
-        if let Some(t) = &s.task {
-            t.traverse(f);
-        }
     },
     |c, out| {
         out.push(std::mem::replace(&mut c.result, Value::None));
@@ -150,15 +159,42 @@ native_state!(
             out.append(&mut r.children);
         }
         c.callbacks.clear();
-        if let Some(t) = &mut c.task {
-            t.clear(out);
-        }
     }
 );
 
-/// Runs `f` on the future state of `v` (None if `v` is not a future).
+native_state!(
+    TaskState,
+    |s, f| {
+        eddy_vm::objects::class::NativeState::traverse(&s.fut, f);
+        s.task.traverse(f);
+    },
+    |c, out| {
+        eddy_vm::objects::class::NativeState::clear(&mut c.fut, out);
+        c.task.clear(out);
+    }
+);
+
+/// Runs `f` on the future state of `v`, a future or a task (None if `v` is neither).
 pub fn with<R>(v: &Value, f: impl FnOnce(&mut FutState) -> R) -> Option<R> {
-    util::with_state(v, f)
+    let Value::Instance(i) = v else { return None };
+    let Payload::Native(cell) = &i.payload else {
+        return None;
+    };
+    let mut b = cell.try_borrow_mut().ok()?;
+    let any = b.as_any_mut();
+    if any.is::<FutState>() {
+        return any.downcast_mut::<FutState>().map(f);
+    }
+    any.downcast_mut::<TaskState>().map(|t| f(&mut t.fut))
+}
+
+/// Runs `f` on both parts of the task `v` (None if `v` is not a task).
+pub fn with_task<R>(v: &Value, f: impl FnOnce(&mut FutState, &mut TaskData) -> R) -> Option<R> {
+    util::with_state(v, |t: &mut TaskState| f(&mut t.fut, &mut t.task))
+}
+
+pub fn is_task(v: &Value) -> bool {
+    with_task(v, |_, _| ()).is_some()
 }
 
 pub fn is_future(v: &Value) -> bool {
@@ -182,7 +218,7 @@ pub fn exception_of(v: &Value) -> Option<Value> {
 }
 
 pub fn new_future() -> Value {
-    util::new_native(&classes().future, FutState::new(None))
+    util::new_native(&classes().future, FutState::new())
 }
 
 fn fut_arg(vm: &Vm, v: &Value) -> PyResult<()> {
@@ -430,7 +466,7 @@ pub fn future_class(vm: &Vm) -> Rc<Class> {
     let cls = util::native_class(vm, "Future", "asyncio", None, |vm, mut a| {
         a.take_kw("loop");
         let cls = util::new_cls(vm, &mut a)?;
-        Ok(util::new_native(&cls, FutState::new(None)))
+        Ok(util::new_native(&cls, FutState::new()))
     });
     cls.native_send.set(Some(await_step));
     // An exception thrown into the awaiting frame (a cancelled task) is raised there; saying
@@ -465,7 +501,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
             ("set_result", |vm, a| {
                 fut_arg(vm, &a.pos[0])?;
                 util::arity(vm, "set_result", &a, 2, 2)?;
-                if with(&a.pos[0], |s| s.is_task()) == Some(true) {
+                if is_task(&a.pos[0]) {
                     return Err(
                         vm.error("RuntimeError", "Task does not support set_result operation")
                     );
@@ -476,7 +512,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
             ("set_exception", |vm, a| {
                 fut_arg(vm, &a.pos[0])?;
                 util::arity(vm, "set_exception", &a, 2, 2)?;
-                if with(&a.pos[0], |s| s.is_task()) == Some(true) {
+                if is_task(&a.pos[0]) {
                     return Err(vm.error(
                         "RuntimeError",
                         "Task does not support set_exception operation",
@@ -530,7 +566,7 @@ pub fn install_methods(vm: &Vm, cls: &Rc<Class>) {
             ("__iter__", future_await),
             ("__repr__", |vm, a| {
                 let fut = &a.pos[0];
-                if with(fut, |s| s.is_task()) == Some(true) {
+                if is_task(fut) {
                     return tasks::task_repr(vm, fut).map(Value::string);
                 }
                 let info = repr_info(vm, fut)?;

@@ -40,15 +40,11 @@ pub enum Park {
 
 /// The park state of `task`, if it is a task.
 fn state(task: &Value) -> Option<Park> {
-    futures::with(task, |s| s.task().map(|t| t.park)).flatten()
+    futures::with_task(task, |s, _| s.park)
 }
 
 fn set_state(task: &Value, park: Park) {
-    futures::with(task, |s| {
-        if let Some(t) = s.task_mut() {
-            t.park = park;
-        }
-    });
+    futures::with_task(task, |s, _| s.park = park);
 }
 
 /// The running loop's current task, when a wait can park it: it must be running a step.
@@ -61,12 +57,10 @@ pub fn current_task() -> Option<Value> {
 /// Parks `task` on `prim` (the caller adds it to the primitive's queue) and returns what its
 /// coroutine awaits.
 pub fn park(task: &Value, prim: &Value, returns_none: bool) -> Value {
-    futures::with(task, |s| {
-        if let Some(t) = s.task_mut() {
-            t.fut_waiter = Some(prim.clone());
-            t.park = Park::Waiting;
-            t.park_returns_none = returns_none;
-        }
+    futures::with_task(task, |s, t| {
+        t.fut_waiter = Some(prim.clone());
+        s.park = Park::Waiting;
+        s.park_returns_none = returns_none;
     });
     classes().park_token.clone()
 }
@@ -140,13 +134,12 @@ pub fn wait_for_repr(task: &Value) -> Option<&'static str> {
 
 /// The primitive and the wait's kind, taken out of a parked task whose wait ends now.
 fn unpark(task: &Value) -> Option<(Value, Park, bool)> {
-    futures::with(task, |s| {
-        let t = s.task_mut()?;
-        let park = std::mem::take(&mut t.park);
+    futures::with_task(task, |s, t| {
+        let park = std::mem::take(&mut s.park);
         if park == Park::None {
             return None;
         }
-        Some((t.fut_waiter.take()?, park, t.park_returns_none))
+        Some((t.fut_waiter.take()?, park, s.park_returns_none))
     })
     .flatten()
 }
@@ -209,9 +202,8 @@ pub fn token_class(vm: &Vm) -> Rc<Class> {
 
 /// `Event.wait` and the like, for the task tree, when `task` is parked.
 pub fn wait_name(task: &Value) -> Option<&'static str> {
-    let (prim, returns_none) = futures::with(task, |s| {
-        let t = s.task()?;
-        (t.park != Park::None).then(|| (t.fut_waiter.clone(), t.park_returns_none))
+    let (prim, returns_none) = futures::with_task(task, |s, t| {
+        (s.park != Park::None).then(|| (t.fut_waiter.clone(), s.park_returns_none))
     })
     .flatten()?;
     primitives::wait_name(&prim?, returns_none)

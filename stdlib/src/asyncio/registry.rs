@@ -97,7 +97,5 @@ impl TaskRegistry {
 }
 
 fn task_id(t: &Value) -> u64 {
-    futures::with(t, |s| s.task().map(|d| d.id))
-        .flatten()
-        .unwrap_or(0)
+    futures::with_task(t, |_, d| d.id).unwrap_or(0)
 }

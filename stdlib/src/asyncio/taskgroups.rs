@@ -316,7 +316,7 @@ fn tasks_in_order(s: &GroupState) -> Vec<Value> {
         .tasks
         .values()
         .map(|t| {
-            let id = futures::with(t, |f| f.task().map(|d| d.id)).flatten();
+            let id = futures::with_task(t, |_, d| d.id);
             (id.unwrap_or(u64::MAX), t.clone())
         })
         .collect();

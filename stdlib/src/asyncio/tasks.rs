@@ -7,7 +7,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use eddy_vm::code::Code;
 use eddy_vm::objects::class::Class;
 use eddy_vm::objects::generator::{GenKind, GenState};
 use eddy_vm::objects::module::Module;
@@ -22,24 +21,18 @@ use super::{classes, native_coro};
 use crate::native_state;
 use crate::util;
 
-/// The task part of a Task's future state.
+/// The task part of a Task's state (`futures::TaskState`); its three flags live in the
+/// future part (`FutState::must_cancel`, `park`, `park_returns_none`).
 pub struct TaskData {
+    /// The coroutine, kept after the task is done as CPython keeps it (`get_coro()`, reprs).
     pub coro: Value,
     /// The name given to the task; None means the default `Task-<id>`, made when asked for.
     /// (A string pointer rather than a Value: 8 bytes fewer.)
     pub name: Option<Rc<PyStr>>,
     pub id: u64,
-    pub must_cancel: bool,
     /// The future the task waits on, or the primitive it is parked on (parking.rs).
     pub fut_waiter: Option<Value>,
-    /// How a wait parked on a primitive stands, and whether it returns None (`__aenter__`)
-    /// rather than True.
-    pub park: Park,
-    pub park_returns_none: bool,
-    /// i32, beside `must_cancel`, keeps TaskData in 80 bytes (a parked task's every byte counts).
     pub num_cancels: i32,
-    /// The coroutine's code, for the repr's "defined at file:line" once the coroutine is gone.
-    pub code: Option<Rc<Code>>,
     /// Counts live Task objects (`sys._eddy_stats()`).
     pub live: super::tasktree::LiveTask,
     /// Loop time when the task was created (the REPL's `:tasks` shows how long it has run).
@@ -48,7 +41,8 @@ pub struct TaskData {
     pub slot: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<TaskData>() <= 80);
+/// With the future part's 64 bytes, a task's state is one 128-byte block (futures::TaskState).
+const _: () = assert!(std::mem::size_of::<TaskData>() <= 64);
 
 impl TaskData {
     pub fn traverse(&self, f: &mut dyn FnMut(&Value)) {
@@ -77,9 +71,9 @@ impl TaskData {
     }
     /// `file:line` of the coroutine function's definition.
     pub fn defined_at(&self) -> String {
-        match &self.code {
-            Some(c) => format!("{}:{}", c.source.name, c.first_line),
-            None => "?".into(),
+        match &self.coro {
+            Value::Generator(g) => format!("{}:{}", g.code.source.name, g.code.first_line),
+            _ => "?".into(),
         }
     }
 }
@@ -289,14 +283,6 @@ pub fn is_coroutine(v: &Value) -> bool {
         || native_coro::is_native_coro(v)
 }
 
-fn coro_code(coro: &Value) -> Option<Rc<Code>> {
-    let Value::Generator(g) = coro else {
-        return None;
-    };
-    let inner = g.inner.borrow();
-    inner.frame.as_ref().map(|_| g.code.clone())
-}
-
 /// Makes a task for `coro` on `core` and schedules its first step.
 pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> PyResult<Value> {
     if !is_coroutine(&coro) {
@@ -321,22 +307,21 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
     } else {
         Some(Rc::new(PyStr::new(ops::to_str(vm, &name)?)))
     };
-    let code = coro_code(&coro);
     let data = TaskData {
         coro,
         name,
         id,
-        must_cancel: false,
         fut_waiter: None,
-        park: Park::None,
-        park_returns_none: false,
         num_cancels: 0,
-        code,
         live: super::tasktree::LiveTask::new(),
         created: super::reactor::now(),
         slot: NO_SLOT,
     };
-    let task = util::new_native(&classes().task, FutState::new(Some(data)));
+    let state = futures::TaskState {
+        fut: FutState::new(),
+        task: data,
+    };
+    let task = util::new_native(&classes().task, state);
     core.push(Job::step(&task, None));
     let slot = core.tasks.borrow_mut().insert(&task);
     with_task(&task, |t| t.slot = slot);
@@ -344,7 +329,7 @@ pub fn new_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value, name: Value) -> P
 }
 
 fn with_task<R>(t: &Value, f: impl FnOnce(&mut TaskData) -> R) -> Option<R> {
-    futures::with(t, |s| s.task_mut().map(f)).flatten()
+    futures::with_task(t, |_, d| f(d))
 }
 
 /// Drives the coroutine one step: send None, or throw `exc` in.
@@ -362,18 +347,15 @@ fn send_or_throw(vm: &mut Vm, coro: &Value, exc: Option<Value>) -> PyResult<Resu
 /// `Task.__step`.
 pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
     // One look at the task's state: done? must it cancel? its coroutine.
-    let start = futures::with(task, |s| {
+    let start = futures::with_task(task, |s, t| {
         let pending = s.state == FutSt::Pending;
-        s.task_mut().map(|t| {
-            // A parked task's wait ends in its coroutine, which needs the primitive.
-            if t.park == Park::None {
-                t.fut_waiter = None;
-            }
-            let must_cancel = pending && std::mem::replace(&mut t.must_cancel, false);
-            (pending, must_cancel, t.coro.clone())
-        })
-    })
-    .flatten();
+        // A parked task's wait ends in its coroutine, which needs the primitive.
+        if s.park == Park::None {
+            t.fut_waiter = None;
+        }
+        let must_cancel = pending && std::mem::replace(&mut s.must_cancel, false);
+        (pending, must_cancel, t.coro.clone())
+    });
     let (must_cancel, coro) = match start {
         Some((true, must_cancel, coro)) => (must_cancel, coro),
         _ => {
@@ -399,7 +381,7 @@ pub fn step(vm: &mut Vm, task: &Value, exc: Option<Value>) -> PyResult<()> {
     super::asyncgens::after_step(vm, &core);
     match r {
         Ok(Err(ret)) => {
-            if with_task(task, |t| std::mem::replace(&mut t.must_cancel, false)) == Some(true) {
+            if futures::with(task, |s| std::mem::replace(&mut s.must_cancel, false)) == Some(true) {
                 let msg = futures::with(task, |s| s.cancel_msg()).unwrap_or(Value::None);
                 futures::cancel_future(vm, task, msg)?;
             } else {
@@ -437,10 +419,10 @@ fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()>
     if parking::is_token(&y) {
         // Parked on a primitive: it wakes the task. A cancel() that came while the task
         // ran cancels the wait at once, as it would cancel a waiter future.
-        if with_task(task, |t| t.must_cancel) == Some(true) {
+        if futures::with(task, |s| s.must_cancel) == Some(true) {
             let msg = futures::with(task, |s| s.cancel_msg()).unwrap_or(Value::None);
             if parking::cancel(vm, task, &msg)? == Some(true) {
-                with_task(task, |t| t.must_cancel = false);
+                futures::with(task, |s| s.must_cancel = false);
             }
         }
         return Ok(());
@@ -459,14 +441,14 @@ fn yielded(vm: &mut Vm, core: &LoopCore, task: &Value, y: Value) -> PyResult<()>
             core.push(Job::step(task, Some(e)));
         } else {
             futures::add_callback(vm, &y, Callback::Wakeup(task.clone()))?;
-            let must_cancel = with_task(task, |t| {
+            let must_cancel = futures::with_task(task, |s, t| {
                 t.fut_waiter = Some(y.clone());
-                t.must_cancel
+                s.must_cancel
             });
             if must_cancel == Some(true) {
                 let msg = futures::with(task, |s| s.cancel_msg()).unwrap_or(Value::None);
                 if cancel(vm, &y, msg)? {
-                    with_task(task, |t| t.must_cancel = false);
+                    futures::with(task, |s| s.must_cancel = false);
                 }
             }
         }
@@ -508,7 +490,7 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
         }
         return Ok(any);
     }
-    if futures::with(fut, |s| !s.is_task()).unwrap_or(true) {
+    if !futures::is_task(fut) {
         return futures::cancel_future(vm, fut, msg);
     }
     futures::with(fut, |s| s.log_tb = false);
@@ -531,7 +513,7 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
             }
         }
     }
-    with_task(fut, |t| t.must_cancel = true);
+    futures::with(fut, |s| s.must_cancel = true);
     futures::with(fut, |s| s.rare().cancel_msg = msg);
     Ok(true)
 }
@@ -539,16 +521,18 @@ pub fn cancel(vm: &mut Vm, fut: &Value, msg: Value) -> PyResult<bool> {
 /// `<Task pending name='Task-1' coro=<main() running at f.py:3>>`.
 pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
     let mut info = futures::repr_info(vm, task)?;
-    let Some((name, coro, cname, defined, cancelling, waiter)) = with_task(task, |t| {
-        (
-            t.name(),
-            t.coro.clone(),
-            t.coro_name(),
-            t.defined_at(),
-            t.must_cancel || t.num_cancels > 0,
-            t.fut_waiter.clone(),
-        )
-    }) else {
+    let Some((name, coro, cname, defined, cancelling, waiter)) =
+        futures::with_task(task, |s, t| {
+            (
+                t.name(),
+                t.coro.clone(),
+                t.coro_name(),
+                t.defined_at(),
+                s.must_cancel || t.num_cancels > 0,
+                t.fut_waiter.clone(),
+            )
+        })
+    else {
         return Ok("<Task>".into());
     };
     // 3.11 says "cancelling" once cancel() was requested and the task is not done yet.

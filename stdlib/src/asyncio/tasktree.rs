@@ -154,17 +154,14 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 fn info(vm: &mut Vm, core: &LoopCore, task: &Value) -> Option<TaskInfo> {
-    let (name, coro, waiter, cancelling) = futures::with(task, |s| {
-        s.task().map(|d| {
-            (
-                d.name(),
-                d.coro.clone(),
-                d.fut_waiter.clone(),
-                d.must_cancel || d.num_cancels > 0,
-            )
-        })
-    })
-    .flatten()?;
+    let (name, coro, waiter, cancelling) = futures::with_task(task, |s, d| {
+        (
+            d.name(),
+            d.coro.clone(),
+            d.fut_waiter.clone(),
+            s.must_cancel || d.num_cancels > 0,
+        )
+    })?;
     let running = matches!(&*core.current_task.borrow(), Some(t) if same(t, task));
     let (mut awaits, waiting_for) = match &waiter {
         Some(w) => describe_waiter(vm, w),
@@ -195,10 +192,9 @@ fn info(vm: &mut Vm, core: &LoopCore, task: &Value) -> Option<TaskInfo> {
 
 /// The tasks behind the future a task waits on, and a few words saying what it is.
 fn describe_waiter(vm: &mut Vm, w: &Value) -> (Vec<Value>, String) {
-    let (is_task, name, children) = futures::with(w, |s| {
-        (s.is_task(), s.task().map(|d| d.name()), s.children())
-    })
-    .unwrap_or((false, None, Vec::new()));
+    let name = futures::with_task(w, |_, d| d.name());
+    let is_task = name.is_some();
+    let children = futures::with(w, |s| s.children()).unwrap_or_default();
     if is_task {
         let name = name.map(|n| ops::repr(vm, &n).unwrap_or_default());
         return (
