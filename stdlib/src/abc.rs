@@ -1,7 +1,9 @@
 //! `abc`: `ABC`, `abstractmethod` and `ABCMeta`. Eddy has no metaclasses, so `ABC` itself does
 //! the work: `__init_subclass__` records `__abstractmethods__` and `__new__` refuses to
-//! instantiate a class that still has some, with CPython's message. A class naming
-//! `metaclass=ABCMeta` is not checked, and `register` adds no virtual subclass.
+//! instantiate a class that still has some, with CPython's message; `isinstance` and
+//! `issubclass` ask `__eddy_subclasscheck__` when the MRO says no (vm builtins), which
+//! consults `__subclasshook__`, the classes `register` added, and the ABC's subclasses, in
+//! `ABCMeta.__subclasscheck__`'s order. A class naming `metaclass=ABCMeta` is not checked.
 
 use std::rc::Rc;
 
@@ -61,7 +63,34 @@ class ABC:
 
     @classmethod
     def register(cls, subclass):
+        if not isinstance(subclass, type):
+            raise TypeError("Can only register classes")
+        if issubclass(subclass, cls):
+            return subclass
+        if issubclass(cls, subclass):
+            raise RuntimeError("Refusing to create an inheritance cycle")
+        registry = cls.__dict__.get("_abc_registry")
+        if registry is None:
+            registry = []
+            cls._abc_registry = registry
+        registry.append(subclass)
         return subclass
+
+    @classmethod
+    def __subclasshook__(cls, subclass):
+        return NotImplemented
+
+    def __eddy_subclasscheck__(cls, subclass):
+        ok = cls.__subclasshook__(subclass)
+        if ok is not NotImplemented:
+            return bool(ok)
+        for rcls in cls.__dict__.get("_abc_registry", ()):
+            if issubclass(subclass, rcls):
+                return True
+        for scls in cls.__subclasses__():
+            if issubclass(subclass, scls):
+                return True
+        return False
 
 
 def update_abstractmethods(cls):

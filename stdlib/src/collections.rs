@@ -14,6 +14,7 @@ use eddy_vm::{attr, ops, Args, PyResult, Value, Vm};
 
 use crate::util::{self, arity, s};
 
+mod abc;
 mod deque;
 mod namedtuple;
 mod userclasses;
@@ -34,9 +35,27 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     );
     m.set("Counter", Value::Class(counter_class(vm)));
     util::def(vm, &m, "namedtuple", namedtuple::namedtuple);
-    m.set("abc", Value::Module(abc_module(vm)));
+    // `collections.abc` is compiled on first use: it is Python source, more than `collections`
+    // itself costs to set up, and most scripts that import one never touch the other.
+    util::def(vm, &m, "__getattr__", module_getattr);
     userclasses::install(vm, &m)?;
     Ok(m)
+}
+
+/// `collections.abc` (a module of its own, imported on demand).
+pub fn abc_init(vm: &mut Vm) -> PyResult<Rc<Module>> {
+    abc::module(vm)
+}
+
+/// `collections.__getattr__(name)` (PEP 562): `collections.abc` without importing it first,
+/// as CPython allows (its start-up has always imported it).
+fn module_getattr(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    util::arity(vm, "__getattr__", &a, 1, 1)?;
+    if matches!(&a.pos[0], Value::Str(n) if &*n.s == "abc") {
+        return eddy_vm::import::import_module(vm, "collections.abc");
+    }
+    let name = ops::to_str(vm, &a.pos[0])?;
+    Err(vm.attribute_error(format!("module 'collections' has no attribute '{name}'")))
 }
 
 fn dict_subclass(vm: &Vm, name: &str) -> Rc<Class> {
@@ -675,50 +694,4 @@ fn counter_compare(vm: &mut Vm, a: Args, op: u8) -> PyResult<Value> {
         }
         _ => all,
     }))
-}
-
-// ---- collections.abc ----
-
-/// Names of the abstract base classes, for imports and annotations. They are plain classes:
-/// `isinstance(x, Iterable)` only sees explicit subclasses.
-fn abc_module(vm: &Vm) -> Rc<Module> {
-    let m = Rc::new(Module::new("collections.abc"));
-    for name in [
-        "Container",
-        "Hashable",
-        "Iterable",
-        "Iterator",
-        "Reversible",
-        "Generator",
-        "Sized",
-        "Callable",
-        "Collection",
-        "Sequence",
-        "MutableSequence",
-        "ByteString",
-        "Set",
-        "MutableSet",
-        "Mapping",
-        "MutableMapping",
-        "MappingView",
-        "KeysView",
-        "ItemsView",
-        "ValuesView",
-        "Awaitable",
-        "Coroutine",
-        "AsyncIterable",
-        "AsyncIterator",
-        "AsyncGenerator",
-        "Buffer",
-    ] {
-        m.set(
-            name,
-            Value::Class(util::plain_class(
-                name,
-                "collections.abc",
-                vm.types.object.clone(),
-            )),
-        );
-    }
-    m
 }

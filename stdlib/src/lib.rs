@@ -44,6 +44,7 @@ pub fn install(vm: &mut Vm) {
         ("asyncio", asyncio::init),
         ("bisect", bisect::init),
         ("collections", collections::init),
+        ("collections.abc", collections::abc_init),
         ("concurrent", concurrent::init),
         ("concurrent.futures", concurrent::init_futures),
         ("contextlib", contextlib::init),

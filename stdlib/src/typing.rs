@@ -19,11 +19,22 @@ struct Alias {
     name: String,
     /// The built-in class it stands for, when it has one (`List` is `list`), for calls.
     origin: Value,
+    /// What it was subscripted with (`Optional[int]`: int and NoneType), for `get_args` and
+    /// a union's instance checks.
+    args: Vec<Value>,
 }
 
-native_state!(Alias, |st, f| { f(&st.origin) }, |st, out| {
-    out.push(std::mem::replace(&mut st.origin, Value::None))
-});
+native_state!(
+    Alias,
+    |st, f| {
+        f(&st.origin);
+        st.args.iter().for_each(&mut *f);
+    },
+    |st, out| {
+        out.push(std::mem::replace(&mut st.origin, Value::None));
+        out.append(&mut st.args);
+    }
+);
 
 const FORMS: &[&str] = &[
     "Any",
@@ -101,6 +112,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
                 Alias {
                     name: format!("typing.{name}"),
                     origin: Value::None,
+                    args: Vec::new(),
                 },
             ),
         );
@@ -120,6 +132,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
                 Alias {
                     name: format!("typing.{name}"),
                     origin: Value::Class(origin.clone()),
+                    args: Vec::new(),
                 },
             ),
         );
@@ -140,6 +153,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
                 Alias {
                     name: format!("typing.{name}"),
                     origin,
+                    args: Vec::new(),
                 },
             ),
         );
@@ -172,7 +186,11 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
                         .unwrap_or(Value::None),
                 )
             }),
-            ("get_args", |_vm, _a| Ok(Value::tuple(vec![]))),
+            ("get_args", |vm, a| {
+                util::arity(vm, "get_args", &a, 1, 1)?;
+                let args = util::with_state(&a.pos[0], |al: &mut Alias| al.args.clone());
+                Ok(Value::tuple(args.unwrap_or_default()))
+            }),
             ("assert_never", |vm, a| {
                 let r = a
                     .pos
@@ -231,11 +249,88 @@ fn alias_class(vm: &Vm) -> Rc<Class> {
                 ("__or__", |vm, a| union_of(vm, &a)),
                 ("__ror__", |vm, a| union_of(vm, &a)),
                 ("__mro_entries__", |_vm, _a| Ok(Value::tuple(vec![]))),
-                ("__instancecheck__", |_vm, _a| Ok(Value::Bool(false))),
+                ("__instancecheck__", |vm, a| {
+                    let cls = runtime_class(vm, &a.pos[0], "isinstance")?;
+                    let t = vm.type_of(&a.pos[1]);
+                    builtin_check(vm, Value::Class(t), cls)
+                }),
+                ("__subclasscheck__", |vm, a| {
+                    let cls = runtime_class(vm, &a.pos[0], "issubclass")?;
+                    builtin_check(vm, a.pos[1].clone(), cls)
+                }),
             ],
         );
         cls
     })
+}
+
+/// The typing names that stand for a `collections.abc` class (`typing.AbstractSet` is `Set`).
+const ABC_NAMES: &[(&str, &str)] = &[
+    ("Iterable", "Iterable"),
+    ("Iterator", "Iterator"),
+    ("Generator", "Generator"),
+    ("Sequence", "Sequence"),
+    ("MutableSequence", "MutableSequence"),
+    ("Mapping", "Mapping"),
+    ("MutableMapping", "MutableMapping"),
+    ("Awaitable", "Awaitable"),
+    ("Coroutine", "Coroutine"),
+    ("AsyncIterator", "AsyncIterator"),
+    ("AsyncIterable", "AsyncIterable"),
+    ("AsyncGenerator", "AsyncGenerator"),
+    ("Hashable", "Hashable"),
+    ("Sized", "Sized"),
+    ("Collection", "Collection"),
+    ("Container", "Container"),
+    ("Reversible", "Reversible"),
+    ("AbstractSet", "Set"),
+    ("MutableSet", "MutableSet"),
+    ("KeysView", "KeysView"),
+    ("ValuesView", "ValuesView"),
+    ("ItemsView", "ItemsView"),
+    ("MappingView", "MappingView"),
+    ("ByteString", "ByteString"),
+    ("Callable", "Callable"),
+];
+
+/// The class an unsubscripted alias checks against (`typing.List` is `list`, `typing.Iterable`
+/// is `collections.abc.Iterable`, imported then), or CPython's TypeError for the rest.
+fn runtime_class(vm: &mut Vm, alias: &Value, fname: &str) -> PyResult<Value> {
+    let (name, origin, args) = util::state(vm, alias, "typing alias", |al: &mut Alias| {
+        (al.name.clone(), al.origin.clone(), al.args.clone())
+    })?;
+    // A union checks against its members (`isinstance(x, Optional[int])`, Python 3.10+).
+    if name.starts_with("typing.Union[") || name.starts_with("typing.Optional[") {
+        return Ok(Value::tuple(args));
+    }
+    if name.contains('[') {
+        return Err(
+            vm.type_error("Subscripted generics cannot be used with class and instance checks")
+        );
+    }
+    if matches!(origin, Value::Class(_)) {
+        return Ok(origin);
+    }
+    let short = name.strip_prefix("typing.").unwrap_or(&name);
+    let builtin = match short {
+        "Tuple" => Some(vm.types.tuple.clone()),
+        "Type" => Some(vm.types.type_.clone()),
+        _ => None,
+    };
+    if let Some(c) = builtin {
+        return Ok(Value::Class(c));
+    }
+    if let Some((_, abc_name)) = ABC_NAMES.iter().find(|(n, _)| *n == short) {
+        let abc = eddy_vm::import::import_module(vm, "collections.abc")?;
+        return eddy_vm::attr::get_attr(vm, &abc, abc_name);
+    }
+    Err(vm.type_error(format!("{name} cannot be used with {fname}()")))
+}
+
+/// `issubclass(subject, cls)`, the builtin (isinstance passes the object's type).
+fn builtin_check(vm: &mut Vm, subject: Value, cls: Value) -> PyResult<Value> {
+    let f = vm.builtins.get("issubclass").unwrap_or(Value::None);
+    vm.call(&f, vec![subject, cls])
 }
 
 /// How an annotation argument prints inside `typing.X[...]`: classes by name, None as None.
@@ -273,8 +368,25 @@ fn alias_getitem(vm: &mut Vm, a: Args) -> PyResult<Value> {
         "typing.Optional" => format!("typing.Optional[{}]", parts.join(", ")),
         _ => format!("{name}[{}]", parts.join(", ")),
     };
+    let mut args = items;
+    if name == "typing.Optional" {
+        args.push(Value::None);
+    }
+    for a in args.iter_mut() {
+        // As typing stores them: None is NoneType.
+        if a.is_none() {
+            *a = Value::Class(vm.types.none.clone());
+        }
+    }
     let cls = alias_class(vm);
-    Ok(util::new_native(&cls, Alias { name: text, origin }))
+    Ok(util::new_native(
+        &cls,
+        Alias {
+            name: text,
+            origin,
+            args,
+        },
+    ))
 }
 
 fn union_of(vm: &mut Vm, a: &Args) -> PyResult<Value> {
@@ -288,6 +400,7 @@ fn union_of(vm: &mut Vm, a: &Args) -> PyResult<Value> {
         Alias {
             name: parts.join(" | "),
             origin: Value::None,
+            args: Vec::new(),
         },
     ))
 }
@@ -322,6 +435,7 @@ fn type_var(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         Alias {
             name: format!("~{name}"),
             origin: Value::None,
+            args: Vec::new(),
         },
     );
     if let Value::Instance(i) = &tv {

@@ -370,35 +370,15 @@ fn len(vm: &mut Vm, a: Args) -> PyResult<Value> {
     Ok(Value::Int(n as i64))
 }
 
-fn class_list(
-    vm: &mut Vm,
-    v: &Value,
-    fname: &str,
-) -> PyResult<Vec<Rc<crate::objects::class::Class>>> {
-    match v {
-        Value::Class(c) => Ok(vec![c.clone()]),
-        Value::Tuple(t) => {
-            let mut out = Vec::new();
-            for i in t.iter() {
-                out.extend(class_list(vm, i, fname)?);
-            }
-            Ok(out)
-        }
-        Value::None => Ok(vec![vm.types.none.clone()]),
-        _ => match super::methods::union_args(v) {
-            Some(members) => class_list(vm, &Value::tuple(members), fname),
-            None => Err(vm.type_error(format!(
-                "{fname}() arg 2 must be a type, a tuple of types, or a union"
-            ))),
-        },
-    }
-}
-
 fn isinstance(vm: &mut Vm, a: Args) -> PyResult<Value> {
     check_args(vm, "isinstance", &a, 2, 2)?;
-    let classes = class_list(vm, &a.pos[1], "isinstance")?;
     let t = vm.type_of(&a.pos[0]);
-    Ok(Value::Bool(classes.iter().any(|c| t.is_subclass(c))))
+    Ok(Value::Bool(class_check(
+        vm,
+        Check::Instance(&a.pos[0]),
+        &t,
+        &a.pos[1],
+    )?))
 }
 
 fn issubclass(vm: &mut Vm, a: Args) -> PyResult<Value> {
@@ -406,8 +386,81 @@ fn issubclass(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let Value::Class(c) = &a.pos[0] else {
         return Err(vm.type_error("issubclass() arg 1 must be a class"));
     };
-    let classes = class_list(vm, &a.pos[1], "issubclass")?;
-    Ok(Value::Bool(classes.iter().any(|k| c.is_subclass(k))))
+    Ok(Value::Bool(class_check(vm, Check::Subclass, c, &a.pos[1])?))
+}
+
+/// Which builtin is asking: `isinstance` (of this object) or `issubclass`.
+#[derive(Clone, Copy)]
+enum Check<'a> {
+    Instance(&'a Value),
+    Subclass,
+}
+
+/// `isinstance(obj, spec)` with `t = type(obj)`, or `issubclass(t, spec)`: `spec` is a class, a
+/// tuple of specs, a union, or an object whose type defines `__instancecheck__` /
+/// `__subclasscheck__` (typing's aliases, as with CPython's metaclass protocol).
+fn class_check(
+    vm: &mut Vm,
+    check: Check,
+    t: &Rc<crate::objects::class::Class>,
+    spec: &Value,
+) -> PyResult<bool> {
+    let fname = match check {
+        Check::Instance(_) => "isinstance",
+        Check::Subclass => "issubclass",
+    };
+    match spec {
+        Value::Class(c) => Ok(t.is_subclass(c) || virtual_subclass(vm, t, c)?),
+        Value::Tuple(items) => {
+            for item in items.iter() {
+                if class_check(vm, check, t, item)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Value::None => Ok(t.is_subclass(&vm.types.none)),
+        _ => {
+            if let Some(members) = super::methods::union_args(spec) {
+                return class_check(vm, check, t, &Value::tuple(members));
+            }
+            let (hook_name, subject) = match check {
+                Check::Instance(obj) => ("__instancecheck__", obj.clone()),
+                Check::Subclass => ("__subclasscheck__", Value::Class(t.clone())),
+            };
+            match vm.type_of(spec).lookup(hook_name) {
+                Some(hook) => {
+                    let r = vm.call(&hook, vec![spec.clone(), subject])?;
+                    ops::truthy(vm, &r)
+                }
+                None => Err(vm.type_error(format!(
+                    "{fname}() arg 2 must be a type, a tuple of types, or a union"
+                ))),
+            }
+        }
+    }
+}
+
+/// `isinstance`/`issubclass` past the MRO. Eddy has no metaclasses, so a class deriving from
+/// `abc.ABC` (the `collections.abc` classes do) answers through `__eddy_subclasscheck__`,
+/// abc.rs's stand-in for `ABCMeta.__subclasscheck__`: `__subclasshook__`, then registered
+/// virtual subclasses, then the class's own subclasses.
+fn virtual_subclass(
+    vm: &mut Vm,
+    sub: &Rc<crate::objects::class::Class>,
+    cls: &Rc<crate::objects::class::Class>,
+) -> PyResult<bool> {
+    if !cls.is_user {
+        return Ok(false);
+    }
+    let Some(hook) = cls.lookup("__eddy_subclasscheck__") else {
+        return Ok(false);
+    };
+    let r = vm.call(
+        &hook,
+        vec![Value::Class(cls.clone()), Value::Class(sub.clone())],
+    )?;
+    crate::ops::truthy(vm, &r)
 }
 
 /// `super(cls, obj)`: a proxy whose attribute lookups start after `cls` in obj's MRO.
