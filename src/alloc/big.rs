@@ -7,6 +7,13 @@
 //! own mapping: growing it is an `mremap` (the kernel moves page tables, nothing is copied) and
 //! freeing it unmaps it at once. Blocks this size are rare, so the system calls cost nothing
 //! next to filling the memory.
+//!
+//! The price: a fresh mapping faults in every page on first touch, so a loop that builds and
+//! drops the same multi-megabyte list over and over spends more time in the kernel than with
+//! mimalloc's reuse (a 200k-item list 300 times: 1.44 s against 1.19 s). glibc answers that
+//! by raising its threshold to the size of each freed mapping; here that defeated the purpose,
+//! since the collector frees megabyte temporaries at every collection while the script's
+//! vectors are still growing (idle_tasks went back to 127 MB). See BENCHMARKS.md.
 
 use std::ptr;
 
