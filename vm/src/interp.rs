@@ -306,7 +306,16 @@ impl Vm {
                 }
                 Instr::StoreFast(slot) => {
                     let v = pop!();
-                    std::mem::replace(&mut self.stack[base + slot as usize], v).discard();
+                    let old = std::mem::replace(&mut self.stack[base + slot as usize], v);
+                    // A suspended generator dropped here runs its `finally` now (CPython's
+                    // refcounting would); only a generator's own drop is seen this early.
+                    if matches!(old, Value::Generator(_)) {
+                        drop(old);
+                        save!();
+                        self.close_if_dropped_generators();
+                    } else {
+                        old.discard();
+                    }
                 }
                 Instr::LoadDeref(i) => {
                     let v = self.frames[fi].cells()[i as usize].borrow().clone();
@@ -374,21 +383,35 @@ impl Vm {
                     self.stack.push(v);
                 }
                 Instr::StoreGlobal(k) => {
-                    let v = pop!();
+                    let mut v = pop!();
                     let cache = code.global_cache[k as usize].get();
                     if cache.epoch == crate::objects::module::epoch() && !cache.in_builtins {
-                        if let Some((_, slot)) = self.frames[fi]
+                        let stored = match self.frames[fi]
                             .globals
                             .dict
                             .borrow_mut()
                             .get_index_mut(cache.index as usize)
                         {
-                            *slot = v;
-                            continue;
+                            Some((_, slot)) => Ok(std::mem::replace(slot, v)),
+                            None => Err(v),
+                        };
+                        match stored {
+                            Ok(old) => {
+                                // A suspended generator dropped here runs its `finally` now.
+                                if matches!(old, Value::Generator(_)) {
+                                    drop(old);
+                                    save!();
+                                    self.close_if_dropped_generators();
+                                }
+                                continue;
+                            }
+                            Err(back) => v = back,
                         }
                     }
                     let name = code.names[k as usize].clone();
                     self.frames[fi].globals.store(name, v);
+                    save!();
+                    self.close_if_dropped_generators();
                 }
                 Instr::LoadAttr(k) => {
                     let obj = pop!();
@@ -945,10 +968,19 @@ impl Vm {
                     let name = code.varnames[slot as usize].s.to_string();
                     return Err(self.error("UnboundLocalError", format!("cannot access local variable '{name}' where it is not associated with a value")));
                 }
-                self.stack[base + slot as usize] = Value::Null;
+                let old = std::mem::replace(&mut self.stack[base + slot as usize], Value::Null);
+                drop(old);
+                save!();
+                self.close_if_dropped_generators();
             }
             Instr::DeleteDeref(i) => {
-                *self.frames[fi].cells()[i as usize].borrow_mut() = Value::Null;
+                let old = std::mem::replace(
+                    &mut *self.frames[fi].cells()[i as usize].borrow_mut(),
+                    Value::Null,
+                );
+                drop(old);
+                save!();
+                self.close_if_dropped_generators();
             }
             Instr::LoadClosure(i) => {
                 let c = self.frames[fi].cells()[i as usize].clone();
@@ -962,6 +994,8 @@ impl Vm {
                         self.error("NameError", format!("name '{}' is not defined", name.s))
                     );
                 }
+                save!();
+                self.close_if_dropped_generators();
             }
             Instr::LoadName(k) => {
                 let name = code.names[k as usize].clone();
@@ -996,6 +1030,8 @@ impl Vm {
                         self.frames[fi].globals.store(name, v);
                     }
                 }
+                save!();
+                self.close_if_dropped_generators();
             }
             Instr::DeleteName(k) => {
                 let name = code.names[k as usize].clone();
@@ -1009,18 +1045,24 @@ impl Vm {
                         self.error("NameError", format!("name '{}' is not defined", name.s))
                     );
                 }
+                save!();
+                self.close_if_dropped_generators();
             }
             Instr::DeleteAttr(k) => {
                 let obj = pop!();
                 let name = code.names[k as usize].clone();
                 save!();
                 tri!(crate::attr::del_attr(self, &obj, &name.s));
+                drop(obj);
+                self.close_if_dropped_generators();
             }
             Instr::DeleteSubscr => {
                 let key = pop!();
                 let obj = pop!();
                 save!();
                 tri!(ops::delitem(self, &obj, &key));
+                drop((obj, key));
+                self.close_if_dropped_generators();
             }
             Instr::BuildSlice(n) => {
                 let step = if n == 3 { pop!() } else { Value::None };
@@ -1591,6 +1633,15 @@ impl Vm {
                 "cannot access local variable '{name}' where it is not associated with a value"
             ),
         )
+    }
+
+    /// After a `del`: a suspended generator it dropped runs its `finally` now, as under
+    /// CPython's reference counting, not at the next statement's end.
+    #[inline]
+    fn close_if_dropped_generators(&mut self) {
+        if crate::objects::generator::has_pending_close() {
+            self.close_dropped_generators();
+        }
     }
 
     /// Runs the `finally` blocks of generators that were dropped while suspended in a `try`.
