@@ -364,10 +364,7 @@ impl Vm {
                             }
                             None => {
                                 save!();
-                                return Err(self.error(
-                                    "NameError",
-                                    format!("name '{}' is not defined", name.s),
-                                ));
+                                return Err(self.name_error(name));
                             }
                         },
                     };
@@ -958,9 +955,7 @@ impl Vm {
                 let name = &code.names[k as usize];
                 if !self.frames[fi].globals.remove(&name.s) {
                     save!();
-                    return Err(
-                        self.error("NameError", format!("name '{}' is not defined", name.s))
-                    );
+                    return Err(self.name_error(&name));
                 }
             }
             Instr::LoadName(k) => {
@@ -979,9 +974,7 @@ impl Vm {
                     Some(v) => self.stack.push(v),
                     None => {
                         save!();
-                        return Err(
-                            self.error("NameError", format!("name '{}' is not defined", name.s))
-                        );
+                        return Err(self.name_error(&name));
                     }
                 }
             }
@@ -1005,9 +998,7 @@ impl Vm {
                 };
                 if !removed {
                     save!();
-                    return Err(
-                        self.error("NameError", format!("name '{}' is not defined", name.s))
-                    );
+                    return Err(self.name_error(&name));
                 }
             }
             Instr::DeleteAttr(k) => {

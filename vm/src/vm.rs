@@ -14,7 +14,7 @@ use crate::objects::exception::ExceptionData;
 use crate::objects::function::{Args, NativeFn, NativeFunction};
 use crate::objects::module::Module;
 use crate::types::Types;
-use crate::value::{PyStr, Value};
+use crate::value::{PyStr, StrKey, Value};
 use crate::PyResult;
 
 /// Default maximum depth of script calls, as CPython's `sys.getrecursionlimit()`.
@@ -201,6 +201,16 @@ impl Vm {
     }
     pub fn index_error(&self, msg: impl Into<String>) -> Value {
         self.error("IndexError", msg)
+    }
+    /// `NameError: name 'x' is not defined`, with `e.name` set as CPython sets it.
+    pub fn name_error(&self, name: &Rc<PyStr>) -> Value {
+        let exc = self.error("NameError", format!("name '{}' is not defined", name.s));
+        if let Value::Instance(i) = &exc {
+            i.dict
+                .borrow_mut()
+                .insert(StrKey(self.intern("name")), Value::Str(name.clone()));
+        }
+        exc
     }
     pub fn attribute_error(&self, msg: impl Into<String>) -> Value {
         self.error("AttributeError", msg)
