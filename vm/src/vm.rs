@@ -171,6 +171,15 @@ impl Vm {
 
     // ---- exceptions ----
 
+    /// The line a running generator or coroutine is at (its frame is on this thread's frame
+    /// stack, executing or calling), as CPython's `f_lineno`; None when it is not running here.
+    pub fn running_line_of(&self, g: &crate::objects::generator::Generator) -> Option<u32> {
+        let f = self.frames.iter().rev().find(|f| {
+            f.generator()
+                .is_some_and(|fg| std::ptr::eq(Rc::as_ptr(fg), g as *const _))
+        })?;
+        Some(f.code.line_of(f.ip.saturating_sub(1)))
+    }
     pub fn exc_class(&self, name: &str) -> Rc<Class> {
         self.types
             .exceptions
