@@ -371,6 +371,21 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
             _ => Payload::None,
         },
         BuiltinKind::Object => Payload::None,
+        // `class E(enumerate)`: the instance wraps the iterator its built-in base makes.
+        BuiltinKind::Iterator => {
+            let base = cls.mro.iter().find(|c| !c.is_user).cloned();
+            let it = match base.and_then(|b| crate::builtins::constructor_for(vm, &b).map(|f| (b, f))) {
+                Some((b, ctor)) => {
+                    let copy = Args {
+                        pos: args.pos.clone(),
+                        kw: args.kw.clone(),
+                    };
+                    ctor(vm, &b, copy)?
+                }
+                None => Value::None,
+            };
+            Payload::Value(RefCell::new(it))
+        }
         BuiltinKind::Str => Payload::Value(RefCell::new(match args.pos.first() {
             Some(v) => Value::string(crate::ops::to_str(vm, v)?),
             None => Value::str(""),

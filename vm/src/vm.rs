@@ -93,6 +93,33 @@ pub struct Vm {
     pub sandbox: Option<Box<crate::sandbox::Sandbox>>,
 }
 
+/// The class of a built-in iterator, from what it iterates.
+fn iter_type<'t>(t: &'t crate::types::Types, it: &crate::objects::iter::NativeIter) -> &'t Rc<Class> {
+    use crate::objects::iter::NativeIter as I;
+    let c = &t.iters;
+    match it {
+        I::List { .. } => &c.list,
+        I::Tuple { .. } => &c.tuple,
+        I::Range { .. } => &c.range,
+        I::Str { s, .. } if s.is_ascii() => &c.str_ascii,
+        I::Str { .. } => &c.str_,
+        I::Bytes { .. } => &c.bytes,
+        I::Dict { dict, .. } if !matches!(dict, Value::Dict(_)) => &c.set,
+        I::Dict { kind: 0, .. } => &c.dict_keys,
+        I::Dict { kind: 1, .. } => &c.dict_values,
+        I::Dict { .. } => &c.dict_items,
+        I::Reversed { seq: Value::List(_), .. } => &c.list_reverse,
+        I::Reversed { .. } => &c.reversed,
+        I::Enumerate { .. } => &c.enumerate,
+        I::Zip { .. } => &c.zip,
+        I::Map { .. } => &c.map,
+        I::Filter { .. } => &c.filter,
+        I::Callable { .. } => &c.callable,
+        I::Count { .. } => &c.count,
+        I::Values { .. } | I::SeqIndex { .. } | I::Exhausted => &t.iterator,
+    }
+}
+
 impl Vm {
     pub fn new() -> Vm {
         let types = Types::new();
@@ -271,7 +298,7 @@ impl Vm {
                 crate::objects::generator::GenKind::Coroutine => t.coroutine.clone(),
                 crate::objects::generator::GenKind::AsyncGenerator => t.async_generator.clone(),
             },
-            Value::Iterator(_) => t.iterator.clone(),
+            Value::Iterator(it) => iter_type(t, &it.borrow()).clone(),
             Value::Cell(_) => t.cell.clone(),
             Value::Code(_) => t.code.clone(),
             Value::Property(_) => t.property.clone(),

@@ -325,7 +325,11 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 v.ptr_id().unwrap_or(0)
             )
         }
-        Value::Iterator(_) => format!("<iterator object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
+        Value::Iterator(_) => format!(
+            "<{} object at 0x{:x}>",
+            vm.type_name(v),
+            v.ptr_id().unwrap_or(0)
+        ),
         Value::Cell(_) => "<cell>".into(),
         Value::Code(c) => format!(
             "<code object {} at 0x{:x}>",
