@@ -1105,6 +1105,14 @@ impl Vm {
                     let func = self.stack[self.stack.len() - n as usize - 2].clone();
                     tri!(ops::call_kwargs_merge(self, &func, &d, &v));
                 } else {
+                    // `{**x}` takes mappings only (a dict, or anything with keys()), unlike
+                    // dict.update, which also takes pairs.
+                    if ops::dict_of(&v).is_none()
+                        && tri!(crate::attr::try_get_attr(self, &v, "keys")).is_none()
+                    {
+                        let msg = format!("'{}' object is not a mapping", self.type_name(&v));
+                        return Err(self.type_error(msg));
+                    }
                     tri!(ops::dict_update_from(self, &d, &v, false));
                 }
             }
