@@ -385,6 +385,9 @@ fn class_list(
             Ok(out)
         }
         Value::None => Ok(vec![vm.types.none.clone()]),
+        v if super::generic_alias::is_alias(v) => Err(vm.type_error(format!(
+            "{fname}() argument 2 cannot be a parameterized generic"
+        ))),
         _ => match super::methods::union_args(v) {
             Some(members) => class_list(vm, &Value::tuple(members), fname),
             None => Err(vm.type_error(format!(
@@ -398,7 +401,26 @@ fn isinstance(vm: &mut Vm, a: Args) -> PyResult<Value> {
     check_args(vm, "isinstance", &a, 2, 2)?;
     let classes = class_list(vm, &a.pos[1], "isinstance")?;
     let t = vm.type_of(&a.pos[0]);
-    Ok(Value::Bool(classes.iter().any(|c| t.is_subclass(c))))
+    if classes.iter().any(|c| t.is_subclass(c)) {
+        return Ok(Value::Bool(true));
+    }
+    // What a metaclass's `__instancecheck__` would decide (runtime-checkable protocols).
+    for c in &classes {
+        if !c.slots.get().has_instancecheck {
+            continue;
+        }
+        if let Some(hook) = c.lookup(crate::objects::class::INSTANCECHECK) {
+            let hook = match hook {
+                Value::ClassMethod(f) => (*f).clone(),
+                f => f,
+            };
+            let r = vm.call(&hook, vec![Value::Class(c.clone()), a.pos[0].clone()])?;
+            if ops::truthy(vm, &r)? {
+                return Ok(Value::Bool(true));
+            }
+        }
+    }
+    Ok(Value::Bool(false))
 }
 
 fn issubclass(vm: &mut Vm, a: Args) -> PyResult<Value> {

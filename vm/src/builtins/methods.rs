@@ -767,9 +767,23 @@ pub fn union_class(vm: &mut Vm) -> Rc<Class> {
         let (x, y) = (union_args(&a.pos[0]), union_args(&a.pos[1]));
         match (x, y) {
             (Some(x), Some(y)) => {
-                let same = x.len() == y.len() && x.iter().all(|m| y.iter().any(|n| m.is(n)));
-                let _ = vm;
-                Ok(Value::Bool(same))
+                // Members compare by value: `list[int]` is a new alias each time it is written.
+                if x.len() != y.len() {
+                    return Ok(Value::Bool(false));
+                }
+                for m in &x {
+                    let mut found = false;
+                    for n in &y {
+                        if m.is(n) || ops::eq(vm, m, n)? {
+                            found = true;
+                            break;
+                        }
+                    }
+                    if !found {
+                        return Ok(Value::Bool(false));
+                    }
+                }
+                Ok(Value::Bool(true))
             }
             _ => Ok(Value::NotImplemented),
         }
@@ -820,6 +834,7 @@ fn union_member(vm: &Vm, v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Class(_) => Some(vec![v.clone()]),
         Value::None => Some(vec![Value::Class(vm.types.none.clone())]),
+        v if super::generic_alias::is_alias(v) => Some(vec![v.clone()]),
         _ => union_args(v),
     }
 }
@@ -830,7 +845,14 @@ pub fn make_union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Value> {
     };
     let mut args: Vec<Value> = Vec::new();
     for m in x.into_iter().chain(y) {
-        if !args.iter().any(|n| n.is(&m)) {
+        let mut dup = false;
+        for n in &args {
+            if n.is(&m) || (super::generic_alias::is_alias(&m) && ops::eq(vm, n, &m)?) {
+                dup = true;
+                break;
+            }
+        }
+        if !dup {
             args.push(m);
         }
     }

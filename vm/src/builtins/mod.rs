@@ -17,6 +17,7 @@ mod bytes_methods;
 mod constructors;
 mod dict_methods;
 mod exception_methods;
+pub mod generic_alias;
 mod format;
 mod functions;
 mod generator_methods;
