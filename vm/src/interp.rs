@@ -81,6 +81,7 @@ impl Vm {
             // The kind of generator frame this was: an inline-awaited coroutine has no object yet.
             let kind = match (frame.generator(), frame.mode) {
                 (Some(gen), _) => {
+                    self.leave_gen_exc(self.frames.len());
                     gen.inner.borrow_mut().state = GenState::Finished;
                     Some(gen.kind())
                 }
@@ -1249,12 +1250,32 @@ impl Vm {
             }
             Instr::PushExcInfo => {
                 let exc = pop!();
+                // A coroutine awaited inline shares its caller's state until it suspends; if
+                // it suspends in this handler, the state to give back is `prev` (as for a
+                // resumed generator, see `leave_gen_exc`).
+                if matches!(self.frames[fi].mode, ReturnMode::Await(_)) {
+                    let idx = fi as u32;
+                    while self.gen_exc.last().is_some_and(|(i, _)| *i > idx) {
+                        self.gen_exc.pop();
+                    }
+                    if !self.gen_exc.last().is_some_and(|(i, _)| *i == idx) {
+                        self.gen_exc.push((idx, self.handled.clone()));
+                    }
+                }
                 let prev = std::mem::replace(&mut self.handled, exc.clone());
                 self.stack.push(prev);
                 self.stack.push(exc);
             }
             Instr::PopExcept => {
                 let prev = pop!();
+                if matches!(self.frames[fi].mode, ReturnMode::Await(_))
+                    && self
+                        .gen_exc
+                        .last()
+                        .is_some_and(|(i, v)| *i == fi as u32 && v.is(&prev))
+                {
+                    self.gen_exc.pop();
+                }
                 self.handled = prev;
             }
             Instr::CheckExcMatch => {
@@ -1359,6 +1380,9 @@ impl Vm {
                 // The suspended frame must not own its generator (a reference cycle); the
                 // next resume sets it again.
                 frame.generator = None;
+                if let Some(own) = self.leave_gen_exc(self.frames.len()) {
+                    frame.extra_mut().exc_state = Some(own);
+                }
                 {
                     let mut inner = gen.inner.borrow_mut();
                     inner.suspend(frame);
@@ -1504,6 +1528,7 @@ impl Vm {
             }
         }
         if let Some(gen) = frame.generator() {
+            self.leave_gen_exc(self.frames.len());
             gen.inner.borrow_mut().state = GenState::Finished;
             match frame.mode {
                 ReturnMode::ForIter(t) => {

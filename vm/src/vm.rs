@@ -71,6 +71,10 @@ pub struct Vm {
     pub native_modules: HashMap<String, ModuleInit>,
     /// The exception currently being handled (`sys.exc_info()`), or None.
     pub handled: Value,
+    /// For each running generator frame (by frame index), `handled` as it was when the frame
+    /// was resumed: restored when the frame yields or finishes, so a generator suspended in an
+    /// `except` block keeps its exception to itself (generators.rs: `enter_gen_exc`).
+    pub(crate) gen_exc: Vec<(u32, Value)>,
     pub recursion_limit: usize,
     /// Most asyncio tasks alive at once, when a host limits them (`TooManyTasks` beyond).
     pub max_tasks: Option<usize>,
@@ -133,6 +137,7 @@ impl Vm {
             modules: HashMap::new(),
             native_modules: HashMap::new(),
             handled: Value::None,
+            gen_exc: Vec::new(),
             recursion_limit: DEFAULT_RECURSION_LIMIT,
             max_tasks: None,
             native_depth: 0,
