@@ -196,6 +196,9 @@ pub fn install(vm: &mut Vm) {
             }
         }),
         ("locals", locals),
+        // The site module's exit() and quit(), which scripts call as sys.exit.
+        ("exit", site_exit),
+        ("quit", site_exit),
         ("vars", |vm, a| {
             if a.pos.is_empty() {
                 check_args(vm, "vars", &a, 0, 0)?;
@@ -398,6 +401,13 @@ fn len(vm: &mut Vm, a: Args) -> PyResult<Value> {
         }
     };
     Ok(Value::Int(n as i64))
+}
+
+/// `exit(code=None)`: raises SystemExit(code), as the site module's `Quitter` does.
+fn site_exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "exit", &a, 0, 1)?;
+    let class = vm.exc_class("SystemExit");
+    Ok(vm.new_exception(&class, a.pos)).and_then(Err)
 }
 
 /// The attributes `dir()` finds on every object (CPython's `object.__dict__`).
