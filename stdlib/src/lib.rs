@@ -24,6 +24,7 @@ pub mod logging;
 pub mod math;
 pub mod operator;
 pub mod os;
+pub mod queue;
 pub mod random;
 pub mod reprlib;
 pub mod string;
@@ -60,6 +61,7 @@ pub fn install(vm: &mut Vm) {
         ("math", math::init),
         ("operator", operator::init),
         ("os", os::init),
+        ("queue", queue::init),
         ("random", random::init),
         ("reprlib", reprlib::init),
         ("string", string::init),

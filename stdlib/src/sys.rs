@@ -36,6 +36,22 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
                 Ok(Value::Int(vm.recursion_limit as i64))
             }),
             ("setrecursionlimit", setrecursionlimit),
+            ("getswitchinterval", |_vm, _a| {
+                Ok(Value::Float(
+                    crate::threading::sched::switch_interval().as_secs_f64(),
+                ))
+            }),
+            ("setswitchinterval", |vm, a| {
+                arity(vm, "setswitchinterval", &a, 1, 1)?;
+                let secs = crate::util::to_float(vm, &a.pos[0])?;
+                if secs <= 0.0 || secs.is_nan() {
+                    return Err(vm.value_error("switch interval must be strictly positive"));
+                }
+                crate::threading::sched::set_switch_interval(std::time::Duration::from_secs_f64(
+                    secs.min(1e9),
+                ));
+                Ok(Value::None)
+            }),
             ("exc_info", exc_info),
             ("exception", |vm, _a| Ok(vm.handled.clone())),
             ("getsizeof", getsizeof),

@@ -91,8 +91,6 @@ const FORMS: &[&str] = &[
     "ItemsView",
     "MappingView",
     "ByteString",
-    "Generic",
-    "Protocol",
     "Required",
     "NotRequired",
     "Unpack",
@@ -174,7 +172,6 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             ("overload", identity),
             ("final", identity),
             ("no_type_check", identity),
-            ("runtime_checkable", identity),
             ("dataclass_transform", |vm, _a| {
                 Ok(vm.native("decorator", identity))
             }),
@@ -366,6 +363,14 @@ fn alias_getitem(vm: &mut Vm, a: Args) -> PyResult<Value> {
     }
     let text = match name.as_str() {
         "typing.Optional" => format!("typing.Optional[{}]", parts.join(", ")),
+        // CPython prints a union of one type and None as Optional (so the two compare equal).
+        "typing.Union" if parts.len() == 2 && parts.iter().any(|p| p == "None") => {
+            let other = parts.iter().find(|p| *p != "None").cloned();
+            format!(
+                "typing.Optional[{}]",
+                other.unwrap_or_else(|| "None".into())
+            )
+        }
         _ => format!("{name}[{}]", parts.join(", ")),
     };
     let mut args = items;

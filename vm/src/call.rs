@@ -371,6 +371,22 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
             _ => Payload::None,
         },
         BuiltinKind::Object => Payload::None,
+        // `class E(enumerate)`: the instance wraps the iterator its built-in base makes.
+        BuiltinKind::Iterator => {
+            let base = cls.mro.iter().find(|c| !c.is_user).cloned();
+            let it =
+                match base.and_then(|b| crate::builtins::constructor_for(vm, &b).map(|f| (b, f))) {
+                    Some((b, ctor)) => {
+                        let copy = Args {
+                            pos: args.pos.clone(),
+                            kw: args.kw.clone(),
+                        };
+                        ctor(vm, &b, copy)?
+                    }
+                    None => Value::None,
+                };
+            Payload::Value(RefCell::new(it))
+        }
         BuiltinKind::Str => Payload::Value(RefCell::new(match args.pos.first() {
             Some(v) => Value::string(crate::ops::to_str(vm, v)?),
             None => Value::str(""),
@@ -400,16 +416,43 @@ pub fn build_class(
     };
     let name = name.as_str().unwrap_or("?").to_string();
     let mut base_classes = Vec::new();
+    // PEP 560: a base that is not a class (`Generic[T]`, `list[int]`) names the classes it
+    // stands for with `__mro_entries__`; the bases as written are kept in `__orig_bases__`.
+    let mut orig_bases = None;
     if let Value::Tuple(t) = bases {
         for b in t.iter() {
             match b {
                 Value::Class(c) => base_classes.push(c.clone()),
-                // typing.Generic[T] and friends evaluate to placeholders; they add nothing at run time.
-                Value::Instance(_) | Value::None => {}
+                Value::None => {}
                 other => {
-                    return Err(
-                        vm.type_error(format!("bases must be types, not {}", vm.type_name(other)))
-                    )
+                    let entries = match vm.type_of(other).lookup("__mro_entries__") {
+                        Some(f) => vm.call(&f, vec![other.clone(), bases.clone()])?,
+                        None => {
+                            return Err(vm.type_error(format!(
+                                "bases must be types, not {}",
+                                vm.type_name(other)
+                            )))
+                        }
+                    };
+                    let Value::Tuple(entries) = entries else {
+                        return Err(vm.type_error("__mro_entries__ must return a tuple"));
+                    };
+                    for e in entries.iter() {
+                        match e {
+                            Value::Class(c) => {
+                                if !base_classes.iter().any(|b| Rc::ptr_eq(b, c)) {
+                                    base_classes.push(c.clone());
+                                }
+                            }
+                            other => {
+                                return Err(vm.type_error(format!(
+                                    "bases must be types, not {}",
+                                    vm.type_name(other)
+                                )))
+                            }
+                        }
+                    }
+                    orig_bases = Some(bases.clone());
                 }
             }
         }
@@ -472,6 +515,11 @@ pub fn build_class(
             (_, v) => v,
         };
         cls.dict.borrow_mut().insert(k, v);
+    }
+    if let Some(ob) = orig_bases {
+        cls.dict
+            .borrow_mut()
+            .insert(StrKey(vm.intern("__orig_bases__")), ob);
     }
     // A class without a docstring has `__doc__ = None` of its own (it is not inherited).
     if !has_doc {

@@ -46,6 +46,10 @@ pub struct FrameExtra {
     pub cells: Vec<Rc<RefCell<Value>>>,
     /// The class namespace while a class body runs.
     pub namespace: Option<Rc<RefCell<AttrMap>>>,
+    /// A generator suspended inside an `except` block: the exception it is handling, which
+    /// `sys.exception()` and a bare `raise` see again when it resumes (CPython's
+    /// `gi_exc_state`). Boxed here since few suspended frames have one.
+    pub exc_state: Option<Value>,
 }
 
 pub struct Frame {

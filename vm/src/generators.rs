@@ -103,8 +103,46 @@ impl Vm {
         inner.state = GenState::Running;
         inner.awaited = true;
         drop(inner);
+        let own = frame.extra.as_mut().and_then(|e| e.exc_state.take());
+        self.enter_gen_exc(own);
         self.frames.push(frame);
         Ok(Some(()))
+    }
+
+    /// A generator frame is about to be pushed at index `frames.len()`: remember the caller's
+    /// handled exception, and hand the generator its own if it was suspended in an `except`.
+    fn enter_gen_exc(&mut self, own: Option<Value>) {
+        let idx = self.frames.len() as u32;
+        // Entries at or above this index belong to frames gone without yielding or returning
+        // normally (a host's error cut them off).
+        while self.gen_exc.last().is_some_and(|(i, _)| *i >= idx) {
+            self.gen_exc.pop();
+        }
+        self.gen_exc.push((idx, self.handled.clone()));
+        if let Some(own) = own {
+            self.handled = own;
+        }
+    }
+
+    /// The generator frame at index `idx` stops running (it yields, returns or raises): the
+    /// caller's handled exception comes back. Returns what the generator was handling, if
+    /// anything (to keep while it is suspended). A frame with no entry (a coroutine awaited
+    /// inline, suspending for the first time) leaves `handled` as it is.
+    pub(crate) fn leave_gen_exc(&mut self, idx: usize) -> Option<Value> {
+        let idx = idx as u32;
+        while self.gen_exc.last().is_some_and(|(i, _)| *i > idx) {
+            self.gen_exc.pop();
+        }
+        match self.gen_exc.last() {
+            Some((i, _)) if *i == idx => {}
+            _ => return None,
+        }
+        let (_, caller) = self.gen_exc.pop()?;
+        if self.handled.is(&caller) {
+            return None;
+        }
+        let own = std::mem::replace(&mut self.handled, caller);
+        (!own.is_none()).then_some(own)
     }
 
     /// Resumes a generator from native code. Ok(Ok(v)): it yielded v; Ok(Err(v)): it returned v.

@@ -81,6 +81,7 @@ impl Vm {
             // The kind of generator frame this was: an inline-awaited coroutine has no object yet.
             let kind = match (frame.generator(), frame.mode) {
                 (Some(gen), _) => {
+                    self.leave_gen_exc(self.frames.len());
                     gen.inner.borrow_mut().state = GenState::Finished;
                     Some(gen.kind())
                 }
@@ -373,10 +374,7 @@ impl Vm {
                             }
                             None => {
                                 save!();
-                                return Err(self.error(
-                                    "NameError",
-                                    format!("name '{}' is not defined", name.s),
-                                ));
+                                return Err(self.name_error(name));
                             }
                         },
                     };
@@ -990,9 +988,7 @@ impl Vm {
                 let name = &code.names[k as usize];
                 if !self.frames[fi].globals.remove(&name.s) {
                     save!();
-                    return Err(
-                        self.error("NameError", format!("name '{}' is not defined", name.s))
-                    );
+                    return Err(self.name_error(&name));
                 }
                 save!();
                 self.close_if_dropped_generators();
@@ -1013,9 +1009,7 @@ impl Vm {
                     Some(v) => self.stack.push(v),
                     None => {
                         save!();
-                        return Err(
-                            self.error("NameError", format!("name '{}' is not defined", name.s))
-                        );
+                        return Err(self.name_error(&name));
                     }
                 }
             }
@@ -1041,9 +1035,7 @@ impl Vm {
                 };
                 if !removed {
                     save!();
-                    return Err(
-                        self.error("NameError", format!("name '{}' is not defined", name.s))
-                    );
+                    return Err(self.name_error(&name));
                 }
                 save!();
                 self.close_if_dropped_generators();
@@ -1162,6 +1154,14 @@ impl Vm {
                     let func = self.stack[self.stack.len() - n as usize - 2].clone();
                     tri!(ops::call_kwargs_merge(self, &func, &d, &v));
                 } else {
+                    // `{**x}` takes mappings only (a dict, or anything with keys()), unlike
+                    // dict.update, which also takes pairs.
+                    if ops::dict_of(&v).is_none()
+                        && tri!(crate::attr::try_get_attr(self, &v, "keys")).is_none()
+                    {
+                        let msg = format!("'{}' object is not a mapping", self.type_name(&v));
+                        return Err(self.type_error(msg));
+                    }
                     tri!(ops::dict_update_from(self, &d, &v, false));
                 }
             }
@@ -1307,12 +1307,32 @@ impl Vm {
             }
             Instr::PushExcInfo => {
                 let exc = pop!();
+                // A coroutine awaited inline shares its caller's state until it suspends; if
+                // it suspends in this handler, the state to give back is `prev` (as for a
+                // resumed generator, see `leave_gen_exc`).
+                if matches!(self.frames[fi].mode, ReturnMode::Await(_)) {
+                    let idx = fi as u32;
+                    while self.gen_exc.last().is_some_and(|(i, _)| *i > idx) {
+                        self.gen_exc.pop();
+                    }
+                    if !self.gen_exc.last().is_some_and(|(i, _)| *i == idx) {
+                        self.gen_exc.push((idx, self.handled.clone()));
+                    }
+                }
                 let prev = std::mem::replace(&mut self.handled, exc.clone());
                 self.stack.push(prev);
                 self.stack.push(exc);
             }
             Instr::PopExcept => {
                 let prev = pop!();
+                if matches!(self.frames[fi].mode, ReturnMode::Await(_))
+                    && self
+                        .gen_exc
+                        .last()
+                        .is_some_and(|(i, v)| *i == fi as u32 && v.is(&prev))
+                {
+                    self.gen_exc.pop();
+                }
                 self.handled = prev;
             }
             Instr::CheckExcMatch => {
@@ -1417,6 +1437,9 @@ impl Vm {
                 // The suspended frame must not own its generator (a reference cycle); the
                 // next resume sets it again.
                 frame.generator = None;
+                if let Some(own) = self.leave_gen_exc(self.frames.len()) {
+                    frame.extra_mut().exc_state = Some(own);
+                }
                 {
                     let mut inner = gen.inner.borrow_mut();
                     inner.suspend(frame);
@@ -1562,6 +1585,7 @@ impl Vm {
             }
         }
         if let Some(gen) = frame.generator() {
+            self.leave_gen_exc(self.frames.len());
             gen.inner.borrow_mut().state = GenState::Finished;
             match frame.mode {
                 ReturnMode::ForIter(t) => {

@@ -18,6 +18,7 @@ pub struct ThreadContext {
     stack: Vec<Value>,
     frames: Vec<Frame>,
     handled: Value,
+    gen_exc: Vec<(u32, Value)>,
     native_depth: usize,
     gen_returned: bool,
     reraising: bool,
@@ -43,6 +44,7 @@ impl Vm {
         std::mem::swap(&mut self.stack, &mut ctx.stack);
         std::mem::swap(&mut self.frames, &mut ctx.frames);
         std::mem::swap(&mut self.handled, &mut ctx.handled);
+        std::mem::swap(&mut self.gen_exc, &mut ctx.gen_exc);
         std::mem::swap(&mut self.native_depth, &mut ctx.native_depth);
         std::mem::swap(&mut self.gen_returned, &mut ctx.gen_returned);
         std::mem::swap(&mut self.reraising, &mut ctx.reraising);

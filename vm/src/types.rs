@@ -34,6 +34,8 @@ pub struct Types {
     pub coroutine: Rc<Class>,
     pub async_generator: Rc<Class>,
     pub iterator: Rc<Class>,
+    /// The classes of the built-in iterators (`list_iterator`, `zip`, ...), see `IterTypes`.
+    pub iters: IterTypes,
     pub cell: Rc<Class>,
     pub code: Rc<Class>,
     pub property: Rc<Class>,
@@ -41,6 +43,80 @@ pub struct Types {
     pub classmethod: Rc<Class>,
     /// Exception classes by name (BaseException, ValueError, ...).
     pub exceptions: HashMap<&'static str, Rc<Class>>,
+}
+
+/// What `type()` says of a built-in iterator, by what it iterates (CPython's names). `zip`,
+/// `map`, `filter`, `enumerate` and `reversed` are the builtins themselves, as in CPython.
+/// Iterators over snapshots and exhausted ones stay the generic `iterator`.
+pub struct IterTypes {
+    pub list: Rc<Class>,
+    pub tuple: Rc<Class>,
+    pub range: Rc<Class>,
+    pub str_ascii: Rc<Class>,
+    pub str_: Rc<Class>,
+    pub bytes: Rc<Class>,
+    pub dict_keys: Rc<Class>,
+    pub dict_values: Rc<Class>,
+    pub dict_items: Rc<Class>,
+    pub set: Rc<Class>,
+    pub list_reverse: Rc<Class>,
+    pub callable: Rc<Class>,
+    pub count: Rc<Class>,
+    pub enumerate: Rc<Class>,
+    pub zip: Rc<Class>,
+    pub map: Rc<Class>,
+    pub filter: Rc<Class>,
+    pub reversed: Rc<Class>,
+}
+
+impl IterTypes {
+    fn new(object: &Rc<Class>) -> IterTypes {
+        let t = |name: &str| new_class(name, vec![object.clone()], BuiltinKind::Iterator, false);
+        IterTypes {
+            list: t("list_iterator"),
+            tuple: t("tuple_iterator"),
+            range: t("range_iterator"),
+            str_ascii: t("str_ascii_iterator"),
+            str_: t("str_iterator"),
+            bytes: t("bytes_iterator"),
+            dict_keys: t("dict_keyiterator"),
+            dict_values: t("dict_valueiterator"),
+            dict_items: t("dict_itemiterator"),
+            set: t("set_iterator"),
+            list_reverse: t("list_reverseiterator"),
+            callable: t("callable_iterator"),
+            count: t("count"),
+            enumerate: t("enumerate"),
+            zip: t("zip"),
+            map: t("map"),
+            filter: t("filter"),
+            reversed: t("reversed"),
+        }
+    }
+
+    /// Every class (for installing `__next__`/`__iter__`).
+    pub fn all(&self) -> [&Rc<Class>; 18] {
+        [
+            &self.list,
+            &self.tuple,
+            &self.range,
+            &self.str_ascii,
+            &self.str_,
+            &self.bytes,
+            &self.dict_keys,
+            &self.dict_values,
+            &self.dict_items,
+            &self.set,
+            &self.list_reverse,
+            &self.callable,
+            &self.count,
+            &self.enumerate,
+            &self.zip,
+            &self.map,
+            &self.filter,
+            &self.reversed,
+        ]
+    }
 }
 
 pub fn new_class(name: &str, bases: Vec<Rc<Class>>, kind: BuiltinKind, is_user: bool) -> Rc<Class> {
@@ -255,6 +331,7 @@ impl Types {
             coroutine: t("coroutine", K::Coroutine),
             async_generator: t("async_generator", K::AsyncGenerator),
             iterator: t("iterator", K::Iterator),
+            iters: IterTypes::new(&object),
             cell: t("cell", K::Cell),
             code: t("code", K::Code),
             property: t("property", K::Property),

@@ -14,7 +14,7 @@ use crate::objects::exception::ExceptionData;
 use crate::objects::function::{Args, NativeFn, NativeFunction};
 use crate::objects::module::Module;
 use crate::types::Types;
-use crate::value::{PyStr, Value};
+use crate::value::{PyStr, StrKey, Value};
 use crate::PyResult;
 
 /// Default maximum depth of script calls, as CPython's `sys.getrecursionlimit()`.
@@ -71,6 +71,10 @@ pub struct Vm {
     pub native_modules: HashMap<String, ModuleInit>,
     /// The exception currently being handled (`sys.exc_info()`), or None.
     pub handled: Value,
+    /// For each running generator frame (by frame index), `handled` as it was when the frame
+    /// was resumed: restored when the frame yields or finishes, so a generator suspended in an
+    /// `except` block keeps its exception to itself (generators.rs: `enter_gen_exc`).
+    pub(crate) gen_exc: Vec<(u32, Value)>,
     pub recursion_limit: usize,
     /// Most asyncio tasks alive at once, when a host limits them (`TooManyTasks` beyond).
     pub max_tasks: Option<usize>,
@@ -93,6 +97,39 @@ pub struct Vm {
     pub sandbox: Option<Box<crate::sandbox::Sandbox>>,
 }
 
+/// The class of a built-in iterator, from what it iterates.
+fn iter_type<'t>(
+    t: &'t crate::types::Types,
+    it: &crate::objects::iter::NativeIter,
+) -> &'t Rc<Class> {
+    use crate::objects::iter::NativeIter as I;
+    let c = &t.iters;
+    match it {
+        I::List { .. } => &c.list,
+        I::Tuple { .. } => &c.tuple,
+        I::Range { .. } => &c.range,
+        I::Str { s, .. } if s.is_ascii() => &c.str_ascii,
+        I::Str { .. } => &c.str_,
+        I::Bytes { .. } => &c.bytes,
+        I::Dict { dict, .. } if !matches!(dict, Value::Dict(_)) => &c.set,
+        I::Dict { kind: 0, .. } => &c.dict_keys,
+        I::Dict { kind: 1, .. } => &c.dict_values,
+        I::Dict { .. } => &c.dict_items,
+        I::Reversed {
+            seq: Value::List(_),
+            ..
+        } => &c.list_reverse,
+        I::Reversed { .. } => &c.reversed,
+        I::Enumerate { .. } => &c.enumerate,
+        I::Zip { .. } => &c.zip,
+        I::Map { .. } => &c.map,
+        I::Filter { .. } => &c.filter,
+        I::Callable { .. } => &c.callable,
+        I::Count { .. } => &c.count,
+        I::Values { .. } | I::SeqIndex { .. } | I::Exhausted => &t.iterator,
+    }
+}
+
 impl Vm {
     pub fn new() -> Vm {
         let types = Types::new();
@@ -106,6 +143,7 @@ impl Vm {
             modules: HashMap::new(),
             native_modules: HashMap::new(),
             handled: Value::None,
+            gen_exc: Vec::new(),
             recursion_limit: DEFAULT_RECURSION_LIMIT,
             max_tasks: None,
             native_depth: 0,
@@ -171,6 +209,15 @@ impl Vm {
 
     // ---- exceptions ----
 
+    /// The line a running generator or coroutine is at (its frame is on this thread's frame
+    /// stack, executing or calling), as CPython's `f_lineno`; None when it is not running here.
+    pub fn running_line_of(&self, g: &crate::objects::generator::Generator) -> Option<u32> {
+        let f = self.frames.iter().rev().find(|f| {
+            f.generator()
+                .is_some_and(|fg| std::ptr::eq(Rc::as_ptr(fg), g as *const _))
+        })?;
+        Some(f.code.line_of(f.ip.saturating_sub(1)))
+    }
     pub fn exc_class(&self, name: &str) -> Rc<Class> {
         self.types
             .exceptions
@@ -201,6 +248,16 @@ impl Vm {
     }
     pub fn index_error(&self, msg: impl Into<String>) -> Value {
         self.error("IndexError", msg)
+    }
+    /// `NameError: name 'x' is not defined`, with `e.name` set as CPython sets it.
+    pub fn name_error(&self, name: &Rc<PyStr>) -> Value {
+        let exc = self.error("NameError", format!("name '{}' is not defined", name.s));
+        if let Value::Instance(i) = &exc {
+            i.dict
+                .borrow_mut()
+                .insert(StrKey(self.intern("name")), Value::Str(name.clone()));
+        }
+        exc
     }
     pub fn attribute_error(&self, msg: impl Into<String>) -> Value {
         self.error("AttributeError", msg)
@@ -252,7 +309,7 @@ impl Vm {
                 crate::objects::generator::GenKind::Coroutine => t.coroutine.clone(),
                 crate::objects::generator::GenKind::AsyncGenerator => t.async_generator.clone(),
             },
-            Value::Iterator(_) => t.iterator.clone(),
+            Value::Iterator(it) => iter_type(t, &it.borrow()).clone(),
             Value::Cell(_) => t.cell.clone(),
             Value::Code(_) => t.code.clone(),
             Value::Property(_) => t.property.clone(),

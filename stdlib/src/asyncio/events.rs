@@ -332,27 +332,65 @@ fn report_error(vm: &mut Vm, r: PyResult<()>) -> PyResult<()> {
 /// Runs the loop until `fut` is done (`loop.run_until_complete`).
 pub fn run_until_complete(vm: &mut Vm, core: &Rc<LoopCore>, fut: &Value) -> PyResult<Value> {
     let stopper = core.clone();
+    // CPython removes its stop callback when the run ends; this one goes quiet instead, so a
+    // future left pending by `loop.stop()` cannot stop a later run when it finishes.
+    let active = Rc::new(Cell::new(true));
+    let armed = active.clone();
     futures::add_callback(
         vm,
         fut,
         Callback::Native(Rc::new(move |_vm, _f| {
-            stopper.stopping.set(true);
+            if armed.get() {
+                stopper.stopping.set(true);
+            }
             Ok(())
         })),
     )?;
     core.stopping.set(false);
-    while !core.stopping.get() {
-        if core.is_idle() && !futures::is_done(fut) {
-            // Nothing can ever complete the future: CPython would block forever; Eddy reports
-            // where each task waits. (Pending I/O, jobs and children count as "not idle".)
+    let r = (|| {
+        while !core.stopping.get() {
+            if core.is_idle() && !futures::is_done(fut) {
+                // Nothing can ever complete the future: CPython would block forever; Eddy
+                // reports where each task waits. (Pending I/O, jobs and children count as
+                // "not idle".)
+                let msg = tasks::deadlock_report(vm, core);
+                return Err(vm.error("RuntimeError", msg));
+            }
+            super::tasktree::poll_sigusr1(vm, core);
+            core.run_once(vm)?;
+        }
+        Ok(())
+    })();
+    active.set(false);
+    r?;
+    core.stopping.set(false);
+    if !futures::is_done(fut) {
+        // `loop.stop()` ran before the future finished.
+        return Err(vm.error(
+            "RuntimeError",
+            "Event loop stopped before Future completed.",
+        ));
+    }
+    futures::result(vm, fut)
+}
+
+/// `loop.run_forever()`: run iterations until `loop.stop()`; a stop requested before the
+/// call still lets one iteration run, as in CPython.
+fn run_forever(vm: &mut Vm, core: &Rc<LoopCore>) -> PyResult<()> {
+    let r = (|| loop {
+        if core.is_idle() && !core.stopping.get() {
+            // Nothing could ever call stop(): CPython would block forever.
             let msg = tasks::deadlock_report(vm, core);
             return Err(vm.error("RuntimeError", msg));
         }
         super::tasktree::poll_sigusr1(vm, core);
         core.run_once(vm)?;
-    }
+        if core.stopping.get() {
+            return Ok(());
+        }
+    })();
     core.stopping.set(false);
-    futures::result(vm, fut)
+    r
 }
 
 /// `asyncio.run(coro)`.
@@ -378,35 +416,55 @@ fn run(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
         return Err(vm.value_error(format!("a coroutine was expected, got {r}")));
     }
     let core = LoopCore::new();
-    RUNNING.with(|r| *r.borrow_mut() = Some(core.clone()));
+    set_running(Some(core.clone()));
     let result = (|| {
-        let task = tasks::new_task(vm, &core, coro, Value::None)?;
-        let r = match interrupt::install(&task) {
-            Some(_ctrl_c) => {
-                let r = run_until_complete(vm, &core, &task);
-                interrupt::translate(vm, &task, r)
-            }
-            None => run_until_complete(vm, &core, &task),
-        };
-        let mut cleanup = cancel_all_tasks(vm, &core);
-        if cleanup.is_ok() {
-            let obj = core.obj.borrow().clone();
-            cleanup = super::executor::shutdown_default(vm, &obj);
-        }
+        let r = run_main_task(vm, &core, coro);
+        let cleanup = finish(vm, &core);
         let r = r?;
         cleanup?;
         Ok(r)
     })();
-    tasks::report_unretrieved(vm, &core);
+    dispose(vm, &core);
+    result
+}
+
+/// Makes `core` (or none) the running loop of this thread.
+pub(super) fn set_running(core: Option<Rc<LoopCore>>) {
+    RUNNING.with(|r| *r.borrow_mut() = core);
+}
+
+/// `asyncio.run`'s (and `Runner.run`'s) main task: `coro` as a task run to completion, with
+/// Ctrl-C cancelling it.
+pub(super) fn run_main_task(vm: &mut Vm, core: &Rc<LoopCore>, coro: Value) -> PyResult<Value> {
+    let task = tasks::new_task(vm, core, coro, Value::None)?;
+    match interrupt::install(&task) {
+        Some(_ctrl_c) => {
+            let r = run_until_complete(vm, core, &task);
+            interrupt::translate(vm, &task, r)
+        }
+        None => run_until_complete(vm, core, &task),
+    }
+}
+
+/// The end of a run (`Runner.close`): cancel what is left, close async generators, shut the
+/// default executor down. `core` must be the running loop.
+pub(super) fn finish(vm: &mut Vm, core: &Rc<LoopCore>) -> PyResult<()> {
+    cancel_all_tasks(vm, core)?;
+    let obj = core.obj.borrow().clone();
+    super::executor::shutdown_default(vm, &obj)
+}
+
+/// After `finish`: report failed tasks nobody asked, close the loop and let go of it.
+pub(super) fn dispose(vm: &mut Vm, core: &Rc<LoopCore>) {
+    tasks::report_unretrieved(vm, core);
     reactor::clear();
     core.closed.set(true);
-    RUNNING.with(|r| *r.borrow_mut() = None);
+    set_running(None);
     core.tasks.borrow_mut().clear();
     // The loop object points back at the core: break that cycle now the loop is closed.
     *core.obj.borrow_mut() = Value::None;
     core.ready.borrow_mut().clear();
     core.timers.borrow_mut().clear();
-    result
 }
 
 /// `asyncio.runners._cancel_all_tasks`: cancel what is still pending and let it finish.
@@ -488,7 +546,7 @@ native_state!(LoopRef, |_s, _f| {}, |c, _out| {
     c.0 = None;
 });
 
-fn core_of(vm: &Vm, v: &Value) -> PyResult<Rc<LoopCore>> {
+pub(super) fn core_of(vm: &Vm, v: &Value) -> PyResult<Rc<LoopCore>> {
     util::state(vm, v, "_UnixSelectorEventLoop", |l: &mut LoopRef| {
         l.0.clone()
     })?
@@ -586,6 +644,19 @@ pub fn loop_class(vm: &Vm) -> Rc<eddy_vm::objects::class::Class> {
                     .and_then(|fut| run_until_complete(vm, &core, &fut));
                 RUNNING.with(|r| *r.borrow_mut() = None);
                 r
+            }),
+            ("run_forever", |vm, a| {
+                let core = core_of(vm, &a.pos[0])?;
+                if core.closed.get() {
+                    return Err(vm.error("RuntimeError", "Event loop is closed"));
+                }
+                if running().is_some() {
+                    return Err(vm.error("RuntimeError", "This event loop is already running"));
+                }
+                set_running(Some(core.clone()));
+                let r = run_forever(vm, &core);
+                set_running(None);
+                r.map(|_| Value::None)
             }),
             ("close", |vm, a| {
                 if running().is_some() {

@@ -1,5 +1,5 @@
 //! The parts of asyncio most scripts never touch — streams and subprocesses, ~900 lines of
-//! embedded Python — are compiled on first use instead of at `import asyncio`, which they would
+//! embedded Python, and the rarer 3.11 API of runners.rs — are compiled on first use instead of at `import asyncio`, which they would
 //! make about twice as slow (~16M of its ~30M instructions). A module `__getattr__` (PEP 562)
 //! on `asyncio`, `asyncio.streams` and `asyncio.subprocess` loads them when a name is missing,
 //! and stubs stand in for the loop methods they define until then.
@@ -16,18 +16,22 @@ use super::{streams, subprocess};
 const LOADED: &str = "_lazy_parts_loaded";
 
 /// Loop methods defined by the lazy Python, with the module function each one is.
-const LOOP_METHODS: [(&str, &str); 2] = [
+const LOOP_METHODS: [(&str, &str); 3] = [
     ("create_connection", "_loop_create_connection"),
     ("create_server", "_loop_create_server"),
+    ("shutdown_asyncgens", "_loop_shutdown_asyncgens"),
 ];
 
 /// The public names the lazy parts define (CPython's `__all__` of asyncio.streams, .subprocess,
 /// .protocols, .exceptions and .base_events has them), so `from asyncio import *` finds them.
-const LAZY_PUBLIC: [&str; 12] = [
+const LAZY_PUBLIC: [&str; 16] = [
+    "Barrier",
     "BaseProtocol",
+    "BrokenBarrierError",
     "IncompleteReadError",
     "LimitOverrunError",
     "Protocol",
+    "Runner",
     "Server",
     "StreamReader",
     "StreamReaderProtocol",
@@ -35,6 +39,7 @@ const LAZY_PUBLIC: [&str; 12] = [
     "create_subprocess_exec",
     "create_subprocess_shell",
     "open_connection",
+    "run_coroutine_threadsafe",
     "start_server",
 ];
 
@@ -84,11 +89,13 @@ pub fn ensure_loaded(vm: &mut Vm, m: &Rc<Module>) -> PyResult<()> {
     for (file, src) in [
         ("<asyncio.streams>", streams::PY),
         ("<asyncio.subprocess>", subprocess::PY),
+        ("<asyncio.runners>", super::runners::PY),
     ] {
         let code = eddy_vm::import::compile_source(vm, file, src)?;
         vm.run_module_code(code, m.clone())?;
     }
     streams::export(vm, m);
+    super::runners::export(vm, m);
     if let Some(Value::Module(sub)) = m.get("subprocess") {
         subprocess::export(m, &sub);
     }

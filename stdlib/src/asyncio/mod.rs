@@ -25,6 +25,7 @@ pub mod primitives;
 pub mod queues;
 pub mod reactor;
 pub mod registry;
+pub mod runners;
 pub mod sleep;
 pub mod streams;
 pub mod subprocess;
@@ -129,6 +130,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     streams::install(vm, &m);
     let sub = subprocess::install(vm, &m);
     executor::install(vm, &m);
+    runners::install(vm, &m);
     for (file, src) in [
         ("<asyncio.tasks>", tasks::PY),
         ("<asyncio.locks>", locks::PY),

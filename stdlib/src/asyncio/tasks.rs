@@ -551,7 +551,11 @@ pub fn task_repr(vm: &mut Vm, task: &Value) -> PyResult<String> {
                     g.code.source.name,
                     g.code.line_of(ip.saturating_sub(1))
                 ),
-                None => format!("running, defined at {defined}"),
+                // Running: the line its live frame is at, as CPython's `f_lineno`.
+                None => match vm.running_line_of(g) {
+                    Some(line) => format!("running at {}:{line}", g.code.source.name),
+                    None => format!("running, defined at {defined}"),
+                },
             }
         }
         _ => format!("done, defined at {defined}"),

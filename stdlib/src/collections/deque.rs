@@ -50,6 +50,14 @@ impl Deque {
 
 pub fn class(vm: &Vm) -> Rc<Class> {
     let cls = util::native_class(vm, "deque", "collections", None, deque_new);
+    // `deque[int]` in annotations is a types.GenericAlias, as in CPython.
+    cls.set_attr(
+        util::s("__class_getitem__"),
+        Value::ClassMethod(Rc::new(vm.native(
+            "__class_getitem__",
+            eddy_vm::builtins::generic_alias::class_getitem,
+        ))),
+    );
     util::methods(
         vm,
         &cls,

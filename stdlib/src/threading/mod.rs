@@ -42,7 +42,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             ("_start", start),
             ("_print_exception", print_exception),
             ("getswitchinterval", |_vm, _a| {
-                Ok(Value::Float(sched::SWITCH_INTERVAL.as_secs_f64()))
+                Ok(Value::Float(sched::switch_interval().as_secs_f64()))
             }),
         ],
     );

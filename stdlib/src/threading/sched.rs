@@ -28,6 +28,21 @@ use crate::clock;
 /// runnable thread gets its turn.
 pub const SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
+thread_local! {
+    /// The interval in force (`sys.setswitchinterval`).
+    static INTERVAL: Cell<Duration> = const { Cell::new(SWITCH_INTERVAL) };
+}
+
+/// `sys.getswitchinterval()`.
+pub fn switch_interval() -> Duration {
+    INTERVAL.with(|i| i.get())
+}
+
+/// `sys.setswitchinterval(seconds)`.
+pub fn set_switch_interval(d: Duration) {
+    INTERVAL.with(|i| i.set(d));
+}
+
 /// The longest turn a busy thread gets while the main thread runs an event loop.
 const LOOP_TURN: Duration = Duration::from_millis(1);
 
@@ -204,7 +219,7 @@ pub fn wait_main(vm: &mut Vm, wake: Wake, idle: &mut dyn FnMut(&mut Vm, Option<f
     }
     SCHED.with(|s| {
         s.scheduling.set(was);
-        s.slice_end.set(Some(Instant::now() + SWITCH_INTERVAL));
+        s.slice_end.set(Some(Instant::now() + switch_interval()));
     });
 }
 
@@ -244,7 +259,7 @@ fn run_next(vm: &mut Vm, now: f64, limit: Option<f64>) -> bool {
     let Some(g) = guest else {
         return false;
     };
-    let mut slice = SWITCH_INTERVAL;
+    let mut slice = switch_interval();
     if let Some(l) = limit {
         if !clock::is_virtual() {
             slice = slice.min(Duration::from_secs_f64((l - now).max(0.0)));
@@ -339,7 +354,7 @@ fn run_round(vm: &mut Vm) {
     }
     SCHED.with(|s| {
         s.scheduling.set(false);
-        s.slice_end.set(Some(Instant::now() + SWITCH_INTERVAL));
+        s.slice_end.set(Some(Instant::now() + switch_interval()));
     });
 }
 

@@ -1,4 +1,8 @@
-//! `typing.NamedTuple` and `typing.TypedDict`, written in Python (below). Eddy has no
+//! `typing.Generic`, `typing.Protocol` (with `runtime_checkable`), the aliases that
+//! subscripting a generic class makes (`Box[int]`), `typing.NamedTuple` and
+//! `typing.TypedDict`, written in Python (below). A runtime-checkable protocol answers
+//! `isinstance` through `__eddy_instancecheck__`, which the VM consults where CPython's
+//! `_ProtocolMeta.__instancecheck__` would run. Eddy has no
 //! metaclasses, so a class statement naming them as a base builds the class through
 //! `__init_subclass__`: a NamedTuple subclass is a tuple subclass with field properties,
 //! CPython's `__new__` argument errors, `_make`/`_replace`/`_asdict`; calling a TypedDict
@@ -15,6 +19,125 @@ pub fn install(vm: &mut Vm, m: &Rc<Module>) -> PyResult<()> {
 }
 
 const SOURCE: &str = r##"from operator import itemgetter as _itemgetter
+
+
+def _type_repr(obj):
+    if isinstance(obj, type):
+        if obj.__module__ == "builtins":
+            return obj.__qualname__
+        return f"{obj.__module__}.{obj.__qualname__}"
+    if obj is ...:
+        return "..."
+    return repr(obj)
+
+
+class _GenericAlias:
+    def __init__(self, origin, args):
+        if not isinstance(args, tuple):
+            args = (args,)
+        self.__origin__ = origin
+        self.__args__ = args
+        self.__parameters__ = tuple(a for a in args if type(a).__name__ == "_SpecialForm"
+                                    and repr(a).startswith("~"))
+
+    def __repr__(self):
+        args = ", ".join(_type_repr(a) for a in self.__args__)
+        return f"{_type_repr(self.__origin__)}[{args}]"
+
+    def __call__(self, *args, **kwargs):
+        result = self.__origin__(*args, **kwargs)
+        try:
+            result.__orig_class__ = self
+        except Exception:
+            pass
+        return result
+
+    def __mro_entries__(self, bases):
+        if self.__origin__ is Generic:
+            if Protocol in bases:
+                return ()
+            i = bases.index(self)
+            for b in bases[i + 1:]:
+                if isinstance(b, _GenericAlias) and b is not self:
+                    return ()
+        return (self.__origin__,)
+
+    def __eq__(self, other):
+        if not isinstance(other, _GenericAlias):
+            return NotImplemented
+        return self.__origin__ is other.__origin__ and self.__args__ == other.__args__
+
+    def __hash__(self):
+        return hash((self.__origin__, self.__args__))
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return getattr(self.__origin__, attr)
+
+    def __or__(self, other):
+        return Union[self, other]
+
+    def __ror__(self, other):
+        return Union[other, self]
+
+
+class Generic:
+    def __class_getitem__(cls, params):
+        return _GenericAlias(cls, params)
+
+
+_EXCLUDED_ATTRIBUTES = frozenset([
+    "__parameters__", "__orig_bases__", "__orig_class__", "_is_protocol",
+    "_is_runtime_protocol", "__abstractmethods__", "__annotations__", "__dict__", "__doc__",
+    "__init__", "__module__", "__new__", "__slots__", "__subclasshook__", "__weakref__",
+    "__class_getitem__", "__qualname__", "__init_subclass__", "__eddy_instancecheck__",
+])
+
+
+def _get_protocol_attrs(cls):
+    attrs = set()
+    for base in cls.__mro__[:-1]:
+        if base.__name__ in ("Protocol", "Generic"):
+            continue
+        annotations = base.__dict__.get("__annotations__", {})
+        for attr in list(base.__dict__.keys()) + list(annotations.keys()):
+            if not attr.startswith("_abc_") and attr not in _EXCLUDED_ATTRIBUTES:
+                attrs.add(attr)
+    return attrs
+
+
+class Protocol(Generic):
+    _is_protocol = True
+    _is_runtime_protocol = False
+
+    def __init_subclass__(cls, *args, **kwargs):
+        super().__init_subclass__(*args, **kwargs)
+        if not cls.__dict__.get("_is_protocol", False):
+            cls._is_protocol = any(b is Protocol for b in cls.__bases__)
+
+    # CPython's _ProtocolMeta.__instancecheck__, once the plain check has failed.
+    @classmethod
+    def __eddy_instancecheck__(cls, instance):
+        if not cls._is_protocol:
+            return False
+        if not cls._is_runtime_protocol:
+            raise TypeError("Instance and class checks can only be used with"
+                            " @runtime_checkable protocols")
+        for attr in _get_protocol_attrs(cls):
+            if not hasattr(instance, attr):
+                return False
+            if callable(getattr(cls, attr, None)) and getattr(instance, attr) is None:
+                return False
+        return True
+
+
+def runtime_checkable(cls):
+    if not (isinstance(cls, type) and issubclass(cls, Generic) and cls._is_protocol):
+        raise TypeError("@runtime_checkable can be only applied to protocol classes,"
+                        " got %r" % cls)
+    cls._is_runtime_protocol = True
+    return cls
 
 
 def _make_nt_class(name, fields, module=None):

@@ -208,6 +208,23 @@ pub fn for_kind(kind: BuiltinKind) -> Option<super::Constructor> {
             }
             Ok(vm.new_exception(c, a.pos))
         },
+        BuiltinKind::Iterator => |vm, c, a| {
+            let it = &vm.types.iters;
+            let f: crate::objects::function::NativeFn = if Rc::ptr_eq(c, &it.enumerate) {
+                super::methods::builtin_enumerate
+            } else if Rc::ptr_eq(c, &it.zip) {
+                super::methods::builtin_zip
+            } else if Rc::ptr_eq(c, &it.map) {
+                super::methods::builtin_map
+            } else if Rc::ptr_eq(c, &it.filter) {
+                super::methods::builtin_filter
+            } else if Rc::ptr_eq(c, &it.reversed) {
+                super::methods::builtin_reversed
+            } else {
+                return Err(vm.type_error(format!("cannot create '{}' instances", c.name())));
+            };
+            f(vm, a)
+        },
         _ => return None,
     })
 }

@@ -17,6 +17,16 @@ pub fn install(vm: &mut Vm) {
         let _ = vm;
         Ok(Value::None)
     });
+    // In the class namespace (not only built into `str()`), so that `super().__str__()` in an
+    // exception subclass's own `__str__` reaches the message rather than `object.__str__`.
+    vm.add_method(&base, "__str__", |vm, a| {
+        let this = exception_self(vm, &a, "__str__")?;
+        Ok(Value::string(crate::ops::exception_str(vm, &this)?))
+    });
+    vm.add_method(&base, "__repr__", |vm, a| {
+        let this = exception_self(vm, &a, "__repr__")?;
+        Ok(Value::string(crate::ops::exception_repr(vm, &this)?))
+    });
     vm.add_method(&base, "with_traceback", |_vm, a| {
         Ok(a.pos.first().cloned().unwrap_or(Value::None))
     });
@@ -30,6 +40,17 @@ pub fn install(vm: &mut Vm) {
         let got = a.pos.get(1).map(|v| vm.type_name(v)).unwrap_or_default();
         Err(vm.type_error(format!("note must be a str, not '{got}'")))
     });
+    // `e.name` / `e.obj` read None on an instance built by hand, as CPython's member
+    // defaults do; errors raised by the VM set them on the instance.
+    for (class, attrs) in [
+        ("NameError", &["name"][..]),
+        ("AttributeError", &["name", "obj"]),
+    ] {
+        let c = vm.exc_class(class);
+        for a in attrs {
+            c.set_attr(vm.intern(a), Value::None);
+        }
+    }
     let group = vm.exc_class("BaseExceptionGroup");
     vm.add_method(&group, "subgroup", |vm, a| group_split(vm, a, false));
     vm.add_method(&group, "split", |vm, a| group_split(vm, a, true));
@@ -38,6 +59,23 @@ pub fn install(vm: &mut Vm) {
         crate::exceptions::default_derive(vm, &a.pos[0], items)
     });
     let _ = StrKey::clone;
+}
+
+/// The receiver of a BaseException method called through the class, checked as CPython's
+/// descriptors check it.
+fn exception_self(vm: &mut Vm, a: &Args, name: &str) -> PyResult<Value> {
+    match a.pos.first() {
+        Some(v @ Value::Instance(i)) if i.exception().is_some() => Ok(v.clone()),
+        Some(v) => {
+            let got = vm.type_name(v);
+            Err(vm.type_error(format!(
+                "descriptor '{name}' requires a 'BaseException' object but received a '{got}'"
+            )))
+        }
+        None => Err(vm.type_error(format!(
+            "descriptor '{name}' of 'BaseException' object needs an argument"
+        ))),
+    }
 }
 
 fn group_split(vm: &mut Vm, a: Args, both: bool) -> PyResult<Value> {

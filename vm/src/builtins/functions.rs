@@ -195,7 +195,15 @@ pub fn install(vm: &mut Vm) {
                 None => Ok(vm.new_dict()),
             }
         }),
+        ("locals", locals),
+        // The site module's exit() and quit(), which scripts call as sys.exit.
+        ("exit", site_exit),
+        ("quit", site_exit),
         ("vars", |vm, a| {
+            if a.pos.is_empty() {
+                check_args(vm, "vars", &a, 0, 0)?;
+                return locals(vm, a);
+            }
             check_args(vm, "vars", &a, 1, 1)?;
             crate::attr::get_attr(vm, &a.pos[0], "__dict__")
         }),
@@ -220,6 +228,31 @@ pub fn install(vm: &mut Vm) {
                 for m in &cls.mro {
                     names.extend(m.dict.borrow().keys().map(|k| k.0.s.to_string()));
                 }
+                // What CPython's `object` and a class statement's type define, which Eddy
+                // keeps elsewhere or not at all; `__qualname__` lives on the type, not in
+                // the class's namespace.
+                names.extend(OBJECT_ATTRS.iter().map(|n| n.to_string()));
+                if cls.is_user && cls.kind == crate::objects::class::BuiltinKind::Object {
+                    names.extend(["__dict__", "__module__", "__weakref__"].map(String::from));
+                }
+                if cls.kind == crate::objects::class::BuiltinKind::BaseException {
+                    names.extend(
+                        [
+                            "__cause__",
+                            "__context__",
+                            "__dict__",
+                            "__setstate__",
+                            "__suppress_context__",
+                            "__traceback__",
+                            "args",
+                        ]
+                        .map(String::from),
+                    );
+                    if cls.is_user {
+                        names.extend(["__module__", "__weakref__"].map(String::from));
+                    }
+                }
+                names.retain(|n| n != "__qualname__");
             }
             names.sort();
             names.dedup();
@@ -370,6 +403,83 @@ fn len(vm: &mut Vm, a: Args) -> PyResult<Value> {
     Ok(Value::Int(n as i64))
 }
 
+/// `exit(code=None)`: raises SystemExit(code), as the site module's `Quitter` does.
+fn site_exit(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "exit", &a, 0, 1)?;
+    let class = vm.exc_class("SystemExit");
+    Ok(vm.new_exception(&class, a.pos)).and_then(Err)
+}
+
+/// The attributes `dir()` finds on every object (CPython's `object.__dict__`).
+const OBJECT_ATTRS: [&str; 24] = [
+    "__class__",
+    "__delattr__",
+    "__dir__",
+    "__doc__",
+    "__eq__",
+    "__format__",
+    "__ge__",
+    "__getattribute__",
+    "__getstate__",
+    "__gt__",
+    "__hash__",
+    "__init__",
+    "__init_subclass__",
+    "__le__",
+    "__lt__",
+    "__ne__",
+    "__new__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__repr__",
+    "__setattr__",
+    "__sizeof__",
+    "__str__",
+    "__subclasshook__",
+];
+
+/// `locals()`: the calling frame's bound local variables (its cells included), as a new dict;
+/// the namespace itself in a class body, the globals at module level.
+fn locals(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "locals", &a, 0, 0)?;
+    let Some(f) = vm.frames.last() else {
+        return Ok(vm.new_dict());
+    };
+    if let Some(ns) = f.namespace().cloned() {
+        return ops::dict_from_attrs(vm, &ns.borrow());
+    }
+    if f.code.flags.module {
+        let g = f.globals.clone();
+        return ops::dict_from_attrs(vm, &g.dict.borrow());
+    }
+    let code = f.code.clone();
+    let base = f.base();
+    let cells: Vec<_> = f.cells().to_vec();
+    let mut pairs = Vec::new();
+    for (i, name) in code.varnames.iter().enumerate() {
+        match vm.stack.get(base + i) {
+            Some(v) if !v.is_null() => pairs.push((name.clone(), v.clone())),
+            _ => {}
+        }
+    }
+    for (name, cell) in code.cellvars.iter().chain(code.freevars.iter()).zip(&cells) {
+        let v = cell.borrow().clone();
+        if v.is_null() {
+            continue;
+        }
+        // A parameter that is also a cell lives in the cell, but keeps its place in the order.
+        match pairs.iter_mut().find(|(n, _)| n.s == name.s) {
+            Some(slot) => slot.1 = v,
+            None => pairs.push((name.clone(), v)),
+        }
+    }
+    let d = vm.new_dict();
+    for (k, v) in pairs {
+        ops::dict_set(vm, &d, Value::Str(k), v)?;
+    }
+    Ok(d)
+}
+
 fn isinstance(vm: &mut Vm, a: Args) -> PyResult<Value> {
     check_args(vm, "isinstance", &a, 2, 2)?;
     let t = vm.type_of(&a.pos[0]);
@@ -410,7 +520,27 @@ fn class_check(
         Check::Subclass => "issubclass",
     };
     match spec {
-        Value::Class(c) => Ok(t.is_subclass(c) || virtual_subclass(vm, t, c)?),
+        Value::Class(c) => {
+            if t.is_subclass(c) {
+                return Ok(true);
+            }
+            // What a metaclass's `__instancecheck__` would decide (runtime-checkable protocols).
+            if let Check::Instance(obj) = check {
+                if c.slots.get().has_instancecheck {
+                    if let Some(hook) = c.lookup(crate::objects::class::INSTANCECHECK) {
+                        let hook = match hook {
+                            Value::ClassMethod(f) => (*f).clone(),
+                            f => f,
+                        };
+                        let r = vm.call(&hook, vec![Value::Class(c.clone()), obj.clone()])?;
+                        if ops::truthy(vm, &r)? {
+                            return Ok(true);
+                        }
+                    }
+                }
+            }
+            virtual_subclass(vm, t, c)
+        }
         Value::Tuple(items) => {
             for item in items.iter() {
                 if class_check(vm, check, t, item)? {
@@ -420,6 +550,9 @@ fn class_check(
             Ok(false)
         }
         Value::None => Ok(t.is_subclass(&vm.types.none)),
+        v if super::generic_alias::is_alias(v) => Err(vm.type_error(format!(
+            "{fname}() argument 2 cannot be a parameterized generic"
+        ))),
         _ => {
             if let Some(members) = super::methods::union_args(spec) {
                 return class_check(vm, check, t, &Value::tuple(members));

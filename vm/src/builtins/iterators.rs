@@ -173,6 +173,10 @@ pub fn native_iter_next(vm: &mut Vm, state: &RefCell<NativeIter>) -> PyResult<Op
             }
         }
         NativeIter::Zip { iters, strict } => {
+            // `zip()` of nothing is empty at once.
+            if iters.is_empty() {
+                return Ok(None);
+            }
             let iters = iters.clone();
             let strict = *strict;
             drop(st);

@@ -282,98 +282,6 @@ pub fn install_functions(vm: &mut Vm) {
             }
             Ok(Value::Bool(true))
         }),
-        ("enumerate", |vm, mut a| {
-            let start = a.take_kw("start");
-            super::reject_kw(vm, "enumerate", &a)?;
-            if a.pos.is_empty() {
-                return Err(vm.type_error("enumerate() missing required argument 'iterable'"));
-            }
-            check_args(vm, "enumerate", &a, 1, 2)?;
-            let inner = ops::get_iter(vm, &a.pos[0])?;
-            let count = start
-                .or_else(|| a.pos.get(1).cloned())
-                .unwrap_or(Value::Int(0));
-            Ok(new_iter(NativeIter::Enumerate { inner, count }))
-        }),
-        ("zip", |vm, mut a| {
-            let strict = match a.take_kw("strict") {
-                Some(v) => ops::truthy(vm, &v)?,
-                None => false,
-            };
-            let mut iters = Vec::new();
-            for v in &a.pos {
-                iters.push(ops::get_iter(vm, v)?);
-            }
-            if iters.is_empty() {
-                return Ok(new_iter(NativeIter::Exhausted));
-            }
-            Ok(new_iter(NativeIter::Zip { iters, strict }))
-        }),
-        ("map", |vm, a| {
-            if a.pos.len() < 2 {
-                return Err(vm.type_error("map() must have at least two arguments."));
-            }
-            let mut iters = Vec::new();
-            for v in &a.pos[1..] {
-                iters.push(ops::get_iter(vm, v)?);
-            }
-            Ok(new_iter(NativeIter::Map {
-                func: a.pos[0].clone(),
-                iters,
-            }))
-        }),
-        ("filter", |vm, a| {
-            check_args(vm, "filter", &a, 2, 2)?;
-            let inner = ops::get_iter(vm, &a.pos[1])?;
-            Ok(new_iter(NativeIter::Filter {
-                func: a.pos[0].clone(),
-                inner,
-            }))
-        }),
-        ("reversed", |vm, a| {
-            check_args(vm, "reversed", &a, 1, 1)?;
-            let v = a.pos[0].clone();
-            match &v {
-                Value::List(l) => {
-                    let n = l.borrow().len() as i64;
-                    Ok(new_iter(NativeIter::Reversed {
-                        seq: v.clone(),
-                        index: n - 1,
-                    }))
-                }
-                Value::Tuple(_) | Value::Str(_) | Value::Range(_) | Value::Bytes(_) => {
-                    let mut items = ops::collect(vm, &v)?;
-                    items.reverse();
-                    Ok(new_iter(NativeIter::Values { items, index: 0 }))
-                }
-                Value::Dict(d) => {
-                    let mut items = d.borrow().keys();
-                    items.reverse();
-                    Ok(new_iter(NativeIter::Values { items, index: 0 }))
-                }
-                _ => {
-                    if let Some(f) = vm.type_of(&v).lookup("__reversed__") {
-                        return vm.call(&f, vec![v.clone()]);
-                    }
-                    if vm.type_of(&v).lookup("__len__").is_some()
-                        && vm.type_of(&v).lookup("__getitem__").is_some()
-                    {
-                        let n = vm.call_method(&v, "__len__", vec![])?;
-                        let n = ops::index_value(vm, &n, "len")?;
-                        return Ok(new_iter(NativeIter::Reversed {
-                            seq: v.clone(),
-                            index: n - 1,
-                        }));
-                    }
-                    if let Some(p) = super::payload_value(&v) {
-                        let mut items = ops::collect(vm, &p)?;
-                        items.reverse();
-                        return Ok(new_iter(NativeIter::Values { items, index: 0 }));
-                    }
-                    Err(vm.type_error(format!("'{}' object is not reversible", vm.type_name(&v))))
-                }
-            }
-        }),
         ("divmod", |vm, a| {
             check_args(vm, "divmod", &a, 2, 2)?;
             if matches!(
@@ -451,6 +359,110 @@ pub fn install_functions(vm: &mut Vm) {
     ];
     for (name, f) in defs {
         b.set(name, vm.native(name, *f));
+    }
+}
+
+/// `enumerate(...)`: what calling the `enumerate` class does.
+pub(super) fn builtin_enumerate(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let start = a.take_kw("start");
+    super::reject_kw(vm, "enumerate", &a)?;
+    if a.pos.is_empty() {
+        return Err(vm.type_error("enumerate() missing required argument 'iterable'"));
+    }
+    check_args(vm, "enumerate", &a, 1, 2)?;
+    let inner = ops::get_iter(vm, &a.pos[0])?;
+    let count = start
+        .or_else(|| a.pos.get(1).cloned())
+        .unwrap_or(Value::Int(0));
+    Ok(new_iter(NativeIter::Enumerate { inner, count }))
+}
+
+/// `zip(...)`: what calling the `zip` class does.
+pub(super) fn builtin_zip(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
+    let strict = match a.take_kw("strict") {
+        Some(v) => ops::truthy(vm, &v)?,
+        None => false,
+    };
+    let mut iters = Vec::new();
+    for v in &a.pos {
+        iters.push(ops::get_iter(vm, v)?);
+    }
+    Ok(new_iter(NativeIter::Zip { iters, strict }))
+}
+
+/// `map(...)`: what calling the `map` class does.
+pub(super) fn builtin_map(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    if a.pos.len() < 2 {
+        return Err(vm.type_error("map() must have at least two arguments."));
+    }
+    let mut iters = Vec::new();
+    for v in &a.pos[1..] {
+        iters.push(ops::get_iter(vm, v)?);
+    }
+    Ok(new_iter(NativeIter::Map {
+        func: a.pos[0].clone(),
+        iters,
+    }))
+}
+
+/// `filter(...)`: what calling the `filter` class does.
+pub(super) fn builtin_filter(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "filter", &a, 2, 2)?;
+    let inner = ops::get_iter(vm, &a.pos[1])?;
+    Ok(new_iter(NativeIter::Filter {
+        func: a.pos[0].clone(),
+        inner,
+    }))
+}
+
+/// `reversed(...)`: what calling the `reversed` class does.
+pub(super) fn builtin_reversed(vm: &mut Vm, a: Args) -> PyResult<Value> {
+    check_args(vm, "reversed", &a, 1, 1)?;
+    let v = a.pos[0].clone();
+    match &v {
+        Value::List(l) => {
+            let n = l.borrow().len() as i64;
+            Ok(new_iter(NativeIter::Reversed {
+                seq: v.clone(),
+                index: n - 1,
+            }))
+        }
+        // A `reversed` object over the tuple itself, as CPython's.
+        Value::Tuple(t) => Ok(new_iter(NativeIter::Reversed {
+            seq: v.clone(),
+            index: t.len() as i64 - 1,
+        })),
+        Value::Str(_) | Value::Range(_) | Value::Bytes(_) => {
+            let mut items = ops::collect(vm, &v)?;
+            items.reverse();
+            Ok(new_iter(NativeIter::Values { items, index: 0 }))
+        }
+        Value::Dict(d) => {
+            let mut items = d.borrow().keys();
+            items.reverse();
+            Ok(new_iter(NativeIter::Values { items, index: 0 }))
+        }
+        _ => {
+            if let Some(f) = vm.type_of(&v).lookup("__reversed__") {
+                return vm.call(&f, vec![v.clone()]);
+            }
+            if vm.type_of(&v).lookup("__len__").is_some()
+                && vm.type_of(&v).lookup("__getitem__").is_some()
+            {
+                let n = vm.call_method(&v, "__len__", vec![])?;
+                let n = ops::index_value(vm, &n, "len")?;
+                return Ok(new_iter(NativeIter::Reversed {
+                    seq: v.clone(),
+                    index: n - 1,
+                }));
+            }
+            if let Some(p) = super::payload_value(&v) {
+                let mut items = ops::collect(vm, &p)?;
+                items.reverse();
+                return Ok(new_iter(NativeIter::Values { items, index: 0 }));
+            }
+            Err(vm.type_error(format!("'{}' object is not reversible", vm.type_name(&v))))
+        }
     }
 }
 
@@ -755,9 +767,23 @@ pub fn union_class(vm: &mut Vm) -> Rc<Class> {
         let (x, y) = (union_args(&a.pos[0]), union_args(&a.pos[1]));
         match (x, y) {
             (Some(x), Some(y)) => {
-                let same = x.len() == y.len() && x.iter().all(|m| y.iter().any(|n| m.is(n)));
-                let _ = vm;
-                Ok(Value::Bool(same))
+                // Members compare by value: `list[int]` is a new alias each time it is written.
+                if x.len() != y.len() {
+                    return Ok(Value::Bool(false));
+                }
+                for m in &x {
+                    let mut found = false;
+                    for n in &y {
+                        if m.is(n) || ops::eq(vm, m, n)? {
+                            found = true;
+                            break;
+                        }
+                    }
+                    if !found {
+                        return Ok(Value::Bool(false));
+                    }
+                }
+                Ok(Value::Bool(true))
             }
             _ => Ok(Value::NotImplemented),
         }
@@ -808,6 +834,7 @@ fn union_member(vm: &Vm, v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Class(_) => Some(vec![v.clone()]),
         Value::None => Some(vec![Value::Class(vm.types.none.clone())]),
+        v if super::generic_alias::is_alias(v) => Some(vec![v.clone()]),
         _ => union_args(v),
     }
 }
@@ -818,7 +845,14 @@ pub fn make_union(vm: &mut Vm, a: &Value, b: &Value) -> PyResult<Value> {
     };
     let mut args: Vec<Value> = Vec::new();
     for m in x.into_iter().chain(y) {
-        if !args.iter().any(|n| n.is(&m)) {
+        let mut dup = false;
+        for n in &args {
+            if n.is(&m) || (super::generic_alias::is_alias(&m) && ops::eq(vm, n, &m)?) {
+                dup = true;
+                break;
+            }
+        }
+        if !dup {
             args.push(m);
         }
     }

@@ -20,6 +20,7 @@ mod exception_methods;
 mod format;
 mod functions;
 mod generator_methods;
+pub mod generic_alias;
 mod iterators;
 mod list_methods;
 mod method_args;
@@ -72,8 +73,40 @@ pub fn install(vm: &mut Vm) {
         ("property", &t.property),
         ("staticmethod", &t.staticmethod),
         ("classmethod", &t.classmethod),
+        ("enumerate", &t.iters.enumerate),
+        ("zip", &t.iters.zip),
+        ("map", &t.iters.map),
+        ("filter", &t.iters.filter),
+        ("reversed", &t.iters.reversed),
     ] {
         b.set(name, Value::Class(c.clone()));
+    }
+    // Every built-in iterator answers the iterator protocol by name too (`it.__next__()`).
+    let mut iter_classes = vec![vm.types.iterator.clone()];
+    iter_classes.extend(vm.types.iters.all().into_iter().cloned());
+    for c in &iter_classes {
+        vm.add_method(c, "__iter__", |vm, a| {
+            check_args(vm, "__iter__", &a, 1, 1)?;
+            Ok(a.pos[0].clone())
+        });
+        vm.add_method(c, "__next__", |vm, a| {
+            check_args(vm, "__next__", &a, 1, 1)?;
+            // An instance of a subclass (`class E(enumerate)`) advances the iterator it wraps.
+            let it = match &a.pos[0] {
+                v @ Value::Instance(_) => payload_value(v).unwrap_or(Value::None),
+                v => v.clone(),
+            };
+            if !matches!(it, Value::Iterator(_)) {
+                let got = vm.type_name(&a.pos[0]);
+                return Err(vm.type_error(format!(
+                    "descriptor '__next__' requires an iterator object but received '{got}'"
+                )));
+            }
+            match crate::ops::iter_next(vm, &it)? {
+                Some(v) => Ok(v),
+                None => Err(vm.stop_iteration(Value::None)),
+            }
+        });
     }
     for (name, c) in vm.types.exceptions.clone() {
         b.set(name, Value::Class(c));

@@ -150,6 +150,9 @@ pub type NativeSend =
 pub type NativeThrow =
     fn(&mut crate::vm::Vm, &Value, Value) -> crate::PyResult<Result<Value, Value>>;
 
+/// The class attribute `isinstance` consults when the plain check fails (see `DunderFlags`).
+pub const INSTANCECHECK: &str = "__eddy_instancecheck__";
+
 /// Which dunders the class (or a base) defines in script code.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct DunderFlags {
@@ -160,6 +163,9 @@ pub struct DunderFlags {
     pub has_delattr: bool,
     /// A script-defined `__getattribute__` replaces the generic lookup entirely.
     pub has_getattribute: bool,
+    /// The class (or a base) has `__eddy_instancecheck__`, the stand-in for a metaclass's
+    /// `__instancecheck__` that typing's runtime-checkable protocols use.
+    pub has_instancecheck: bool,
 }
 
 impl Class {
@@ -268,6 +274,7 @@ impl Class {
             has_setattr: user_defined("__setattr__"),
             has_delattr: user_defined("__delattr__"),
             has_getattribute: user_defined("__getattribute__"),
+            has_instancecheck: self.is_user && self.lookup(INSTANCECHECK).is_some(),
         });
     }
     pub fn name(&self) -> &str {

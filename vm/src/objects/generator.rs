@@ -102,6 +102,7 @@ impl GenInner {
         // Cells go where a frame keeps them; none, no allocation (as `Frame::set_cells`).
         let extra = (!cells.is_empty()).then(|| {
             Box::new(FrameExtra {
+                exc_state: None,
                 cells,
                 namespace: None,
             })

@@ -459,7 +459,14 @@ pub fn getitem(vm: &mut Vm, obj: &Value, key: &Value) -> PyResult<Value> {
                 };
                 return vm.call(&f, vec![obj.clone(), key.clone()]);
             }
-            // `list[int]`, `dict[str, int]`: generic aliases only matter to type checkers.
+            // `list[int]`, `dict[str, int]`: a types.GenericAlias (PEP 585).
+            // So is a subclass of one (`class Registry(dict)`, collections.Counter), which
+            // inherits the built-in's `__class_getitem__` in CPython.
+            if !c.is_user || c.mro.iter().any(|b| !b.is_user && b.bases.len() == 1) {
+                return crate::builtins::generic_alias::new(vm, c, key);
+            }
+            // A script class that is not generic: CPython raises; Eddy lets annotations
+            // such as `MyClass[int]` through.
             Ok(obj.clone())
         }
         _ => Err(vm.type_error(format!(

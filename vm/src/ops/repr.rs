@@ -325,7 +325,11 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                 v.ptr_id().unwrap_or(0)
             )
         }
-        Value::Iterator(_) => format!("<iterator object at 0x{:x}>", v.ptr_id().unwrap_or(0)),
+        Value::Iterator(_) => format!(
+            "<{} object at 0x{:x}>",
+            vm.type_name(v),
+            v.ptr_id().unwrap_or(0)
+        ),
         Value::Cell(_) => "<cell>".into(),
         Value::Code(c) => format!(
             "<code object {} at 0x{:x}>",
@@ -352,14 +356,8 @@ pub fn repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
                     ))),
                 };
             }
-            if let Some(data) = inst.exception() {
-                let args = data.borrow().args.clone();
-                let name = cls.name().to_string();
-                return Ok(match &args {
-                    Value::Tuple(t) if t.len() == 1 => format!("{}({})", name, repr(vm, &t[0])?),
-                    Value::Tuple(t) => format!("{}({})", name, join_reprs(vm, t)?),
-                    _ => format!("{name}()"),
-                });
+            if inst.exception().is_some() {
+                return exception_repr(vm, v);
             }
             match &inst.payload {
                 Payload::Dict(d) => {
@@ -453,43 +451,8 @@ pub fn to_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
             if cls.lookup_custom("__repr__").is_some() {
                 return repr(vm, v);
             }
-            if let Some(data) = inst.exception() {
-                let args = data.borrow().args.clone();
-                let is_key_error = cls.is_subclass(&vm.exc_class("KeyError"));
-                // "msg (3 sub-exceptions)".
-                if cls.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
-                    let n = crate::exceptions::group_items(v).len();
-                    let msg = to_str(vm, &crate::exceptions::group_message(v))?;
-                    return Ok(format!(
-                        "{msg} ({n} sub-exception{})",
-                        if n == 1 { "" } else { "s" }
-                    ));
-                }
-                // OSError(errno, strerror[, filename]) reads "[Errno 2] No such file: 'x'".
-                if cls.is_subclass(&vm.exc_class("OSError")) {
-                    if let Value::Tuple(t) = &args {
-                        if (2..=3).contains(&t.len()) && matches!(t[0], Value::Int(_)) {
-                            let strerror = to_str(vm, &t[1])?;
-                            let mut s = format!("[Errno {}] {}", repr(vm, &t[0])?, strerror);
-                            let filename = inst.get_own("filename").or_else(|| t.get(2).cloned());
-                            if let Some(f) = filename.filter(|f| !f.is_none()) {
-                                s.push_str(&format!(": {}", repr(vm, &f)?));
-                            }
-                            return Ok(s);
-                        }
-                    }
-                }
-                return Ok(match &args {
-                    Value::Tuple(t) if t.is_empty() => String::new(),
-                    Value::Tuple(t) if t.len() == 1 => {
-                        if is_key_error {
-                            repr(vm, &t[0])?
-                        } else {
-                            to_str(vm, &t[0])?
-                        }
-                    }
-                    other => repr(vm, other)?,
-                });
+            if inst.exception().is_some() {
+                return exception_str(vm, v);
             }
             if let Some(p) = crate::builtins::payload_value(v) {
                 // A set subclass prints as `Name({...})`, which only the instance's repr knows.
@@ -568,4 +531,70 @@ mod tests {
         assert_eq!(str_repr("a'b\""), "'a\\'b\"'");
         assert_eq!(str_repr("x\n"), "'x\\n'");
     }
+}
+
+/// `BaseException.__repr__`: `Name(arg)` or `Name(a, b)`, the class's own name.
+pub fn exception_repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
+    let Value::Instance(inst) = v else {
+        return repr(vm, v);
+    };
+    let Some(data) = inst.exception() else {
+        return repr(vm, v);
+    };
+    let args = data.borrow().args.clone();
+    let name = inst.class.name().to_string();
+    Ok(match &args {
+        Value::Tuple(t) if t.len() == 1 => format!("{}({})", name, repr(vm, &t[0])?),
+        Value::Tuple(t) => format!("{}({})", name, join_reprs(vm, t)?),
+        _ => format!("{name}()"),
+    })
+}
+
+/// `BaseException.__str__` and the str of its built-in subclasses (KeyError quotes its key,
+/// OSError reads `[Errno N] ...`, a group counts its members). It is also what `super().__str__()`
+/// in an exception subclass reaches, so it never consults the instance's own `__str__`.
+pub fn exception_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
+    let Value::Instance(inst) = v else {
+        return to_str(vm, v);
+    };
+    let cls = inst.class.clone();
+    let Some(data) = inst.exception() else {
+        return to_str(vm, v);
+    };
+    let args = data.borrow().args.clone();
+    let is_key_error = cls.is_subclass(&vm.exc_class("KeyError"));
+    // "msg (3 sub-exceptions)".
+    if cls.is_subclass(&vm.exc_class("BaseExceptionGroup")) {
+        let n = crate::exceptions::group_items(v).len();
+        let msg = to_str(vm, &crate::exceptions::group_message(v))?;
+        return Ok(format!(
+            "{msg} ({n} sub-exception{})",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    // OSError(errno, strerror[, filename]) reads "[Errno 2] No such file: 'x'".
+    if cls.is_subclass(&vm.exc_class("OSError")) {
+        if let Value::Tuple(t) = &args {
+            if (2..=3).contains(&t.len()) && matches!(t[0], Value::Int(_)) {
+                let strerror = to_str(vm, &t[1])?;
+                let mut s = format!("[Errno {}] {}", repr(vm, &t[0])?, strerror);
+                let filename = inst.get_own("filename").or_else(|| t.get(2).cloned());
+                if let Some(f) = filename.filter(|f| !f.is_none()) {
+                    s.push_str(&format!(": {}", repr(vm, &f)?));
+                }
+                return Ok(s);
+            }
+        }
+    }
+    Ok(match &args {
+        Value::Tuple(t) if t.is_empty() => String::new(),
+        Value::Tuple(t) if t.len() == 1 => {
+            if is_key_error {
+                repr(vm, &t[0])?
+            } else {
+                to_str(vm, &t[0])?
+            }
+        }
+        other => repr(vm, other)?,
+    })
 }
