@@ -47,9 +47,9 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
                 if secs <= 0.0 || secs.is_nan() {
                     return Err(vm.value_error("switch interval must be strictly positive"));
                 }
-                crate::threading::sched::set_switch_interval(
-                    std::time::Duration::from_secs_f64(secs.min(1e9)),
-                );
+                crate::threading::sched::set_switch_interval(std::time::Duration::from_secs_f64(
+                    secs.min(1e9),
+                ));
                 Ok(Value::None)
             }),
             ("exc_info", exc_info),

@@ -271,7 +271,10 @@ fn alias_getitem(vm: &mut Vm, a: Args) -> PyResult<Value> {
         // CPython prints a union of one type and None as Optional (so the two compare equal).
         "typing.Union" if parts.len() == 2 && parts.iter().any(|p| p == "None") => {
             let other = parts.iter().find(|p| *p != "None").cloned();
-            format!("typing.Optional[{}]", other.unwrap_or_else(|| "None".into()))
+            format!(
+                "typing.Optional[{}]",
+                other.unwrap_or_else(|| "None".into())
+            )
         }
         _ => format!("{name}[{}]", parts.join(", ")),
     };

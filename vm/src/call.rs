@@ -374,16 +374,17 @@ pub fn new_instance(vm: &mut Vm, cls: &Rc<Class>, args: &Args) -> PyResult<Value
         // `class E(enumerate)`: the instance wraps the iterator its built-in base makes.
         BuiltinKind::Iterator => {
             let base = cls.mro.iter().find(|c| !c.is_user).cloned();
-            let it = match base.and_then(|b| crate::builtins::constructor_for(vm, &b).map(|f| (b, f))) {
-                Some((b, ctor)) => {
-                    let copy = Args {
-                        pos: args.pos.clone(),
-                        kw: args.kw.clone(),
-                    };
-                    ctor(vm, &b, copy)?
-                }
-                None => Value::None,
-            };
+            let it =
+                match base.and_then(|b| crate::builtins::constructor_for(vm, &b).map(|f| (b, f))) {
+                    Some((b, ctor)) => {
+                        let copy = Args {
+                            pos: args.pos.clone(),
+                            kw: args.kw.clone(),
+                        };
+                        ctor(vm, &b, copy)?
+                    }
+                    None => Value::None,
+                };
             Payload::Value(RefCell::new(it))
         }
         BuiltinKind::Str => Payload::Value(RefCell::new(match args.pos.first() {

@@ -98,7 +98,10 @@ pub struct Vm {
 }
 
 /// The class of a built-in iterator, from what it iterates.
-fn iter_type<'t>(t: &'t crate::types::Types, it: &crate::objects::iter::NativeIter) -> &'t Rc<Class> {
+fn iter_type<'t>(
+    t: &'t crate::types::Types,
+    it: &crate::objects::iter::NativeIter,
+) -> &'t Rc<Class> {
     use crate::objects::iter::NativeIter as I;
     let c = &t.iters;
     match it {
@@ -112,7 +115,10 @@ fn iter_type<'t>(t: &'t crate::types::Types, it: &crate::objects::iter::NativeIt
         I::Dict { kind: 0, .. } => &c.dict_keys,
         I::Dict { kind: 1, .. } => &c.dict_values,
         I::Dict { .. } => &c.dict_items,
-        I::Reversed { seq: Value::List(_), .. } => &c.list_reverse,
+        I::Reversed {
+            seq: Value::List(_),
+            ..
+        } => &c.list_reverse,
         I::Reversed { .. } => &c.reversed,
         I::Enumerate { .. } => &c.enumerate,
         I::Zip { .. } => &c.zip,

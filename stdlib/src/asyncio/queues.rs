@@ -403,12 +403,10 @@ fn queue_class(vm: &Vm) -> Rc<Class> {
     // `asyncio.Queue[int]` in annotations.
     cls.set_attr(
         util::s("__class_getitem__"),
-        Value::ClassMethod(Rc::new(
-            vm.native(
-                "__class_getitem__",
-                eddy_vm::builtins::generic_alias::class_getitem,
-            ),
-        )),
+        Value::ClassMethod(Rc::new(vm.native(
+            "__class_getitem__",
+            eddy_vm::builtins::generic_alias::class_getitem,
+        ))),
     );
     cls
 }

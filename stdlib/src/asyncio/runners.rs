@@ -62,9 +62,7 @@ fn take_asyncgens(vm: &mut Vm, a: Args) -> PyResult<Value> {
     let mut gens = generator::take_dropped_async_gens();
     gens.extend(generator::take_started_async_gens());
     Ok(Value::list(
-        gens.into_iter()
-            .map(eddy_vm::gc::track_generator)
-            .collect(),
+        gens.into_iter().map(eddy_vm::gc::track_generator).collect(),
     ))
 }
 

@@ -42,7 +42,10 @@ pub fn install(vm: &mut Vm) {
     });
     // `e.name` / `e.obj` read None on an instance built by hand, as CPython's member
     // defaults do; errors raised by the VM set them on the instance.
-    for (class, attrs) in [("NameError", &["name"][..]), ("AttributeError", &["name", "obj"])] {
+    for (class, attrs) in [
+        ("NameError", &["name"][..]),
+        ("AttributeError", &["name", "obj"]),
+    ] {
         let c = vm.exc_class(class);
         for a in attrs {
             c.set_attr(vm.intern(a), Value::None);

@@ -123,11 +123,7 @@ pub fn class_getitem(vm: &mut Vm, a: Args) -> PyResult<Value> {
 /// True when `v` is a `types.GenericAlias`.
 pub fn is_alias(v: &Value) -> bool {
     let Value::Instance(i) = v else { return false };
-    ALIAS.with(|a| {
-        a.borrow()
-            .as_ref()
-            .is_some_and(|c| Rc::ptr_eq(c, &i.class))
-    })
+    ALIAS.with(|a| a.borrow().as_ref().is_some_and(|c| Rc::ptr_eq(c, &i.class)))
 }
 
 /// (`__origin__`, `__args__`) of an alias.
