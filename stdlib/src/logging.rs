@@ -24,6 +24,8 @@ const LEVELS: [(&str, i64); 6] = [
 ];
 const BASIC_FORMAT: &str = "%(levelname)s:%(name)s:%(message)s";
 
+mod adapter;
+
 pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
     let m = Rc::new(Module::new("logging"));
     for (name, level) in LEVELS {
@@ -132,6 +134,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
         ],
     );
     let _ = module;
+    adapter::install(vm, &m)?;
     Ok(m)
 }
 

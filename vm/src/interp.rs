@@ -988,7 +988,7 @@ impl Vm {
                 let name = &code.names[k as usize];
                 if !self.frames[fi].globals.remove(&name.s) {
                     save!();
-                    return Err(self.name_error(&name));
+                    return Err(self.name_error(name));
                 }
                 save!();
                 self.close_if_dropped_generators();
@@ -1315,7 +1315,7 @@ impl Vm {
                     while self.gen_exc.last().is_some_and(|(i, _)| *i > idx) {
                         self.gen_exc.pop();
                     }
-                    if !self.gen_exc.last().is_some_and(|(i, _)| *i == idx) {
+                    if self.gen_exc.last().is_none_or(|(i, _)| *i != idx) {
                         self.gen_exc.push((idx, self.handled.clone()));
                     }
                 }

@@ -509,30 +509,6 @@ pub fn ascii(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn float_repr_matches_python() {
-        assert_eq!(float_repr(0.1), "0.1");
-        assert_eq!(float_repr(1.0), "1.0");
-        assert_eq!(float_repr(1e16), "1e+16");
-        assert_eq!(float_repr(1.5e-5), "1.5e-05");
-        assert_eq!(float_repr(0.0001), "0.0001");
-        assert_eq!(float_repr(123456789012345.6), "123456789012345.6");
-        assert_eq!(float_repr(-2.5), "-2.5");
-        assert_eq!(float_repr(0.1 + 0.2), "0.30000000000000004");
-    }
-
-    #[test]
-    fn str_repr_picks_quotes() {
-        assert_eq!(str_repr("a'b"), "\"a'b\"");
-        assert_eq!(str_repr("a'b\""), "'a\\'b\"'");
-        assert_eq!(str_repr("x\n"), "'x\\n'");
-    }
-}
-
 /// `BaseException.__repr__`: `Name(arg)` or `Name(a, b)`, the class's own name.
 pub fn exception_repr(vm: &mut Vm, v: &Value) -> PyResult<String> {
     let Value::Instance(inst) = v else {
@@ -597,4 +573,28 @@ pub fn exception_str(vm: &mut Vm, v: &Value) -> PyResult<String> {
         }
         other => repr(vm, other)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_repr_matches_python() {
+        assert_eq!(float_repr(0.1), "0.1");
+        assert_eq!(float_repr(1.0), "1.0");
+        assert_eq!(float_repr(1e16), "1e+16");
+        assert_eq!(float_repr(1.5e-5), "1.5e-05");
+        assert_eq!(float_repr(0.0001), "0.0001");
+        assert_eq!(float_repr(123456789012345.6), "123456789012345.6");
+        assert_eq!(float_repr(-2.5), "-2.5");
+        assert_eq!(float_repr(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn str_repr_picks_quotes() {
+        assert_eq!(str_repr("a'b"), "\"a'b\"");
+        assert_eq!(str_repr("a'b\""), "'a\\'b\"'");
+        assert_eq!(str_repr("x\n"), "'x\\n'");
+    }
 }
