@@ -179,6 +179,13 @@ impl Vm {
         self.resume_generator(gen, Value::None, ReturnMode::Entry)?;
         // Drop the sent value and raise at the resume point.
         self.stack.pop();
+        // Suspended in an `except` block, the generator's own exception becomes the thrown
+        // one's context (CPython's `_PyErr_ChainStackItem`); the caller's never does.
+        if let Some((_, caller)) = self.gen_exc.last() {
+            if !self.handled.is(caller) {
+                crate::ops::set_context(&exc, &self.handled);
+            }
+        }
         self.native_depth += 1;
         let entry = self.frames.len();
         let r = match self.unwind(exc, entry) {
