@@ -8,10 +8,6 @@
 //! freeing it unmaps it at once. Blocks this size are rare, so the system calls cost nothing
 //! next to filling the memory.
 //!
-//! Mappings start on a 2 MiB boundary, so that transparent huge pages back them as they back
-//! mimalloc's arena (spawn_gather: 13,000 page faults and 0.26 s in the kernel with 4 KiB pages,
-//! 7,000 and 0.06 s aligned; a huge page over a vector's unused capacity costs idle_tasks 2 MB).
-//!
 //! The price: a fresh mapping faults in every page on first touch, so a loop that builds and
 //! drops the same multi-megabyte list over and over spends more time in the kernel than with
 //! mimalloc's reuse (a 200k-item list 300 times: 1.44 s against 1.19 s). glibc answers that
@@ -34,63 +30,36 @@ pub fn is_big(size: usize, align: usize) -> bool {
     size >= THRESHOLD && align <= PAGE
 }
 
-/// Transparent huge pages come in 2 MiB: a mapping aligned to that gets them for every whole
-/// 2 MiB stretch inside it (one page fault where 4 KiB pages take 512), as mimalloc's arena does.
-const HUGE: usize = 2 << 20;
-
-/// A fresh zeroed mapping of `size` bytes starting on a 2 MiB boundary, or null.
+/// A fresh zeroed mapping of `size` bytes, or null.
 pub unsafe fn alloc(size: usize) -> *mut u8 {
-    let len = size + HUGE;
     let p = libc::mmap(
         ptr::null_mut(),
-        len,
+        size,
         libc::PROT_READ | libc::PROT_WRITE,
         libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
         -1,
         0,
     );
     if p == libc::MAP_FAILED {
-        return ptr::null_mut();
+        ptr::null_mut()
+    } else {
+        p as *mut u8
     }
-    // Trim the over-allocation to an aligned mapping of exactly `size` (rounded to pages).
-    let start = p as usize;
-    let aligned = (start + HUGE - 1) & !(HUGE - 1);
-    if aligned > start {
-        libc::munmap(p, aligned - start);
-    }
-    let end = aligned + size.next_multiple_of(PAGE);
-    if start + len > end {
-        libc::munmap(end as *mut libc::c_void, start + len - end);
-    }
-    // Where THP is "madvise" rather than "always", ask for it.
-    libc::madvise(aligned as *mut libc::c_void, size, libc::MADV_HUGEPAGE);
-    aligned as *mut u8
 }
 
 pub unsafe fn dealloc(p: *mut u8, size: usize) {
     libc::munmap(p as *mut libc::c_void, size);
 }
 
-/// Resizes a mapping: in place if the address space after it is free, else moved (page tables
-/// only, nothing copied) to a fresh 2 MiB-aligned place. Null if the kernel refuses.
+/// Resizes a mapping, moving it if it cannot grow where it is; null if the kernel refuses.
 pub unsafe fn realloc(p: *mut u8, old_size: usize, new_size: usize) -> *mut u8 {
-    let in_place = libc::mremap(p as *mut libc::c_void, old_size, new_size, 0);
-    if in_place != libc::MAP_FAILED {
-        return p;
-    }
-    let target = alloc(new_size);
-    if target.is_null() {
-        return target;
-    }
     let q = libc::mremap(
         p as *mut libc::c_void,
         old_size,
         new_size,
-        libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
-        target as *mut libc::c_void,
+        libc::MREMAP_MAYMOVE,
     );
     if q == libc::MAP_FAILED {
-        dealloc(target, new_size);
         ptr::null_mut()
     } else {
         q as *mut u8
