@@ -18,6 +18,7 @@ const STACK_SIZE: usize = 512 << 20;
 const EXIT_INTERNAL: u8 = 70;
 
 fn main() -> ExitCode {
+    alloc::no_huge_pages();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let child = std::thread::Builder::new()
         .stack_size(STACK_SIZE)
