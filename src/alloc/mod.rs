@@ -22,7 +22,23 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
 
+#[cfg(target_os = "linux")]
 mod big;
+
+/// Elsewhere there is no `mremap`: mimalloc serves every size.
+#[cfg(not(target_os = "linux"))]
+mod big {
+    pub fn is_big(_size: usize, _align: usize) -> bool {
+        false
+    }
+    pub unsafe fn alloc(_size: usize) -> *mut u8 {
+        std::ptr::null_mut()
+    }
+    pub unsafe fn dealloc(_p: *mut u8, _size: usize) {}
+    pub unsafe fn realloc(_p: *mut u8, _old: usize, _new: usize) -> *mut u8 {
+        std::ptr::null_mut()
+    }
+}
 
 use libmimalloc_sys::{
     mi_free, mi_malloc, mi_malloc_aligned, mi_realloc, mi_realloc_aligned, mi_zalloc,
@@ -40,6 +56,7 @@ pub struct MiMalloc;
 /// the system's default.
 pub fn no_huge_pages() {
     // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integer arguments and touches no memory.
+    #[cfg(target_os = "linux")]
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
@@ -116,7 +133,7 @@ unsafe impl GlobalAlloc for MiMalloc {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
