@@ -18,6 +18,7 @@ pub mod functools_dispatch;
 pub mod future;
 pub mod heapq;
 pub mod interpreters;
+pub mod io;
 pub mod itertools;
 pub mod json;
 pub mod logging;
@@ -55,6 +56,7 @@ pub fn install(vm: &mut Vm) {
         ("functools", functools::init),
         ("heapq", heapq::init),
         ("interpreters", interpreters::init),
+        ("io", io::init),
         ("itertools", itertools::init),
         ("json", json::init),
         ("logging", logging::init),
