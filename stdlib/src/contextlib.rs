@@ -1,7 +1,7 @@
 //! `contextlib`: `contextmanager`/`asynccontextmanager`, `suppress`, `closing`/`aclosing`,
 //! `nullcontext`, `ExitStack`/`AsyncExitStack`, `ContextDecorator`/`AsyncContextDecorator` and
-//! the abstract context manager bases, written in Python (below) after CPython 3.11's module.
-//! Not here: `redirect_stdout`/`redirect_stderr` (Eddy has no `io`) and `chdir`.
+//! the abstract context manager bases, `redirect_stdout`/`redirect_stderr`, written in Python
+//! (below) after CPython 3.11's module. Not here: `chdir`.
 
 use std::rc::Rc;
 
@@ -20,7 +20,33 @@ from functools import wraps as _wraps
 __all__ = ["asynccontextmanager", "contextmanager", "closing", "nullcontext",
            "AbstractContextManager", "AbstractAsyncContextManager",
            "AsyncExitStack", "ContextDecorator", "ExitStack",
-           "suppress", "aclosing"]
+           "suppress", "aclosing", "redirect_stdout", "redirect_stderr"]
+
+
+class _RedirectStream:
+    _stream = None
+
+    def __init__(self, new_target):
+        self._new_target = new_target
+        self._old_targets = []
+
+    def __enter__(self):
+        import sys
+        self._old_targets.append(getattr(sys, self._stream))
+        setattr(sys, self._stream, self._new_target)
+        return self._new_target
+
+    def __exit__(self, exctype, excinst, exctb):
+        import sys
+        setattr(sys, self._stream, self._old_targets.pop())
+
+
+class redirect_stdout(_RedirectStream):
+    _stream = "stdout"
+
+
+class redirect_stderr(_RedirectStream):
+    _stream = "stderr"
 
 
 class AbstractContextManager:

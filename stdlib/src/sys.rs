@@ -190,6 +190,7 @@ pub fn init(vm: &mut Vm) -> PyResult<Rc<Module>> {
             kind: StreamKind::Stdin,
         },
     );
+    vm.default_stdout = stdout.clone();
     for (name, v) in [("stdout", &stdout), ("stderr", &stderr), ("stdin", &stdin)] {
         if let Value::Instance(i) = v {
             let mut d = i.dict.borrow_mut();

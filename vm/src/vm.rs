@@ -69,6 +69,10 @@ pub struct Vm {
     pub modules: HashMap<String, Value>,
     /// Native modules available to `import`, built on first use.
     pub native_modules: HashMap<String, ModuleInit>,
+    /// The `sys.stdout` object `sys` starts with (None before `sys` is built). `print` writes
+    /// through the output sink while `sys.stdout` is still this one, and through the current
+    /// object's `write` once a script has replaced it (`contextlib.redirect_stdout`).
+    pub default_stdout: Value,
     /// The exception currently being handled (`sys.exc_info()`), or None.
     pub handled: Value,
     /// For each running generator frame (by frame index), `handled` as it was when the frame
@@ -142,6 +146,7 @@ impl Vm {
             builtins,
             modules: HashMap::new(),
             native_modules: HashMap::new(),
+            default_stdout: Value::None,
             handled: Value::None,
             gen_exc: Vec::new(),
             recursion_limit: DEFAULT_RECURSION_LIMIT,

@@ -303,6 +303,19 @@ fn radix(vm: &mut Vm, a: Args, name: &str, code: &str) -> PyResult<Value> {
     Ok(Value::string(ops::format(vm, &n, &format!("#{code}"))?))
 }
 
+/// `sys.stdout` when a script has replaced it (an assignment, `contextlib.redirect_stdout`);
+/// None while it is the stream `sys` started with, which writes through the output sink.
+fn redirected_stdout(vm: &Vm) -> Option<Value> {
+    let Some(Value::Module(sys)) = vm.modules.get("sys") else {
+        return None;
+    };
+    let current = sys.get("stdout")?;
+    match (&current, &vm.default_stdout) {
+        (Value::Instance(a), Value::Instance(b)) if Rc::ptr_eq(a, b) => None,
+        _ => Some(current),
+    }
+}
+
 fn print(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
     let sep = a.take_kw("sep");
     let end = a.take_kw("end");
@@ -334,27 +347,48 @@ fn print(vm: &mut Vm, mut a: Args) -> PyResult<Value> {
             )))
         }
     };
-    let mut out = String::new();
-    for (i, v) in a.pos.iter().enumerate() {
-        if i > 0 {
-            out.push_str(&sep);
+    let target = match file {
+        None | Some(Value::None) => redirected_stdout(vm),
+        Some(f) => Some(f),
+    };
+    let flush = match flush {
+        Some(f) => ops::truthy(vm, &f)?,
+        None => false,
+    };
+    match target {
+        None => {
+            let mut out = String::new();
+            for (i, v) in a.pos.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(&sep);
+                }
+                match v {
+                    Value::Str(s) => out.push_str(&s.s),
+                    Value::Int(n) => out.push_str(&n.to_string()),
+                    _ => out.push_str(&ops::to_str(vm, v)?),
+                }
+            }
+            out.push_str(&end);
+            vm.write_stdout(&out);
+            if flush {
+                vm.flush();
+            }
         }
-        match v {
-            Value::Str(s) => out.push_str(&s.s),
-            Value::Int(n) => out.push_str(&n.to_string()),
-            _ => out.push_str(&ops::to_str(vm, v)?),
-        }
-    }
-    out.push_str(&end);
-    match file {
-        None | Some(Value::None) => vm.write_stdout(&out),
+        // `sys.stdout = None`: print does nothing, as in CPython.
+        Some(Value::None) => {}
+        // A script's stream gets one `write` per piece, as CPython's print makes them.
         Some(f) => {
-            vm.call_method(&f, "write", vec![Value::string(out)])?;
-        }
-    }
-    if let Some(f) = flush {
-        if ops::truthy(vm, &f)? {
-            vm.flush();
+            for (i, v) in a.pos.iter().enumerate() {
+                if i > 0 {
+                    vm.call_method(&f, "write", vec![Value::string(sep.clone())])?;
+                }
+                let text = ops::to_str(vm, v)?;
+                vm.call_method(&f, "write", vec![Value::string(text)])?;
+            }
+            vm.call_method(&f, "write", vec![Value::string(end)])?;
+            if flush {
+                vm.call_method(&f, "flush", vec![])?;
+            }
         }
     }
     Ok(Value::None)
