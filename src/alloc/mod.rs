@@ -16,7 +16,7 @@
 //! enables them for everything, the kernel backs each 2 MiB stretch of mimalloc's eagerly
 //! committed arena that is touched at all with a whole huge page, so resident memory depended on
 //! where the arena's pages happened to fall (idle_tasks: 103.7 MB run as `eddy /abs/path.py`,
-//! 108.0 MB as `eddy path.py`; 91 MB either way without). The cost is more page faults for
+//! 108.0 MB as `eddy path.py`; 94 MB either way without). The cost is more page faults for
 //! scripts that allocate heavily (spawn_gather about 10% slower, most workloads unchanged).
 
 use std::alloc::{GlobalAlloc, Layout};

@@ -261,35 +261,6 @@ fn alias_class(vm: &Vm) -> Rc<Class> {
     })
 }
 
-/// The typing names that stand for a `collections.abc` class (`typing.AbstractSet` is `Set`).
-const ABC_NAMES: &[(&str, &str)] = &[
-    ("Iterable", "Iterable"),
-    ("Iterator", "Iterator"),
-    ("Generator", "Generator"),
-    ("Sequence", "Sequence"),
-    ("MutableSequence", "MutableSequence"),
-    ("Mapping", "Mapping"),
-    ("MutableMapping", "MutableMapping"),
-    ("Awaitable", "Awaitable"),
-    ("Coroutine", "Coroutine"),
-    ("AsyncIterator", "AsyncIterator"),
-    ("AsyncIterable", "AsyncIterable"),
-    ("AsyncGenerator", "AsyncGenerator"),
-    ("Hashable", "Hashable"),
-    ("Sized", "Sized"),
-    ("Collection", "Collection"),
-    ("Container", "Container"),
-    ("Reversible", "Reversible"),
-    ("AbstractSet", "Set"),
-    ("MutableSet", "MutableSet"),
-    ("KeysView", "KeysView"),
-    ("ValuesView", "ValuesView"),
-    ("ItemsView", "ItemsView"),
-    ("MappingView", "MappingView"),
-    ("ByteString", "ByteString"),
-    ("Callable", "Callable"),
-];
-
 /// The class an unsubscripted alias checks against (`typing.List` is `list`, `typing.Iterable`
 /// is `collections.abc.Iterable`, imported then), or CPython's TypeError for the rest.
 fn runtime_class(vm: &mut Vm, alias: &Value, fname: &str) -> PyResult<Value> {
@@ -317,9 +288,13 @@ fn runtime_class(vm: &mut Vm, alias: &Value, fname: &str) -> PyResult<Value> {
     if let Some(c) = builtin {
         return Ok(Value::Class(c));
     }
-    if let Some((_, abc_name)) = ABC_NAMES.iter().find(|(n, _)| *n == short) {
-        let abc = eddy_vm::import::import_module(vm, "collections.abc")?;
-        return eddy_vm::attr::get_attr(vm, &abc, abc_name);
+    // The rest that have a runtime class are collections.abc's, under the same name but one.
+    let abc_name = if short == "AbstractSet" { "Set" } else { short };
+    let abc = eddy_vm::import::import_module(vm, "collections.abc")?;
+    if let Value::Module(m) = &abc {
+        if let Some(c @ Value::Class(_)) = m.get(abc_name) {
+            return Ok(c);
+        }
     }
     Err(vm.type_error(format!("{name} cannot be used with {fname}()")))
 }

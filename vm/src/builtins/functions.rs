@@ -617,10 +617,11 @@ fn virtual_subclass(
     sub: &Rc<crate::objects::class::Class>,
     cls: &Rc<crate::objects::class::Class>,
 ) -> PyResult<bool> {
-    if !cls.is_user {
+    // A flag test first: a failing isinstance against a plain class is common and cheap.
+    if !cls.slots.get().has_subclasscheck {
         return Ok(false);
     }
-    let Some(hook) = cls.lookup("__eddy_subclasscheck__") else {
+    let Some(hook) = cls.lookup(crate::objects::class::SUBCLASSCHECK) else {
         return Ok(false);
     };
     let r = vm.call(

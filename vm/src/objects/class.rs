@@ -153,6 +153,10 @@ pub type NativeThrow =
 /// The class attribute `isinstance` consults when the plain check fails (see `DunderFlags`).
 pub const INSTANCECHECK: &str = "__eddy_instancecheck__";
 
+/// The class attribute `isinstance`/`issubclass` consult past the MRO for abc.ABC's classes
+/// (their stand-in for `ABCMeta.__subclasscheck__`, see `DunderFlags`).
+pub const SUBCLASSCHECK: &str = "__eddy_subclasscheck__";
+
 /// Which dunders the class (or a base) defines in script code.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct DunderFlags {
@@ -166,6 +170,8 @@ pub struct DunderFlags {
     /// The class (or a base) has `__eddy_instancecheck__`, the stand-in for a metaclass's
     /// `__instancecheck__` that typing's runtime-checkable protocols use.
     pub has_instancecheck: bool,
+    /// The class (or a base) has `__eddy_subclasscheck__` (it derives from `abc.ABC`).
+    pub has_subclasscheck: bool,
 }
 
 impl Class {
@@ -275,6 +281,7 @@ impl Class {
             has_delattr: user_defined("__delattr__"),
             has_getattribute: user_defined("__getattribute__"),
             has_instancecheck: self.is_user && self.lookup(INSTANCECHECK).is_some(),
+            has_subclasscheck: self.is_user && self.lookup(SUBCLASSCHECK).is_some(),
         });
     }
     pub fn name(&self) -> &str {
